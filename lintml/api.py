@@ -1,0 +1,199 @@
+"""The public API every front end calls: the CLI, the pre-commit hooks, the Action and the tests.
+
+``check()`` runs the whole flow on a folder (or some files in it); ``check_source()``
+runs it on any :class:`~lintml.repository.Source`, such as an in-memory repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lintml import repository
+from lintml.checks import CHECKS, Report
+from lintml.config import Config, resolve_config
+from lintml.facts.cache import FactCache, default_cache_dir
+from lintml.facts.extract import FactExtractor, FileFacts, Problem
+from lintml.facts.headers import ALL_RULES, Suppressions
+from lintml.findings import SEVERITY_RANK, Finding
+from lintml.licenses import Knowledge, shipped_knowledge
+from lintml.project import Project
+from lintml.repository import DiskSource, RepoFile, Source
+from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
+
+
+class UsageError(Exception):
+    """The user asked for something impossible (a missing path, a file outside the repository)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: tuple[Finding, ...]
+    rules: tuple[Rule, ...]
+    files_checked: int
+    skipped: tuple[tuple[str, str], ...]
+    config: Config
+
+    def failed(self, fail_on: str | None = None) -> bool:
+        threshold = SEVERITY_RANK[fail_on or self.config.fail_on]
+        return any(SEVERITY_RANK[finding.severity] >= threshold for finding in self.findings)
+
+
+# Kinds whose content lintml reads; the rest are listed and classified only.
+_READ_KINDS = frozenset(
+    {
+        repository.PYTHON,
+        repository.NOTEBOOK,
+        repository.CODE,
+        repository.LICENSE,
+        repository.MODEL_CARD,
+        repository.MANIFEST,
+    }
+)
+
+
+def check(
+    paths: Sequence[str | Path] = (".",),
+    *,
+    root: str | Path | None = None,
+    config: Config | None = None,
+    config_file: str | Path | None = None,
+    use_cache: bool = True,
+    rules: tuple[Rule, ...] | None = None,
+) -> CheckResult:
+    """Check a repository folder, or only the given files in it (with the repository-level facts they need)."""
+    given = [Path(item) for item in (paths or (".",))]
+    for item in given:
+        if not item.exists():
+            raise UsageError(f"{item}: no such file or directory")
+    if root is not None:
+        top = Path(root).resolve()
+    elif len(given) == 1 and given[0].is_dir():
+        top = given[0].resolve()
+    else:
+        top = _enclosing_root(Path.cwd())
+    targets: frozenset[str] | None = None
+    if not (len(given) == 1 and given[0].resolve() == top):
+        targets = frozenset(_relative_targets(given, top))
+    settings = config or resolve_config(top, Path(config_file) if config_file else None)
+    cache = FactCache(default_cache_dir() if use_cache else None)
+    try:
+        return check_source(DiskSource(top), settings, targets=targets, cache=cache, rules=rules)
+    finally:
+        cache.close()
+
+
+def _enclosing_root(start: Path) -> Path:
+    for folder in [start.resolve(), *start.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    return start.resolve()
+
+
+def _relative_targets(given: Iterable[Path], top: Path) -> Iterable[str]:
+    for item in given:
+        resolved = item.resolve()
+        if not resolved.is_relative_to(top):
+            raise UsageError(f"{item}: outside the repository being checked ({top})")
+        relative = resolved.relative_to(top).as_posix()
+        if resolved.is_dir():
+            yield f"{relative}/" if relative != "." else ""
+        else:
+            yield relative
+
+
+def check_source(
+    source: Source,
+    config: Config,
+    *,
+    targets: frozenset[str] | None = None,
+    cache: FactCache | None = None,
+    rules: tuple[Rule, ...] | None = None,
+    knowledge: Knowledge | None = None,
+) -> CheckResult:
+    """The whole flow on any source: walk, facts, checks, findings."""
+    all_files = [item for item in source.files() if not config.excluded(item.path)]
+    if targets is not None:
+        folders = tuple(target for target in targets if target == "" or target.endswith("/"))
+        targets = (
+            frozenset(item.path for item in all_files if item.path in targets or item.path.startswith(folders))
+            if folders
+            else frozenset(targets)
+        )
+    extractor = FactExtractor(cache or FactCache(None))
+    facts: dict[str, FileFacts] = {}
+    skipped: list[tuple[str, str]] = []
+    for item in all_files:
+        if item.kind not in _READ_KINDS or not _needed(item, targets):
+            continue
+        if item.size > config.max_file_size:
+            skipped.append((item.path, f"larger than max-file-size ({item.size} > {config.max_file_size} bytes)"))
+            continue
+        try:
+            data = source.read(item.path)
+        except OSError as error:
+            facts[item.path] = FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
+            continue
+        facts[item.path] = extractor.facts(item, data)
+    project = Project(
+        source=source,
+        files=all_files,
+        facts=facts,
+        knowledge=knowledge or shipped_knowledge(),
+        targets=targets,
+        license_override=config.project_license,
+    )
+    chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
+    findings = [
+        finding
+        for rule in chosen
+        for report in CHECKS[rule.check](project)
+        if (finding := _finding(rule, report, config)) is not None
+        and not _suppressed(finding, project.facts_of(finding.path).suppressions)
+    ]
+    findings = sorted(set(findings), key=Finding.sort_key)
+    checked = len(targets) if targets is not None else len(all_files)
+    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config)
+
+
+def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:
+    """In file mode, read the targets plus what repository-level rules need."""
+    if targets is None or item.path in targets:
+        return True
+    top_level = "/" not in item.path or item.path.startswith("LICENSES/")
+    return item.kind == repository.LICENSE or (top_level and item.kind in (repository.MANIFEST, repository.MODEL_CARD))
+
+
+def _finding(rule: Rule, report: Report, config: Config) -> Finding | None:
+    if config.ignored_at(rule.id, report.path):
+        return None
+    return Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=config.severity_for(rule.id, rule.severity),  # type: ignore[arg-type]
+        path=report.path,
+        line=report.line,
+        end_line=report.end_line if report.end_line is not None else report.line,
+        message=rule.render_message(report.params),
+        fix=rule.render_fix(report.params),
+        license=report.license,
+        upstream=report.upstream,
+        evidence=report.evidence,
+    )
+
+
+def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:
+    def names(ids: Iterable[str]) -> bool:
+        return any(item == ALL_RULES or matches_selector(finding.rule, item) for item in ids)
+
+    if names(suppressions.file):
+        return True
+    if finding.line is None:
+        return False
+    last = finding.end_line or finding.line
+    return any(finding.line <= line <= last and names(ids) for line, ids in suppressions.lines)
+
+
+def with_fail_on(config: Config, fail_on: str | None) -> Config:
+    return replace(config, fail_on=fail_on) if fail_on else config

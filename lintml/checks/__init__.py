@@ -1,0 +1,54 @@
+"""The predicates rules name. A check is registered under the name rule YAML uses.
+
+Checks are found by discovery (every module in this package is imported), so adding a
+check is adding a function with ``@check("name")``; no list to keep in step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lintml.project import Project
+
+from lintml.findings import Upstream
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a check says: where, and the values its rule's message template needs."""
+
+    path: str
+    line: int | None = None
+    end_line: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    license: str | None = None
+    upstream: Upstream | None = None
+    evidence: tuple[tuple[str, str], ...] = ()
+
+
+CheckFunction = Callable[["Project"], Iterable[Report]]
+_REGISTRY: dict[str, CheckFunction] = {}
+
+
+def check(name: str) -> Callable[[CheckFunction], CheckFunction]:
+    def register(function: CheckFunction) -> CheckFunction:
+        if name in _REGISTRY:
+            raise ValueError(f"check {name!r} registered twice")
+        _REGISTRY[name] = function
+        return function
+
+    return register
+
+
+def _discover() -> dict[str, CheckFunction]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return _REGISTRY
+
+
+CHECKS = _discover()

@@ -1,0 +1,27 @@
+"""Input checks: files lintml could not read as their kind are reported, not silently skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lintml.checks import Report, check
+from lintml.project import Project
+
+
+def _problems(project: Project, name: str) -> Iterator[Report]:
+    _ = project.declared_licenses  # reading the manifests is what records their problems
+    for item in project.checked_files():
+        problems = list(project.facts_of(item.path).problems) + project.extra_problems.get(item.path, [])
+        for problem in problems:
+            if problem.check == name:
+                yield Report(path=item.path, line=problem.line, params={"detail": problem.detail})
+
+
+@check("unreadable_input")
+def unreadable_input(project: Project) -> Iterator[Report]:
+    yield from _problems(project, "unreadable_input")
+
+
+@check("model_card_front_matter")
+def model_card_front_matter(project: Project) -> Iterator[Report]:
+    yield from _problems(project, "model_card_front_matter")

@@ -1,0 +1,119 @@
+"""Project-level license checks: a license exists, agrees with itself, and fits each file's notice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lintml import repository
+from lintml.checks import Report, check
+from lintml.facts.extract import Notice
+from lintml.licenses import compatible, expression_ids
+from lintml.project import Project
+
+# Kinds of notice that state a file's own license ("intro" lines such as "licensed under
+# the following terms" say nothing on their own).
+_STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
+
+
+def _line(item: repository.RepoFile, line: int) -> int | None:
+    return line if line > 0 and item.kind != repository.NOTEBOOK else None
+
+
+@check("license_missing")
+def license_missing(project: Project) -> Iterator[Report]:
+    if not project.code_files or project.root_license_files:
+        return
+    yield Report(
+        path=project.anchor_path(),
+        params={"count": len(project.code_files), "example": project.code_files[0].path},
+        license=project.project_license,
+    )
+
+
+@check("license_mismatch")
+def license_mismatch(project: Project) -> Iterator[Report]:
+    known = [item for item in project.declared_licenses if item.expression]
+    if len(known) < 2:
+        return
+    reference = known[0]
+    for declared in known[1:]:
+        if set(expression_ids(declared.expression or "")) == set(expression_ids(reference.expression or "")):
+            continue
+        yield Report(
+            path=declared.path,
+            line=declared.line,
+            params={
+                "declared": declared.expression,
+                "raw": declared.raw,
+                "reference": reference.expression,
+                "reference_path": reference.path,
+            },
+            license=declared.expression,
+        )
+
+
+def _stated_notices(project: Project, item: repository.RepoFile) -> Iterator[Notice]:
+    seen: set[str] = set()
+    for notice in project.facts_of(item.path).notices:
+        if notice.kind not in _STATING_KINDS:
+            continue
+        expression = project.knowledge.normalize_expression(notice.expression) or notice.expression
+        if expression in seen:
+            continue
+        seen.add(expression)
+        yield Notice(expression, notice.start_line, notice.end_line, notice.kind, notice.source)
+
+
+@check("license_conflict")
+def license_conflict(project: Project) -> Iterator[Report]:
+    outbound = project.project_license
+    if outbound is None:
+        return
+    for item in project.checked_files(*repository.CODE_KINDS):
+        for notice in _stated_notices(project, item):
+            if compatible(project.knowledge, outbound, notice.expression) is False:
+                yield Report(
+                    path=item.path,
+                    line=_line(item, notice.start_line),
+                    end_line=_line(item, notice.end_line),
+                    params={
+                        "file_license": notice.expression,
+                        "project_license": outbound,
+                        "origin": project.project_license_origin,
+                        "family": project.knowledge.family(expression_ids(notice.expression)[0]) or "unknown",
+                    },
+                    license=notice.expression,
+                )
+
+
+@check("license_text")
+def license_text(project: Project) -> Iterator[Report]:
+    shipped = project.shipped_texts
+    for item in project.checked_files(*repository.CODE_KINDS):
+        facts = project.facts_of(item.path)
+        in_file = {
+            spdx
+            for notice in facts.notices
+            if notice.kind == "text"
+            for spdx in expression_ids(project.knowledge.normalize_expression(notice.expression) or notice.expression)
+        }
+        holder = next((line.statement for line in facts.copyrights), None)
+        reported: set[str] = set()
+        for notice in _stated_notices(project, item):
+            for spdx in expression_ids(notice.expression):
+                if spdx in shipped or spdx in in_file or spdx in reported or spdx.startswith("LicenseRef-"):
+                    continue
+                if project.knowledge.family(spdx) is None:
+                    continue  # lintml cannot say what text this id needs
+                reported.add(spdx)
+                yield Report(
+                    path=item.path,
+                    line=_line(item, notice.start_line),
+                    end_line=_line(item, notice.end_line),
+                    params={
+                        "spdx": spdx,
+                        "name": project.knowledge.name(spdx),
+                        "copyright": f" ({holder})" if holder else "",
+                    },
+                    license=spdx,
+                )

@@ -1,0 +1,204 @@
+"""Configuration: ``.lintml.yaml`` or ``[tool.lintml]`` in pyproject.toml, found by walking up.
+
+Every option is validated on its own with an error that names the option and the file
+(``unknown option "x" in .lintml.yaml``), because a typo that silently does nothing is
+the worst kind of configuration bug in a linter.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lintml.findings import SEVERITIES
+from lintml.repository import DEFAULT_MAX_FILE_SIZE
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAMES = (".lintml.yaml", ".lintml.yml")
+
+
+class ConfigError(Exception):
+    """Invalid configuration; the message names the file and the option."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()
+    fail_on: str = "error"
+    project_license: str | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    exclude: tuple[str, ...] = ()
+    source: Path | None = None
+    _matchers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def severity_for(self, rule_id: str, default: str) -> str:
+        from lintml.rules import matches_selector
+
+        chosen = default
+        best = -1
+        for selector, level in self.severity:
+            if matches_selector(rule_id, selector) and len(selector) > best:
+                chosen, best = level, len(selector)
+        return chosen
+
+    def ignored_at(self, rule_id: str, path: str) -> bool:
+        from lintml.rules import matches_selector
+
+        for pattern, ids in self.per_path_ignores:
+            if self._spec(pattern).match_file(path) and any(matches_selector(rule_id, item) for item in ids):
+                return True
+        return False
+
+    def excluded(self, path: str) -> bool:
+        return bool(self.exclude) and self._spec("\n".join(self.exclude)).match_file(path)
+
+    def _spec(self, patterns: str) -> Any:
+        if patterns not in self._matchers:
+            import pathspec
+
+            self._matchers[patterns] = pathspec.GitIgnoreSpec.from_lines(patterns.splitlines())
+        return self._matchers[patterns]
+
+
+def _string_list(value: Any, option: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f"{where}: option {option!r} must be a list of strings")
+    return tuple(value)
+
+
+_SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?i?b?)\s*$", re.I)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _size(value: Any, option: str, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{where}: option {option!r} must be a size such as 2000000, '500KB' or '2MB'")
+    unit = match.group("unit").lower()[:1]
+    return int(float(match.group("number")) * _UNITS[unit])
+
+
+def _level(value: Any, option: str, where: str) -> str:
+    if value not in SEVERITIES:
+        raise ConfigError(f"{where}: option {option!r} must be one of {', '.join(SEVERITIES)}, not {value!r}")
+    return str(value)
+
+
+def _mapping(value: Any, option: str, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: option {option!r} must be a mapping")
+    return value
+
+
+def _per_path(value: Any, option: str, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    mapping = _mapping(value, option, where)
+    return tuple((str(pattern), _string_list(ids, f"{option}.{pattern}", where)) for pattern, ids in mapping.items())
+
+
+def _severities(value: Any, option: str, where: str) -> tuple[tuple[str, str], ...]:
+    mapping = _mapping(value, option, where)
+    return tuple((str(rule), _level(level, f"{option}.{rule}", where)) for rule, level in mapping.items())
+
+
+def _license(value: Any, option: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: option {option!r} must be an SPDX license expression such as 'MIT'")
+    from lintml.licenses import shipped_knowledge
+
+    normalized = shipped_knowledge().normalize_expression(value)
+    if normalized is None:
+        raise ConfigError(f"{where}: option {option!r}: {value!r} is not a license lintml knows (use an SPDX id)")
+    return normalized
+
+
+_OPTIONS: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {
+    "select": ("select", _string_list),
+    "ignore": ("ignore", _string_list),
+    "per-path-ignores": ("per_path_ignores", _per_path),
+    "severity": ("severity", _severities),
+    "fail-on": ("fail_on", _level),
+    "project-license": ("project_license", _license),
+    "max-file-size": ("max_file_size", _size),
+    "exclude": ("exclude", _string_list),
+}
+
+
+def parse_config(raw: Any, where: str, source: Path | None = None) -> Config:
+    """Validate a mapping of options (from YAML, TOML or a rule example) into a Config."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: the configuration must be a mapping of options")
+    values: dict[str, Any] = {}
+    for option, value in raw.items():
+        if option not in _OPTIONS:
+            known = ", ".join(sorted(_OPTIONS))
+            raise ConfigError(f"{where}: unknown option {option!r} (known options: {known})")
+        attribute, validate = _OPTIONS[option]
+        values[attribute] = validate(value, option, where)
+    return Config(source=source, **values)
+
+
+def load_config_file(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from error
+    if path.name == "pyproject.toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+        section = data.get("tool", {}).get("lintml") if isinstance(data.get("tool"), dict) else None
+        return parse_config(section, f"{path} [tool.lintml]", path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    return parse_config(raw, str(path), path)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest .lintml.yaml, or pyproject.toml with a [tool.lintml] table, from ``start`` upwards."""
+    directory = start if start.is_dir() else start.parent
+    for folder in [directory.resolve(), *directory.resolve().parents]:
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+            if re.search(r"^\s*\[tool\.lintml[\].]", text, re.M):
+                return pyproject
+        if (folder / ".git").exists():
+            break  # never pick up configuration from outside the repository
+    return None
+
+
+def resolve_config(start: Path, explicit: Path | None) -> Config:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: configuration file not found")
+        return load_config_file(explicit)
+    found = find_config(start)
+    return load_config_file(found) if found else Config()

@@ -1,0 +1,104 @@
+"""The licenses a project declares in its packaging metadata, read without running anything.
+
+pyproject.toml (PEP 621 / PEP 639, Poetry), setup.cfg and setup.py. setup.py is parsed
+with ``ast`` and never executed: only literal ``license=`` and classifier strings count.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import sys
+from dataclasses import dataclass
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One raw license statement found in a manifest: the words as written, and where."""
+
+    raw: str
+    line: int | None
+    how: str  # "license", "license-expression", "classifier", "license-file"
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    match = re.search(pattern, text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _classifier_licenses(classifiers: object, text: str) -> list[Declaration]:
+    found = []
+    for classifier in classifiers if isinstance(classifiers, list) else []:
+        if isinstance(classifier, str) and classifier.startswith("License ::"):
+            found.append(Declaration(classifier, _line_of(text, re.escape(classifier)), "classifier"))
+    return found
+
+
+def from_pyproject(text: str) -> tuple[list[Declaration], str | None]:
+    """Declarations and an error message (None when the TOML parsed)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return [], f"not valid TOML: {error}"
+    found: list[Declaration] = []
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    license_value = project.get("license")
+    line = _line_of(text, r"^\s*license\s*=")
+    if isinstance(license_value, str):
+        found.append(Declaration(license_value, line, "license-expression"))
+    elif isinstance(license_value, dict):
+        if isinstance(license_value.get("text"), str):
+            found.append(Declaration(license_value["text"], line, "license"))
+        elif isinstance(license_value.get("file"), str):
+            found.append(Declaration(license_value["file"], line, "license-file"))
+    found.extend(_classifier_licenses(project.get("classifiers"), text))
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    if isinstance(poetry.get("license"), str):
+        found.append(Declaration(poetry["license"], line, "license-expression"))
+    found.extend(_classifier_licenses(poetry.get("classifiers"), text))
+    return found, None
+
+
+def from_setup_cfg(text: str) -> tuple[list[Declaration], str | None]:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error as error:
+        return [], f"not a valid setup.cfg: {error.__class__.__name__}"
+    if not parser.has_section("metadata"):
+        return [], None
+    found = []
+    license_value = parser.get("metadata", "license", fallback="").strip()
+    if license_value:
+        found.append(Declaration(license_value, _line_of(text, r"^\s*license\s*="), "license"))
+    classifiers = [line.strip() for line in parser.get("metadata", "classifiers", fallback="").splitlines()]
+    found.extend(_classifier_licenses([item for item in classifiers if item], text))
+    return found, None
+
+
+def from_setup_py(text: str) -> tuple[list[Declaration], str | None]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError) as error:
+        return [], f"cannot be parsed as Python: {error}"
+    found: list[Declaration] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword):
+            continue
+        if node.arg == "license" and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            found.append(Declaration(node.value.value, node.value.lineno, "license"))
+        if node.arg == "classifiers" and isinstance(node.value, ast.List | ast.Tuple):
+            for item in node.value.elts:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str) and item.value.startswith("License"):
+                    found.append(Declaration(item.value, item.lineno, "classifier"))
+    return found, None
+
+
+READERS = {"pyproject.toml": from_pyproject, "setup.cfg": from_setup_cfg, "setup.py": from_setup_py}

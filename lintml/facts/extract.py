@@ -1,0 +1,314 @@
+"""Content -> facts for one file, cached by content hash.
+
+The order of work keeps the expensive parts rare: SPDX tags by regex, header notices
+from the shipped table of known notice texts, scancode only for headers and license
+files the table cannot explain, and each distinct header block or copyright block is
+analysed once per run (and once ever, through the cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from lintml import repository
+from lintml.facts.cache import FactCache
+from lintml.facts.headers import (
+    CommentSyntax,
+    Header,
+    SpdxTag,
+    Suppressions,
+    comment_syntax,
+    extract_header,
+    find_suppressions,
+    spdx_copyrights,
+    spdx_tags,
+)
+from lintml.facts.model_card import ModelCard, parse_model_card
+
+# Bump when extraction changes, so cached facts from older versions are not reused.
+FACTS_VERSION = "1"
+
+_COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
+_BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A license statement found in a file: an SPDX expression and the lines it spans."""
+
+    expression: str
+    start_line: int
+    end_line: int
+    kind: str  # notice | text | tag | reference | intro | spdx
+    source: str  # spdx | table | scancode
+
+
+@dataclass(frozen=True)
+class CopyrightLine:
+    statement: str
+    holder: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file could not be read as its kind; becomes an ``input`` finding."""
+
+    check: str  # the check that reports it
+    detail: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    notices: tuple[Notice, ...] = ()
+    copyrights: tuple[CopyrightLine, ...] = ()
+    suppressions: Suppressions = field(default_factory=Suppressions)
+    problems: tuple[Problem, ...] = ()
+    model_card: ModelCard | None = None
+    text: str | None = None  # kept only for manifests, which checks read again
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "notices": [list(_astuple(item)) for item in self.notices],
+            "copyrights": [list(_astuple(item)) for item in self.copyrights],
+            "suppressions": self.suppressions.as_dict(),
+            "problems": [list(_astuple(item)) for item in self.problems],
+            "model_card": self.model_card.as_dict() if self.model_card else None,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileFacts:
+        return cls(
+            notices=tuple(Notice(*item) for item in data["notices"]),
+            copyrights=tuple(CopyrightLine(*item) for item in data["copyrights"]),
+            suppressions=Suppressions.from_dict(data["suppressions"]),
+            problems=tuple(Problem(*item) for item in data["problems"]),
+            model_card=ModelCard.from_dict(data["model_card"]) if data.get("model_card") else None,
+            text=data.get("text"),
+        )
+
+
+def _astuple(item: Any) -> tuple[Any, ...]:
+    return tuple(getattr(item, name) for name in item.__dataclass_fields__)
+
+
+def decode(data: bytes) -> tuple[str | None, Problem | None]:
+    """Text of a file, or None with a problem when it is binary. Non-UTF-8 text is read as Latin-1."""
+    if b"\0" in data[:_BINARY_SNIFF]:
+        return None, Problem("unreadable_input", "binary content where text was expected; the file was skipped")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        problem = Problem(
+            "unreadable_input", "not valid UTF-8; read as Latin-1, so names and notices may be garbled", line
+        )
+        return data.decode("latin-1"), problem
+
+
+class FactExtractor:
+    """Extracts and caches facts; holds the per-run memo of header and copyright blocks."""
+
+    def __init__(self, cache: FactCache) -> None:
+        self.cache = cache
+        self._license_memo: dict[str, tuple[Notice, ...]] = {}
+        self._copyright_memo: dict[str, tuple[CopyrightLine, ...]] = {}
+
+    def facts(self, item: repository.RepoFile, data: bytes) -> FileFacts:
+        syntax = comment_syntax(item.path)
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"file:{FACTS_VERSION}:{_table_version()}:{item.kind}:{_syntax_name(syntax)}:{digest}"
+        cached = self.cache.get(key)
+        if cached is not None:
+            return FileFacts.from_dict(cached)
+        facts = self._extract(item, data, syntax)
+        self.cache.put(key, facts.as_dict())
+        return facts
+
+    def _extract(self, item: repository.RepoFile, data: bytes, syntax: CommentSyntax) -> FileFacts:
+        text, problem = decode(data)
+        problems = (problem,) if problem else ()
+        if text is None:
+            return FileFacts(problems=problems)
+        if item.kind == repository.NOTEBOOK:
+            return self._notebook(text, problems)
+        if item.kind in (repository.PYTHON, repository.CODE):
+            return self._source(text, syntax, problems)
+        if item.kind == repository.LICENSE:
+            return FileFacts(
+                notices=self._licenses_in(text, whole_file=True),
+                copyrights=self._copyrights_in(tuple(enumerate(text.splitlines()[:400], start=1))),
+                problems=problems,
+            )
+        if item.kind == repository.MODEL_CARD:
+            card = parse_model_card(text)
+            card_problems = problems
+            if card.problem:
+                card_problems += (Problem("model_card_front_matter", card.problem, card.problem_line),)
+            return FileFacts(model_card=card, problems=card_problems, suppressions=find_suppressions(text, syntax))
+        if item.kind == repository.MANIFEST:
+            return FileFacts(text=text, problems=problems)
+        return FileFacts(problems=problems, suppressions=find_suppressions(text, syntax))
+
+    def _source(self, text: str, syntax: CommentSyntax, problems: tuple[Problem, ...]) -> FileFacts:
+        header = extract_header(text, syntax)
+        notices = self._tag_notices(spdx_tags(text)) + self._licenses_in_header(header)
+        copyrights = self._copyrights_in(header.lines) + tuple(
+            CopyrightLine(statement, None, line) for statement, line in spdx_copyrights(text)
+        )
+        return FileFacts(
+            notices=_unique(notices),
+            copyrights=_unique(copyrights),
+            suppressions=find_suppressions(text, syntax),
+            problems=problems,
+        )
+
+    def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:
+        try:
+            document = json.loads(text)
+            cells = document.get("cells", []) if isinstance(document, dict) else None
+            if not isinstance(cells, list):
+                raise ValueError("no list of cells")
+        except (ValueError, AttributeError) as error:
+            return FileFacts(problems=(*problems, Problem("unreadable_input", f"notebook is not valid JSON: {error}")))
+        code = []
+        for cell in cells:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                code.append("".join(source) if isinstance(source, list) else str(source))
+        if not code:
+            return FileFacts(problems=problems)
+        # Notebook cells have no stable line numbers in the file: notices report line 0 (file level).
+        header = extract_header(code[0], comment_syntax("cell.py"))
+        notices = self._tag_notices(spdx_tags("\n".join(code))) + self._licenses_in_header(header)
+        copyrights = self._copyrights_in(header.lines)
+        strip = _at_file_level
+        return FileFacts(
+            notices=tuple(strip(item) for item in _unique(notices)),
+            copyrights=tuple(strip(item) for item in _unique(copyrights)),
+            suppressions=find_suppressions("\n".join(code), comment_syntax("cell.py")),
+            problems=problems,
+        )
+
+    @staticmethod
+    def _tag_notices(tags: tuple[SpdxTag, ...]) -> tuple[Notice, ...]:
+        return tuple(Notice(tag.expression, tag.line, tag.line, "spdx", "spdx") for tag in tags)
+
+    def _licenses_in_header(self, header: Header) -> tuple[Notice, ...]:
+        if not header.lines:
+            return ()
+        # Blank copyright lines (keeping line numbers) so headers that differ only in
+        # year or holder share one analysis.
+        shaped = "\n".join("" if _COPYRIGHT_WORDS.search(line) else line for _, line in header.lines)
+        if not _might_hold_license(shaped):
+            return ()
+        offset = header.start_line - 1
+        return tuple(
+            Notice(item.expression, item.start_line + offset, item.end_line + offset, item.kind, item.source)
+            for item in self._licenses_in(shaped, whole_file=False)
+        )
+
+    def _licenses_in(self, text: str, whole_file: bool) -> tuple[Notice, ...]:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        if digest in self._license_memo:
+            return self._license_memo[digest]
+        key = f"licenses:{FACTS_VERSION}:{_table_version()}:{digest}"
+        cached = self.cache.get(key)
+        if cached is not None:
+            found = tuple(Notice(*item) for item in cached)
+        else:
+            found = _match_licenses(text, whole_file)
+            self.cache.put(key, [list(_astuple(item)) for item in found])
+        self._license_memo[digest] = found
+        return found
+
+    def _copyrights_in(self, lines: tuple[tuple[int, str], ...]) -> tuple[CopyrightLine, ...]:
+        wanted = [(number, line) for number, line in lines if _COPYRIGHT_WORDS.search(line)]
+        if not wanted:
+            return ()
+        # scancode's grammar wants a little context around each copyright line.
+        numbers = {number for number, _ in wanted}
+        context = [(number, line) for number, line in lines if {number - 1, number, number + 1} & numbers]
+        digest = hashlib.sha256(json.dumps(context).encode("utf-8", "surrogatepass")).hexdigest()
+        if digest in self._copyright_memo:
+            return self._copyright_memo[digest]
+        key = f"copyrights:{FACTS_VERSION}:{digest}"
+        cached = self.cache.get(key)
+        if cached is not None:
+            found = tuple(CopyrightLine(*item) for item in cached)
+        else:
+            from lintml.facts import scancode_adapter
+
+            found = tuple(
+                CopyrightLine(item.statement, item.holder, item.line)
+                for item in scancode_adapter.detect_copyrights(context)
+            )
+            self.cache.put(key, [list(_astuple(item)) for item in found])
+        self._copyright_memo[digest] = found
+        return found
+
+
+_LICENSE_HINTS = re.compile(
+    r"licen[cs]|copyleft|\bgpl|\bmit\b|\bbsd|apache|free software|warrant|permission|redistribut|spdx|public domain",
+    re.I,
+)
+
+
+def _might_hold_license(text: str) -> bool:
+    return bool(_LICENSE_HINTS.search(text))
+
+
+def _match_licenses(text: str, whole_file: bool) -> tuple[Notice, ...]:
+    from lintml.facts.notice_table import match_known_notices
+
+    table = match_known_notices(text)
+    found = [Notice(m.expression, m.start_line, m.end_line, m.kind, m.source) for m in table.matches]
+    # A license file the table recognises as a full license text is answered; a header is
+    # answered only when no license words are left outside what the table matched.
+    needs_scancode = (
+        not any(item.kind == "text" for item in found) and _might_hold_license(text)
+        if whole_file
+        else table.unexplained
+    )
+    if needs_scancode:
+        from lintml.facts import scancode_adapter
+
+        found = [
+            Notice(m.expression, m.start_line, m.end_line, m.kind, m.source)
+            for m in scancode_adapter.detect_licenses(text)
+        ] or found
+    return tuple(sorted(found, key=lambda item: (item.start_line, item.end_line, item.expression)))
+
+
+def _unique(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _at_file_level(item: Any) -> Any:
+    from dataclasses import replace
+
+    if isinstance(item, Notice):
+        return replace(item, start_line=0, end_line=0)
+    return replace(item, line=0)
+
+
+def _syntax_name(syntax: CommentSyntax) -> str:
+    return ",".join(syntax.line) + "|" + ",".join(opening for opening, _ in syntax.block) + f"|{syntax.docstrings}"
+
+
+@lru_cache(maxsize=1)
+def _table_version() -> str:
+    """Identifies the shipped notice table without loading it (a warm run never needs its contents)."""
+    from lintml.facts.notice_table import DATA_PATH
+
+    try:
+        return hashlib.sha256(DATA_PATH.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return "missing"

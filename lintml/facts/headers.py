@@ -1,0 +1,251 @@
+"""Text-level facts of a source file: its header block, SPDX tags and suppression comments.
+
+Pure functions of a file's text and its comment syntax; no license matching here. The
+header is the leading run of comments and docstrings, which is where license notices
+and copyright lines live, so scancode never has to read a whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+MAX_HEADER_LINES = 200
+
+
+@dataclass(frozen=True)
+class CommentSyntax:
+    line: tuple[str, ...]
+    block: tuple[tuple[str, str], ...]
+    docstrings: bool = False
+
+
+HASH = CommentSyntax(line=("#",), block=())
+PYTHON = CommentSyntax(line=("#",), block=(), docstrings=True)
+C_LIKE = CommentSyntax(line=("//",), block=(("/*", "*/"),))
+DASH = CommentSyntax(line=("--",), block=(("--[[", "]]"), ("{-", "-}")))
+MARKUP = CommentSyntax(line=(), block=(("<!--", "-->"),))
+PERCENT = CommentSyntax(line=("%",), block=())
+LISP = CommentSyntax(line=(";",), block=())
+FORTRAN = CommentSyntax(line=("!", "c ", "C "), block=())
+
+_BY_SUFFIX: dict[str, CommentSyntax] = {
+    **dict.fromkeys([".py", ".pyi", ".pyx", ".pxd", ".ipynb"], PYTHON),
+    **dict.fromkeys(
+        [
+            ".sh",
+            ".bash",
+            ".zsh",
+            ".fish",
+            ".ps1",
+            ".rb",
+            ".pl",
+            ".pm",
+            ".r",
+            ".jl",
+            ".cmake",
+            ".yaml",
+            ".yml",
+            ".toml",
+            ".cfg",
+            ".ini",
+            ".txt",
+            ".mk",
+            ".dockerfile",
+        ],
+        HASH,
+    ),
+    **dict.fromkeys(
+        [
+            ".c",
+            ".h",
+            ".cc",
+            ".cpp",
+            ".cxx",
+            ".hpp",
+            ".hh",
+            ".hxx",
+            ".cu",
+            ".cuh",
+            ".m",
+            ".mm",
+            ".metal",
+            ".cl",
+            ".js",
+            ".mjs",
+            ".cjs",
+            ".ts",
+            ".tsx",
+            ".jsx",
+            ".go",
+            ".rs",
+            ".java",
+            ".kt",
+            ".scala",
+            ".swift",
+            ".php",
+            ".proto",
+            ".dart",
+            ".cs",
+            ".css",
+            ".scss",
+            ".vue",
+            ".svelte",
+            ".json",
+        ],
+        C_LIKE,
+    ),
+    **dict.fromkeys([".lua", ".sql", ".hs"], DASH),
+    **dict.fromkeys([".md", ".html", ".htm", ".xml", ".rst"], MARKUP),
+    **dict.fromkeys([".tex", ".sty"], PERCENT),
+    **dict.fromkeys([".el", ".lisp", ".clj", ".scm"], LISP),
+    **dict.fromkeys([".f", ".f90", ".f95"], FORTRAN),
+}
+_BY_NAME = {"makefile": HASH, "dockerfile": HASH, "cmakelists.txt": HASH}
+
+
+def comment_syntax(path: str) -> CommentSyntax:
+    pure = PurePosixPath(path)
+    return _BY_NAME.get(pure.name.lower()) or _BY_SUFFIX.get(pure.suffix.lower(), HASH)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The leading comment/docstring block: ``(line_number, text)`` pairs, 1-based."""
+
+    lines: tuple[tuple[int, str], ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(text for _, text in self.lines)
+
+    @property
+    def start_line(self) -> int:
+        return self.lines[0][0] if self.lines else 0
+
+
+_DOCSTRING_OPEN = re.compile(r"""^[rRuUbB]{0,2}("{3}|'{3})""")
+_ENCODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
+
+
+def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Header:
+    """The comments, docstrings and blank lines a file starts with, up to its first code."""
+    lines = text.splitlines()[:MAX_HEADER_LINES]
+    taken: list[tuple[int, str]] = []
+    index = 0
+    closing: str | None = None  # inside a block comment or docstring until this appears
+    while index < len(lines):
+        raw = lines[index]
+        stripped = raw.strip()
+        number = index + first_line
+        if closing is not None:
+            taken.append((number, raw))
+            if closing in stripped:
+                closing = None
+            index += 1
+            continue
+        if not stripped or (index == 0 and stripped.startswith("#!")) or _ENCODING.match(raw):
+            if stripped:
+                taken.append((number, raw))
+            index += 1
+            continue
+        if any(stripped.startswith(marker) for marker in syntax.line):
+            taken.append((number, raw))
+            index += 1
+            continue
+        opened = _opens_block(stripped, syntax)
+        if opened is not None:
+            taken.append((number, raw))
+            rest = stripped[len(opened[0]) :]
+            if opened[1] not in rest:
+                closing = opened[1]
+            index += 1
+            continue
+        break
+    return Header(lines=tuple(taken))
+
+
+def _opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
+    for opening, closing in syntax.block:
+        if stripped.startswith(opening):
+            return opening, closing
+    if syntax.docstrings:
+        match = _DOCSTRING_OPEN.match(stripped)
+        if match:
+            return match.group(0), match.group(1)
+    return None
+
+
+_SPDX_TAG = re.compile(r"SPDX-License-Identifier:\s*(?P<expression>[^\n\r*#]*?)\s*(?:\*/|-->|\"\"\"|'''|$)", re.M)
+_SPDX_COPYRIGHT = re.compile(r"SPDX-FileCopyrightText:\s*(?P<statement>.+?)\s*(?:\*/|-->|$)", re.M)
+
+
+@dataclass(frozen=True)
+class SpdxTag:
+    expression: str
+    line: int
+
+
+def spdx_tags(text: str) -> tuple[SpdxTag, ...]:
+    """Every ``SPDX-License-Identifier:`` tag in the text, with its line. A cheap scan, no scancode."""
+    if "SPDX-License-Identifier" not in text:
+        return ()
+    return tuple(
+        SpdxTag(match.group("expression").strip(), text.count("\n", 0, match.start()) + 1)
+        for match in _SPDX_TAG.finditer(text)
+        if match.group("expression").strip()
+    )
+
+
+def spdx_copyrights(text: str) -> tuple[tuple[str, int], ...]:
+    if "SPDX-FileCopyrightText" not in text:
+        return ()
+    return tuple(
+        (match.group("statement"), text.count("\n", 0, match.start()) + 1) for match in _SPDX_COPYRIGHT.finditer(text)
+    )
+
+
+_SUPPRESSION = re.compile(r"lintml:\s*(?P<scope>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?")
+ALL_RULES = "*"
+
+
+@dataclass(frozen=True)
+class Suppressions:
+    """Inline ``lintml: ignore[ID]`` (per line) and ``lintml: ignore-file[ID]`` comments."""
+
+    file: tuple[str, ...] = ()
+    lines: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": list(self.file), "lines": [[line, list(ids)] for line, ids in self.lines]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Suppressions:
+        lines = data.get("lines") or []
+        return cls(
+            file=tuple(data.get("file") or ()),  # type: ignore[arg-type]
+            lines=tuple((int(line), tuple(ids)) for line, ids in lines),  # type: ignore[union-attr]
+        )
+
+
+def find_suppressions(text: str, syntax: CommentSyntax) -> Suppressions:
+    """Suppression comments written in the file's own comment syntax."""
+    if "lintml:" not in text:
+        return Suppressions()
+    markers = syntax.line + tuple(opening for opening, _ in syntax.block)
+    whole_file: list[str] = []
+    per_line: list[tuple[int, tuple[str, ...]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "lintml:" not in line:
+            continue
+        for match in _SUPPRESSION.finditer(line):
+            before = line[: match.start()]
+            if not any(marker in before for marker in markers):
+                continue  # the words appear in code or prose, not in a comment
+            ids = tuple(part.strip() for part in (match.group("ids") or ALL_RULES).split(",") if part.strip())
+            if match.group("scope") == "ignore-file":
+                whole_file.extend(ids)
+            else:
+                per_line.append((number, ids))
+    return Suppressions(file=tuple(whole_file), lines=tuple(per_line))

@@ -1,0 +1,241 @@
+"""The one door to scancode-toolkit: license detection, copyright detection, license texts.
+
+scancode is imported here only, and only inside the functions that need it, because its
+license index costs ~8 s and ~1.4 GB to load. ``lintml.facts.notice_table`` answers the
+common notices without it; callers come here for what the table leaves unexplained,
+with small texts (a header block or a license file), never whole source files.
+
+- ``detect_licenses`` loads the index once per process, saying so on stderr (one line,
+  or a spinner that is erased when stderr is a terminal), and reports scancode's
+  individual matches with SPDX ids and 1-based line numbers over ``text.splitlines()``.
+  Reading the matches, not a file-level detection, keeps third-party notices: scancode's
+  detections resolve "see LICENSE" to the scanned project's own license.
+- ``detect_copyrights`` uses cluecode alone (~0.3 s to import) and never loads the index.
+- ``license_full_text`` reads a license's text from scancode's data files directly.
+
+scancode writes to ``~/.cache/scancode-tk`` and to a new temporary folder on every import
+unless ``SCANCODE_CACHE``/``SCANCODE_TEMP`` are set; unless the user set them, they point
+under lintml's own cache folder, and this process's temporary folder is removed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import itertools
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TextIO
+
+from lintml.facts.notice_table import NoticeMatch, license_key_for_spdx_id
+
+# Texts reach scancode because the exact table could not explain them, and scancode's own
+# exact matchers find what the table finds; its approximate matcher is what tells an
+# edited notice (a program's name in the GPL notice, a reflowed Apache header, a BSD text
+# with changed clauses) for what it is. Measured here on header blocks: ~1 ms per header
+# without it, 100-250 ms with it, after the index has loaded.
+APPROXIMATE_DEFAULT = True
+INDEX_MESSAGE = "lintml: loading scancode's license index (once per run, ~8 s)..."
+# Stop matching one text after this long and keep what was found (a huge license file).
+MATCH_DEADLINE_SECONDS = 30.0
+
+_KIND_FLAGS = (
+    ("is_license_text", "text"),
+    ("is_license_notice", "notice"),
+    ("is_license_reference", "reference"),
+    ("is_license_tag", "tag"),
+    ("is_license_intro", "intro"),
+)
+
+_LOCK = threading.Lock()
+_LICENSE_CACHE: Any = None  # scancode's LicenseCache: the index, the licensing, the SPDX symbols
+
+
+@dataclass(frozen=True)
+class Copyright:
+    """One copyright statement found by cluecode."""
+
+    statement: str  # "Copyright 2024 The HuggingFace Team"
+    holder: str | None
+    line: int  # 1-based, as numbered by the caller
+
+
+def prepare_environment() -> None:
+    """Point scancode's cache and temporary folders under lintml's cache, unless the user chose.
+
+    Must run before scancode's ``scancode_config`` is first imported, which reads them.
+    """
+    if os.environ.get("SCANCODE_CACHE") and os.environ.get("SCANCODE_TEMP"):
+        return
+    from platformdirs import user_cache_dir
+
+    base = Path(user_cache_dir("lintml")) / "scancode"
+    for variable, folder in (("SCANCODE_CACHE", base / "cache"), ("SCANCODE_TEMP", base / "tmp")):
+        if not os.environ.get(variable):
+            folder.mkdir(parents=True, exist_ok=True)
+            os.environ[variable] = str(folder)
+
+
+def _import_scancode_config() -> None:
+    if "scancode_config" in sys.modules:
+        return
+    prepare_environment()
+    import scancode_config
+
+    # scancode makes a temporary folder for every process that imports it and never removes it.
+    atexit.register(shutil.rmtree, scancode_config.scancode_temp_dir, ignore_errors=True)
+
+
+@contextmanager
+def _announce(message: str, stream: TextIO | None = None) -> Iterator[None]:
+    """Say on stderr that something slow is happening: a spinner on a terminal, else one line."""
+    stream = stream if stream is not None else sys.stderr
+    if not stream.isatty():
+        print(message, file=stream, flush=True)
+        yield
+        return
+    done = threading.Event()
+    started = time.monotonic()
+
+    def spin() -> None:
+        for frame in itertools.cycle("|/-\\"):
+            stream.write(f"\r{frame} {message} {time.monotonic() - started:.0f} s")
+            stream.flush()
+            if done.wait(0.1):
+                break
+
+    spinner = threading.Thread(target=spin, name="lintml-scancode-spinner", daemon=True)
+    spinner.start()
+    try:
+        yield
+    finally:
+        done.set()
+        spinner.join()
+        stream.write("\r\x1b[K")  # erase the spinner line
+        stream.flush()
+
+
+def _license_cache() -> Any:
+    """scancode's LicenseCache, loaded once per process."""
+    global _LICENSE_CACHE
+    with _LOCK:
+        if _LICENSE_CACHE is None:
+            with _announce(INDEX_MESSAGE):
+                _import_scancode_config()
+                from licensedcode.cache import get_cache
+
+                _LICENSE_CACHE = get_cache()
+    return _LICENSE_CACHE
+
+
+def index_loaded() -> bool:
+    """Whether this process has already paid for scancode's license index."""
+    return _LICENSE_CACHE is not None
+
+
+def _kind(rule: Any) -> str | None:
+    for flag, kind in _KIND_FLAGS:
+        if getattr(rule, flag, False):
+            return kind
+    return None  # a clue: scancode itself keeps those apart from its detections
+
+
+def detect_licenses(text: str, approximate: bool = APPROXIMATE_DEFAULT) -> tuple[NoticeMatch, ...]:
+    """scancode's license matches in a small ``text`` (a header block or a license file).
+
+    Each match keeps its own expression and lines, so a third-party notice is not folded
+    into a file-level answer. License clues are left out. The first call loads the index.
+    ``approximate=False`` keeps to scancode's hash, SPDX-id and exact matchers (~1 ms a
+    header instead of 100-250 ms), which find little beyond ``match_known_notices``.
+    """
+    if not text.strip():
+        return ()
+    cache = _license_cache()
+    from licensedcode.cache import build_spdx_license_expression
+
+    found = cache.index.match(
+        query_string=text,
+        approximate=approximate,
+        deadline=time.time() + MATCH_DEADLINE_SECONDS,
+    )
+    matches = []
+    for match in found:
+        kind = _kind(match.rule)
+        if kind is None:
+            continue
+        start_line, end_line = match.lines()
+        expression = str(build_spdx_license_expression(match.rule.license_expression, licensing=cache.licensing))
+        matches.append(NoticeMatch(expression, start_line, end_line, kind, "scancode"))
+    matches.sort(key=lambda match: (match.start_line, match.end_line, match.expression))
+    return tuple(matches)
+
+
+def detect_copyrights(lines: Sequence[tuple[int, str]]) -> tuple[Copyright, ...]:
+    """Copyright statements in the given ``(line_number, text)`` lines, by cluecode alone."""
+    if not lines:
+        return ()
+    _import_scancode_config()
+    from cluecode.copyrights import CopyrightDetection, HolderDetection, detect_copyrights_from_lines
+
+    detections = list(
+        detect_copyrights_from_lines(
+            list(lines),
+            include_copyrights=True,
+            include_holders=True,
+            include_authors=False,
+            include_copyright_years=True,
+            include_copyright_allrights=False,
+        )
+    )
+    holders = [detection for detection in detections if isinstance(detection, HolderDetection)]
+    used: set[int] = set()
+    copyrights = []
+    for detection in detections:
+        if not isinstance(detection, CopyrightDetection):
+            continue
+        holder = None
+        for index, candidate in enumerate(holders):
+            if index not in used and detection.start_line <= candidate.start_line <= detection.end_line:
+                used.add(index)
+                holder = candidate.holder
+                break
+        copyrights.append(Copyright(detection.copyright, holder, detection.start_line))
+    return tuple(copyrights)
+
+
+def _licenses_dir() -> Path | None:
+    spec = importlib.util.find_spec("licensedcode")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "licenses"
+
+
+@lru_cache(maxsize=64)
+def license_full_text(spdx_id: str) -> str | None:
+    """The text of the license ``spdx_id`` names (case-insensitive), from scancode's data; None if unknown."""
+    key = license_key_for_spdx_id(spdx_id)
+    licenses = _licenses_dir()
+    if key is None or licenses is None or "/" in key or "\\" in key:
+        return None
+    path = licenses / f"{key}.LICENSE"
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if content.startswith("---"):
+        # YAML front matter between two "---" lines, then the text.
+        lines = content.splitlines(keepends=True)
+        for index in range(1, len(lines)):
+            if lines[index].rstrip() == "---":
+                content = "".join(lines[index + 1 :])
+                break
+    text = content.strip("\n")
+    return text + "\n" if text.strip() else None

@@ -1,0 +1,64 @@
+"""The one record every check produces and every formatter consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+CATEGORIES: tuple[str, ...] = (
+    "license-missing",
+    "license-mismatch",
+    "license-conflict",
+    "license-text",
+    "copyright-notice",
+    "change-notice",
+    "notice-file",
+    "attribution",
+    "model-card",
+    "base-model",
+    "model-license",
+    "provenance",
+    # Not a license obligation: lintml could not read a file as its kind
+    # (unparsable notebook, broken front matter, undecodable text) and says so.
+    "input",
+)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where a finding's code came from (filled in once provenance exists)."""
+
+    name: str
+    version: str | None
+    url: str | None
+    path: str | None
+    license: str | None
+    similarity: float | None = None
+    verbatim: bool | None = None
+    renames: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. ``path`` is POSIX, relative to the scanned root."""
+
+    rule: str
+    category: str
+    severity: Severity
+    path: str
+    message: str
+    line: int | None = None
+    end_line: int | None = None
+    column: int | None = None
+    end_column: int | None = None
+    fix: str | None = None
+    license: str | None = None
+    upstream: Upstream | None = None
+    evidence: tuple[tuple[str, str], ...] = field(default=())
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line or 0, self.column or 0, self.rule, self.message)

@@ -1,0 +1,200 @@
+"""License knowledge, read from ``rules/licenses/``: ids, families, aliases, compatibility.
+
+Everything here is data-driven: adding a license or a compatibility fact is editing
+YAML. SPDX expressions are parsed with the ``license-expression`` library.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lintml.rules import RuleError, rules_directory
+
+
+@dataclass(frozen=True)
+class LicenseInfo:
+    spdx: str
+    name: str
+    family: str
+    hub: str | None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    licenses: dict[str, LicenseInfo]
+    aliases: dict[str, str]  # lower-cased spelling -> SPDX id
+    hub_ids: dict[str, str]  # Hub license id -> lintml id
+    compatible_into: dict[str, frozenset[str]]  # inbound id -> outbound ids ("*" = any)
+
+    def canonical_id(self, raw: str) -> str | None:
+        """The SPDX id for one license name, alias, classifier or Hub id; None if unknown."""
+        key = " ".join(raw.strip().split()).lower()
+        return self.aliases.get(key)
+
+    def normalize_expression(self, raw: str) -> str | None:
+        """An SPDX expression with every known id canonicalised; None if any part is unknown."""
+        whole = self.canonical_id(raw)
+        if whole is not None:
+            return whole
+        parsed = _parse(raw)
+        if parsed is None:
+            return None
+        text = str(parsed)
+        for symbol in sorted(_symbols(parsed), key=len, reverse=True):
+            canonical = self.canonical_id(symbol)
+            if canonical is None:
+                if symbol.startswith("LicenseRef-") or _looks_like_exception(symbol):
+                    continue
+                return None
+            text = re.sub(rf"(?<![\w.+-]){re.escape(symbol)}(?![\w.+-])", canonical, text)
+        return text
+
+    def family(self, spdx_id: str) -> str | None:
+        info = self.licenses.get(spdx_id)
+        return info.family if info else None
+
+    def name(self, spdx_id: str) -> str:
+        info = self.licenses.get(spdx_id)
+        return info.name if info else spdx_id
+
+    def is_judged(self, spdx_id: str) -> bool:
+        return spdx_id in self.compatible_into
+
+    def may_include(self, outbound: str, inbound: str) -> bool | None:
+        """Can ``inbound``-licensed code be part of an ``outbound``-licensed project? None: unknown."""
+        allowed = self.compatible_into.get(inbound)
+        if allowed is None or outbound not in self.licenses:
+            return None
+        return "*" in allowed or outbound in allowed
+
+
+def _looks_like_exception(symbol: str) -> bool:
+    return "exception" in symbol.lower()
+
+
+@lru_cache(maxsize=64)
+def _parse(raw: str) -> Any:
+    from license_expression import ExpressionError, Licensing
+
+    try:
+        return Licensing().parse(raw, simple=False)
+    except (ExpressionError, TypeError, ValueError):
+        return None
+
+
+def _symbols(parsed: Any) -> list[str]:
+    from license_expression import Licensing
+
+    return [str(symbol.key) for symbol in Licensing().license_symbols(parsed, decompose=True)]
+
+
+def expression_ids(expression: str) -> list[str]:
+    """The license ids in an SPDX expression, in order, without exceptions."""
+    parsed = _parse(expression)
+    if parsed is None:
+        return [expression]
+    return [symbol for symbol in _symbols(parsed) if not _looks_like_exception(symbol)]
+
+
+def expression_alternatives(expression: str) -> list[list[str]]:
+    """The expression as OR-of-ANDs: each inner list is one way to satisfy it."""
+    parsed = _parse(expression)
+    if parsed is None:
+        return [[expression]]
+    return _alternatives(parsed)
+
+
+def _alternatives(node: Any) -> list[list[str]]:
+    from license_expression import AND, OR, LicenseWithExceptionSymbol
+
+    if isinstance(node, OR):
+        return [choice for child in node.args for choice in _alternatives(child)]
+    if isinstance(node, AND):
+        combined: list[list[str]] = [[]]
+        for child in node.args:
+            combined = [left + right for left in combined for right in _alternatives(child)]
+        return combined
+    if isinstance(node, LicenseWithExceptionSymbol):
+        return [[str(node.license_symbol.key)]]
+    return [[str(node.key)]]
+
+
+def compatible(knowledge: Knowledge, project: str, inbound: str) -> bool | None:
+    """May a file under ``inbound`` live in a project under ``project``? None when lintml cannot judge.
+
+    OR in either expression is a choice (one workable pair suffices); AND in the inbound
+    expression means every part must fit the chosen project license.
+    """
+    verdicts: list[bool | None] = []
+    for outbound_choice in expression_alternatives(project):
+        for inbound_choice in expression_alternatives(inbound):
+            per_part = [
+                knowledge.may_include(outbound, part) for outbound in outbound_choice for part in inbound_choice
+            ]
+            if None in per_part:
+                verdicts.append(None)
+            else:
+                verdicts.append(all(per_part))
+    if True in verdicts:
+        return True
+    if verdicts and all(verdict is False for verdict in verdicts):
+        return False
+    return None
+
+
+def load_knowledge(directory: Path | None = None) -> Knowledge:
+    root = (directory or rules_directory()) / "licenses"
+    catalogue = _read(root / "licenses.yaml")
+    table = _read(root / "compatibility.yaml")
+    licenses: dict[str, LicenseInfo] = {}
+    aliases: dict[str, str] = {}
+    hub_ids: dict[str, str] = {}
+    for spdx, entry in (catalogue.get("licenses") or {}).items():
+        info = LicenseInfo(spdx=spdx, name=entry["name"], family=entry["family"], hub=entry.get("hub"))
+        licenses[spdx] = info
+        for spelling in [spdx, info.name, *(entry.get("aliases") or [])]:
+            aliases.setdefault(" ".join(str(spelling).split()).lower(), spdx)
+        if info.hub:
+            hub_ids[info.hub] = spdx
+            aliases.setdefault(info.hub, spdx)
+    for hub, target in (catalogue.get("hub_only") or {}).items():
+        hub_ids[hub] = target
+        aliases.setdefault(hub.lower(), target)
+        aliases.setdefault(target.lower(), target)
+    groups: dict[str, list[str]] = table.get("groups") or {}
+    compatible_into: dict[str, frozenset[str]] = {}
+    for inbound, outbounds in (table.get("inbound") or {}).items():
+        expanded: set[str] = set()
+        for item in outbounds:
+            if item.startswith("@"):
+                if item[1:] not in groups:
+                    raise RuleError(f"{root / 'compatibility.yaml'}: unknown group {item!r}")
+                expanded.update(groups[item[1:]])
+            else:
+                expanded.add(item)
+        for name in [inbound, *expanded]:
+            if name != "*" and name not in licenses:
+                raise RuleError(f"{root / 'compatibility.yaml'}: {name!r} is not in licenses.yaml")
+        compatible_into[inbound] = frozenset(expanded)
+    return Knowledge(licenses=licenses, aliases=aliases, hub_ids=hub_ids, compatible_into=compatible_into)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise RuleError(f"{path}: cannot load license knowledge: {error}") from error
+    if not isinstance(loaded, dict):
+        raise RuleError(f"{path}: license knowledge must be a mapping")
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def shipped_knowledge() -> Knowledge:
+    return load_knowledge()

@@ -1,0 +1,177 @@
+"""The scanned project as checks see it: files, their facts, and the facts derived across files.
+
+Derived facts (which licenses the project declares and where, which license texts it
+ships, what its license is) are computed once here, so every check reads the same
+answer and none re-derives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import PurePosixPath
+
+from lintml import repository
+from lintml.facts.declared import READERS
+from lintml.facts.extract import FileFacts, Problem
+from lintml.licenses import Knowledge, expression_ids
+from lintml.repository import RepoFile, Source
+
+
+@dataclass(frozen=True)
+class DeclaredLicense:
+    """A statement of the project's own license: what it says (SPDX, or None if unknown) and where."""
+
+    source: str  # "license-file", "pyproject.toml", "setup.cfg", "setup.py", "model-card", "config"
+    path: str
+    line: int | None
+    raw: str
+    expression: str | None
+
+
+@dataclass
+class Project:
+    source: Source
+    files: list[RepoFile]
+    facts: dict[str, FileFacts]
+    knowledge: Knowledge
+    targets: frozenset[str] | None = None  # None: every file is checked
+    license_override: str | None = None
+    extra_problems: dict[str, list[Problem]] = field(default_factory=dict)
+
+    def is_target(self, path: str) -> bool:
+        return self.targets is None or path in self.targets
+
+    def checked_files(self, *kinds: str) -> list[RepoFile]:
+        return [item for item in self.files if self.is_target(item.path) and (not kinds or item.kind in kinds)]
+
+    def facts_of(self, path: str) -> FileFacts:
+        return self.facts.get(path) or FileFacts()
+
+    def exists(self, path: str) -> bool:
+        return self.source.exists(path)
+
+    @cached_property
+    def code_files(self) -> list[RepoFile]:
+        return [item for item in self.files if item.kind in repository.CODE_KINDS]
+
+    @cached_property
+    def license_files(self) -> list[RepoFile]:
+        return [item for item in self.files if item.kind == repository.LICENSE]
+
+    @cached_property
+    def root_license_files(self) -> list[RepoFile]:
+        """LICENSE/COPYING files at the top, and REUSE's LICENSES/ folder (not NOTICE files)."""
+        found = []
+        for item in self.license_files:
+            parts = PurePosixPath(item.path).parts
+            if (parts[0] == "LICENSES" and len(parts) == 2) or (
+                len(parts) == 1 and not item.name.lower().startswith(("notice", "third"))
+            ):
+                found.append(item)
+        return found
+
+    @cached_property
+    def shipped_texts(self) -> dict[str, list[str]]:
+        """SPDX id -> paths of files anywhere in the tree that carry that license's full text."""
+        texts: dict[str, list[str]] = {}
+        for item in self.license_files:
+            ids: set[str] = set()
+            parts = PurePosixPath(item.path).parts
+            if len(parts) >= 2 and parts[-2] == "LICENSES":
+                reuse_id = self.knowledge.canonical_id(PurePosixPath(item.path).stem) or PurePosixPath(item.path).stem
+                ids.add(reuse_id)
+            for notice in self.facts_of(item.path).notices:
+                if notice.kind == "text":
+                    ids.update(self._canonical_ids(notice.expression))
+            for spdx_id in ids:
+                texts.setdefault(spdx_id, []).append(item.path)
+        return texts
+
+    def _canonical_ids(self, expression: str) -> list[str]:
+        return [self.knowledge.canonical_id(part) or part for part in expression_ids(expression)]
+
+    @cached_property
+    def declared_licenses(self) -> list[DeclaredLicense]:
+        declared: list[DeclaredLicense] = []
+        for item in self.root_license_files:
+            if item.path.startswith("LICENSES/"):
+                continue
+            notices = [notice for notice in self.facts_of(item.path).notices if notice.kind in ("text", "notice")]
+            if notices:
+                first = min(notices, key=lambda notice: notice.start_line)
+                declared.append(
+                    DeclaredLicense(
+                        "license-file",
+                        item.path,
+                        first.start_line or None,
+                        first.expression,
+                        self.knowledge.normalize_expression(first.expression) or first.expression,
+                    )
+                )
+            else:
+                declared.append(DeclaredLicense("license-file", item.path, None, "", None))
+        reuse = [item for item in self.root_license_files if item.path.startswith("LICENSES/")]
+        if not declared and len(reuse) == 1:
+            spdx = self.knowledge.canonical_id(PurePosixPath(reuse[0].path).stem)
+            declared.append(DeclaredLicense("license-file", reuse[0].path, None, reuse[0].path, spdx))
+        for item in self.files:
+            if item.path in READERS and item.kind == repository.MANIFEST:
+                declared.extend(self._manifest_declarations(item))
+        for item in self.files:
+            card = self.facts_of(item.path).model_card
+            if item.kind == repository.MODEL_CARD and "/" not in item.path and card and card.metadata:
+                value = card.get("license")
+                if isinstance(value, str) and value not in ("other", "unknown"):
+                    spdx = self.knowledge.hub_ids.get(value) or self.knowledge.normalize_expression(value)
+                    declared.append(DeclaredLicense("model-card", item.path, card.line_of("license"), value, spdx))
+        return declared
+
+    def _manifest_declarations(self, item: RepoFile) -> list[DeclaredLicense]:
+        text = self.facts_of(item.path).text
+        if text is None:
+            return []
+        declarations, error = READERS[item.path](text)
+        if error:
+            self.extra_problems.setdefault(item.path, []).append(Problem("unreadable_input", error))
+        found = []
+        for declaration in declarations:
+            if declaration.how == "license-file":
+                continue  # points at a license file, which is read on its own
+            expression = self.knowledge.normalize_expression(declaration.raw)
+            if declaration.how == "license" and expression is None and len(declaration.raw) > 80:
+                continue  # a whole license text pasted into metadata: the LICENSE file speaks for it
+            if declaration.how == "classifier" and expression is None:
+                continue  # "License :: OSI Approved" and other umbrella classifiers say nothing precise
+            found.append(DeclaredLicense(item.path, item.path, declaration.line, declaration.raw, expression))
+        return found
+
+    @cached_property
+    def project_license(self) -> str | None:
+        """The license the project as a whole is under: config, else the first declaration lintml understood."""
+        if self.license_override:
+            return self.license_override
+        for declared in self.declared_licenses:
+            if declared.expression:
+                return declared.expression
+        return None
+
+    @cached_property
+    def project_license_origin(self) -> str:
+        if self.license_override:
+            return "the lintml configuration"
+        for declared in self.declared_licenses:
+            if declared.expression:
+                return declared.path
+        return "nowhere"
+
+    def anchor_path(self) -> str:
+        """The file a repository-level finding points at: the manifest, else the README, else the first file."""
+        names = {item.path: item for item in self.files}
+        for candidate in ("pyproject.toml", "setup.py", "setup.cfg", "README.md", "README.rst", "README"):
+            if candidate in names:
+                return candidate
+        code = self.code_files
+        if code:
+            return code[0].path
+        return self.files[0].path if self.files else "."

@@ -1,0 +1,56 @@
+"""JSON for programs: the stable contract documented in ``docs/json-output.md``.
+
+Every finding carries every field, ``null`` where a value is unknown, so a consumer never
+has to tell a missing key from an empty one. Keys are sorted and the text is ASCII, so the
+same findings always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from lintml.findings import Finding
+from lintml.report import ReportContext, ordered, register, summarize, upstream_record
+from lintml.rules import Rule
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    """One finding as the JSON object the contract describes."""
+    return {
+        "rule": finding.rule,
+        "category": finding.category,
+        "severity": finding.severity,
+        "path": finding.path,
+        "line": finding.line,
+        "end_line": finding.end_line,
+        "column": finding.column,
+        "message": finding.message,
+        "fix": finding.fix,
+        "license": finding.license,
+        "upstream": upstream_record(finding.upstream) if finding.upstream else None,
+        "evidence": dict(finding.evidence),  # a repeated key keeps its last value
+    }
+
+
+def summary_record(findings: Sequence[Finding], context: ReportContext) -> dict[str, Any]:
+    """The counts, the number of files checked, and whatever extras the run adds."""
+    summary = summarize(findings)
+    summary["files_checked"] = context.files_checked
+    clashing = sorted(set(summary) & set(context.extras))
+    if clashing:
+        raise ValueError(f"summary extras may not replace {', '.join(clashing)}")
+    summary.update(context.extras)
+    return summary
+
+
+@register("json")
+def format_json(findings: Sequence[Finding], rules: Sequence[Rule], context: ReportContext) -> str:
+    """Render findings as one JSON document: version, findings in report order, summary."""
+    document = {
+        "version": context.version,
+        "findings": [finding_record(finding) for finding in ordered(findings)],
+        "summary": summary_record(findings, context),
+    }
+    return json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"

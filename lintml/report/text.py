@@ -1,0 +1,68 @@
+"""Plain text for people at a terminal: one line per finding, its fix beneath, a summary last.
+
+    LICENSE:3:1: APACHE-NOTICE-001 [error] the NOTICE file of transformers is missing
+        fix: copy transformers' NOTICE into NOTICE
+
+The location comes first in the ``path:line:col:`` form editors and terminals turn into links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lintml.findings import Finding
+from lintml.report import ReportContext, ordered, register, summarize
+from lintml.rules import Rule
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_RESET = "\033[0m"
+_INDENT = "    "
+
+
+def _location(finding: Finding) -> str:
+    if finding.line is None:
+        return finding.path
+    if finding.column is None:
+        return f"{finding.path}:{finding.line}"
+    return f"{finding.path}:{finding.line}:{finding.column}"
+
+
+def _severity(severity: str, color: bool) -> str:
+    word = f"[{severity}]"
+    return f"{_COLORS[severity]}{word}{_RESET}" if color and severity in _COLORS else word
+
+
+def _continued(text: str) -> str:
+    # A message that spans lines keeps the one-finding-per-unindented-line shape.
+    return text.replace("\n", "\n" + _INDENT)
+
+
+def _plural(count: int, noun: str) -> str:
+    if noun == "info":
+        return f"{count} info"
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary_line(findings: Sequence[Finding], files_checked: int) -> str:
+    """``3 findings (2 errors, 1 warning) in 12 files``, or ``no findings in 12 files``."""
+    files = _plural(files_checked, "file")
+    if not findings:
+        return f"no findings in {files}"
+    counts = summarize(findings)["by_severity"]
+    parts = [_plural(counts[severity], severity) for severity in ("error", "warning", "info") if counts[severity]]
+    return f"{_plural(len(findings), 'finding')} ({', '.join(parts)}) in {files}"
+
+
+@register("text")
+def format_text(findings: Sequence[Finding], rules: Sequence[Rule], context: ReportContext) -> str:
+    """Render findings for a terminal; colour only the severity word, and only when asked."""
+    lines = []
+    for finding in ordered(findings):
+        severity = _severity(finding.severity, context.color)
+        lines.append(f"{_location(finding)}: {finding.rule} {severity} {_continued(finding.message)}")
+        if finding.fix:
+            lines.append(f"{_INDENT}fix: {_continued(finding.fix)}")
+    if lines:
+        lines.append("")
+    lines.append(summary_line(findings, context.files_checked))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,343 @@
+"""The walk: which files a repository has, what kind each is, and their bytes.
+
+Two sources feed the same pipeline: a folder on disk (git-tracked and staged files via
+gitpython in a work tree, otherwise a walk that honours ``.gitignore``) and an in-memory
+mapping of path -> content (rule examples, tests). Nothing here interprets content
+beyond the few bytes needed to tell a model card or a binary file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
+
+# Kinds are plain strings so they travel through JSON and caches unchanged.
+PYTHON = "python"
+NOTEBOOK = "notebook"
+CODE = "code"
+LICENSE = "license"
+MODEL_CARD = "model-card"
+MODEL_CONFIG = "model-config"
+TOKENIZER = "tokenizer"
+WEIGHTS = "weights"
+MANIFEST = "manifest"
+DOCUMENT = "document"
+DATA = "data"
+OTHER = "other"
+
+CODE_KINDS = frozenset({PYTHON, NOTEBOOK, CODE})
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyx", ".pxd"})
+CODE_SUFFIXES = frozenset(
+    [
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".cxx",
+        ".hpp",
+        ".hh",
+        ".hxx",
+        ".cu",
+        ".cuh",
+        ".m",
+        ".mm",
+        ".metal",
+        ".cl",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".ts",
+        ".tsx",
+        ".jsx",
+        ".go",
+        ".rs",
+        ".java",
+        ".kt",
+        ".scala",
+        ".swift",
+        ".sh",
+        ".bash",
+        ".zsh",
+        ".fish",
+        ".ps1",
+        ".lua",
+        ".rb",
+        ".pl",
+        ".pm",
+        ".php",
+        ".r",
+        ".jl",
+        ".f90",
+        ".f",
+        ".cmake",
+        ".proto",
+        ".sql",
+        ".hs",
+        ".ml",
+        ".dart",
+        ".cs",
+        ".vue",
+        ".svelte",
+    ]
+)
+WEIGHT_SUFFIXES = frozenset(
+    [
+        ".safetensors",
+        ".bin",
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".gguf",
+        ".ggml",
+        ".ggmlv3",
+        ".onnx",
+        ".h5",
+        ".hdf5",
+        ".keras",
+        ".msgpack",
+        ".tflite",
+        ".pb",
+        ".pdparams",
+        ".mlmodel",
+        ".npz",
+        ".engine",
+        ".plan",
+        ".nemo",
+        ".joblib",
+    ]
+)
+TOKENIZER_NAMES = frozenset(
+    {
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "added_tokens.json",
+        "vocab.json",
+        "vocab.txt",
+        "merges.txt",
+        "tokenizer.model",
+        "spiece.model",
+        "sentencepiece.bpe.model",
+        "sentencepiece.model",
+        "spm.model",
+        "chat_template.json",
+        "chat_template.jinja",
+    }
+)
+MODEL_CONFIG_NAMES = frozenset(
+    {
+        "config.json",
+        "generation_config.json",
+        "adapter_config.json",
+        "preprocessor_config.json",
+        "processor_config.json",
+        "image_processor_config.json",
+        "feature_extractor_config.json",
+        "scheduler_config.json",
+        "model_index.json",
+        "params.json",
+        "configuration.json",
+        "config_sentence_transformers.json",
+        "sentence_bert_config.json",
+        "modules.json",
+    }
+)
+LICENSE_STEMS = ("license", "licence", "copying", "notice", "third_party_notices", "thirdpartynotices", "unlicense")
+MANIFEST_NAMES = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "package.json", "cargo.toml"})
+DOCUMENT_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".html", ".htm", ".tex"})
+DATA_SUFFIXES = frozenset({".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv", ".tsv", ".jsonl", ".xml"})
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    """One file of the scanned tree. ``path`` is POSIX and relative to the root."""
+
+    path: str
+    kind: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.path).suffix.lower()
+
+
+def is_license_file_name(path: str) -> bool:
+    """LICENSE*, LICENCE*, COPYING*, NOTICE*, and anything under a REUSE ``LICENSES/`` folder."""
+    pure = PurePosixPath(path)
+    if any(part == "LICENSES" for part in pure.parts[:-1]):
+        return True
+    stem = pure.name.lower()
+    for marker in LICENSE_STEMS:
+        if stem == marker or stem.startswith((marker + ".", marker + "-", marker + "_")):
+            return True
+    return False
+
+
+def classify(path: str, head: bytes = b"") -> str:
+    """The kind of a file from its name, and for README.md/.md files, its first bytes."""
+    pure = PurePosixPath(path)
+    name = pure.name.lower()
+    suffix = pure.suffix.lower()
+    if is_license_file_name(path):
+        return LICENSE
+    if name == "model_card.md" or (name.endswith(".md") and name.startswith("readme") and head.startswith(b"---")):
+        return MODEL_CARD
+    if name in TOKENIZER_NAMES or suffix == ".tiktoken":
+        return TOKENIZER
+    if name in MODEL_CONFIG_NAMES:
+        return MODEL_CONFIG
+    if suffix in WEIGHT_SUFFIXES:
+        return WEIGHTS
+    if suffix in PYTHON_SUFFIXES:
+        return PYTHON
+    if suffix == ".ipynb":
+        return NOTEBOOK
+    if suffix in CODE_SUFFIXES or name in {"makefile", "dockerfile", "cmakelists.txt"}:
+        return CODE
+    if name in MANIFEST_NAMES:
+        return MANIFEST
+    if suffix in DOCUMENT_SUFFIXES:
+        return DOCUMENT
+    if suffix in DATA_SUFFIXES:
+        return DATA
+    return OTHER
+
+
+class Source(Protocol):
+    """Where file listings and bytes come from: a folder or a mapping."""
+
+    root: Path | None
+
+    def files(self) -> list[RepoFile]: ...
+
+    def read(self, path: str) -> bytes: ...
+
+    def exists(self, path: str) -> bool: ...
+
+
+@dataclass
+class MemorySource:
+    """A repository given as path -> content; used by rule examples and tests."""
+
+    contents: Mapping[str, str | bytes]
+    root: Path | None = None
+
+    def _bytes(self, path: str) -> bytes:
+        value = self.contents[path]
+        return value.encode("utf-8") if isinstance(value, str) else value
+
+    def files(self) -> list[RepoFile]:
+        return sorted(
+            (RepoFile(path, classify(path, self._bytes(path)[:3]), len(self._bytes(path))) for path in self.contents),
+            key=lambda item: item.path,
+        )
+
+    def read(self, path: str) -> bytes:
+        return self._bytes(path)
+
+    def exists(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return path in self.contents or any(name.startswith(prefix) for name in self.contents)
+
+
+class DiskSource:
+    """A folder: git-tracked plus staged files in a work tree, else a .gitignore-aware walk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.walked_with_git = False
+
+    def exists(self, path: str) -> bool:
+        target = (self.root / path).resolve()
+        return target.is_relative_to(self.root) and target.exists()
+
+    def read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    def files(self) -> list[RepoFile]:
+        paths = self._git_paths()
+        if paths is None:
+            paths = list(_walk_honouring_gitignore(self.root))
+        else:
+            self.walked_with_git = True
+        found = []
+        for path in sorted(set(paths)):
+            entry = self._inside_tree(path)
+            if entry is None:
+                continue
+            size = entry.stat().st_size
+            head = b""
+            if path.lower().endswith(".md"):
+                head = _read_head(entry)
+            found.append(RepoFile(path, classify(path, head), size))
+        return found
+
+    def _inside_tree(self, path: str) -> Path | None:
+        """The file, if it is a regular file that does not lead out of the tree."""
+        entry = self.root / path
+        try:
+            if entry.is_symlink() and not entry.resolve().is_relative_to(self.root):
+                return None
+            return entry if entry.is_file() else None
+        except OSError:
+            return None
+
+    def _git_paths(self) -> list[str] | None:
+        from lintml.git import tracked_files
+
+        return tracked_files(self.root)
+
+
+def _read_head(entry: Path) -> bytes:
+    try:
+        with entry.open("rb") as handle:
+            return handle.read(3)
+    except OSError:
+        return b""
+
+
+def _walk_honouring_gitignore(root: Path) -> Iterator[str]:
+    import pathspec
+
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for directory, subdirectories, filenames in os.walk(root, followlinks=False):
+        relative = Path(directory).relative_to(root).as_posix()
+        relative = "" if relative == "." else relative
+        ignore_file = Path(directory) / ".gitignore"
+        if ignore_file.is_file():
+            try:
+                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                specs.append((relative, pathspec.GitIgnoreSpec.from_lines(lines)))
+            except OSError:
+                pass
+
+        def ignored(name: str, is_directory: bool, relative: str = relative) -> bool:
+            path = f"{relative}/{name}" if relative else name
+            for base, spec in specs:
+                if base and not path.startswith(base + "/"):
+                    continue
+                local = path[len(base) + 1 :] if base else path
+                if spec.match_file(local + ("/" if is_directory else "")):
+                    return True
+            return False
+
+        subdirectories[:] = sorted(
+            name for name in subdirectories if name != ".git" and not ignored(name, is_directory=True)
+        )
+        for name in sorted(filenames):
+            if not ignored(name, is_directory=False):
+                yield f"{relative}/{name}" if relative else name
+
+
+def filter_paths(files: Iterable[RepoFile], wanted: set[str]) -> list[RepoFile]:
+    return [item for item in files if item.path in wanted]

@@ -1,0 +1,284 @@
+"""Rules as data: load every ``rules/**/*.yaml``, validate it, and select by id or prefix.
+
+A rule file names the check (a Python predicate in :mod:`lintml.checks`) it runs, the
+license clause it enforces, its default severity, message template, fix hint, docs and
+examples. Anything malformed fails loudly with the file's name: a linter whose rules
+silently half-load is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lintml.findings import CATEGORIES, SEVERITIES, Severity
+
+
+class RuleError(Exception):
+    """A rule file is malformed. The message names the file."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """The license text a rule enforces: which license, which clause, what it says."""
+
+    license: str
+    clause: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ExpectedFinding:
+    path: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    """A small repository (path -> content) and the findings the rule must report on it."""
+
+    name: str
+    files: dict[str, str]
+    expect: tuple[ExpectedFinding, ...]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passing(self) -> bool:
+        return not self.expect
+
+
+@dataclass(frozen=True)
+class RuleDocs:
+    what: str
+    why: str
+    example: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: Severity
+    check: str
+    message: str
+    fix: str
+    clauses: tuple[Clause, ...]
+    docs: RuleDocs
+    references: tuple[str, ...]
+    examples: tuple[RuleExample, ...]
+    source: Path
+
+    @property
+    def family(self) -> str:
+        return self.source.parent.name
+
+    def render_message(self, params: dict[str, Any]) -> str:
+        return _render(self.message, params, self)
+
+    def render_fix(self, params: dict[str, Any]) -> str:
+        return _render(self.fix, params, self)
+
+    @property
+    def help_uri(self) -> str:
+        return f"https://github.com/lintml/lintml/blob/main/docs/rules.md#{self.id}"
+
+
+def _render(template: str, params: dict[str, Any], rule: Rule) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError) as error:  # a check and its YAML disagree: a bug, say where
+        raise RuleError(f"{rule.source}: template needs {error} which check {rule.check!r} did not give") from error
+
+
+_RULE_KEYS = {
+    "id",
+    "title",
+    "category",
+    "severity",
+    "check",
+    "message",
+    "fix",
+    "clauses",
+    "docs",
+    "references",
+    "examples",
+}
+_REQUIRED = _RULE_KEYS - {"references"}
+_DOC_KEYS = {"what", "why", "example", "fix"}
+_CLAUSE_KEYS = {"license", "clause", "summary"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config"}
+_EXPECT_KEYS = {"path", "line"}
+
+
+def rules_directory() -> Path:
+    """Where the rule data lives: inside the wheel, or at the top of a source checkout."""
+    packaged = Path(__file__).parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "rules"
+
+
+def _require_mapping(value: Any, what: str, source: Path) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RuleError(f"{source}: {what} must be a mapping")
+    return value
+
+
+def _check_keys(mapping: dict[str, Any], allowed: set[str], required: set[str], what: str, source: Path) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise RuleError(f"{source}: unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})")
+    for key in sorted(required - set(mapping)):
+        raise RuleError(f"{source}: {what} is missing the key {key!r}")
+
+
+def _text(mapping: dict[str, Any], key: str, source: Path) -> str:
+    value = mapping[key]
+    if not isinstance(value, str) or not value.strip():
+        raise RuleError(f"{source}: {key!r} must be a non-empty string")
+    return value.strip()
+
+
+def _parse_example(raw: Any, source: Path) -> RuleExample:
+    example = _require_mapping(raw, "an example", source)
+    _check_keys(example, _EXAMPLE_KEYS, {"name", "files", "expect"}, "an example", source)
+    files = _require_mapping(example["files"], f"example {example['name']!r} files", source)
+    expected = []
+    for item in example["expect"] or []:
+        item = _require_mapping(item, "an expected finding", source)
+        _check_keys(item, _EXPECT_KEYS, {"path"}, "an expected finding", source)
+        expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line")))
+    return RuleExample(
+        name=str(example["name"]),
+        files={str(path): str(content) for path, content in files.items()},
+        expect=tuple(expected),
+        config=_require_mapping(example.get("config") or {}, "an example config", source),
+    )
+
+
+def parse_rule(raw: Any, source: Path, known_checks: set[str]) -> Rule:
+    rule = _require_mapping(raw, "a rule file", source)
+    _check_keys(rule, _RULE_KEYS, _REQUIRED, "the rule", source)
+    category = _text(rule, "category", source)
+    if category not in CATEGORIES:
+        raise RuleError(f"{source}: unknown category {category!r} (one of: {', '.join(CATEGORIES)})")
+    severity = _text(rule, "severity", source)
+    if severity not in SEVERITIES:
+        raise RuleError(f"{source}: bad severity {severity!r} (one of: {', '.join(SEVERITIES)})")
+    check = _text(rule, "check", source)
+    if check not in known_checks:
+        raise RuleError(f"{source}: unknown check {check!r} (known: {', '.join(sorted(known_checks))})")
+    docs = _require_mapping(rule["docs"], "docs", source)
+    _check_keys(docs, _DOC_KEYS, _DOC_KEYS, "docs", source)
+    clauses = []
+    for item in rule["clauses"] or []:
+        item = _require_mapping(item, "a clause", source)
+        _check_keys(item, _CLAUSE_KEYS, _CLAUSE_KEYS, "a clause", source)
+        clauses.append(Clause(*(_text(item, key, source) for key in ("license", "clause", "summary"))))
+    if not clauses:
+        raise RuleError(f"{source}: a rule names at least one clause it enforces")
+    examples = tuple(_parse_example(item, source) for item in rule["examples"] or [])
+    if not any(example.passing for example in examples) or all(example.passing for example in examples):
+        raise RuleError(f"{source}: a rule needs at least one passing and one failing example")
+    for key in ("message", "fix"):
+        for _, name, _, _ in string.Formatter().parse(_text(rule, key, source)):
+            if name is not None and not name.isidentifier():
+                raise RuleError(f"{source}: {key} template has a bad placeholder {{{name}}}")
+    return Rule(
+        id=_text(rule, "id", source),
+        title=_text(rule, "title", source),
+        category=category,
+        severity=severity,  # type: ignore[arg-type]  # validated above
+        check=check,
+        message=_text(rule, "message", source),
+        fix=_text(rule, "fix", source),
+        clauses=tuple(clauses),
+        docs=RuleDocs(*(_text(docs, key, source) for key in ("what", "why", "example", "fix"))),
+        references=tuple(str(item) for item in rule.get("references") or ()),
+        examples=examples,
+        source=source,
+    )
+
+
+def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
+    """Every rule under ``directory`` (default: the shipped rules), sorted by id."""
+    from lintml.checks import CHECKS
+
+    root = directory or rules_directory()
+    rules: dict[str, Rule] = {}
+    for source in sorted(root.rglob("*.yaml")):
+        if "licenses" in source.relative_to(root).parts:
+            continue  # license knowledge, not rules
+        try:
+            raw = yaml.load(source.read_text(encoding="utf-8"), Loader=_yaml_loader())
+        except yaml.YAMLError as error:
+            raise RuleError(f"{source}: not valid YAML: {error}") from error
+        rule = parse_rule(raw, source, set(CHECKS))
+        if rule.id in rules:
+            raise RuleError(f"{source}: duplicate rule id {rule.id!r} (also in {rules[rule.id].source})")
+        rules[rule.id] = rule
+    return tuple(rules[rule_id] for rule_id in sorted(rules))
+
+
+@lru_cache(maxsize=1)
+def shipped_rules() -> tuple[Rule, ...]:
+    return load_rules()
+
+
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def matches_selector(rule_id: str, selector: str) -> bool:
+    """``selector`` names the rule or a prefix of it ending at a ``-`` boundary."""
+    return rule_id == selector or rule_id.startswith(selector.rstrip("-") + "-")
+
+
+def select_rules(rules: tuple[Rule, ...], select: list[str] | None, ignore: list[str]) -> tuple[Rule, ...]:
+    chosen = [rule for rule in rules if not select or any(matches_selector(rule.id, item) for item in select)]
+    return tuple(rule for rule in chosen if not any(matches_selector(rule.id, item) for item in ignore))
+
+
+def find_rule(rules: tuple[Rule, ...], rule_id: str) -> Rule | None:
+    return next((rule for rule in rules if rule.id == rule_id), None)
+
+
+def render_rule_docs(rule: Rule, heading: str = "#") -> str:
+    """A rule's documentation as Markdown: used by ``lintml rule ID`` and docs/rules.md."""
+    clauses = "\n".join(f"- **{item.license} {item.clause}**: {item.summary}" for item in rule.clauses)
+    references = "\n".join(f"- {item}" for item in rule.references)
+    parts = [
+        f"{heading} {rule.id}",
+        f"{rule.title}\n\nCategory: `{rule.category}` · default severity: `{rule.severity}`",
+        f"{heading}# What it does\n\n{rule.docs.what}",
+        f"{heading}# Why it matters\n\n{rule.docs.why}",
+        f"{heading}# Clauses enforced\n\n{clauses}",
+        f"{heading}# Example\n\n{rule.docs.example}",
+        f"{heading}# Fix\n\n{rule.docs.fix}",
+    ]
+    if references:
+        parts.append(f"{heading}# References\n\n{references}")
+    return "\n\n".join(parts) + "\n"
+
+
+def render_rules_markdown(rules: tuple[Rule, ...]) -> str:
+    """The whole of docs/rules.md, generated from the rule files (scripts/document_rules.py)."""
+    lines = [
+        "# lintml rules",
+        "",
+        "Generated from `rules/` by `python scripts/document_rules.py`; do not edit by hand.",
+        "`lintml rule ID` prints the same text for one rule.",
+        "",
+        "| id | category | severity | title |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| [{rule.id}](#{rule.id}) | `{rule.category}` | {rule.severity} | {rule.title} |" for rule in rules]
+    body = "\n".join(render_rule_docs(rule, heading="##") for rule in rules)
+    return "\n".join(lines) + "\n\n" + body

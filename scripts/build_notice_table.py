@@ -1,0 +1,275 @@
+"""Build ``lintml/data/notice_table.json.gz`` from scancode-toolkit's installed license data.
+
+Reads every ``licensedcode/data/rules/*.RULE`` and ``licensedcode/data/licenses/*.LICENSE``
+file (YAML front matter between ``---`` lines, then the text; ``{{ }}`` marks required
+phrases), keeps the license notices, texts, tags, references and intros that are long
+enough not to match by chance, and writes, for each, its SPDX expression, its kind, its
+normalised token count and two hashes (its first tokens, for candidate lookup, and its
+whole token sequence). Only hashes are shipped, never scancode's texts.
+
+Run with the project's virtualenv, where scancode-toolkit is installed::
+
+    .venv/bin/python scripts/build_notice_table.py [--min-tokens 5] [--output PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.metadata
+import importlib.util
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lintml.facts.notice_table import (  # the repository root, put on sys.path above
+    BASE,
+    DATA_PATH,
+    FORMAT,
+    HASH_SCHEME,
+    KINDS,
+    MIN_TOKENS,
+    PREFIX_TOKENS,
+    TOKEN_ALIASES,
+    pack,
+    sequence_hashes,
+    token_value,
+    tokenize,
+)
+
+# Words that make leftover text worth showing scancode. A plain copyright line
+# ("Copyright 2024 The HuggingFace Team. All rights reserved.") has none of them.
+# "spdx" is not one: "SPDX-License-Identifier" carries "license", and
+# "SPDX-FileCopyrightText" is a copyright line.
+KEYWORDS = sorted(
+    {"copyleft", "mit", "bsd", "apache", "mpl", "mpl2", "eupl", "cddl", "unlicense", "wtfpl", "cc0", "eula"}
+    | {"warranty", "warranties", "merchantability", "noninfringement", "liable", "liability", "indemnify"}
+    | {"permission", "redistribution", "redistributions", "redistribute", "redistributed", "redistributable"}
+    | {"proprietary", "confidential", "patent", "patents", "creativecommons", "opensource", "fsf", "copyrightable"}
+)
+# Any token starting so: license, licence, licensed, licensing, sublicense, gplv3, lgpl2, agpl, bsd3 ...
+KEYWORD_PREFIXES = ["licen", "sublicen", "gpl", "lgpl", "agpl", "bsd", "apache"]
+# Two consecutive tokens; each word alone is too common to count.
+KEYWORD_PHRASES = ["free software", "public domain", "creative commons"]
+
+FLAG_KINDS = (
+    ("is_license_text", "text"),
+    ("is_license_notice", "notice"),
+    ("is_license_reference", "reference"),
+    ("is_license_tag", "tag"),
+    ("is_license_intro", "intro"),
+)
+# When two texts normalise to the same tokens and name the same expression, keep the stronger kind.
+KIND_PRIORITY = {"text": 0, "notice": 1, "reference": 2, "tag": 3, "intro": 4}
+
+_EXPRESSION_TOKEN = re.compile(r"[()]|[^\s()]+")
+_OPERATORS = {"and": "AND", "or": "OR", "with": "WITH"}
+_FRONT_MATTER = re.compile(
+    r"\A---[ \t]*\r?\n(?P<front>.*?)^---[ \t]*(?:\r?\n|\Z)(?P<text>.*)", re.DOTALL | re.MULTILINE
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    expression: str
+    kind: str
+    length: int
+    prefix: int
+    full: int
+    first: int  # the value of the first token
+    source: str
+
+
+def read_data_file(path: Path) -> tuple[dict[str, object], str]:
+    """The front matter and the text of a scancode ``.RULE`` or ``.LICENSE`` file."""
+    content = path.read_text(encoding="utf-8")
+    parts = _FRONT_MATTER.match(content)
+    if parts is None:
+        return {}, content
+    data = yaml.load(parts.group("front"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return data, parts.group("text")
+
+
+def is_yes(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in {"yes", "true"})
+
+
+def spdx_expression(expression: str, spdx_by_key: dict[str, str], used_keys: set[str]) -> str:
+    """A scancode license expression with its keys replaced by SPDX ids; operators kept."""
+    parts = []
+    for token in _EXPRESSION_TOKEN.findall(expression):
+        if token in "()":
+            parts.append(token)
+        elif token.lower() in _OPERATORS:
+            parts.append(_OPERATORS[token.lower()])
+        else:
+            key = token.lower()
+            used_keys.add(key)
+            parts.append(spdx_by_key.get(key, f"LicenseRef-scancode-{key}"))
+    return " ".join(parts).replace("( ", "(").replace(" )", ")")
+
+
+def entry_for(text: str, expression: str, kind: str, source: str, stopwords: frozenset[str]) -> Entry | None:
+    tokens = tokenize(text.replace("{{", " ").replace("}}", " "), stopwords)
+    return None if not tokens else _entry(tokens, expression, kind, source)
+
+
+def _entry(tokens: list[str], expression: str, kind: str, source: str) -> Entry:
+    values = [token_value(token) for token in tokens]
+    prefix, full = sequence_hashes(values)
+    return Entry(expression, kind, len(tokens), prefix, full, values[0], source)
+
+
+def build(data_dir: Path, min_tokens: int) -> dict[str, object]:
+    from license_expression import Licensing  # ships with scancode-toolkit; used to check our output
+    from licensedcode.stopwords import STOPWORDS
+
+    stopwords = frozenset(STOPWORDS)
+    licensing = Licensing()
+    spdx_by_key: dict[str, str] = {}
+    deprecated_keys: set[str] = set()
+    spdx_ids: set[str] = set()
+    key_by_other_spdx_id: dict[str, str] = {}  # older or alternative SPDX ids, "GPL-2.0" -> gpl-2.0
+    license_texts: list[tuple[str, str]] = []
+    for path in sorted((data_dir / "licenses").glob("*.LICENSE")):
+        data, text = read_data_file(path)
+        key = str(data.get("key") or path.stem)
+        spdx = str(data.get("spdx_license_key") or f"LicenseRef-scancode-{key}")
+        spdx_by_key[key] = spdx
+        if is_yes(data.get("is_deprecated")):
+            deprecated_keys.add(key)
+            continue
+        spdx_ids.add(spdx)
+        for other in data.get("other_spdx_license_keys") or []:
+            if re.fullmatch(r"[A-Za-z0-9.+-]+", str(other)) and not str(other).startswith("LicenseRef-"):
+                spdx_ids.add(str(other))
+                key_by_other_spdx_id.setdefault(str(other), key)
+        if text.strip():
+            license_texts.append((key, text))
+
+    used_keys: set[str] = set()
+    candidates: list[Entry] = []
+    skipped: Counter[str] = Counter()
+    for key, text in license_texts:
+        entry = entry_for(text, spdx_expression(key, spdx_by_key, used_keys), "text", f"{key}.LICENSE", stopwords)
+        if entry is None or entry.length < min_tokens:
+            skipped["short"] += 1
+            continue
+        candidates.append(entry)
+
+    for path in sorted((data_dir / "rules").glob("*.RULE")):
+        data, text = read_data_file(path)
+        if is_yes(data.get("is_false_positive")):
+            skipped["false positive"] += 1
+            continue
+        if is_yes(data.get("is_deprecated")):
+            skipped["deprecated"] += 1
+            continue
+        kind = next((kind for flag, kind in FLAG_KINDS if is_yes(data.get(flag))), None)
+        expression = data.get("license_expression")
+        if kind is None or not expression:
+            skipped["clue or no kind"] += 1
+            continue
+        entry = entry_for(text, spdx_expression(str(expression), spdx_by_key, used_keys), kind, path.name, stopwords)
+        if entry is None or entry.length < min_tokens:
+            skipped["short"] += 1
+            continue
+        candidates.append(entry)
+
+    for expression in {entry.expression for entry in candidates}:
+        licensing.parse(expression, validate=False)
+
+    # One entry per token sequence. Texts that normalise alike but name different
+    # expressions are ambiguous: drop them, scancode will decide.
+    by_full: dict[int, list[Entry]] = {}
+    for entry in candidates:
+        by_full.setdefault(entry.full, []).append(entry)
+    entries: list[Entry] = []
+    for group in by_full.values():
+        if len({entry.expression for entry in group}) > 1:
+            skipped["ambiguous"] += len(group)
+            continue
+        entries.append(min(group, key=lambda entry: (KIND_PRIORITY[entry.kind], entry.source)))
+        skipped["duplicate"] += len(group) - 1
+    entries.sort(key=lambda entry: (entry.prefix, -entry.length, entry.full))
+
+    expressions = sorted({entry.expression for entry in entries})
+    expression_index = {expression: index for index, expression in enumerate(expressions)}
+    kind_index = {kind: index for index, kind in enumerate(KINDS)}
+    # Only what a caller needs beyond the "LicenseRef-scancode-<key>" fallback.
+    needed_keys = used_keys | (set(spdx_by_key) - deprecated_keys)
+    license_keys = {
+        key: spdx_by_key[key]
+        for key in sorted(needed_keys)
+        if key in spdx_by_key and spdx_by_key[key] != f"LicenseRef-scancode-{key}"
+    }
+    kinds = Counter(entry.kind for entry in entries)
+    print(
+        f"{len(entries)} entries ({dict(sorted(kinds.items()))}), {len(expressions)} expressions; "
+        f"skipped {dict(sorted(skipped.items()))}",
+        file=sys.stderr,
+    )
+    return {
+        "format": FORMAT,
+        "scancode_toolkit_version": importlib.metadata.version("scancode-toolkit"),
+        "derived_from": (
+            "hashes of normalised token sequences of scancode-toolkit's license rules and texts "
+            "(licensedcode/data, CC-BY-4.0, Copyright (c) nexB Inc. and others); no text is stored"
+        ),
+        "hash_scheme": HASH_SCHEME,
+        "base": BASE,
+        "prefix_tokens": PREFIX_TOKENS,
+        "min_tokens": min_tokens,
+        "token_aliases": TOKEN_ALIASES,
+        "stopwords": sorted(stopwords),
+        "keywords": KEYWORDS,
+        "keyword_prefixes": KEYWORD_PREFIXES,
+        "keyword_phrases": KEYWORD_PHRASES,
+        "kinds": list(KINDS),
+        "expressions": expressions,
+        "spdx_ids": sorted(spdx_ids),
+        "license_keys": license_keys,
+        "other_spdx_ids": dict(sorted(key_by_other_spdx_id.items())),
+        "entries": {
+            "count": len(entries),
+            "prefix": pack("Q", (entry.prefix for entry in entries)),
+            "full": pack("Q", (entry.full for entry in entries)),
+            "length": pack("I", (entry.length for entry in entries)),
+            "starters": pack("Q", sorted({entry.first for entry in entries})),
+            "payload": pack(
+                "I", (expression_index[entry.expression] * 8 + kind_index[entry.kind] for entry in entries)
+            ),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-tokens", type=int, default=MIN_TOKENS, help=f"skip shorter texts (default {MIN_TOKENS})")
+    parser.add_argument("--output", type=Path, default=DATA_PATH)
+    options = parser.parse_args(argv)
+    if options.min_tokens < PREFIX_TOKENS:
+        parser.error(f"--min-tokens must be at least the lookup prefix, {PREFIX_TOKENS} tokens")
+    spec = importlib.util.find_spec("licensedcode")
+    if spec is None or not spec.submodule_search_locations:
+        parser.error("scancode-toolkit is not installed in this Python")
+    data_dir = Path(next(iter(spec.submodule_search_locations))) / "data"
+    document = build(data_dir, options.min_tokens)
+    payload = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    # mtime=0 keeps the file byte-identical across rebuilds of the same data.
+    with open(options.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as out:
+        out.write(payload)
+    print(f"wrote {options.output} ({options.output.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The command line: exit codes, formats, help, errors without tracebacks, and the shipped example."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lintml import __version__
+from lintml.cli import main
+from tests.conftest import APACHE_HEADER, MIT_TEXT, ROOT
+
+EXAMPLE = ROOT / "examples" / "vision-adapter"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and __version__ in out
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("check", "rules", "rule"):
+        assert command in out
+    code, out, _ = run("check", "--help")
+    for option in ("--format", "--output", "--config", "--fail-on", "--select", "--ignore", "--no-cache"):
+        assert option in out
+
+
+def test_example_repository_shows_its_findings() -> None:
+    code, out, _ = run("check", str(EXAMPLE), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    found = {(item["rule"], item["path"]) for item in report["findings"]}
+    assert found == {
+        ("license-mismatch", "pyproject.toml"),
+        ("license-mismatch", "README.md"),
+        ("license-text", "src/vision_adapter/resampler.py"),
+        ("license-conflict", "src/vision_adapter/sampling.py"),
+        ("license-text", "src/vision_adapter/sampling.py"),
+        ("model-card-license-unknown", "models/small/README.md"),
+        ("model-card-license-other", "models/custom/MODEL_CARD.md"),
+        ("model-card-license-link", "models/custom/MODEL_CARD.md"),
+    }
+    assert report["summary"]["total"] == len(report["findings"])
+
+
+def test_text_format_names_file_line_and_rule() -> None:
+    code, out, _ = run("check", str(EXAMPLE), "--no-color")
+    assert code == 1
+    assert "src/vision_adapter/sampling.py:3:" in out and "license-conflict" in out
+    assert "\x1b[" not in out
+
+
+def test_clean_repository_exits_zero(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"LICENSE": MIT_TEXT, "a.py": "# SPDX-License-Identifier: MIT\nx = 1\n"})
+    code, out, _ = run("check", str(root))
+    assert code == 0, out
+    assert "no findings" in out
+
+
+def test_fail_on_controls_the_exit_code(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"LICENSE": MIT_TEXT, "a.ipynb": "not json"})
+    assert run("check", str(root))[0] == 0  # unreadable-input is a warning
+    assert run("check", str(root), "--fail-on", "warning")[0] == 1
+
+
+def test_missing_path_is_a_usage_error_without_traceback() -> None:
+    code, out, err = run("check", "/no/such/place")
+    assert code == 2
+    assert err.strip() == "lintml: error: /no/such/place: no such file or directory"
+    assert "Traceback" not in out + err
+
+
+def test_config_typo_is_a_usage_error(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"LICENSE": MIT_TEXT, ".lintml.yaml": "selcet: [license]\n"})
+    code, _, err = run("check", str(root))
+    assert code == 2
+    assert ".lintml.yaml" in err and "unknown option 'selcet'" in err
+
+
+def test_output_file_and_sarif(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "report.sarif"
+    code, out, _ = run("check", str(EXAMPLE), "--format", "sarif", "--output", str(target))
+    assert code == 1 and out == ""
+    sarif = json.loads(target.read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert {result["ruleId"] for result in sarif["runs"][0]["results"]} >= {"license-conflict", "license-text"}
+
+
+def test_github_annotations() -> None:
+    code, out, _ = run("check", str(EXAMPLE), "--format", "github")
+    assert code == 1
+    assert any(line.startswith("::error file=") and "title=license-conflict" in line for line in out.splitlines())
+
+
+def test_select_by_prefix_on_the_command_line() -> None:
+    _code, out, _ = run("check", str(EXAMPLE), "--format", "json", "--select", "model-card")
+    rules = {item["rule"] for item in json.loads(out)["findings"]}
+    assert rules == {"model-card-license-unknown", "model-card-license-other", "model-card-license-link"}
+
+
+def test_rules_and_rule_docs() -> None:
+    code, out, _ = run("rules")
+    assert code == 0 and "license-conflict" in out and "model-card-license-missing" in out
+    code, out, _ = run("rule", "license-text")
+    assert code == 0
+    for heading in ("What it does", "Why it matters", "Example", "Fix", "§4(a)"):
+        assert heading in out
+    code, _, err = run("rule", "no-such-rule")
+    assert code == 2 and "no rule 'no-such-rule'" in err
+
+
+def test_checking_single_files_uses_repository_facts(make_repo: Callable[..., Path]) -> None:
+    root = make_repo({"LICENSE": MIT_TEXT, "a.py": APACHE_HEADER + "x = 1\n", "b.py": APACHE_HEADER + "y = 2\n"})
+    completed = subprocess.run(
+        [sys.executable, "-m", "lintml.cli", "check", "a.py", "--format", "json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1, completed.stderr
+    findings = json.loads(completed.stdout)["findings"]
+    assert [(item["rule"], item["path"]) for item in findings] == [("license-text", "a.py")]

@@ -1,0 +1,34 @@
+"""Every rule's examples are tests: the failing ones report exactly the findings listed, the passing ones none."""
+
+from __future__ import annotations
+
+import pytest
+
+from lintml.api import check_source
+from lintml.config import parse_config
+from lintml.repository import MemorySource
+from lintml.rules import Rule, RuleExample, shipped_rules
+
+CASES = [(rule, example) for rule in shipped_rules() for example in rule.examples]
+
+
+@pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{rule.id}:{example.name}" for rule, example in CASES])
+def test_rule_example(rule: Rule, example: RuleExample) -> None:
+    config = parse_config(example.config, f"{rule.source} example {example.name!r}")
+    result = check_source(MemorySource(example.files), config)
+    found = sorted((finding.path, finding.line) for finding in result.findings if finding.rule == rule.id)
+    expected = sorted((item.path, item.line) for item in example.expect)
+    comparable = sorted(
+        (path, line if any(item.path == path and item.line is not None for item in example.expect) else None)
+        for path, line in found
+    )
+    assert comparable == expected, f"{rule.id} on {example.name!r}: found {found}, expected {expected}"
+    for finding in result.findings:
+        if finding.rule == rule.id:
+            assert finding.message and finding.fix and finding.severity == rule.severity
+
+
+def test_every_rule_has_a_passing_and_a_failing_example() -> None:
+    for rule in shipped_rules():
+        assert any(example.passing for example in rule.examples), rule.id
+        assert any(not example.passing for example in rule.examples), rule.id
