@@ -16,9 +16,6 @@ from lintml.facts import scancode_adapter
 from lintml.facts.notice_table import NoticeMatch, match_known_notices
 from lintml.facts.scancode_adapter import Copyright, detect_copyrights, detect_licenses, license_full_text
 
-# The adapter imports scancode only inside its functions, so the imports above work without it.
-pytest.importorskip("licensedcode", reason="scancode-toolkit is not installed")
-
 ROOT = Path(__file__).resolve().parent.parent
 
 # The GPL notice with the program's name where it usually says "This program": the exact
