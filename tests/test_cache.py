@@ -51,9 +51,9 @@ def test_identical_headers_are_analysed_once(make_repo: Callable[..., Path], mon
     calls: list[str] = []
     original = extract._match_licenses
 
-    def counting(text: str, whole_file: bool) -> tuple[extract.Notice, ...]:
+    def counting(text: str, whole_file: bool, use_scancode: bool = True) -> tuple[extract.Notice, ...]:
         calls.append(text)
-        return original(text, whole_file)
+        return original(text, whole_file, use_scancode)
 
     monkeypatch.setattr(extract, "_match_licenses", counting)
     files = {

@@ -18,6 +18,7 @@ from typing import Any
 from lintml import repository
 from lintml.facts.cache import FactCache
 from lintml.facts.headers import (
+    SUPPRESSION_COMMENT,
     CommentSyntax,
     Header,
     SpdxTag,
@@ -143,7 +144,9 @@ class FactExtractor:
             return self._source(text, syntax, problems)
         if item.kind == repository.LICENSE:
             return FileFacts(
-                notices=self._licenses_in(text, whole_file=True),
+                # REUSE names the license in the file name (LICENSES/<id>.txt), so the table's
+                # answer is enough and scancode is not woken for it.
+                notices=self._licenses_in(text, whole_file=True, use_scancode=not _is_reuse_text(item.path)),
                 copyrights=self._copyrights_in(tuple(enumerate(text.splitlines()[:400], start=1))),
                 problems=problems,
             )
@@ -206,7 +209,10 @@ class FactExtractor:
             return ()
         # Blank copyright lines (keeping line numbers) so headers that differ only in
         # year or holder share one analysis.
-        shaped = "\n".join("" if _COPYRIGHT_WORDS.search(line) else line for _, line in header.lines)
+        # Suppression comments name rules ("license-...") and are not license words.
+        shaped = "\n".join(
+            "" if _COPYRIGHT_WORDS.search(line) else SUPPRESSION_COMMENT.sub("", line) for _, line in header.lines
+        )
         if not _might_hold_license(shaped):
             return ()
         offset = header.start_line - 1
@@ -215,8 +221,8 @@ class FactExtractor:
             for item in self._licenses_in(shaped, whole_file=False)
         )
 
-    def _licenses_in(self, text: str, whole_file: bool) -> tuple[Notice, ...]:
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    def _licenses_in(self, text: str, whole_file: bool, use_scancode: bool = True) -> tuple[Notice, ...]:
+        digest = hashlib.sha256(f"{whole_file}:{use_scancode}:{text}".encode("utf-8", "surrogatepass")).hexdigest()
         if digest in self._license_memo:
             return self._license_memo[digest]
         key = f"licenses:{FACTS_VERSION}:{_table_version()}:{digest}"
@@ -224,7 +230,7 @@ class FactExtractor:
         if cached is not None:
             found = tuple(Notice(*item) for item in cached)
         else:
-            found = _match_licenses(text, whole_file)
+            found = _match_licenses(text, whole_file, use_scancode)
             self.cache.put(key, [list(_astuple(item)) for item in found])
         self._license_memo[digest] = found
         return found
@@ -265,7 +271,12 @@ def _might_hold_license(text: str) -> bool:
     return bool(_LICENSE_HINTS.search(text))
 
 
-def _match_licenses(text: str, whole_file: bool) -> tuple[Notice, ...]:
+def _is_reuse_text(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) >= 2 and parts[-2] == "LICENSES"
+
+
+def _match_licenses(text: str, whole_file: bool, use_scancode: bool = True) -> tuple[Notice, ...]:
     from lintml.facts.notice_table import match_known_notices
 
     table = match_known_notices(text)
@@ -277,7 +288,7 @@ def _match_licenses(text: str, whole_file: bool) -> tuple[Notice, ...]:
         if whole_file
         else table.unexplained
     )
-    if needs_scancode:
+    if needs_scancode and use_scancode:
         from lintml.facts import scancode_adapter
 
         found = [

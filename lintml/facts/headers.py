@@ -177,7 +177,9 @@ def _opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None
     return None
 
 
-_SPDX_TAG = re.compile(r"SPDX-License-Identifier:\s*(?P<expression>[^\n\r*#]*?)\s*(?:\*/|-->|\"\"\"|'''|$)", re.M)
+_SPDX_TAG = re.compile(
+    r"SPDX-License-Identifier:\s*(?P<expression>[\w.+:()\- ]*?)\s*(?=\*/|-->|#|//|--\s|\"\"\"|'''|;|$)", re.M
+)
 _SPDX_COPYRIGHT = re.compile(r"SPDX-FileCopyrightText:\s*(?P<statement>.+?)\s*(?:\*/|-->|$)", re.M)
 
 
@@ -206,6 +208,7 @@ def spdx_copyrights(text: str) -> tuple[tuple[str, int], ...]:
     )
 
 
+SUPPRESSION_COMMENT = re.compile(r"lintml:\s*ignore(?:-file)?\b(?:\[[^\]]*\])?")
 _SUPPRESSION = re.compile(r"lintml:\s*(?P<scope>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?")
 ALL_RULES = "*"
 
