@@ -187,7 +187,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as error:
         raise RuleError(f"{path}: cannot load license knowledge: {error}") from error
     if not isinstance(loaded, dict):
