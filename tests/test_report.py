@@ -77,9 +77,9 @@ def make_rule(rule_id: str, category: str = "notice-file", severity: str = "erro
 
 
 RULES = (
-    make_rule("APACHE-NOTICE-001"),
-    make_rule("MODEL-CARD-001", category="model-card", severity="warning"),
-    make_rule("INPUT-001", category="input", severity="info"),
+    make_rule("notice-file"),
+    make_rule("model-card-license-missing", category="model-card", severity="warning"),
+    make_rule("unreadable-input", category="input", severity="info"),
     make_rule("UNUSED-001", category="attribution"),
 )
 
@@ -96,7 +96,7 @@ UPSTREAM = Upstream(
 
 FINDINGS = (
     Finding(
-        rule="APACHE-NOTICE-001",
+        rule="notice-file",
         category="notice-file",
         severity="error",
         path="model/attention.py",
@@ -110,7 +110,7 @@ FINDINGS = (
         evidence=(("shared_spans", "4"), ("longest_span", "61")),
     ),
     Finding(
-        rule="MODEL-CARD-001",
+        rule="model-card-license-missing",
         category="model-card",
         severity="warning",
         path="README.md",
@@ -119,7 +119,7 @@ FINDINGS = (
         fix="add `license: apache-2.0` to the front matter",
     ),
     Finding(
-        rule="INPUT-001",
+        rule="unreadable-input",
         category="input",
         severity="info",
         path="notebooks/run 1:ä%.ipynb",
@@ -173,7 +173,7 @@ def test_summarize_counts_by_severity_and_rule() -> None:
     assert summarize(twice) == {
         "total": 4,
         "by_severity": {"info": 1, "warning": 1, "error": 2},
-        "by_rule": {"APACHE-NOTICE-001": 2, "INPUT-001": 1, "MODEL-CARD-001": 1},
+        "by_rule": {"notice-file": 2, "unreadable-input": 1, "model-card-license-missing": 1},
     }
     assert summarize(()) == {"total": 0, "by_severity": {"info": 0, "warning": 0, "error": 0}, "by_rule": {}}
 
@@ -195,14 +195,11 @@ def test_output_is_deterministic(name: str) -> None:
 def test_text_lines() -> None:
     output = format_findings("text", FINDINGS, RULES, CONTEXT)
     assert output.splitlines() == [
-        "README.md:1: MODEL-CARD-001 [warning] the model card names no license",
+        "README.md:1: model-card-license-missing [warning] the model card names no license",
         "    fix: add `license: apache-2.0` to the front matter",
-        (
-            "model/attention.py:12:1: APACHE-NOTICE-001 [error] lines 12-88 come from transformers; "
-            "its NOTICE is not carried"
-        ),
+        ("model/attention.py:12:1: notice-file [error] lines 12-88 come from transformers; its NOTICE is not carried"),
         "    fix: copy transformers' NOTICE into NOTICE",
-        "notebooks/run 1:ä%.ipynb: INPUT-001 [info] not a notebook: invalid JSON",
+        "notebooks/run 1:ä%.ipynb: unreadable-input [info] not a notebook: invalid JSON",
         "",
         "3 findings (1 error, 1 warning, 1 info) in 12 files",
     ]
@@ -212,7 +209,7 @@ def test_text_lines() -> None:
 def test_text_colours_only_the_severity_word_when_asked() -> None:
     output = format_findings("text", FINDINGS[:1], RULES, ReportContext(color=True, files_checked=1))
     first = output.splitlines()[0]
-    assert first == "model/attention.py:12:1: APACHE-NOTICE-001 \033[31m[error]\033[0m lines 12-88 come from " + (
+    assert first == "model/attention.py:12:1: notice-file \033[31m[error]\033[0m lines 12-88 come from " + (
         "transformers; its NOTICE is not carried"
     )
     assert output.count("\033[") == 2
@@ -259,7 +256,7 @@ def test_json_has_exactly_the_contracted_keys() -> None:
     assert document["summary"] == {
         "total": 3,
         "by_severity": {"error": 1, "warning": 1, "info": 1},
-        "by_rule": {"APACHE-NOTICE-001": 1, "INPUT-001": 1, "MODEL-CARD-001": 1},
+        "by_rule": {"notice-file": 1, "unreadable-input": 1, "model-card-license-missing": 1},
         "files_checked": 12,
     }
     assert output == json.dumps(document, indent=2, sort_keys=True) + "\n"
@@ -321,12 +318,12 @@ def test_sarif_lists_every_rule_even_without_findings() -> None:
     assert driver["version"] == "9.8.7"
     assert [rule["id"] for rule in driver["rules"]] == sorted(rule.id for rule in RULES)
     assert run["results"] == []
-    descriptor = next(rule for rule in driver["rules"] if rule["id"] == "MODEL-CARD-001")
-    assert descriptor["name"] == "Title of MODEL-CARD-001"
-    assert descriptor["shortDescription"] == {"text": "Title of MODEL-CARD-001"}
+    descriptor = next(rule for rule in driver["rules"] if rule["id"] == "model-card-license-missing")
+    assert descriptor["name"] == "Title of model-card-license-missing"
+    assert descriptor["shortDescription"] == {"text": "Title of model-card-license-missing"}
     assert descriptor["fullDescription"]["text"].startswith("Reports copied")
     assert descriptor["defaultConfiguration"] == {"level": "warning"}
-    assert descriptor["helpUri"].endswith("#MODEL-CARD-001")
+    assert descriptor["helpUri"].endswith("#model-card-license-missing")
     assert descriptor["properties"]["category"] == "model-card"
     assert "model-card" in descriptor["properties"]["tags"]
     assert descriptor["properties"]["clauses"] == [
@@ -337,7 +334,7 @@ def test_sarif_lists_every_rule_even_without_findings() -> None:
     assert "copy <upstream>'s NOTICE into <path>" in descriptor["help"]["text"]
     assert "copy `<upstream>`'s NOTICE into `<path>`" in descriptor["help"]["markdown"]
     levels = {rule["id"]: rule["defaultConfiguration"]["level"] for rule in driver["rules"]}
-    assert levels["INPUT-001"] == "note"
+    assert levels["unreadable-input"] == "note"
 
 
 def test_sarif_results() -> None:
@@ -349,7 +346,7 @@ def test_sarif_results() -> None:
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
-    copied = results["APACHE-NOTICE-001"]
+    copied = results["notice-file"]
     assert copied["level"] == "error"
     assert copied["message"]["text"] == (
         "lines 12-88 come from transformers; its NOTICE is not carried (fix: copy transformers' NOTICE into NOTICE)"
@@ -366,11 +363,11 @@ def test_sarif_results() -> None:
     assert related["physicalLocation"]["artifactLocation"]["uri"] == UPSTREAM.path
     assert "transformers 4.46.3" in related["message"]["text"]
 
-    assert results["MODEL-CARD-001"]["level"] == "warning"
-    assert results["MODEL-CARD-001"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
-    assert "relatedLocations" not in results["MODEL-CARD-001"]
+    assert results["model-card-license-missing"]["level"] == "warning"
+    assert results["model-card-license-missing"]["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
+    assert "relatedLocations" not in results["model-card-license-missing"]
 
-    unreadable = results["INPUT-001"]
+    unreadable = results["unreadable-input"]
     assert unreadable["level"] == "note"
     physical = unreadable["locations"][0]["physicalLocation"]
     assert "region" not in physical
@@ -393,7 +390,7 @@ def test_artifact_uri_is_relative_and_encoded() -> None:
 
 def test_fingerprint_ignores_line_numbers_but_not_the_problem() -> None:
     moved = Finding(
-        rule="APACHE-NOTICE-001",
+        rule="notice-file",
         category="notice-file",
         severity="error",
         path="model/attention.py",
@@ -435,14 +432,14 @@ def test_github_commands() -> None:
     output = format_findings("github", FINDINGS, RULES, CONTEXT)
     assert output.splitlines() == [
         (
-            "::warning file=README.md,line=1,title=MODEL-CARD-001::the model card names no license "
+            "::warning file=README.md,line=1,title=model-card-license-missing::the model card names no license "
             "(fix: add `license: apache-2.0` to the front matter)"
         ),
         (
-            "::error file=model/attention.py,line=12,endLine=88,col=1,title=APACHE-NOTICE-001::lines 12-88 come "
+            "::error file=model/attention.py,line=12,endLine=88,col=1,title=notice-file::lines 12-88 come "
             "from transformers; its NOTICE is not carried (fix: copy transformers' NOTICE into NOTICE)"
         ),
-        "::notice file=notebooks/run 1%3Aä%25.ipynb,title=INPUT-001::not a notebook: invalid JSON",
+        "::notice file=notebooks/run 1%3Aä%25.ipynb,title=unreadable-input::not a notebook: invalid JSON",
     ]
     assert format_findings("github", (), RULES, CONTEXT) == ""
 
@@ -464,7 +461,7 @@ def test_github_escaping() -> None:
 
 def test_github_paths_follow_a_relative_scanned_folder() -> None:
     assert annotation(FINDINGS[1], "models/") == (
-        "::warning file=models/README.md,line=1,title=MODEL-CARD-001::the model card names no license "
+        "::warning file=models/README.md,line=1,title=model-card-license-missing::the model card names no license "
         "(fix: add `license: apache-2.0` to the front matter)"
     )
     assert annotation(FINDINGS[1], "/abs/checkout").startswith("::warning file=README.md,")

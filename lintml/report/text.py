@@ -1,6 +1,6 @@
 """Plain text for people at a terminal: one line per finding, its fix beneath, a summary last.
 
-    LICENSE:3:1: APACHE-NOTICE-001 [error] the NOTICE file of transformers is missing
+    LICENSE:3:1: notice-file [error] the NOTICE file of transformers is missing
         fix: copy transformers' NOTICE into NOTICE
 
 The location comes first in the ``path:line:col:`` form editors and terminals turn into links.
