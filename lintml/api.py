@@ -7,7 +7,7 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lintml import repository
@@ -193,7 +193,3 @@ def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:
         return False
     last = finding.end_line or finding.line
     return any(finding.line <= line <= last and names(ids) for line, ids in suppressions.lines)
-
-
-def with_fail_on(config: Config, fail_on: str | None) -> Config:
-    return replace(config, fail_on=fail_on) if fail_on else config

@@ -63,9 +63,6 @@ class Knowledge:
         info = self.licenses.get(spdx_id)
         return info.name if info else spdx_id
 
-    def is_judged(self, spdx_id: str) -> bool:
-        return spdx_id in self.compatible_into
-
     def may_include(self, outbound: str, inbound: str) -> bool | None:
         """Can ``inbound``-licensed code be part of an ``outbound``-licensed project? None: unknown."""
         allowed = self.compatible_into.get(inbound)

@@ -9,7 +9,7 @@ beyond the few bytes needed to tell a model card or a binary file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -337,7 +337,3 @@ def _walk_honouring_gitignore(root: Path) -> Iterator[str]:
         for name in sorted(filenames):
             if not ignored(name, is_directory=False):
                 yield f"{relative}/{name}" if relative else name
-
-
-def filter_paths(files: Iterable[RepoFile], wanted: set[str]) -> list[RepoFile]:
-    return [item for item in files if item.path in wanted]

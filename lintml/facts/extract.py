@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -303,8 +303,6 @@ def _unique(items: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _at_file_level(item: Any) -> Any:
-    from dataclasses import replace
-
     if isinstance(item, Notice):
         return replace(item, start_line=0, end_line=0)
     return replace(item, line=0)
