@@ -31,6 +31,8 @@ class Knowledge:
     aliases: dict[str, str]  # lower-cased spelling -> SPDX id
     hub_ids: dict[str, str]  # Hub license id -> lintml id
     compatible_into: dict[str, frozenset[str]]  # inbound id -> outbound ids ("*" = any)
+    copy_of_license: dict[str, str]  # SPDX id -> the clause that requires shipping its text
+    notice_texts: dict[str, str]  # license id -> a sentence derivatives must carry verbatim
 
     def canonical_id(self, raw: str) -> str | None:
         """The SPDX id for one license name, alias, classifier or Hub id; None if unknown."""
@@ -149,6 +151,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
     root = (directory or rules_directory()) / "licenses"
     catalogue = _read(root / "licenses.yaml")
     table = _read(root / "compatibility.yaml")
+    obligations = _read(root / "obligations.yaml")
     licenses: dict[str, LicenseInfo] = {}
     aliases: dict[str, str] = {}
     hub_ids: dict[str, str] = {}
@@ -179,7 +182,19 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
             if name != "*" and name not in licenses:
                 raise RuleError(f"{root / 'compatibility.yaml'}: {name!r} is not in licenses.yaml")
         compatible_into[inbound] = frozenset(expanded)
-    return Knowledge(licenses=licenses, aliases=aliases, hub_ids=hub_ids, compatible_into=compatible_into)
+    copy_of_license = {str(key): str(value) for key, value in (obligations.get("copy_of_license") or {}).items()}
+    notice_texts = {str(key): str(value) for key, value in (obligations.get("notice_texts") or {}).items()}
+    for name in copy_of_license:
+        if name not in licenses:
+            raise RuleError(f"{root / 'obligations.yaml'}: {name!r} is not in licenses.yaml")
+    return Knowledge(
+        licenses=licenses,
+        aliases=aliases,
+        hub_ids=hub_ids,
+        compatible_into=compatible_into,
+        copy_of_license=copy_of_license,
+        notice_texts=notice_texts,
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:

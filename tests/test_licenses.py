@@ -77,3 +77,9 @@ def test_required_licenses_are_covered() -> None:
         "CC0-1.0",
     }
     assert required <= set(KNOWLEDGE.compatible_into)
+
+
+def test_obligations_are_data() -> None:
+    assert "§4(a)" in KNOWLEDGE.copy_of_license["Apache-2.0"]
+    assert "CC0-1.0" not in KNOWLEDGE.copy_of_license and "Unlicense" not in KNOWLEDGE.copy_of_license
+    assert KNOWLEDGE.notice_texts["LicenseRef-llama3"].startswith("Meta Llama 3 is licensed under")

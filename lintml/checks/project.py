@@ -101,10 +101,9 @@ def license_text(project: Project) -> Iterator[Report]:
         reported: set[str] = set()
         for notice in _stated_notices(project, item):
             for spdx in expression_ids(notice.expression):
-                if spdx in shipped or spdx in in_file or spdx in reported or spdx.startswith("LicenseRef-"):
-                    continue
-                if project.knowledge.family(spdx) is None:
-                    continue  # lintml cannot say what text this id needs
+                requirement = project.knowledge.copy_of_license.get(spdx)
+                if requirement is None or spdx in shipped or spdx in in_file or spdx in reported:
+                    continue  # no copy required (CC0, Unlicense, ...), or it is there
                 reported.add(spdx)
                 yield Report(
                     path=item.path,
@@ -114,6 +113,7 @@ def license_text(project: Project) -> Iterator[Report]:
                         "spdx": spdx,
                         "name": project.knowledge.name(spdx),
                         "copyright": f" ({holder})" if holder else "",
+                        "requirement": requirement,
                     },
                     license=spdx,
                 )
