@@ -17,8 +17,9 @@ def tracked_files(root: Path) -> list[str] | None:
         repo = git.Repo(root, search_parent_directories=True)
         if repo.bare or repo.working_tree_dir is None:
             return None
-        # --cached lists the index: tracked files plus new files that are staged.
-        output = repo.git.ls_files("-z", "--cached", "--full-name", "--", str(root))
+        # --cached lists the index: tracked files plus new files that are staged. The scanned
+        # repository's own config must not make git run anything (core.fsmonitor is a command).
+        output = repo.git(c="core.fsmonitor=false").ls_files("-z", "--cached", "--full-name", "--", str(root))
     except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError, OSError):
         return None
     top = Path(repo.working_tree_dir).resolve()

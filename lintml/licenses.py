@@ -33,6 +33,11 @@ class Knowledge:
     compatible_into: dict[str, frozenset[str]]  # inbound id -> outbound ids ("*" = any)
     copy_of_license: dict[str, str]  # SPDX id -> the clause that requires shipping its text
     notice_texts: dict[str, str]  # license id -> a sentence derivatives must carry verbatim
+    companion_texts: dict[str, frozenset[str]]  # license id -> texts that ship with it (LGPL -> GPL)
+    umbrella: frozenset[str]  # lower-cased names of license families, not of one license
+
+    def is_umbrella(self, raw: str) -> bool:
+        return " ".join(raw.strip().split()).lower() in self.umbrella
 
     def canonical_id(self, raw: str) -> str | None:
         """The SPDX id for one license name, alias, classifier or Hub id; None if unknown."""
@@ -79,11 +84,11 @@ def _looks_like_exception(symbol: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _parse(raw: str) -> Any:
-    from license_expression import ExpressionError, Licensing
+    from license_expression import Licensing
 
     try:
         return Licensing().parse(raw, simple=False)
-    except (ExpressionError, TypeError, ValueError):
+    except Exception:  # the parser raises IndexError, AssertionError... on odd input: not an expression
         return None
 
 
@@ -184,6 +189,11 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         compatible_into[inbound] = frozenset(expanded)
     copy_of_license = {str(key): str(value) for key, value in (obligations.get("copy_of_license") or {}).items()}
     notice_texts = {str(key): str(value) for key, value in (obligations.get("notice_texts") or {}).items()}
+    companion_texts = {
+        str(key): frozenset(str(item) for item in value)
+        for key, value in (obligations.get("companion_texts") or {}).items()
+    }
+    umbrella = frozenset(" ".join(str(item).split()).lower() for item in catalogue.get("umbrella") or ())
     for name in copy_of_license:
         if name not in licenses:
             raise RuleError(f"{root / 'obligations.yaml'}: {name!r} is not in licenses.yaml")
@@ -194,6 +204,8 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         compatible_into=compatible_into,
         copy_of_license=copy_of_license,
         notice_texts=notice_texts,
+        companion_texts=companion_texts,
+        umbrella=umbrella,
     )
 
 

@@ -93,28 +93,8 @@ class Project:
 
     @cached_property
     def declared_licenses(self) -> list[DeclaredLicense]:
-        declared: list[DeclaredLicense] = []
-        for item in self.root_license_files:
-            if item.path.startswith("LICENSES/"):
-                continue
-            notices = [notice for notice in self.facts_of(item.path).notices if notice.kind in ("text", "notice")]
-            if notices:
-                first = min(notices, key=lambda notice: notice.start_line)
-                declared.append(
-                    DeclaredLicense(
-                        "license-file",
-                        item.path,
-                        first.start_line or None,
-                        first.expression,
-                        self.knowledge.normalize_expression(first.expression) or first.expression,
-                    )
-                )
-            else:
-                declared.append(DeclaredLicense("license-file", item.path, None, "", None))
-        reuse = [item for item in self.root_license_files if item.path.startswith("LICENSES/")]
-        if not declared and len(reuse) == 1:
-            spdx = self.knowledge.canonical_id(PurePosixPath(reuse[0].path).stem)
-            declared.append(DeclaredLicense("license-file", reuse[0].path, None, reuse[0].path, spdx))
+        """Every statement of the project's license, the license files first (as one statement)."""
+        declared = self._license_file_declaration()
         for item in self.files:
             if item.path in READERS and item.kind == repository.MANIFEST:
                 declared.extend(self._manifest_declarations(item))
@@ -122,10 +102,41 @@ class Project:
             card = self.facts_of(item.path).model_card
             if item.kind == repository.MODEL_CARD and "/" not in item.path and card and card.metadata:
                 value = card.get("license")
-                if isinstance(value, str) and value not in ("other", "unknown"):
+                if (
+                    isinstance(value, str)
+                    and value not in ("other", "unknown")
+                    and not self.knowledge.is_umbrella(value)
+                ):
                     spdx = self.knowledge.hub_ids.get(value) or self.knowledge.normalize_expression(value)
                     declared.append(DeclaredLicense("model-card", item.path, card.line_of("license"), value, spdx))
         return declared
+
+    def _license_file_declaration(self) -> list[DeclaredLicense]:
+        """The top-level license files, read together: LICENSE-MIT plus LICENSE-APACHE state one
+        dual license, and COPYING plus COPYING.LESSER state the LGPL (its GPL text is a companion)."""
+        files = [item for item in self.root_license_files if not item.path.startswith("LICENSES/")]
+        if not files:
+            reuse = [item for item in self.root_license_files if item.path.startswith("LICENSES/")]
+            if len(reuse) != 1:
+                return []
+            spdx = self.knowledge.canonical_id(PurePosixPath(reuse[0].path).stem)
+            return [DeclaredLicense("license-file", reuse[0].path, None, reuse[0].path, spdx)]
+        ids: list[str] = []
+        first_line: int | None = None
+        for item in files:
+            notices = [notice for notice in self.facts_of(item.path).notices if notice.kind in ("text", "notice")]
+            if not notices:
+                continue
+            first = min(notices, key=lambda notice: notice.start_line)
+            if item is files[0]:
+                first_line = first.start_line or None
+            ids.extend(self._canonical_ids(first.expression))
+        ids = list(dict.fromkeys(ids))
+        companions = {companion for spdx in ids for companion in self.knowledge.companion_texts.get(spdx, ())}
+        ids = [spdx for spdx in ids if spdx not in companions] or ids
+        raw = ", ".join(item.path for item in files)
+        expression = " OR ".join(ids) if ids else None
+        return [DeclaredLicense("license-file", files[0].path, first_line, raw, expression)]
 
     def _manifest_declarations(self, item: RepoFile) -> list[DeclaredLicense]:
         text = self.facts_of(item.path).text
@@ -141,29 +152,37 @@ class Project:
             expression = self.knowledge.normalize_expression(declaration.raw)
             if declaration.how == "license" and expression is None and len(declaration.raw) > 80:
                 continue  # a whole license text pasted into metadata: the LICENSE file speaks for it
-            if declaration.how == "classifier" and expression is None:
-                continue  # "License :: OSI Approved" and other umbrella classifiers say nothing precise
+            if self.knowledge.is_umbrella(declaration.raw) or (declaration.how == "classifier" and expression is None):
+                continue  # "BSD License", "License :: OSI Approved": a family, not one license
             found.append(DeclaredLicense(item.path, item.path, declaration.line, declaration.raw, expression))
         return found
 
     @cached_property
     def project_license(self) -> str | None:
-        """The license the project as a whole is under: config, else the first declaration lintml understood."""
-        if self.license_override:
-            return self.license_override
-        for declared in self.declared_licenses:
-            if declared.expression:
-                return declared.expression
-        return None
+        """The license the project as a whole is under: config, else the first declaration lintml understood.
+
+        When several license files state a dual license, a manifest naming the same licenses says
+        how they combine ("MIT OR Apache-2.0"), so its expression is preferred.
+        """
+        return self._project_license_declaration[0]
 
     @cached_property
     def project_license_origin(self) -> str:
+        return self._project_license_declaration[1]
+
+    @cached_property
+    def _project_license_declaration(self) -> tuple[str | None, str]:
         if self.license_override:
-            return "the lintml configuration"
-        for declared in self.declared_licenses:
-            if declared.expression:
-                return declared.path
-        return "nowhere"
+            return self.license_override, "the lintml configuration"
+        known = [item for item in self.declared_licenses if item.expression]
+        if not known:
+            return None, "nowhere"
+        first = known[0]
+        same_ids = set(expression_ids(first.expression or ""))
+        for other in known[1:]:
+            if len(same_ids) > 1 and set(expression_ids(other.expression or "")) == same_ids:
+                return other.expression, other.path
+        return first.expression, first.path
 
     def anchor_path(self) -> str:
         """The file a repository-level finding points at: the manifest, else the README, else the first file."""

@@ -154,6 +154,15 @@ DOCUMENT_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".html", ".htm", 
 DATA_SUFFIXES = frozenset({".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".csv", ".tsv", ".jsonl", ".xml"})
 
 
+_NOT_LICENSE_SUFFIXES = (
+    PYTHON_SUFFIXES
+    | CODE_SUFFIXES
+    | WEIGHT_SUFFIXES
+    | DATA_SUFFIXES
+    | frozenset({".ipynb", ".gz", ".zip", ".tar", ".bz2", ".xz", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf"})
+)
+
+
 @dataclass(frozen=True)
 class RepoFile:
     """One file of the scanned tree. ``path`` is POSIX and relative to the root."""
@@ -172,10 +181,15 @@ class RepoFile:
 
 
 def is_license_file_name(path: str) -> bool:
-    """LICENSE*, LICENCE*, COPYING*, NOTICE*, and anything under a REUSE ``LICENSES/`` folder."""
+    """LICENSE*, LICENCE*, COPYING*, NOTICE*, and anything under a REUSE ``LICENSES/`` folder.
+
+    ``license.py``, ``notice_table.json`` and the like are code and data, not license texts.
+    """
     pure = PurePosixPath(path)
     if any(part == "LICENSES" for part in pure.parts[:-1]):
         return True
+    if pure.suffix.lower() in _NOT_LICENSE_SUFFIXES:
+        return False
     stem = pure.name.lower()
     for marker in LICENSE_STEMS:
         if stem == marker or stem.startswith((marker + ".", marker + "-", marker + "_")):
@@ -190,7 +204,9 @@ def classify(path: str, head: bytes = b"") -> str:
     suffix = pure.suffix.lower()
     if is_license_file_name(path):
         return LICENSE
-    if name == "model_card.md" or (name.endswith(".md") and name.startswith("readme") and head.startswith(b"---")):
+    if name in MANIFEST_NAMES:
+        return MANIFEST  # setup.py is build configuration, read (never run) for its license
+    if name == "model_card.md" or (name.endswith(".md") and name.startswith("readme") and _front_matter(head)):
         return MODEL_CARD
     if name in TOKENIZER_NAMES or suffix == ".tiktoken":
         return TOKENIZER
@@ -204,13 +220,18 @@ def classify(path: str, head: bytes = b"") -> str:
         return NOTEBOOK
     if suffix in CODE_SUFFIXES or name in {"makefile", "dockerfile", "cmakelists.txt"}:
         return CODE
-    if name in MANIFEST_NAMES:
-        return MANIFEST
     if suffix in DOCUMENT_SUFFIXES:
         return DOCUMENT
     if suffix in DATA_SUFFIXES:
         return DATA
     return OTHER
+
+
+def _front_matter(head: bytes) -> bool:
+    return head.removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+
+
+HEAD_BYTES = 6  # enough to see a byte-order mark and the opening "---" of front matter
 
 
 class Source(Protocol):
@@ -238,7 +259,10 @@ class MemorySource:
 
     def files(self) -> list[RepoFile]:
         return sorted(
-            (RepoFile(path, classify(path, self._bytes(path)[:3]), len(self._bytes(path))) for path in self.contents),
+            (
+                RepoFile(path, classify(path, self._bytes(path)[:HEAD_BYTES]), len(self._bytes(path)))
+                for path in self.contents
+            ),
             key=lambda item: item.path,
         )
 
@@ -286,10 +310,10 @@ class DiskSource:
         """The file, if it is a regular file that does not lead out of the tree."""
         entry = self.root / path
         try:
-            if entry.is_symlink() and not entry.resolve().is_relative_to(self.root):
+            if entry.is_symlink() and not entry.resolve(strict=True).is_relative_to(self.root):
                 return None
             return entry if entry.is_file() else None
-        except OSError:
+        except (OSError, RuntimeError):  # unreadable, dangling, or a symlink loop
             return None
 
     def _git_paths(self) -> list[str] | None:
@@ -301,7 +325,7 @@ class DiskSource:
 def _read_head(entry: Path) -> bytes:
     try:
         with entry.open("rb") as handle:
-            return handle.read(3)
+            return handle.read(HEAD_BYTES)
     except OSError:
         return b""
 
@@ -323,13 +347,15 @@ def _walk_honouring_gitignore(root: Path) -> Iterator[str]:
 
         def ignored(name: str, is_directory: bool, relative: str = relative) -> bool:
             path = f"{relative}/{name}" if relative else name
-            for base, spec in specs:
+            verdict = False
+            for base, spec in specs:  # root first, deeper files later: the last that decides wins
                 if base and not path.startswith(base + "/"):
                     continue
                 local = path[len(base) + 1 :] if base else path
-                if spec.match_file(local + ("/" if is_directory else "")):
-                    return True
-            return False
+                decided = spec.check_file(local + ("/" if is_directory else "")).include
+                if decided is not None:
+                    verdict = decided
+            return verdict
 
         subdirectories[:] = sorted(
             name for name in subdirectories if name != ".git" and not ignored(name, is_directory=True)

@@ -86,7 +86,7 @@ def from_setup_cfg(text: str) -> tuple[list[Declaration], str | None]:
 def from_setup_py(text: str) -> tuple[list[Declaration], str | None]:
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return [], f"cannot be parsed as Python: {error}"
     found: list[Declaration] = []
     for node in ast.walk(tree):

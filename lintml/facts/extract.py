@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from lintml import repository
+from lintml import __version__, repository
 from lintml.facts.cache import FactCache
 from lintml.facts.headers import (
     SUPPRESSION_COMMENT,
@@ -32,7 +32,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -102,6 +102,11 @@ def _astuple(item: Any) -> tuple[Any, ...]:
 
 def decode(data: bytes) -> tuple[str | None, Problem | None]:
     """Text of a file, or None with a problem when it is binary. Non-UTF-8 text is read as Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
     if b"\0" in data[:_BINARY_SNIFF]:
         return None, Problem("unreadable_input", "binary content where text was expected; the file was skipped")
     try:
@@ -125,7 +130,10 @@ class FactExtractor:
     def facts(self, item: repository.RepoFile, data: bytes) -> FileFacts:
         syntax = comment_syntax(item.path)
         digest = hashlib.sha256(data).hexdigest()
-        key = f"file:{FACTS_VERSION}:{_table_version()}:{item.kind}:{_syntax_name(syntax)}:{digest}"
+        mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
+        key = (
+            f"file:{FACTS_VERSION}:{__version__}:{_table_version()}:{item.kind}:{mode}:{_syntax_name(syntax)}:{digest}"
+        )
         cached = self.cache.get(key)
         if cached is not None:
             return FileFacts.from_dict(cached)
@@ -143,11 +151,13 @@ class FactExtractor:
         if item.kind in (repository.PYTHON, repository.CODE):
             return self._source(text, syntax, problems)
         if item.kind == repository.LICENSE:
+            # REUSE names the license in the file name (LICENSES/<id>.txt) and a NOTICE file carries
+            # attributions, not license texts: the table's answer is enough, scancode is not woken.
+            use_scancode = not (_is_reuse_text(item.path) or _is_notice_file(item.path))
             return FileFacts(
-                # REUSE names the license in the file name (LICENSES/<id>.txt), so the table's
-                # answer is enough and scancode is not woken for it.
-                notices=self._licenses_in(text, whole_file=True, use_scancode=not _is_reuse_text(item.path)),
+                notices=self._licenses_in(text, whole_file=True, use_scancode=use_scancode),
                 copyrights=self._copyrights_in(tuple(enumerate(text.splitlines()[:400], start=1))),
+                suppressions=find_suppressions(text, syntax),
                 problems=problems,
             )
         if item.kind == repository.MODEL_CARD:
@@ -157,7 +167,7 @@ class FactExtractor:
                 card_problems += (Problem("model_card_front_matter", card.problem, card.problem_line),)
             return FileFacts(model_card=card, problems=card_problems, suppressions=find_suppressions(text, syntax))
         if item.kind == repository.MANIFEST:
-            return FileFacts(text=text, problems=problems)
+            return FileFacts(text=text, problems=problems, suppressions=find_suppressions(text, syntax))
         return FileFacts(problems=problems, suppressions=find_suppressions(text, syntax))
 
     def _source(self, text: str, syntax: CommentSyntax, problems: tuple[Problem, ...]) -> FileFacts:
@@ -176,16 +186,17 @@ class FactExtractor:
     def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:
         try:
             document = json.loads(text)
-            cells = document.get("cells", []) if isinstance(document, dict) else None
-            if not isinstance(cells, list):
-                raise ValueError("no list of cells")
-        except (ValueError, AttributeError) as error:
+        except (ValueError, RecursionError) as error:
             return FileFacts(problems=(*problems, Problem("unreadable_input", f"notebook is not valid JSON: {error}")))
+        cells = document.get("cells") if isinstance(document, dict) else None
+        if not isinstance(cells, list):
+            return FileFacts(problems=(*problems, Problem("unreadable_input", "notebook has no list of cells")))
         code = []
         for cell in cells:
             if isinstance(cell, dict) and cell.get("cell_type") == "code":
                 source = cell.get("source", "")
-                code.append("".join(source) if isinstance(source, list) else str(source))
+                parts = source if isinstance(source, list) else [source]
+                code.append("".join(part if isinstance(part, str) else str(part) for part in parts))
         if not code:
             return FileFacts(problems=problems)
         # Notebook cells have no stable line numbers in the file: notices report line 0 (file level).
@@ -209,10 +220,7 @@ class FactExtractor:
             return ()
         # Blank copyright lines (keeping line numbers) so headers that differ only in
         # year or holder share one analysis.
-        # Suppression comments name rules ("license-...") and are not license words.
-        shaped = "\n".join(
-            "" if _COPYRIGHT_WORDS.search(line) else SUPPRESSION_COMMENT.sub("", line) for _, line in header.lines
-        )
+        shaped = "\n".join(_without_copyright_statement(line) for _, line in header.lines)
         if not _might_hold_license(shaped):
             return ()
         offset = header.start_line - 1
@@ -267,8 +275,30 @@ _LICENSE_HINTS = re.compile(
 )
 
 
+_COPYRIGHT_STATEMENT = re.compile(
+    r"(?:^[\s#/*;!%<\-]*(?:copyright|\(c\)|©)|copyright\s*(?:\(c\)|©|\d{4}))", re.IGNORECASE
+)
+
+
+def _without_copyright_statement(line: str) -> str:
+    """The line with its copyright statement blanked, so headers differing only in year or holder
+    share one analysis; what follows the statement on the same line ("... Licensed under X") stays.
+    Suppression comments name rules ("license-...") and are not license words either."""
+    line = SUPPRESSION_COMMENT.sub("", line)
+    statement = _COPYRIGHT_STATEMENT.search(line)
+    if statement is None:
+        return line
+    rest = _LICENSE_HINTS.search(line, statement.end())
+    return line[: statement.start()] + (" " * (rest.start() - statement.start()) + line[rest.start() :] if rest else "")
+
+
 def _might_hold_license(text: str) -> bool:
     return bool(_LICENSE_HINTS.search(text))
+
+
+def _is_notice_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.startswith(("notice", "third_party_notices", "thirdpartynotices", "third-party-notices"))
 
 
 def _is_reuse_text(path: str) -> bool:

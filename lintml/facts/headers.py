@@ -146,8 +146,7 @@ def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Hea
             index += 1
             continue
         if not stripped or (index == 0 and stripped.startswith("#!")) or _ENCODING.match(raw):
-            if stripped:
-                taken.append((number, raw))
+            taken.append((number, raw))  # blank lines too: the header's lines stay contiguous
             index += 1
             continue
         if any(stripped.startswith(marker) for marker in syntax.line):
@@ -177,10 +176,12 @@ def _opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None
     return None
 
 
-_SPDX_TAG = re.compile(
-    r"SPDX-License-Identifier:\s*(?P<expression>[\w.+:()\- ]*?)\s*(?=\*/|-->|#|//|--\s|\"\"\"|'''|;|$)", re.M
-)
-_SPDX_COPYRIGHT = re.compile(r"SPDX-FileCopyrightText:\s*(?P<statement>.+?)\s*(?:\*/|-->|$)", re.M)
+# What may stand before a tag on its line: comment markers and space, never a quote (a string
+# literal that mentions a tag is not one).
+_TAG_PREFIX = re.compile(r"[\s#/*;!%<\-{(]*")
+# Where a tag's value ends: a closing comment, a trailing comment, or a docstring's end.
+_TAG_END = re.compile(r"\*/|-->|\s#|//|\s--\s|\"\"\"|'''|;")
+_SPDX_EXPRESSION = re.compile(r"[\w.+:()\- ]+")
 
 
 @dataclass(frozen=True)
@@ -189,23 +190,41 @@ class SpdxTag:
     line: int
 
 
+def _tag_values(text: str, tag: str) -> list[tuple[str, int]]:
+    """``(value, line)`` for each line where ``tag`` stands in a comment; linear in the text."""
+    found = []
+    start = 0
+    while (position := text.find(tag, start)) != -1:
+        line_start = text.rfind("\n", 0, position) + 1
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end == -1 else line_end
+        start = line_end
+        if not _TAG_PREFIX.fullmatch(text, line_start, position):
+            continue
+        value = text[position + len(tag) : line_end]
+        cut = _TAG_END.search(value)
+        value = (value[: cut.start()] if cut else value).strip()
+        if value:
+            found.append((value, text.count("\n", 0, position) + 1))
+    return found
+
+
 def spdx_tags(text: str) -> tuple[SpdxTag, ...]:
-    """Every ``SPDX-License-Identifier:`` tag in the text, with its line. A cheap scan, no scancode."""
+    """Every ``SPDX-License-Identifier:`` tag in a comment, with its line. A cheap scan, no scancode."""
     if "SPDX-License-Identifier" not in text:
         return ()
-    return tuple(
-        SpdxTag(match.group("expression").strip(), text.count("\n", 0, match.start()) + 1)
-        for match in _SPDX_TAG.finditer(text)
-        if match.group("expression").strip()
-    )
+    tags = []
+    for value, line in _tag_values(text, "SPDX-License-Identifier:"):
+        expression = _SPDX_EXPRESSION.match(value)
+        if expression and expression.group().strip():
+            tags.append(SpdxTag(expression.group().strip(), line))
+    return tuple(tags)
 
 
 def spdx_copyrights(text: str) -> tuple[tuple[str, int], ...]:
     if "SPDX-FileCopyrightText" not in text:
         return ()
-    return tuple(
-        (match.group("statement"), text.count("\n", 0, match.start()) + 1) for match in _SPDX_COPYRIGHT.finditer(text)
-    )
+    return tuple(_tag_values(text, "SPDX-FileCopyrightText:"))
 
 
 SUPPRESSION_COMMENT = re.compile(r"lintml:\s*ignore(?:-file)?\b(?:\[[^\]]*\])?")

@@ -49,8 +49,18 @@ class ModelCard:
         )
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """A safe loader that refuses aliases: a card is a few keys, and alias bombs are an attack."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def parse_model_card(text: str) -> ModelCard:
-    lines = text.splitlines()
+    lines = text.removeprefix("\ufeff").splitlines()
     if not lines or lines[0].strip() != "---":
         return ModelCard(metadata=None)
     closing = next((index for index in range(1, len(lines)) if lines[index].strip() in ("---", "...")), None)
@@ -65,7 +75,11 @@ def parse_model_card(text: str) -> ModelCard:
         if match:
             key_lines.setdefault(match.group("key"), index + 1)
     try:
-        loaded = yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loaded = yaml.load(body, Loader=_FrontMatterLoader)  # a safe loader that refuses aliases
+    except RecursionError:
+        return ModelCard(
+            metadata=None, key_lines=key_lines, problem="front matter is nested too deeply to read", problem_line=2
+        )
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -75,9 +75,9 @@ def prepare_environment() -> None:
     """
     if os.environ.get("SCANCODE_CACHE") and os.environ.get("SCANCODE_TEMP"):
         return
-    from platformdirs import user_cache_dir
+    from lintml.facts.cache import default_cache_dir
 
-    base = Path(user_cache_dir("lintml")) / "scancode"
+    base = default_cache_dir() / "scancode"
     for variable, folder in (("SCANCODE_CACHE", base / "cache"), ("SCANCODE_TEMP", base / "tmp")):
         if not os.environ.get(variable):
             folder.mkdir(parents=True, exist_ok=True)
