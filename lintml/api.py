@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lintml import repository
 from lintml.checks import CHECKS, Report
-from lintml.config import Config, resolve_config
+from lintml.config import Config, ConfigError, resolve_config
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, Problem
 from lintml.facts.headers import ALL_RULES, Suppressions
@@ -34,6 +34,7 @@ class CheckResult:
     files_checked: int
     skipped: tuple[tuple[str, str], ...]
     config: Config
+    root: Path | None = None
 
     def failed(self, fail_on: str | None = None) -> bool:
         threshold = SEVERITY_RANK[fail_on or self.config.fail_on]
@@ -62,17 +63,23 @@ def check(
     use_cache: bool = True,
     rules: tuple[Rule, ...] | None = None,
 ) -> CheckResult:
-    """Check a repository folder, or only the given files in it (with the repository-level facts they need)."""
+    """Check a repository folder, or only the given files or folders in it.
+
+    The project root is ``root`` when given, else the nearest folder at or above the first path
+    that looks like a project's top (a git work tree, a license file, a manifest, a lintml
+    configuration). Files and subfolders are checked with the repository-level facts they need.
+    """
     given = [Path(item) for item in (paths or (".",))]
     for item in given:
         if not item.exists():
             raise UsageError(f"{item}: no such file or directory")
     if root is not None:
+        if not Path(root).is_dir():
+            raise UsageError(f"{root}: --root must be an existing folder")
         top = Path(root).resolve()
-    elif len(given) == 1 and given[0].is_dir():
-        top = given[0].resolve()
     else:
-        top = _enclosing_root(Path.cwd())
+        anchor = given[0].resolve()
+        top = project_root(anchor if anchor.is_dir() else anchor.parent)
     targets: frozenset[str] | None = None
     if not (len(given) == 1 and given[0].resolve() == top):
         targets = frozenset(_relative_targets(given, top))
@@ -84,11 +91,20 @@ def check(
         cache.close()
 
 
-def _enclosing_root(start: Path) -> Path:
-    for folder in [start.resolve(), *start.resolve().parents]:
-        if (folder / ".git").exists():
+_PROJECT_MARKERS = (".git", "LICENSES", "pyproject.toml", "setup.py", "setup.cfg", ".lintml.yaml", ".lintml.yml")
+
+
+def project_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` that holds a project's top-level files; else ``start``."""
+    for folder in [start, *start.parents]:
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
             return folder
-    return start.resolve()
+        try:
+            if any(repository.is_license_file_name(entry.name) and entry.is_file() for entry in folder.iterdir()):
+                return folder
+        except OSError:
+            continue
+    return start
 
 
 def _relative_targets(given: Iterable[Path], top: Path) -> Iterable[str]:
@@ -113,8 +129,18 @@ def check_source(
     knowledge: Knowledge | None = None,
 ) -> CheckResult:
     """The whole flow on any source: walk, facts, checks, findings."""
+    chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
+    _check_selectors(config, rules or shipped_rules())
     all_files = [item for item in source.files() if not config.excluded(item.path)]
     if targets is not None:
+        # A file named explicitly is checked even when git does not track it (yet).
+        listed = {item.path for item in all_files}
+        for target in sorted(targets):
+            if target and not target.endswith("/") and target not in listed:
+                described = source.describe(target)
+                if described is not None:
+                    all_files.append(described)
+        all_files.sort(key=lambda item: item.path)
         folders = tuple(target for target in targets if target == "" or target.endswith("/"))
         targets = (
             frozenset(item.path for item in all_files if item.path in targets or item.path.startswith(folders))
@@ -144,7 +170,6 @@ def check_source(
         targets=targets,
         license_override=config.project_license,
     )
-    chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
     findings = [
         finding
         for rule in chosen
@@ -154,7 +179,18 @@ def check_source(
     ]
     findings = sorted(set(findings), key=Finding.sort_key)
     checked = len(targets) if targets is not None else len(all_files)
-    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config)
+    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root)
+
+
+def _check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:
+    """A rule id or prefix that names no rule is a typo; say so instead of silently doing nothing."""
+    where = str(config.source) if config.source else "the command line"
+    named = [("select", item) for item in config.select] + [("ignore", item) for item in config.ignore]
+    named += [("severity", rule_id) for rule_id, _ in config.severity]
+    named += [("per-path-ignores", rule_id) for _, ids in config.per_path_ignores for rule_id in ids]
+    for option, selector in named:
+        if selector != ALL_RULES and not any(matches_selector(rule.id, selector) for rule in rules):
+            raise ConfigError(f"{where}: {option}: {selector!r} names no rule (see `lintml rules`)")
 
 
 def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:
@@ -175,6 +211,7 @@ def _finding(rule: Rule, report: Report, config: Config) -> Finding | None:
         path=report.path,
         line=report.line,
         end_line=report.end_line if report.end_line is not None else report.line,
+        column=1 if report.line is not None else None,
         message=rule.render_message(report.params),
         fix=rule.render_fix(report.params),
         license=report.license,

@@ -6,6 +6,7 @@ error (one line on stderr, a traceback only with ``--debug``).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -32,13 +33,20 @@ def _reports_errors(command: F) -> F:
         from lintml.config import ConfigError
         from lintml.rules import RuleError
 
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        context = click.get_current_context()
+        debug = bool(context.find_root().params.get("debug") or kwargs.pop("debug", False))
         try:
             return command(*args, **kwargs)
         except (UsageError, ConfigError, RuleError) as error:
             if debug:
                 raise
             click.echo(f"lintml: error: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+        except OSError as error:  # e.g. --output into a folder that cannot be written
+            if debug:
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"lintml: error: {where}{error.strerror or error}", err=True)
             sys.exit(EXIT_USAGE)
 
     return run  # type: ignore[return-value]
@@ -94,6 +102,7 @@ def main(debug: bool) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option("--color/--no-color", default=None, help="Colour text output. Default: when writing to a terminal.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def check(
     paths: tuple[Path, ...],
@@ -130,7 +139,7 @@ def check(
     to_terminal = output is None and sys.stdout.isatty()
     context = ReportContext(
         version=__version__,
-        root=str(paths[0]) if len(paths) == 1 else ".",
+        root=os.path.relpath(result.root) if result.root else ".",
         color=to_terminal if color is None else color,
         files_checked=result.files_checked,
         extras={"skipped": len(result.skipped)},
@@ -144,12 +153,15 @@ def check(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import os
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private; a report gets the usual permissions (or keeps the old file's).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text if text.endswith("\n") else text + "\n")
         os.replace(temporary, path)

@@ -48,8 +48,9 @@ class Project:
     def facts_of(self, path: str) -> FileFacts:
         return self.facts.get(path) or FileFacts()
 
-    def exists(self, path: str) -> bool:
-        return self.source.exists(path)
+    @cached_property
+    def paths(self) -> frozenset[str]:
+        return frozenset(item.path for item in self.files)
 
     @cached_property
     def code_files(self) -> list[RepoFile]:

@@ -245,6 +245,10 @@ class Source(Protocol):
 
     def exists(self, path: str) -> bool: ...
 
+    def describe(self, path: str) -> RepoFile | None:
+        """The file at ``path`` even if the listing left it out (untracked), or None."""
+        ...
+
 
 @dataclass
 class MemorySource:
@@ -259,15 +263,17 @@ class MemorySource:
 
     def files(self) -> list[RepoFile]:
         return sorted(
-            (
-                RepoFile(path, classify(path, self._bytes(path)[:HEAD_BYTES]), len(self._bytes(path)))
-                for path in self.contents
-            ),
+            (described for path in self.contents if (described := self.describe(path)) is not None),
             key=lambda item: item.path,
         )
 
     def read(self, path: str) -> bytes:
         return self._bytes(path)
+
+    def describe(self, path: str) -> RepoFile | None:
+        if path not in self.contents:
+            return None
+        return RepoFile(path, classify(path, self._bytes(path)[:HEAD_BYTES]), len(self._bytes(path)))
 
     def exists(self, path: str) -> bool:
         prefix = path.rstrip("/") + "/"
@@ -294,17 +300,18 @@ class DiskSource:
             paths = list(_walk_honouring_gitignore(self.root))
         else:
             self.walked_with_git = True
-        found = []
-        for path in sorted(set(paths)):
-            entry = self._inside_tree(path)
-            if entry is None:
-                continue
+        return [described for path in sorted(set(paths)) if (described := self.describe(path)) is not None]
+
+    def describe(self, path: str) -> RepoFile | None:
+        entry = self._inside_tree(path)
+        if entry is None:
+            return None
+        try:
             size = entry.stat().st_size
-            head = b""
-            if path.lower().endswith(".md"):
-                head = _read_head(entry)
-            found.append(RepoFile(path, classify(path, head), size))
-        return found
+        except OSError:
+            return None
+        head = _read_head(entry) if path.lower().endswith(".md") else b""
+        return RepoFile(path, classify(path, head), size)
 
     def _inside_tree(self, path: str) -> Path | None:
         """The file, if it is a regular file that does not lead out of the tree."""

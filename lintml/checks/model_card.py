@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 from lintml import repository
 from lintml.checks import Report, check
@@ -83,11 +84,11 @@ def model_card_license_link(project: Project) -> Iterator[Report]:
         link = card.get("license_link")
         if not isinstance(link, str) or not link.strip():
             continue
-        target = link.strip().split("#", 1)[0]
+        target = unquote(link.strip().split("#", 1)[0].split("?", 1)[0])
         if "://" in target or target.startswith(("mailto:", "/")) or not target:
             continue
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(item.path), target))
-        if resolved.startswith("..") or not project.exists(resolved):
+        if resolved not in project.paths:  # a file the repository ships; not a folder, not an untracked file
             yield Report(
                 path=item.path,
                 line=card.line_of("license_link"),

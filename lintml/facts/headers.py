@@ -217,7 +217,7 @@ def spdx_tags(text: str) -> tuple[SpdxTag, ...]:
     for value, line in _tag_values(text, "SPDX-License-Identifier:"):
         expression = _SPDX_EXPRESSION.match(value)
         if expression and expression.group().strip():
-            tags.append(SpdxTag(expression.group().strip(), line))
+            tags.append(SpdxTag(" ".join(expression.group().split()), line))
     return tuple(tags)
 
 
