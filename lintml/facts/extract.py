@@ -32,7 +32,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "2"
+FACTS_VERSION = "3"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -224,9 +224,17 @@ class FactExtractor:
         if not _might_hold_license(shaped):
             return ()
         offset = header.start_line - 1
-        return tuple(
+        shifted = (
             Notice(item.expression, item.start_line + offset, item.end_line + offset, item.kind, item.source)
             for item in self._licenses_in(shaped, whole_file=False)
+        )
+        # A docstring is prose about the code: a license *named* there ("unlike the GPL ...") is not
+        # the file's license, while a full notice or license text in it still is.
+        return tuple(
+            item
+            for item in shifted
+            if item.kind in _STATEMENT_KINDS
+            or not all(line in header.prose_lines for line in range(item.start_line, item.end_line + 1))
         )
 
     def _licenses_in(self, text: str, whole_file: bool, use_scancode: bool = True) -> tuple[Notice, ...]:
@@ -275,6 +283,7 @@ _LICENSE_HINTS = re.compile(
 )
 
 
+_STATEMENT_KINDS = frozenset({"notice", "text"})
 _COPYRIGHT_STATEMENT = re.compile(
     r"(?:^[\s#/*;!%<\-]*(?:copyright|\(c\)|©)|copyright\s*(?:\(c\)|©|\d{4}))", re.IGNORECASE
 )

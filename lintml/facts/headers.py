@@ -115,6 +115,7 @@ class Header:
     """The leading comment/docstring block: ``(line_number, text)`` pairs, 1-based."""
 
     lines: tuple[tuple[int, str], ...]
+    prose_lines: frozenset[int] = frozenset()  # lines inside a docstring, which is prose about the code
 
     @property
     def text(self) -> str:
@@ -135,12 +136,16 @@ def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Hea
     taken: list[tuple[int, str]] = []
     index = 0
     closing: str | None = None  # inside a block comment or docstring until this appears
+    in_docstring = False
+    prose: set[int] = set()
     while index < len(lines):
         raw = lines[index]
         stripped = raw.strip()
         number = index + first_line
         if closing is not None:
             taken.append((number, raw))
+            if in_docstring:
+                prose.add(number)
             if closing in stripped:
                 closing = None
             index += 1
@@ -156,13 +161,16 @@ def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Hea
         opened = _opens_block(stripped, syntax)
         if opened is not None:
             taken.append((number, raw))
+            in_docstring = opened[0] not in {opening for opening, _ in syntax.block}
+            if in_docstring:
+                prose.add(number)
             rest = stripped[len(opened[0]) :]
             if opened[1] not in rest:
                 closing = opened[1]
             index += 1
             continue
         break
-    return Header(lines=tuple(taken))
+    return Header(lines=tuple(taken), prose_lines=frozenset(prose))
 
 
 def _opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
