@@ -52,7 +52,10 @@ def _reports_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or configuration error.",
+)
 @click.version_option(__version__, "--version", "-V", prog_name="lintml")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 def main(debug: bool) -> None:
@@ -64,7 +67,7 @@ def main(debug: bool) -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Check a repository, or some files in it, for unmet license obligations.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -170,7 +173,7 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@main.command("rules")
+@main.command("rules", short_help="List every rule: id, severity, category and title.")
 @_reports_errors
 def list_rules() -> None:
     """List every rule: id, default severity, category and title."""
@@ -182,7 +185,7 @@ def list_rules() -> None:
         click.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.category:<16}  {rule.title}")
 
 
-@main.command("rule")
+@main.command("rule", short_help="Print one rule's docs: what, why, clauses, example, fix.")
 @click.argument("rule_id")
 @_reports_errors
 def show_rule(rule_id: str) -> None:
