@@ -148,6 +148,12 @@ def _kind(rule: Any) -> str | None:
     return None  # a clue: scancode itself keeps those apart from its detections
 
 
+# A sequence match that covers a small part of its rule ("licensed under the MIT License"
+# against a 40-word "MIT or GPL-3.0" notice) is a guess; scancode's own detection does not
+# let such fragments decide a file's license either.
+MIN_COVERAGE = 60.0
+
+
 def detect_licenses(text: str, approximate: bool = APPROXIMATE_DEFAULT) -> tuple[NoticeMatch, ...]:
     """scancode's license matches in a small ``text`` (a header block or a license file).
 
@@ -169,7 +175,7 @@ def detect_licenses(text: str, approximate: bool = APPROXIMATE_DEFAULT) -> tuple
     matches = []
     for match in found:
         kind = _kind(match.rule)
-        if kind is None:
+        if kind is None or match.coverage() < MIN_COVERAGE:
             continue
         start_line, end_line = match.lines()
         expression = str(build_spdx_license_expression(match.rule.license_expression, licensing=cache.licensing))
