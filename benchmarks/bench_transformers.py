@@ -17,7 +17,7 @@ One run of this script:
 
 Run it from the repository root with the virtualenv active::
 
-    python benchmarks/bench_transformers.py            # full run, ~15 minutes on 2 cores
+    python benchmarks/bench_transformers.py            # full run, ~16 minutes on 2 cores
     python benchmarks/bench_transformers.py --quick    # 1 run each, scancode output reused
 """
 
@@ -139,6 +139,45 @@ def unpack_tree(tarball: Path, destination: Path) -> Path:
 def tracked_files(tree: Path) -> list[str]:
     output = subprocess.run(["git", "ls-files", "-z"], cwd=tree, check=True, capture_output=True).stdout
     return sorted(name for name in output.decode("utf-8", "surrogateescape").split("\0") if name)
+
+
+def disk_files(tree: Path) -> list[str]:
+    """Every file in the tree outside ``.git``, as scancode sees it."""
+    found = []
+    for folder, subfolders, names in os.walk(tree):
+        subfolders[:] = [name for name in subfolders if name != ".git"]
+        found.extend(Path(folder, name).relative_to(tree).as_posix() for name in names)
+    return sorted(found)
+
+
+def lintml_fingerprint() -> str:
+    """A hash of lintml's code, data and rules, to notice when they change in the middle of a run."""
+    import lintml
+
+    digest = hashlib.sha256()
+    for top in (Path(lintml.__file__).resolve().parent, REPO_ROOT / "rules"):
+        for path in sorted(top.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def lintml_revision() -> str:
+    """The commit lintml's checkout is at, and whether its code or rules have local changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--", "lintml", "rules"],
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return f"commit {commit}" + (", with local changes to lintml/ or rules/" if changes else "")
 
 
 # ---------------------------------------------------------------------------------------
@@ -302,7 +341,7 @@ def run_scancode(tree: Path, env: dict[str, str], json_path: Path, jobs: int) ->
     log_file = json_path.with_suffix(".log")
     command = [str(scancode), "--license", "--copyright", "-n", str(jobs), "--json-pp", str(json_path), tree.name]
     shown = f"scancode --license --copyright -n {jobs} --json-pp OUT TREE"
-    log(f"running scancode (about 11 minutes on 2 cores); progress in {log_file}")
+    log(f"running scancode (10-15 minutes on 2 cores); progress in {log_file}")
     run = run_timed(command, cwd=tree.parent, env=env, log_file=log_file)
     require_exit(run, (0, 1), "scancode", log_file)  # 1: some files had scan errors
     log(f"scancode: {run.seconds:.1f} s")
@@ -391,6 +430,7 @@ class ScanFile:
     expression: str | None
     ids: frozenset[str]
     matches: list[ScanMatch]
+    clues: list[ScanMatch] = field(default_factory=list)  # license clues: not part of scancode's answer
 
     def own_matches(self) -> list[ScanMatch]:
         return [match for match in self.matches if match.from_file in (None, self.path)]
@@ -398,6 +438,19 @@ class ScanFile:
 
 def strip_top(path: str) -> str:
     return path.split("/", 1)[1] if "/" in path else ""
+
+
+def scan_match(match: dict[str, Any]) -> ScanMatch:
+    origin = match.get("from_file")
+    return ScanMatch(
+        ids=license_ids(match.get("license_expression_spdx")),
+        expression=match.get("license_expression_spdx") or "",
+        start_line=int(match["start_line"]),
+        end_line=int(match["end_line"]),
+        rule=match.get("rule_identifier", ""),
+        matcher=match.get("matcher", ""),
+        from_file=strip_top(origin) if origin else None,
+    )
 
 
 def load_scancode(json_path: Path) -> tuple[dict[str, ScanFile], int]:
@@ -411,23 +464,14 @@ def load_scancode(json_path: Path) -> tuple[dict[str, ScanFile], int]:
             continue
         errors += bool(entry.get("scan_errors"))
         path = strip_top(entry["path"])
-        matches = []
-        for detection in entry.get("license_detections") or []:
-            for match in detection.get("matches") or []:
-                origin = match.get("from_file")
-                matches.append(
-                    ScanMatch(
-                        ids=license_ids(match.get("license_expression_spdx")),
-                        expression=match.get("license_expression_spdx") or "",
-                        start_line=int(match["start_line"]),
-                        end_line=int(match["end_line"]),
-                        rule=match.get("rule_identifier", ""),
-                        matcher=match.get("matcher", ""),
-                        from_file=strip_top(origin) if origin else None,
-                    )
-                )
+        matches = [
+            scan_match(match)
+            for detection in entry.get("license_detections") or []
+            for match in detection.get("matches") or []
+        ]
+        clues = [scan_match(match) for match in entry.get("license_clues") or []]
         expression = entry.get("detected_license_expression_spdx")
-        files[path] = ScanFile(path, expression, license_ids(expression), matches)
+        files[path] = ScanFile(path, expression, license_ids(expression), matches, clues)
     return files, errors
 
 
@@ -460,8 +504,12 @@ class LintFile:
         return self.lines[number - 1] if 0 < number <= len(self.lines) else ""
 
 
-def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> dict[str, LintFile]:
-    """lintml's per-file answer, read through its own fact extraction (warm from the cold run's cache)."""
+def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dict[str, LintFile], int]:
+    """lintml's per-file answer, read through its own fact extraction, from the cold run's cache.
+
+    Also returns how many files' facts were not in that cache and had to be extracted again:
+    0 means the answers compared are exactly those ``lintml check`` produced.
+    """
     from lintml import repository
     from lintml.api import _READ_KINDS
     from lintml.facts.cache import FactCache
@@ -471,11 +519,20 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> dict[str,
     from lintml.project import Project
     from lintml.repository import DiskSource, RepoFile, classify
 
+    class CountingCache(FactCache):
+        misses = 0
+
+        def get(self, key: str) -> Any | None:
+            found = super().get(key)
+            if found is None and key.startswith("file:"):
+                CountingCache.misses += 1
+            return found
+
     source = DiskSource(tree)
     walked = {item.path: item for item in source.files()}
-    cache = FactCache(cache_dir)
+    cache = CountingCache(cache_dir)
     extractor = FactExtractor(cache)
-    facts = {}
+    facts: dict[str, Any] = {}
     result: dict[str, LintFile] = {}
     try:
         for path in sorted(set(paths)):
@@ -519,7 +576,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> dict[str,
             result[declared.path].notices.append(notice)
     finally:
         cache.close()
-    return result
+    return result, CountingCache.misses
 
 
 # Causes of a difference, in the order they are reported.
@@ -568,8 +625,11 @@ def code(text: str, limit: int = 90) -> str:
 
 
 def describe_match(match: ScanMatch, lint: LintFile | None) -> str:
-    where = f"{match.from_file}:" if match.from_file not in (None, lint.path if lint else None) else "line "
-    shown = f"{where}{match.start_line}" + (f"-{match.end_line}" if match.end_line != match.start_line else "")
+    span = f"{match.start_line}" + (f"-{match.end_line}" if match.end_line != match.start_line else "")
+    if match.from_file not in (None, lint.path if lint else None):
+        shown = f"{match.from_file}:{span}"
+    else:
+        shown = f"line {span}" if match.end_line == match.start_line else f"lines {span}"
     text = ""
     if lint is not None and match.from_file in (None, lint.path):
         text = " " + code(lint.line(match.start_line))
@@ -679,7 +739,9 @@ class Agreement:
     id_counts: Counter[tuple[str, str]]  # (side, id) -> files
     scan_errors: int
     sources: Counter[str]  # where lintml's notices came from: spdx, table, scancode, manifest
-    scancode_files: int  # files where lintml needed scancode for a notice
+    scancode_files: list[str]  # files where lintml needed scancode for a notice
+    notes: list[str]  # agreeing by another route, clues
+    recomputed: int = 0  # files whose facts were not in the cold run's cache
 
 
 def group_of(lint: LintFile) -> str:
@@ -703,7 +765,9 @@ def compare(scan_files: dict[str, ScanFile], lint_files: dict[str, LintFile], wa
     kinds: Counter[str] = Counter()
     id_counts: Counter[tuple[str, str]] = Counter()
     sources: Counter[str] = Counter(notice.source for lint in lint_files.values() for notice in lint.notices)
-    scancode_files = sum(any(notice.source == "scancode" for notice in lint.notices) for lint in lint_files.values())
+    scancode_files = sorted(
+        path for path, lint in lint_files.items() if any(notice.source == "scancode" for notice in lint.notices)
+    )
     for path in sorted(scan_files):
         scan, lint = scan_files[path], lint_files[path]
         group = group_of(lint)
@@ -722,9 +786,8 @@ def compare(scan_files: dict[str, ScanFile], lint_files: dict[str, LintFile], wa
             header["all"].add(lint_ids, in_header)
             header.setdefault(group, Tally()).add(lint_ids, in_header)
             if lint_ids != in_header:
-                restricted = ScanFile(
-                    scan.path, scan.expression, in_header, [m for m in scan.matches if in_region(m, lint)]
-                )
+                expression = " AND ".join(sorted(in_header)) or None
+                restricted = ScanFile(scan.path, expression, in_header, [m for m in scan.matches if in_region(m, lint)])
                 header_differences.extend(explain(restricted, lint, lint_ids, in_header))
     return Agreement(
         len(scan_files),
@@ -738,14 +801,89 @@ def compare(scan_files: dict[str, ScanFile], lint_files: dict[str, LintFile], wa
         errors,
         sources,
         scancode_files,
+        other_routes(scan_files, lint_files),
     )
+
+
+def other_routes(scan_files: dict[str, ScanFile], lint_files: dict[str, LintFile]) -> list[str]:
+    """What lies behind agreeing answers, and what scancode saw that is not part of its answer."""
+    notes: list[str] = []
+    resolved = [
+        path for path in sorted(scan_files) if len(scan_files[path].own_matches()) < len(scan_files[path].matches)
+    ]
+    if resolved:
+        agreeing = [path for path in resolved if scan_files[path].ids == lint_files[path].ids]
+        notes.append(
+            f"- **References resolved to another file**: in {len(resolved)} files scancode's answer includes a match "
+            'taken from another file (it read a reference such as "see LICENSE" and added that file\'s license). '
+            f"lintml agrees on {len(agreeing)} of them, because their header names the same license itself"
+            + (
+                f"; the other {len(resolved) - len(agreeing)} differ for the causes above"
+                if len(agreeing) < len(resolved)
+                else ""
+            )
+            + ". For example:"
+        )
+        for path in pick_paths(agreeing, EXAMPLES_PER_CATEGORY):
+            scan, lint = scan_files[path], lint_files[path]
+            own = "; ".join(describe_match(match, lint) for match in scan.own_matches()[:2])
+            taken = next(match for match in scan.matches if match.from_file not in (None, path))
+            notes.append(f"  - `{path}`: {describe_lintml(lint)}. scancode: {own}; plus {describe_match(taken, lint)}")
+    read = [path for path in sorted(scan_files) if lint_files[path].read]
+    deeper = [
+        path
+        for path in read
+        if any(
+            not in_region(match, lint_files[path]) and match.matcher != "1-spdx-id"
+            for match in scan_files[path].own_matches()
+        )
+    ]
+    if deeper:
+        adding = [
+            path
+            for path in deeper
+            if any(
+                match.ids - lint_files[path].ids
+                for match in scan_files[path].own_matches()
+                if not in_region(match, lint_files[path])
+            )
+        ]
+        notes.append(
+            f"- **Matches below the header**: in {len(deeper)} of the files lintml reads, scancode also matched "
+            f"licenses outside lintml's header region; in {len(deeper) - len(adding)} of them those matches name "
+            f"only licenses the header already gave (in {len(adding)} they add one: the beyond-header differences "
+            "above). For example:"
+        )
+        for path in pick_paths([path for path in deeper if path not in adding], EXAMPLES_PER_CATEGORY):
+            scan, lint = scan_files[path], lint_files[path]
+            below = [match for match in scan.own_matches() if not in_region(match, lint)]
+            notes.append(f"  - `{path}`: {describe_lintml(lint)}. scancode below it: {describe_match(below[0], lint)}")
+    clued = [path for path in sorted(scan_files) if scan_files[path].clues]
+    if clued:
+        notes.append(
+            f"- **License clues**: scancode reports weak matches it calls clues in {len(clued)} file(s); they are "
+            "not part of its answer, so they are not compared:"
+        )
+        for path in pick_paths(clued, EXAMPLES_PER_CATEGORY):
+            clue = scan_files[path].clues[0]
+            notes.append(f"  - `{path}`: {describe_match(clue, lint_files[path])}")
+    return notes
+
+
+def pick_paths(paths: Sequence[str], count: int) -> list[str]:
+    """Up to ``count`` paths spread over the sorted list (from different parts of the tree)."""
+    ordered = sorted(paths)
+    if len(ordered) <= count:
+        return ordered
+    step = len(ordered) / count
+    return [ordered[int(index * step)] for index in range(count)]
 
 
 # ---------------------------------------------------------------------------------------
 # Report
 
 
-def machine() -> list[tuple[str, str]]:
+def machine(revision: str) -> list[tuple[str, str]]:
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -773,7 +911,7 @@ def machine() -> list[tuple[str, str]]:
         ("RAM", memory),
         ("OS", f"{platform.system()} {platform.release()}"),
         ("Python", platform.python_version()),
-        ("lintml", lintml.__version__),
+        ("lintml", f"{lintml.__version__} ({revision})"),
         ("scancode-toolkit", version("scancode-toolkit")),
         ("git", git.removeprefix("git version ")),
     ]
@@ -875,6 +1013,9 @@ def write_results(
     agreement: Agreement | None,
     runs: tuple[int, int, int],
     file_count: int,
+    revision: str,
+    lintml_changed: bool,
+    loads: dict[str, float],
 ) -> None:
     cold_runs, warm_runs, file_runs = runs
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
@@ -888,7 +1029,7 @@ def write_results(
         "",
         "| | |",
         "|---|---|",
-        *(f"| {name} | {value} |" for name, value in machine()),
+        *(f"| {name} | {value} |" for name, value in machine(revision)),
         "",
         "## Command",
         "",
@@ -909,9 +1050,17 @@ def write_results(
         lines.append(f"- `{scancode.timing.command}` (scancode: {rerun}).")
     else:
         lines.append("- scancode: not run and no earlier output given, so no scancode figures below.")
+    if lintml_changed:
+        lines += [
+            "",
+            "**Warning: lintml's code, data or rules changed while this run was timing it; run it again.**",
+        ]
     lines += [
         "",
-        "`SCANCODE_CACHE`/`SCANCODE_TEMP` point under `benchmarks/.work/bench/` for every command.",
+        "`SCANCODE_CACHE`/`SCANCODE_TEMP` point under `benchmarks/.work/bench/` for every command. "
+        "Load average (1 minute) just before "
+        + " and before ".join(f"{what}: {load:.2f}" for what, load in loads.items())
+        + " (anything else running on the machine shows here, and slows what is timed).",
         "",
         "## Timings",
         "",
@@ -983,10 +1132,18 @@ def agreement_section(agreement: Agreement) -> list[str]:
         "filled, so it is exactly what `lintml check` used.",
         "",
         f"scancode reports {agreement.scanned} files ({agreement.scan_errors} with scan errors); git tracks "
-        f"{agreement.walked}. lintml's notices in them came from: "
+        f"{agreement.walked}. lintml's facts for them were read right after the timed runs, "
+        + (
+            "every one from the cache the cold run filled"
+            if agreement.recomputed == 0
+            else f"**{agreement.recomputed} of them not found in the cold run's cache and extracted again**"
+        )
+        + ". lintml's notices in them came from: "
         + ", ".join(f"{name} {count}" for name, count in sorted(agreement.sources.items()))
-        + f" (`table`: its shipped table of known notice texts; `scancode`: scancode's matcher, needed for "
-        f"{agreement.scancode_files} files).",
+        + " (`table`: its shipped table of known notice texts; `scancode`: scancode's matcher, for the header "
+        f"blocks the table could not explain, in {len(agreement.scancode_files)} files: "
+        + ", ".join(f"`{path}`" for path in agreement.scancode_files)
+        + ").",
         "",
         "### Whole file: lintml vs scancode's file-level answer",
         "",
@@ -1014,6 +1171,10 @@ def agreement_section(agreement: Agreement) -> list[str]:
         "### Differences explained: header region",
         "",
         *differences_section(agreement.header_differences, header.differ),
+        "### Agreeing by another route, and what is not compared",
+        "",
+        *(agreement.notes or ["Nothing to add."]),
+        "",
         "### Most frequent ids",
         "",
         "| id | files (lintml) | files (scancode, whole file) |",
@@ -1085,8 +1246,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = tracked_files(tree)
     log(f"unpacked and committed {len(files)} files in {tree.relative_to(REPO_ROOT)}")
     env = base_environment(BENCH_DIR)
+    # lintml's scancode adapter reads these when it is imported in this process.
+    os.environ["SCANCODE_CACHE"] = env["SCANCODE_CACHE"]
+    os.environ["SCANCODE_TEMP"] = env["SCANCODE_TEMP"]
 
+    fingerprint = lintml_fingerprint()
+    revision = lintml_revision()
+    loads = {"the lintml runs": os.getloadavg()[0]}
     timings = time_lintml(tree, run_dir, env, cold_runs, warm_runs, file_runs)
+    # lintml's own answers are read now, before scancode's long run, so they come from the same lintml.
+    log("reading lintml's per-file facts")
+    lint_files, recomputed = lintml_facts(tree, disk_files(tree), timings.cold_cache)
+    changed = lintml_fingerprint() != fingerprint
+    if changed or recomputed:
+        log(f"warning: lintml changed during the run ({recomputed} files' facts not in the cold run's cache)")
 
     scancode: ScancodeRun | None = None
     if arguments.scancode_json is not None:
@@ -1097,24 +1270,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             log(f"no earlier scancode output at {DEFAULT_SCANCODE_JSON}: scancode figures left out")
     else:
+        loads["scancode"] = os.getloadavg()[0]
         scancode = run_scancode(tree, env, DEFAULT_SCANCODE_JSON, arguments.jobs)
 
     agreement: Agreement | None = None
     if scancode is not None:
         log("comparing per-file licenses")
-        # lintml's scancode adapter reads these when it is imported in this process.
-        os.environ["SCANCODE_CACHE"] = env["SCANCODE_CACHE"]
-        os.environ["SCANCODE_TEMP"] = env["SCANCODE_TEMP"]
         scan_files, errors = load_scancode(scancode.json_path)
-        missing = sorted(path for path in scan_files if not (tree / path).is_file())
+        missing = sorted(path for path in scan_files if path not in lint_files)
         if missing:
             raise SystemExit(f"{scancode.json_path} lists {len(missing)} files not in the tree, e.g. {missing[0]}")
-        lint_files = lintml_facts(tree, scan_files, timings.cold_cache)
-        agreement = compare(scan_files, lint_files, len(files), errors)
+        agreement = compare(scan_files, {path: lint_files[path] for path in scan_files}, len(files), errors)
+        agreement.recomputed = recomputed
 
     shown_argv = [Path(sys.argv[0]).as_posix() if argv is None else "benchmarks/bench_transformers.py"]
     shown_argv += list(sys.argv[1:] if argv is None else argv)
-    write_results(output, shown_argv, timings, scancode, agreement, (cold_runs, warm_runs, file_runs), len(files))
+    write_results(
+        output,
+        shown_argv,
+        timings,
+        scancode,
+        agreement,
+        (cold_runs, warm_runs, file_runs),
+        len(files),
+        revision,
+        changed,
+        loads,
+    )
     log(f"wrote {output}")
     return 0
 
