@@ -34,83 +34,17 @@ CODE_KINDS = frozenset({PYTHON, NOTEBOOK, CODE})
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyx", ".pxd"})
 CODE_SUFFIXES = frozenset(
-    [
-        ".c",
-        ".h",
-        ".cc",
-        ".cpp",
-        ".cxx",
-        ".hpp",
-        ".hh",
-        ".hxx",
-        ".cu",
-        ".cuh",
-        ".m",
-        ".mm",
-        ".metal",
-        ".cl",
-        ".js",
-        ".mjs",
-        ".cjs",
-        ".ts",
-        ".tsx",
-        ".jsx",
-        ".go",
-        ".rs",
-        ".java",
-        ".kt",
-        ".scala",
-        ".swift",
-        ".sh",
-        ".bash",
-        ".zsh",
-        ".fish",
-        ".ps1",
-        ".lua",
-        ".rb",
-        ".pl",
-        ".pm",
-        ".php",
-        ".r",
-        ".jl",
-        ".f90",
-        ".f",
-        ".cmake",
-        ".proto",
-        ".sql",
-        ".hs",
-        ".ml",
-        ".dart",
-        ".cs",
-        ".vue",
-        ".svelte",
-    ]
+    (
+        ".c .h .cc .cpp .cxx .hpp .hh .hxx .cu .cuh .m .mm .metal .cl .js .mjs .cjs .ts .tsx .jsx "
+        ".go .rs .java .kt .scala .swift .sh .bash .zsh .fish .ps1 .lua .rb .pl .pm .php .r .jl "
+        ".f90 .f .cmake .proto .sql .hs .ml .dart .cs .vue .svelte"
+    ).split()
 )
 WEIGHT_SUFFIXES = frozenset(
-    [
-        ".safetensors",
-        ".bin",
-        ".pt",
-        ".pth",
-        ".ckpt",
-        ".gguf",
-        ".ggml",
-        ".ggmlv3",
-        ".onnx",
-        ".h5",
-        ".hdf5",
-        ".keras",
-        ".msgpack",
-        ".tflite",
-        ".pb",
-        ".pdparams",
-        ".mlmodel",
-        ".npz",
-        ".engine",
-        ".plan",
-        ".nemo",
-        ".joblib",
-    ]
+    (
+        ".safetensors .bin .pt .pth .ckpt .gguf .ggml .ggmlv3 .onnx .h5 .hdf5 .keras .msgpack "
+        ".tflite .pb .pdparams .mlmodel .npz .engine .plan .nemo .joblib"
+    ).split()
 )
 TOKENIZER_NAMES = frozenset(
     {
