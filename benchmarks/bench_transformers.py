@@ -37,12 +37,12 @@ import sys
 import tarfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PACKAGE = "transformers"
 VERSION = "4.46.3"
@@ -264,6 +264,10 @@ class Timings:
     cold_loaded_index: bool
 
 
+T = TypeVar("T")
+Per = Callable[[int], T]  # a value for the n-th run of a repeated command
+
+
 def time_lintml(
     tree: Path, run_dir: Path, env: dict[str, str], cold_runs: int, warm_runs: int, file_runs: int
 ) -> Timings:
@@ -272,43 +276,50 @@ def time_lintml(
     logs = run_dir / "logs"
     shown = "lintml check TREE --format json --output OUT"
 
-    cold = Timing("lintml check, cold (empty cache)", shown)
-    cold_cache = run_dir / "cache-cold-1"
-    for index in range(1, cold_runs + 1):
+    def repeat(
+        timing: Timing, name: str, runs: int, command: Per[list[str]], cwd: Path, env_for: Per[dict[str, str]]
+    ) -> None:
+        for index in range(1, runs + 1):
+            log_file = logs / f"{name}-{index}.log"
+            run = run_timed(command(index), cwd=cwd, env=env_for(index), log_file=log_file)
+            require_exit(run, (0, 1), f"lintml check ({name})", log_file)
+            timing.runs.append(run)
+            log(f"{name} run {index}: {run.seconds:.2f} s")
+
+    def fresh_cache(index: int) -> dict[str, str]:
         cache = run_dir / f"cache-cold-{index}"
         if cache.exists():
             shutil.rmtree(cache)
         cache.mkdir(parents=True)
-        out = outputs / f"cold-{index}.json"
-        run_env = {**env, "LINTML_CACHE_DIR": str(cache)}
-        command = [str(lintml), "check", str(tree), "--format", "json", "--output", str(out)]
-        run = run_timed(command, cwd=REPO_ROOT, env=run_env, log_file=logs / f"cold-{index}.log")
-        require_exit(run, (0, 1), "lintml check (cold)", logs / f"cold-{index}.log")
-        cold.runs.append(run)
-        log(f"cold run {index}: {run.seconds:.2f} s")
+        return {**env, "LINTML_CACHE_DIR": str(cache)}
+
+    cold_cache = run_dir / "cache-cold-1"
+    warm_env = {**env, "LINTML_CACHE_DIR": str(cold_cache)}
+
+    def whole_tree(name: str) -> Per[list[str]]:
+        return lambda index: [
+            str(lintml),
+            "check",
+            str(tree),
+            "--format",
+            "json",
+            "--output",
+            str(outputs / f"{name}-{index}.json"),
+        ]
+
+    cold = Timing("lintml check, cold (empty cache)", shown)
+    repeat(cold, "cold", cold_runs, whole_tree("cold"), REPO_ROOT, fresh_cache)
     cold_report = lintml_report(outputs / "cold-1.json")
 
     warm = Timing("lintml check, warm (cache from the cold run)", shown)
-    warm_env = {**env, "LINTML_CACHE_DIR": str(cold_cache)}
-    for index in range(1, warm_runs + 1):
-        out = outputs / f"warm-{index}.json"
-        command = [str(lintml), "check", str(tree), "--format", "json", "--output", str(out)]
-        run = run_timed(command, cwd=REPO_ROOT, env=warm_env, log_file=logs / f"warm-{index}.log")
-        require_exit(run, (0, 1), "lintml check (warm)", logs / f"warm-{index}.log")
-        warm.runs.append(run)
-        log(f"warm run {index}: {run.seconds:.2f} s")
+    repeat(warm, "warm", warm_runs, whole_tree("warm"), REPO_ROOT, lambda _: warm_env)
     warm_report = lintml_report(outputs / "warm-1.json")
 
     files = Timing(
         "lintml check on 3 files, warm (pre-commit case)",
         "cd TREE && lintml check " + " ".join(FILE_TARGETS),
     )
-    for index in range(1, file_runs + 1):
-        command = [str(lintml), "check", *FILE_TARGETS]
-        run = run_timed(command, cwd=tree, env=warm_env, log_file=logs / f"files-{index}.log")
-        require_exit(run, (0, 1), "lintml check FILES", logs / f"files-{index}.log")
-        files.runs.append(run)
-        log(f"3-file run {index}: {run.seconds:.2f} s")
+    repeat(files, "files", file_runs, lambda _: [str(lintml), "check", *FILE_TARGETS], tree, lambda _: warm_env)
 
     # Floors that explain the 3-file time: the interpreter alone, and lintml's CLI doing nothing.
     python_start = Timing("python -c pass (interpreter start, for reference)", "python -c pass")
@@ -565,7 +576,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
                     region_name = "model card front matter" if item.kind == repository.MODEL_CARD else "first code cell"
             result[path] = LintFile(path, item.kind, path in walked, read, notices, region, region_name, lines)
         # Licenses declared in manifests (pyproject.toml, setup.cfg) are lintml's answer for those files too.
-        project = Project(source=source, files=list(walked.values()), facts=facts, knowledge=shipped_knowledge())
+        project = Project(files=list(walked.values()), facts=facts, knowledge=shipped_knowledge())
         for declared in project.declared_licenses:
             if declared.source == "license-file" or declared.path not in result or not declared.expression:
                 continue

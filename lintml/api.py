@@ -7,7 +7,7 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lintml import repository
@@ -60,6 +60,9 @@ def check(
     root: str | Path | None = None,
     config: Config | None = None,
     config_file: str | Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: str | None = None,
     use_cache: bool = True,
     rules: tuple[Rule, ...] | None = None,
 ) -> CheckResult:
@@ -84,6 +87,13 @@ def check(
     if not (len(given) == 1 and given[0].resolve() == top):
         targets = frozenset(_relative_targets(given, top))
     settings = config or resolve_config(top, Path(config_file) if config_file else None)
+    # Command-line choices go on top of the file's: --select replaces, --ignore adds.
+    settings = replace(
+        settings,
+        select=tuple(select) or settings.select,
+        ignore=settings.ignore + tuple(ignore),
+        fail_on=fail_on or settings.fail_on,
+    )
     cache = FactCache(default_cache_dir() if use_cache else None)
     try:
         return check_source(DiskSource(top), settings, targets=targets, cache=cache, rules=rules)
@@ -163,7 +173,6 @@ def check_source(
             continue
         facts[item.path] = extractor.facts(item, data)
     project = Project(
-        source=source,
         files=all_files,
         facts=facts,
         knowledge=knowledge or shipped_knowledge(),

@@ -124,21 +124,18 @@ def check(
     With files (as pre-commit passes them), only those are checked, together with the
     repository-level facts they need (license files, manifests, the model card).
     """
-    from dataclasses import replace
-
     from lintml import api
-    from lintml.config import resolve_config
     from lintml.report import ReportContext, format_findings
 
-    start = paths[0] if paths and paths[0].is_dir() else (root or Path("."))
-    settings = resolve_config(start, config_file)
-    settings = replace(
-        settings,
-        select=tuple(select) or settings.select,
-        ignore=settings.ignore + tuple(ignore),
-        fail_on=fail_on or settings.fail_on,
+    result = api.check(
+        paths or (".",),
+        root=root,
+        config_file=config_file,
+        select=select,
+        ignore=ignore,
+        fail_on=fail_on,
+        use_cache=not no_cache,
     )
-    result = api.check(paths or (".",), root=root, config=settings, use_cache=not no_cache)
     to_terminal = output is None and sys.stdout.isatty()
     context = ReportContext(
         version=__version__,

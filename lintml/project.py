@@ -15,7 +15,7 @@ from lintml import repository
 from lintml.facts.declared import READERS
 from lintml.facts.extract import FileFacts, Problem
 from lintml.licenses import Knowledge, expression_ids
-from lintml.repository import RepoFile, Source
+from lintml.repository import RepoFile
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class DeclaredLicense:
 
 @dataclass
 class Project:
-    source: Source
     files: list[RepoFile]
     facts: dict[str, FileFacts]
     knowledge: Knowledge

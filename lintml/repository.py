@@ -177,8 +177,6 @@ class Source(Protocol):
 
     def read(self, path: str) -> bytes: ...
 
-    def exists(self, path: str) -> bool: ...
-
     def describe(self, path: str) -> RepoFile | None:
         """The file at ``path`` even if the listing left it out (untracked), or None."""
         ...
@@ -207,11 +205,8 @@ class MemorySource:
     def describe(self, path: str) -> RepoFile | None:
         if path not in self.contents:
             return None
-        return RepoFile(path, classify(path, self._bytes(path)[:HEAD_BYTES]), len(self._bytes(path)))
-
-    def exists(self, path: str) -> bool:
-        prefix = path.rstrip("/") + "/"
-        return path in self.contents or any(name.startswith(prefix) for name in self.contents)
+        data = self._bytes(path)
+        return RepoFile(path, classify(path, data[:HEAD_BYTES]), len(data))
 
 
 class DiskSource:
@@ -220,10 +215,6 @@ class DiskSource:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.walked_with_git = False
-
-    def exists(self, path: str) -> bool:
-        target = (self.root / path).resolve()
-        return target.is_relative_to(self.root) and target.exists()
 
     def read(self, path: str) -> bytes:
         return (self.root / path).read_bytes()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,6 +29,13 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
+
+
+def run_lintml(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in a fresh interpreter, from ``cwd``, as a hook or a shell would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "lintml.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +10,7 @@ from click.testing import CliRunner
 
 from lintml.api import check
 from lintml.cli import main
-from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT
+from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT, run_lintml
 
 
 def rules_at(result: object) -> set[tuple[str, str]]:
@@ -24,13 +22,7 @@ def test_checking_a_subfolder_uses_the_repository_root(make_repo: Callable[..., 
     result = check([root / "src"])
     assert ("license-missing", "pyproject.toml") not in rules_at(result)
     assert {path for _, path in rules_at(result)} == {"src/a.py"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "lintml.cli", "check", "--format", "json"],
-        cwd=root / "src",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = run_lintml(root / "src", "check", "--format", "json")
     assert {item["path"] for item in json.loads(completed.stdout)["findings"]} == {"src/a.py"}
 
 
@@ -105,13 +97,7 @@ def test_an_untracked_file_named_explicitly_is_checked(make_repo: Callable[..., 
 
 def test_github_paths_are_relative_to_the_working_folder(make_repo: Callable[..., Path]) -> None:
     root = make_repo({"LICENSE": MIT_TEXT, "src/b.py": GPL3_HEADER})
-    completed = subprocess.run(
-        [sys.executable, "-m", "lintml.cli", "check", "--format", "github", "src/b.py"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = run_lintml(root, "check", "--format", "github", "src/b.py")
     assert "file=src/b.py," in completed.stdout and "src/b.py/" not in completed.stdout
 
 
