@@ -6,12 +6,13 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lintml import repository
-from lintml.checks import CHECKS, Report
+from lintml.checks import CHECKS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, Problem
@@ -19,6 +20,10 @@ from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.project import Project
+from lintml.provenance.catalog import index_paths, user_index_path
+from lintml.provenance.index import IndexContent, IndexFileError, UpstreamIndex, UpstreamProject, write_index
+from lintml.provenance.scan import provenance
+from lintml.provenance.upstream import UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
 
@@ -65,8 +70,13 @@ def check(
     fail_on: str | None = None,
     use_cache: bool = True,
     rules: tuple[Rule, ...] | None = None,
+    indexes: Sequence[str | Path] = (),
+    use_catalog: bool | None = None,
 ) -> CheckResult:
     """Check a repository folder, or only the given files or folders in it.
+
+    ``indexes`` are upstream indexes to consult besides the configuration's ``upstreams``, the
+    user's index and (unless ``use_catalog`` is false) the catalog shipped with lintml.
 
     The project root is ``root`` when given, else the nearest folder at or above the first path
     that looks like a project's top (a git work tree, a license file, a manifest, a lintml
@@ -93,10 +103,15 @@ def check(
         select=tuple(select) or settings.select,
         ignore=settings.ignore + tuple(ignore),
         fail_on=fail_on or settings.fail_on,
+        catalog=settings.catalog if use_catalog is None else use_catalog,
     )
+    for index in indexes:
+        if not Path(index).is_file():
+            raise UsageError(f"{index}: no such index file (create one with `lintml index add`)")
+    paths = index_paths([*settings.upstreams, *map(Path, indexes)], use_catalog=settings.catalog)
     cache = FactCache(default_cache_dir() if use_cache else None)
     try:
-        return check_source(DiskSource(top), settings, targets=targets, cache=cache, rules=rules)
+        return check_source(DiskSource(top), settings, targets=targets, cache=cache, rules=rules, index_paths=paths)
     finally:
         cache.close()
 
@@ -137,8 +152,9 @@ def check_source(
     cache: FactCache | None = None,
     rules: tuple[Rule, ...] | None = None,
     knowledge: Knowledge | None = None,
+    index_paths: Sequence[Path] = (),
 ) -> CheckResult:
-    """The whole flow on any source: walk, facts, checks, findings."""
+    """The whole flow on any source: walk, facts, provenance, checks, findings."""
     chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
     _check_selectors(config, rules or shipped_rules())
     all_files = [item for item in source.files() if not config.excluded(item.path)]
@@ -159,6 +175,7 @@ def check_source(
         )
     extractor = FactExtractor(cache or FactCache(None))
     facts: dict[str, FileFacts] = {}
+    code: list[tuple[str, bytes]] = []
     skipped: list[tuple[str, str]] = []
     for item in all_files:
         if item.kind not in _READ_KINDS or not _needed(item, targets):
@@ -172,12 +189,22 @@ def check_source(
             facts[item.path] = FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
             continue
         facts[item.path] = extractor.facts(item, data)
+        if item.kind in repository.CODE_KINDS and (targets is None or item.path in targets):
+            code.append((item.path, data))
+    matches = {}
+    if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
+        try:
+            matches = provenance(code, index_paths, cache or FactCache(None))
+        except IndexFileError as error:
+            raise ConfigError(str(error)) from None
     project = Project(
         files=all_files,
         facts=facts,
         knowledge=knowledge or shipped_knowledge(),
         targets=targets,
         license_override=config.project_license,
+        provenance=matches,
+        vendored=config.vendored,
     )
     findings = [
         finding
@@ -239,3 +266,95 @@ def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:
         return False
     last = finding.end_line or finding.line
     return any(finding.line <= line <= last and names(ids) for line, ids in suppressions.lines)
+
+
+# ----------------------------------------------------------------------------- upstream indexes
+
+
+def index_add(
+    specs: Sequence[UpstreamSpec], *, index_path: str | Path | None = None, jobs: int | None = None
+) -> list[UpstreamProject]:
+    """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
+
+    The index is rebuilt whole into a temporary file and renamed into place, so it is never half-written.
+    """
+    from lintml.provenance.upstream import UpstreamError, read_upstream
+
+    path = Path(index_path) if index_path is not None else user_index_path()
+    content = _existing_content(path)
+    added = []
+    for spec in specs:
+        if not spec.name.strip() or any(character.isspace() for character in spec.name):
+            raise UsageError(f"{spec.name!r}: an upstream name is one word, such as 'llava' or 'open_clip'")
+        if spec.license != "auto" and shipped_knowledge().normalize_expression(spec.license) is None:
+            raise UsageError(f"--license {spec.license!r}: not an SPDX license expression lintml knows")
+        try:
+            project, files = read_upstream(spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1)
+        except UpstreamError as error:
+            raise UsageError(str(error)) from None
+        if spec.license != "auto":
+            project = replace(project, license=shipped_knowledge().normalize_expression(spec.license))
+        if not files:
+            raise UsageError(f"{spec.source}: no code files to index")
+        content.replace_project(project, files)
+        added.append(project)
+    write_index(path, content)
+    return added
+
+
+def index_remove(name: str, *, index_path: str | Path | None = None) -> None:
+    path = Path(index_path) if index_path is not None else user_index_path()
+    content = _existing_content(path)
+    if not content.remove_project(name):
+        raise UsageError(f"{path}: no upstream named {name!r} (see `lintml index list`)")
+    write_index(path, content)
+
+
+def index_projects(*, index_path: str | Path | None = None) -> tuple[Path, list[UpstreamProject]]:
+    """The index consulted (the given one, else the user's index) and its projects."""
+    path = Path(index_path) if index_path is not None else user_index_path()
+    if not path.is_file():
+        return path, []
+    index = _open_for_cli(path)
+    try:
+        return path, index.projects()
+    finally:
+        index.close()
+
+
+def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[UpstreamProject, list[str]]:
+    """One upstream of an index and the paths of its indexed files."""
+    path = Path(index_path) if index_path is not None else user_index_path()
+    if not path.is_file():
+        raise UsageError(f"{path}: no such index file (create one with `lintml index add`)")
+    index = _open_for_cli(path)
+    try:
+        project = index.project(name)
+        if project is None:
+            known = ", ".join(item.name for item in index.projects()) or "none"
+            raise UsageError(f"{path}: no upstream named {name!r} (known: {known})")
+        return project, index.file_paths(name)
+    finally:
+        index.close()
+
+
+def _open_for_cli(path: Path) -> UpstreamIndex:
+    try:
+        return UpstreamIndex(path)
+    except IndexFileError as error:
+        raise UsageError(str(error)) from None
+
+
+def _existing_content(path: Path) -> IndexContent:
+    if not path.exists():
+        return IndexContent()
+    index = _open_for_cli(path)
+    try:
+        return index.content()
+    finally:
+        index.close()
+
+
+def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFacts]) -> str | None:
+    """An upstream's own license, read from its license files and manifest as `lintml check` reads them."""
+    return Project(files=files, facts=facts, knowledge=shipped_knowledge()).project_license

@@ -103,6 +103,15 @@ def main(debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Repository root when checking single files. Default: the enclosing git work tree.",
 )
+@click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
+)
+@click.option("--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option("--color/--no-color", default=None, help="Colour text output. Default: when writing to a terminal.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
@@ -116,6 +125,8 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     root: Path | None,
+    indexes: tuple[Path, ...],
+    no_catalog: bool,
     no_cache: bool,
     color: bool | None,
 ) -> None:
@@ -135,6 +146,8 @@ def check(
         ignore=ignore,
         fail_on=fail_on,
         use_cache=not no_cache,
+        indexes=indexes,
+        use_catalog=False if no_catalog else None,
     )
     to_terminal = output is None and sys.stdout.isatty()
     context = ReportContext(
@@ -196,6 +209,150 @@ def show_rule(rule_id: str) -> None:
         known = ", ".join(item.id for item in rules)
         raise UsageError(f"no rule {rule_id!r} (known rules: {known})")
     click.echo(render_rule_docs(rule))
+
+
+@main.group(short_help="Manage upstream indexes: the projects copied code is looked up in.")
+def index() -> None:
+    """Manage upstream indexes.
+
+    An index records the fingerprints of upstream projects, so `lintml check` can tell which
+    local files came from them, even renamed and reformatted. lintml ships a catalog of widely
+    copied ML projects; add your own upstreams to your index (default: the user data folder,
+    or $LINTML_INDEX), or to a shared file with --index and pass it to `lintml check --index`.
+    """
+
+
+_INDEX_OPTION = click.option(
+    "--index",
+    "index_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="The index file. Default: $LINTML_INDEX, else the user index in the lintml data folder.",
+)
+
+
+@index.command("add", short_help="Add an upstream project (folder, sdist/wheel, or git URL[@ref]).")
+@click.argument("name")
+@click.argument("source")
+@click.option(
+    "--license",
+    "license_id",
+    default="auto",
+    show_default=True,
+    metavar="SPDX|auto",
+    help="The upstream's license; auto reads its license files and manifest.",
+)
+@click.option("--url", help="Where the upstream lives (default: from its package metadata or git URL).")
+@click.option("--version", "version", help="Its version (default: from package metadata, or the git commit).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Leave out matching files (gitignore style; repeatable)."
+)
+@_INDEX_OPTION
+@_reports_errors
+def index_add(
+    name: str,
+    source: str,
+    license_id: str,
+    url: str | None,
+    version: str | None,
+    exclude: tuple[str, ...],
+    index_path: Path | None,
+) -> None:
+    """Add the upstream NAME from SOURCE to an index, replacing an upstream of the same name.
+
+    SOURCE is a folder, a source distribution or wheel (.tar.gz, .zip, .whl), or a git URL with
+    an optional @REF (a tag, branch or commit), cloned into the lintml cache. Nothing in it is run.
+    """
+    from lintml import api
+    from lintml.provenance.upstream import UpstreamSpec
+
+    spec = UpstreamSpec(name, source, license_id, url, version, tuple(exclude))
+    click.echo(f"lintml: indexing {source} ...", err=True)
+    (project,) = api.index_add([spec], index_path=index_path)
+    where = index_path or api.user_index_path()
+    click.echo(
+        f"added {project.label()} ({project.license or 'license unknown'}): {project.files} files,"
+        f" {project.tokens} tokens, to {where}"
+    )
+    if project.license is None:
+        click.echo(
+            f"lintml: warning: no license found for {name}; copies of it will be reported as coming from an"
+            " upstream with no known license. Pass --license SPDX if you know it.",
+            err=True,
+        )
+
+
+@index.command("list", short_help="List the upstream projects in an index.")
+@_INDEX_OPTION
+@_reports_errors
+def index_list(index_path: Path | None) -> None:
+    """List the upstreams in an index: name, version, license, files. `--index catalog` lists the shipped one."""
+    from lintml import api
+    from lintml.provenance.catalog import CATALOG_PATH
+
+    chosen = CATALOG_PATH if index_path is not None and str(index_path) == "catalog" else index_path
+    path, projects = api.index_projects(index_path=chosen)
+    if not projects:
+        click.echo(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
+        return
+    click.echo(f"{path}:")
+    width = max(len(project.name) for project in projects)
+    for project in projects:
+        click.echo(
+            f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
+            f"  {project.files:>6} files"
+        )
+
+
+@index.command("remove", short_help="Remove an upstream project from an index.")
+@click.argument("name")
+@_INDEX_OPTION
+@_reports_errors
+def index_remove(name: str, index_path: Path | None) -> None:
+    """Remove the upstream NAME from an index."""
+    from lintml import api
+
+    api.index_remove(name, index_path=index_path)
+    click.echo(f"removed {name}")
+
+
+@index.command("info", short_help="Show what an index records about one upstream.")
+@click.argument("name")
+@click.option("--files", "show_files", is_flag=True, help="Also list every indexed file.")
+@_INDEX_OPTION
+@_reports_errors
+def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
+    """Show the upstream NAME: version, URL, license, source, NOTICE text, copyright lines, files."""
+    from lintml import api
+    from lintml.provenance.catalog import CATALOG_PATH
+
+    chosen = CATALOG_PATH if index_path is not None and str(index_path) == "catalog" else index_path
+    project, paths = api.index_info(name, index_path=chosen)
+    rows = [
+        ("name", project.name),
+        ("version", project.version or "-"),
+        ("license", project.license or "unknown"),
+        ("url", project.url or "-"),
+        ("source", project.source or "-"),
+        ("sha256", project.source_sha256 or "-"),
+        ("added", project.added),
+        ("files", f"{project.files} ({project.tokens} tokens)"),
+    ]
+    for key, value in rows:
+        click.echo(f"{key + ':':<10} {value}")
+    click.echo("copyright:" if project.copyrights else "copyright: none recorded")
+    for line in project.copyrights[:20]:
+        click.echo(f"  {line}")
+    if project.notice:
+        click.echo("NOTICE:")
+        for line in project.notice.splitlines():
+            click.echo(f"  {line}".rstrip())
+    else:
+        click.echo("NOTICE:    none")
+    if show_files:
+        click.echo("indexed files:")
+        for path in paths:
+            click.echo(f"  {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

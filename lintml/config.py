@@ -32,6 +32,20 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class VendoredFolder:
+    """A folder the configuration declares as copied from an upstream."""
+
+    folder: str  # POSIX, relative to the project root, no trailing slash
+    upstream: str
+    license: str | None = None
+    url: str | None = None
+    version: str | None = None
+
+    def holds(self, path: str) -> bool:
+        return path.startswith(self.folder + "/")
+
+
+@dataclass(frozen=True)
 class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -41,6 +55,10 @@ class Config:
     project_license: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
+    upstreams: tuple[Path, ...] = ()  # extra upstream indexes, relative paths resolved from the config file
+    catalog: bool = True  # consult the catalog shipped with lintml
+    provenance: bool = True  # fingerprint code and match it against the indexes
+    vendored: tuple[VendoredFolder, ...] = ()
     source: Path | None = None
     _matchers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -128,6 +146,48 @@ def _license(value: Any, option: str, where: str) -> str:
     return normalized
 
 
+def _flag(value: Any, option: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: option {option!r} must be true or false, not {value!r}")
+    return value
+
+
+def _index_files(value: Any, option: str, where: str) -> tuple[Path, ...]:
+    return tuple(Path(item) for item in _string_list(value, option, where))
+
+
+_VENDORED_KEYS = ("upstream", "license", "url", "version")
+
+
+def _vendored(value: Any, option: str, where: str) -> tuple[VendoredFolder, ...]:
+    folders = []
+    for folder, details in _mapping(value, option, where).items():
+        name = f"{option}.{folder}"
+        if isinstance(details, str):
+            details = {"upstream": details}
+        details = _mapping(details, name, where)
+        unknown = sorted(set(details) - set(_VENDORED_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}: {name}: unknown key {unknown[0]!r} (known keys: {', '.join(_VENDORED_KEYS)})")
+        upstream = details.get("upstream")
+        if not isinstance(upstream, str) or not upstream.strip():
+            raise ConfigError(f"{where}: {name}: 'upstream' must name the project the folder was copied from")
+        for key in ("url", "version"):
+            if details.get(key) is not None and not isinstance(details[key], (str, int, float)):
+                raise ConfigError(f"{where}: {name}.{key} must be a string")
+        license_id = _license(details["license"], f"{name}.license", where) if "license" in details else None
+        clean = str(folder).strip().strip("/")
+        if not clean or clean.startswith("..") or "/../" in f"/{clean}/":
+            raise ConfigError(f"{where}: {name}: the folder must be a path inside the repository")
+        version = details.get("version")
+        folders.append(
+            VendoredFolder(
+                clean, upstream.strip(), license_id, details.get("url"), None if version is None else str(version)
+            )
+        )
+    return tuple(sorted(folders, key=lambda item: item.folder))
+
+
 _OPTIONS: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {
     "select": ("select", _string_list),
     "ignore": ("ignore", _string_list),
@@ -137,6 +197,10 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {
     "project-license": ("project_license", _license),
     "max-file-size": ("max_file_size", _size),
     "exclude": ("exclude", _string_list),
+    "upstreams": ("upstreams", _index_files),
+    "catalog": ("catalog", _flag),
+    "provenance": ("provenance", _flag),
+    "vendored": ("vendored", _vendored),
 }
 
 
@@ -153,6 +217,10 @@ def parse_config(raw: Any, where: str, source: Path | None = None) -> Config:
             raise ConfigError(f"{where}: unknown option {option!r} (known options: {known})")
         attribute, validate = _OPTIONS[option]
         values[attribute] = validate(value, option, where)
+    if source is not None and "upstreams" in values:  # relative to the file that names them
+        values["upstreams"] = tuple(
+            path if path.is_absolute() else source.parent / path for path in values["upstreams"]
+        )
     return Config(source=source, **values)
 
 

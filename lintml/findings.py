@@ -30,16 +30,19 @@ CATEGORIES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Upstream:
-    """Where a finding's code came from (filled in once provenance exists)."""
+    """Where a finding's material came from, and how much of it was taken."""
 
     name: str
     version: str | None
     url: str | None
     path: str | None
     license: str | None
-    similarity: float | None = None
+    similarity: float | None = None  # share of the local file that is upstream material
     verbatim: bool | None = None
-    renames: tuple[tuple[str, str], ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()  # (upstream name, local name), most frequent first
+    taken: float | None = None  # share of the upstream file that was taken
+    lines: tuple[tuple[int, int], ...] = ()  # local line ranges that were copied
+    upstream_lines: tuple[tuple[int, int], ...] = ()  # the same ranges in the upstream file
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from lintml import repository
+from lintml.config import VendoredFolder
 from lintml.facts.declared import READERS
 from lintml.facts.extract import FileFacts, Problem
 from lintml.licenses import Knowledge, expression_ids
+from lintml.provenance.match import Match
 from lintml.repository import RepoFile
 
 
@@ -37,6 +39,13 @@ class Project:
     targets: frozenset[str] | None = None  # None: every file is checked
     license_override: str | None = None
     extra_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    provenance: dict[str, list[Match]] = field(default_factory=dict)  # path -> upstream matches
+    vendored: tuple[VendoredFolder, ...] = ()
+
+    def vendored_folder(self, path: str) -> VendoredFolder | None:
+        """The declared vendored folder ``path`` lies in, the deepest one if they nest."""
+        holding = [folder for folder in self.vendored if folder.holds(path)]
+        return max(holding, key=lambda folder: len(folder.folder)) if holding else None
 
     def is_target(self, path: str) -> bool:
         return self.targets is None or path in self.targets

@@ -46,6 +46,8 @@ class RuleExample:
     files: dict[str, str]
     expect: tuple[ExpectedFinding, ...]
     config: dict[str, Any] = field(default_factory=dict)
+    # An upstream project (name, version, license, url, files) indexed before the example is checked.
+    upstream: dict[str, Any] | None = None
 
     @property
     def passing(self) -> bool:
@@ -113,7 +115,8 @@ _RULE_KEYS = {
 _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
-_EXAMPLE_KEYS = {"name", "files", "expect", "config"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream"}
+_UPSTREAM_KEYS = {"name", "version", "license", "url", "files"}
 _EXPECT_KEYS = {"path", "line"}
 
 
@@ -155,11 +158,17 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
         item = _require_mapping(item, "an expected finding", source)
         _check_keys(item, _EXPECT_KEYS, {"path"}, "an expected finding", source)
         expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line")))
+    upstream = None
+    if example.get("upstream") is not None:
+        upstream = _require_mapping(example["upstream"], "an example upstream", source)
+        _check_keys(upstream, _UPSTREAM_KEYS, {"name", "files"}, "an example upstream", source)
+        _require_mapping(upstream["files"], "an example upstream's files", source)
     return RuleExample(
         name=str(example["name"]),
         files={str(path): str(content) for path, content in files.items()},
         expect=tuple(expected),
         config=_require_mapping(example.get("config") or {}, "an example config", source),
+        upstream=upstream,
     )
 
 

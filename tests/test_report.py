@@ -48,7 +48,19 @@ FINDING_KEYS = {
     "upstream",
     "evidence",
 }
-UPSTREAM_KEYS = {"name", "version", "url", "path", "license", "similarity", "verbatim", "renames"}
+UPSTREAM_KEYS = {
+    "name",
+    "version",
+    "url",
+    "path",
+    "license",
+    "similarity",
+    "verbatim",
+    "renames",
+    "taken",
+    "lines",
+    "upstream_lines",
+}
 
 
 def make_rule(rule_id: str, category: str = "notice-file", severity: str = "error") -> Rule:
@@ -92,6 +104,9 @@ UPSTREAM = Upstream(
     similarity=0.42,
     verbatim=False,
     renames=(("LlamaAttention", "Attention"), ("repeat_kv", "expand_heads")),
+    taken=0.31,
+    lines=((12, 40), (52, 80)),
+    upstream_lines=((200, 228), (240, 268)),
 )
 
 FINDINGS = (
@@ -247,6 +262,9 @@ def test_json_has_exactly_the_contracted_keys() -> None:
     ]
     assert copied["upstream"]["similarity"] == 0.42
     assert copied["upstream"]["verbatim"] is False
+    assert copied["upstream"]["taken"] == 0.31
+    assert copied["upstream"]["lines"] == [[12, 40], [52, 80]]
+    assert copied["upstream"]["upstream_lines"] == [[200, 228], [240, 268]]
     assert copied["evidence"] == {"shared_spans": "4", "longest_span": "61"}
     assert copied["license"] == "Apache-2.0"
     unreadable = next(item for item in document["findings"] if item["category"] == "input")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lintml.api import check_source
 from lintml.config import parse_config
+from lintml.provenance.index import IndexContent, write_index
+from lintml.provenance.upstream import read_memory_upstream
 from lintml.repository import MemorySource
 from lintml.rules import Rule, RuleExample, shipped_rules
 
@@ -13,9 +17,21 @@ CASES = [(rule, example) for rule in shipped_rules() for example in rule.example
 
 
 @pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{rule.id}:{example.name}" for rule, example in CASES])
-def test_rule_example(rule: Rule, example: RuleExample) -> None:
+def test_rule_example(rule: Rule, example: RuleExample, tmp_path: Path) -> None:
     config = parse_config(example.config, f"{rule.source} example {example.name!r}")
-    result = check_source(MemorySource(example.files), config)
+    indexes = []
+    if example.upstream is not None:
+        upstream = example.upstream
+        project, files = read_memory_upstream(
+            str(upstream["name"]),
+            {str(path): str(text) for path, text in upstream["files"].items()},
+            version=upstream.get("version"),
+            license_id=upstream.get("license"),
+            url=upstream.get("url"),
+        )
+        write_index(tmp_path / "example.sqlite3", IndexContent([(project, files)]))
+        indexes.append(tmp_path / "example.sqlite3")
+    result = check_source(MemorySource(example.files), config, index_paths=indexes)
     found = sorted((finding.path, finding.line) for finding in result.findings if finding.rule == rule.id)
     expected = sorted((item.path, item.line) for item in example.expect)
     comparable = sorted(

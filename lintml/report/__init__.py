@@ -93,6 +93,9 @@ def upstream_record(upstream: Upstream) -> dict[str, Any]:
         "similarity": upstream.similarity,
         "verbatim": upstream.verbatim,
         "renames": [{"from": old, "to": new} for old, new in upstream.renames],
+        "taken": upstream.taken,
+        "lines": [[first, last] for first, last in upstream.lines],
+        "upstream_lines": [[first, last] for first, last in upstream.upstream_lines],
     }
 
 

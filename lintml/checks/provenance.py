@@ -1,0 +1,102 @@
+"""Provenance: say which upstream each copied file came from, with the evidence (an ``info`` finding).
+
+Not a violation by itself: the obligation rules build on it. Reporting it lets a
+maintainer see, file by file, what lintml believes was copied, from which release,
+how much, and under which new names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lintml import repository
+from lintml.checks import Report, check
+from lintml.findings import Upstream
+from lintml.project import Project
+from lintml.provenance.match import Match
+
+RENAMES_IN_MESSAGE = 4
+RENAMES_KEPT = 50
+
+
+def upstream_of(match: Match) -> Upstream:
+    return Upstream(
+        name=match.project,
+        version=match.version,
+        url=match.url,
+        path=match.upstream_path,
+        license=match.license,
+        similarity=match.local_share,
+        verbatim=match.verbatim,
+        renames=tuple((old, new) for old, new, _ in match.renames[:RENAMES_KEPT]),
+        taken=match.upstream_share,
+        lines=match.lines,
+        upstream_lines=match.upstream_lines,
+    )
+
+
+@check("provenance", uses_provenance=True)
+def provenance(project: Project) -> Iterator[Report]:
+    for item in project.checked_files(*repository.CODE_KINDS):
+        matches = project.provenance.get(item.path, ())
+        for match in matches:
+            notebook = item.kind == repository.NOTEBOOK  # lines of the joined code cells, not of the JSON
+            yield Report(
+                path=item.path,
+                line=None if notebook or not match.lines else match.lines[0][0],
+                end_line=None if notebook or not match.lines else match.lines[-1][1],
+                params={
+                    "upstream": f"{match.project} {match.version}" if match.version else match.project,
+                    "where": match.upstream_path,
+                    "license": match.license or "an unknown license",
+                    "detail": (
+                        f"{_percent(match.local_share)} of this file is upstream code and"
+                        f" {_percent(match.upstream_share)} of the upstream file was taken; {_how(match)}"
+                    ),
+                },
+                license=match.license,
+                upstream=upstream_of(match),
+                evidence=_evidence(match),
+            )
+        folder = project.vendored_folder(item.path)
+        if folder is not None and not matches:
+            yield Report(
+                path=item.path,
+                params={
+                    "upstream": f"{folder.upstream} {folder.version}" if folder.version else folder.upstream,
+                    "where": f"the vendored folder {folder.folder}/",
+                    "license": folder.license or "a license the configuration does not give",
+                    "detail": "declared in the lintml configuration (no fingerprint match was needed)",
+                },
+                license=folder.license,
+                upstream=Upstream(folder.upstream, folder.version, folder.url, None, folder.license),
+                evidence=(("declared_vendored", folder.folder),),
+            )
+
+
+def _percent(share: float) -> str:
+    value = share * 100
+    return f"{value:.0f}%" if value >= 1 or value == 0 else "<1%"
+
+
+def _how(match: Match) -> str:
+    if match.verbatim:
+        return "copied verbatim (layout aside)"
+    if not match.renames:
+        return "modified"
+    shown = ", ".join(f"{old} -> {new}" for old, new, _ in match.renames[:RENAMES_IN_MESSAGE])
+    more = len(match.renames) - RENAMES_IN_MESSAGE
+    suffix = f" and {more} more" if more > 0 else ""
+    return f"modified, with identifiers renamed ({shown}{suffix})"
+
+
+def _evidence(match: Match) -> tuple[tuple[str, str], ...]:
+    return (
+        ("evidence_tokens", str(match.evidence_tokens)),
+        ("shared_spans", str(match.spans)),
+        ("longest_span", str(match.longest_span)),
+        ("shared_fingerprints", str(match.shared_fingerprints)),
+        ("copied_lines", ", ".join(f"{first}-{last}" for first, last in match.lines)),
+        ("upstream_lines", ", ".join(f"{first}-{last}" for first, last in match.upstream_lines)),
+        ("renamed_identifiers", str(len(match.renames))),
+    )

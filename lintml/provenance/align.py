@@ -1,0 +1,226 @@
+"""Verify a candidate by aligning two normalised token streams, and read the evidence off the alignment.
+
+The alignment is a greedy string tiling (as in JPlag): maximal runs of equal symbols are
+found from short seeds, then taken longest first, each token of either stream in one tile
+at most, so reordered definitions and partial copies align as well as whole files.
+
+What decides a match is the *amount* of shared, non-boilerplate code — the tokens in
+tiles of at least :data:`MIN_SPAN` symbols that contain a fingerprint not marked common
+in the index — not the share of the file, because a restructured copy may share only a
+small part of a large file. The shares both ways, the copied line ranges, whether the copy
+is verbatim, and the identifier rename map are reported beside it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from lintml.provenance.normalize import IDENTIFIER, NUMBER, STRING, TokenStream
+from lintml.provenance.winnow import K, kgram_hashes
+
+SEED = 8  # tokens; the seed length for finding tiles
+MIN_TILE = 12  # tiles shorter than this are chance
+MIN_SPAN = 20  # tiles at least this long are evidence (when they are not boilerplate)
+MIN_EVIDENCE = 60  # tokens of evidence that make a match
+SEED_POSITIONS = 8  # of a seed repeated many times upstream, try this many places
+LONG_RUN = 48  # a run this long is taken as the alignment of the tokens it covers
+
+
+@dataclass(frozen=True)
+class Tile:
+    local: int  # first token in the local stream
+    upstream: int  # first token in the upstream stream
+    length: int
+
+
+@dataclass(frozen=True)
+class Alignment:
+    tiles: tuple[Tile, ...]  # by local position
+    local_tokens: int
+    upstream_tokens: int
+    evidence: int  # tokens in non-boilerplate tiles of MIN_SPAN or more
+    spans: int  # how many such tiles
+    longest: int
+
+    @property
+    def local_share(self) -> float:
+        return _share(sum(tile.length for tile in self.tiles), self.local_tokens)
+
+    @property
+    def upstream_share(self) -> float:
+        return _share(sum(tile.length for tile in self.tiles), self.upstream_tokens)
+
+    @property
+    def is_match(self) -> bool:
+        return self.evidence >= MIN_EVIDENCE
+
+
+def _share(part: int, whole: int) -> float:
+    return min(1.0, part / whole) if whole else 0.0
+
+
+def align(
+    local: TokenStream,
+    upstream: TokenStream,
+    *,
+    common: Collection[int] = frozenset(),
+    local_kgrams: Sequence[int] | None = None,
+) -> Alignment:
+    """Tile ``local`` against ``upstream``; ``common`` are fingerprint hashes that do not count as evidence."""
+    tiles = _tiles(local.code_array, upstream.code_array)
+    hashes = local_kgrams if local_kgrams is not None else kgram_hashes(local.code_array)
+    evidence = spans = longest = 0
+    for tile in tiles:
+        if tile.length < MIN_SPAN:
+            continue
+        starts = range(tile.local, tile.local + tile.length - K + 1)
+        if any(hashes[start] not in common for start in starts):
+            evidence += tile.length
+            spans += 1
+            longest = max(longest, tile.length)
+    return Alignment(
+        tuple(sorted(tiles, key=lambda tile: tile.local)), len(local), len(upstream), evidence, spans, longest
+    )
+
+
+def _tiles(a: array, b: array) -> list[Tile]:
+    if len(a) < SEED or len(b) < SEED:
+        return []
+    seeds: dict[int, list[int]] = {}
+    for start, value in enumerate(kgram_hashes(b, SEED)):
+        places = seeds.setdefault(value, [])
+        if len(places) < SEED_POSITIONS:
+            places.append(start)
+    bytes_a, bytes_b = a.tobytes(), b.tobytes()
+    width = a.itemsize
+    # Maximal runs: each diagonal is extended once from its first seed; inside a long run
+    # found already, other diagonals are not tried (the long run would be tiled first anyway).
+    reach: dict[int, int] = {}
+    runs: list[tuple[int, int, int]] = []
+    covered_until = 0
+    for i, value in enumerate(kgram_hashes(a, SEED)):
+        if i < covered_until:
+            continue
+        places = seeds.get(value)
+        if places is None:
+            continue
+        for j in places:
+            diagonal = j - i
+            if reach.get(diagonal, -1) > i:
+                continue
+            length = _common_length(bytes_a, bytes_b, i * width, j * width, width)
+            reach[diagonal] = i + max(length, 1)
+            if length >= MIN_TILE:
+                runs.append((length, i, j))
+                if length >= LONG_RUN:
+                    covered_until = max(covered_until, i + length - SEED)
+    # Longest first; a run that overlaps taken tokens keeps its longest free stretch.
+    runs.sort(key=lambda run: (-run[0], run[1], run[2]))
+    taken_a = bytearray(len(a))
+    taken_b = bytearray(len(b))
+    tiles: list[Tile] = []
+    for length, i, j in runs:
+        if not any(taken_a[i : i + length]) and not any(taken_b[j : j + length]):
+            best_start, best_length = 0, length
+        else:
+            best_start, best_length = _longest_free(taken_a, taken_b, i, j, length)
+        if best_length < MIN_TILE:
+            continue
+        i0, j0 = i + best_start, j + best_start
+        taken_a[i0 : i0 + best_length] = b"\1" * best_length
+        taken_b[j0 : j0 + best_length] = b"\1" * best_length
+        tiles.append(Tile(i0, j0, best_length))
+    return tiles
+
+
+def _common_length(a: bytes, b: bytes, i: int, j: int, width: int) -> int:
+    """How many tokens from byte offsets i and j are equal, compared in growing then shrinking blocks."""
+    length = 0
+    step = 16
+    limit = min(len(a) - i, len(b) - j) // width
+    while step >= 1:
+        if (
+            length + step <= limit
+            and a[i + length * width : i + (length + step) * width]
+            == b[j + length * width : j + (length + step) * width]
+        ):
+            length += step
+            step *= 2
+        else:
+            step //= 2
+    return length
+
+
+def _longest_free(taken_a: bytearray, taken_b: bytearray, i: int, j: int, length: int) -> tuple[int, int]:
+    best_start, best_length, start = 0, 0, None
+    for offset in range(length + 1):
+        free = offset < length and not taken_a[i + offset] and not taken_b[j + offset]
+        if free and start is None:
+            start = offset
+        elif not free and start is not None:
+            if offset - start > best_length:
+                best_start, best_length = start, offset - start
+            start = None
+    return best_start, best_length
+
+
+def line_ranges(stream: TokenStream, tiles: Sequence[Tile], *, upstream: bool = False) -> tuple[tuple[int, int], ...]:
+    """The lines the tiles cover in one of the two streams, merged where they touch."""
+    spans = sorted(
+        (stream.lines[start], stream.lines[start + tile.length - 1])
+        for tile in tiles
+        for start in [tile.upstream if upstream else tile.local]
+    )
+    merged: list[list[int]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return tuple((first, last) for first, last in merged)
+
+
+def rename_map(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile]) -> tuple[tuple[str, str, int], ...]:
+    """(upstream name, local name, occurrences) for identifiers that differ, most frequent first.
+
+    Each upstream name is paired with the local name it lines up with most often, and each
+    local name is claimed by one upstream name only, so the map is consistent.
+    """
+    pairs: Counter[tuple[str, str]] = Counter()
+    for tile in tiles:
+        for offset in range(tile.length):
+            if local.symbols[tile.local + offset] == IDENTIFIER:
+                pairs[(upstream.texts[tile.upstream + offset], local.texts[tile.local + offset])] += 1
+    chosen: list[tuple[str, str, int]] = []
+    used_old: set[str] = set()
+    used_new: set[str] = set()
+    for (old, new), count in sorted(pairs.items(), key=lambda item: (-item[1], item[0])):
+        if old in used_old or new in used_new:
+            continue
+        used_old.add(old)
+        used_new.add(new)
+        if old != new:
+            chosen.append((old, new, count))
+    return tuple(chosen)
+
+
+def is_verbatim(local: TokenStream, upstream: TokenStream, alignment: Alignment) -> bool:
+    """The whole of both files align, and every name and literal is the same: a copy that changed only layout."""
+    if alignment.local_tokens != alignment.upstream_tokens or len(alignment.tiles) == 0:
+        return False
+    covered = sum(tile.length for tile in alignment.tiles)
+    if covered != alignment.local_tokens:
+        return False
+    for tile in alignment.tiles:
+        if tile.local != tile.upstream:
+            return False
+        for offset in range(tile.length):
+            position = tile.local + offset
+            if local.symbols[position] in (IDENTIFIER, STRING, NUMBER) and (
+                local.texts[position] != upstream.texts[position]
+            ):
+                return False
+    return True

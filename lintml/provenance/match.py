@@ -1,0 +1,165 @@
+"""Match a local file against upstream indexes: candidates by fingerprint, verified by alignment.
+
+The fingerprints of the local file are looked up in every index; upstream files that
+share enough of them are aligned token by token; an alignment with enough evidence is a
+:class:`Match`. Several upstream files may match one local file (a file assembled from
+parts of several); a further match is reported only when it explains code the better
+ones did not.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lintml.provenance.align import MIN_EVIDENCE, Alignment, align, is_verbatim, line_ranges, rename_map
+from lintml.provenance.index import UpstreamIndex, UpstreamProject, indexable
+from lintml.provenance.normalize import TokenStream
+from lintml.provenance.winnow import kgram_hashes, winnow
+
+MIN_SHARED_FINGERPRINTS = 2
+CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
+MAX_MATCHES = 4
+NEAR_WHOLE = 0.98  # an alignment covering this much of both files ends the search
+
+
+@dataclass(frozen=True)
+class Match:
+    """One local file's code found in one upstream file."""
+
+    project: str
+    version: str | None
+    url: str | None
+    license: str | None
+    upstream_path: str
+    local_share: float  # how much of the local file is upstream code
+    upstream_share: float  # how much of the upstream file was taken
+    lines: tuple[tuple[int, int], ...]  # local line ranges that were copied
+    upstream_lines: tuple[tuple[int, int], ...]
+    verbatim: bool
+    renames: tuple[tuple[str, str, int], ...]  # upstream name, local name, occurrences
+    evidence_tokens: int
+    spans: int
+    longest_span: int
+    shared_fingerprints: int
+    upstream_notices: tuple[str, ...] = ()
+    upstream_copyrights: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Match:
+        values = dict(data)
+        for name in ("lines", "upstream_lines", "renames"):
+            values[name] = tuple(tuple(item) for item in values[name])
+        for name in ("upstream_notices", "upstream_copyrights"):
+            values[name] = tuple(values.get(name, ()))
+        return cls(**values)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+class Matcher:
+    """Matches token streams against a set of open indexes."""
+
+    def __init__(self, indexes: Sequence[UpstreamIndex]) -> None:
+        self.indexes = list(indexes)
+        self.common: frozenset[int] = frozenset().union(*(index.common for index in self.indexes))
+
+    @property
+    def identity(self) -> str:
+        return "+".join(index.identity for index in self.indexes)
+
+    def match(self, path: str, stream: TokenStream) -> list[Match]:
+        if not self.indexes or not indexable(path, stream):
+            return []
+        hashes = kgram_hashes(stream.code_array)
+        local_prints = [(value, position) for value, position in winnow(hashes) if value not in self.common]
+        if not local_prints:
+            return []
+        wanted = [value for value, _ in local_prints]
+        # A fingerprint found in few upstream files says more than one found in many: weigh by rarity.
+        scores: dict[tuple[int, int], float] = {}
+        counts: Counter[tuple[int, int]] = Counter()
+        for number, index in enumerate(self.indexes):
+            files_of: dict[int, set[int]] = {}
+            for value, file_id, _ in index.lookup(wanted):
+                files_of.setdefault(value, set()).add(file_id)
+            for files in files_of.values():
+                weight = 1.0 / len(files)
+                for file_id in files:
+                    scores[(number, file_id)] = scores.get((number, file_id), 0.0) + weight
+                    counts[(number, file_id)] += 1
+        ranked = sorted(
+            (key for key, count in counts.items() if count >= MIN_SHARED_FINGERPRINTS),
+            key=lambda key: (-scores[key], key),
+        )[:CANDIDATES]
+        verified: list[Match] = []
+        tiles_of: dict[int, Alignment] = {}
+        for number, file_id in ranked:
+            project, upstream = self.indexes[number].file(file_id)
+            alignment = align(stream, upstream.stream, common=self.common, local_kgrams=hashes)
+            if not alignment.is_match:
+                continue
+            match = _match(stream, alignment, counts[(number, file_id)], project, upstream)
+            tiles_of[id(match)] = alignment
+            verified.append(match)
+            whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
+            if match.verbatim or (whole and not match.renames):
+                break  # nothing can explain this file better
+        verified.sort(
+            key=lambda item: (
+                -item.evidence_tokens,
+                not item.verbatim,
+                len(item.renames),
+                -item.upstream_share,
+                item.project,
+                item.upstream_path,
+            )
+        )
+        matches: list[Match] = []
+        explained: set[int] = set()
+        for match in verified:
+            alignment = tiles_of[id(match)]
+            new = {
+                position
+                for tile in alignment.tiles
+                for position in range(tile.local, tile.local + tile.length)
+                if position not in explained
+            }
+            if matches and len(new) < MIN_EVIDENCE:
+                continue
+            explained |= new
+            matches.append(match)
+            if len(matches) == MAX_MATCHES:
+                break
+        return matches
+
+
+def _match(stream: TokenStream, alignment: Alignment, count: int, project: UpstreamProject, upstream: Any) -> Match:
+    return Match(
+        project=project.name,
+        version=project.version,
+        url=project.url,
+        license=project.license,
+        upstream_path=upstream.path,
+        local_share=round(alignment.local_share, 4),
+        upstream_share=round(alignment.upstream_share, 4),
+        lines=line_ranges(stream, alignment.tiles),
+        upstream_lines=line_ranges(upstream.stream, alignment.tiles, upstream=True),
+        verbatim=is_verbatim(stream, upstream.stream, alignment),
+        renames=rename_map(stream, upstream.stream, alignment.tiles),
+        evidence_tokens=alignment.evidence,
+        spans=alignment.spans,
+        longest_span=alignment.longest,
+        shared_fingerprints=count,
+        upstream_notices=upstream.notices,
+        upstream_copyrights=upstream.copyrights,
+    )

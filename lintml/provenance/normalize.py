@@ -1,0 +1,375 @@
+"""Source text -> a normalised token stream in which only the program's shape remains.
+
+Identifiers (names of classes, functions, methods, parameters, variables and attributes)
+become ``V``, string literals ``S``, number literals ``N``; comments, docstrings and
+layout are dropped. Keywords, operators, statement ends and block structure stay, so
+a copy that was renamed, reformatted and stripped of comments gives the same stream as
+its upstream. Each token keeps its line and its original text, so a match maps back to
+line ranges and aligned identifiers give the rename map.
+
+Python goes through the standard ``tokenize`` module: it is an order of magnitude faster
+than building libcst's concrete tree for every file, which the speed targets cannot
+afford (libcst is used on confirmed matches only, see :mod:`lintml.provenance.renames`).
+Python that ``tokenize`` cannot read, and every other language, goes through pygments'
+lexers with the same normalisation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import keyword
+import tokenize
+import zlib
+from array import array
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import PurePosixPath
+
+# Bump when the stream changes: indexes built with another version cannot be queried.
+NORMALIZER_VERSION = "1"
+
+IDENTIFIER = "V"
+STRING = "S"
+NUMBER = "N"
+STATEMENT_END = ";"
+BLOCK_START = "{"
+BLOCK_END = "}"
+
+# Names copiers do not rename: ``self`` and builtins that are seldom shadowed. Keeping
+# them makes streams more distinctive without giving a rename anything to change.
+KEPT_NAMES = frozenset(
+    {
+        "self",
+        "cls",
+        "super",
+        "isinstance",
+        "issubclass",
+        "len",
+        "range",
+        "enumerate",
+        "zip",
+        "getattr",
+        "setattr",
+        "hasattr",
+        "print",
+        "staticmethod",
+        "classmethod",
+        "property",
+        "NotImplemented",
+        "NotImplementedError",
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "RuntimeError",
+        "AttributeError",
+        "ImportError",
+        "IndexError",
+        "Exception",
+    }
+)
+_KEYWORDS = frozenset(keyword.kwlist)
+_CLOSING = frozenset({")", "]", "}"})
+_STATEMENT_BOUNDARY = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
+
+
+@dataclass(frozen=True)
+class TokenStream:
+    """Normalised tokens of one file: the symbol, its line, and the original text for V/S/N."""
+
+    symbols: tuple[str, ...]
+    lines: tuple[int, ...]
+    texts: tuple[str, ...]  # original text for V, S and N tokens; "" for the rest
+    language: str = "python"
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    @cached_property
+    def code_array(self) -> array:
+        """Each symbol as a stable 32-bit number, the alphabet fingerprints are computed over."""
+        return array("I", [symbol_code(symbol) for symbol in self.symbols])
+
+    def pack(self) -> bytes:
+        """A compact, compressed form to store in an index: symbols, then V/S/N texts, then line steps."""
+        steps = [b - a for a, b in zip((0, *self.lines), self.lines, strict=False)]
+        texts = [_clean(text) for symbol, text in zip(self.symbols, self.texts, strict=False) if symbol in _WITH_TEXT]
+        symbols = [_clean(symbol) for symbol in self.symbols]
+        fields = (self.language, _UNIT.join(symbols), _UNIT.join(texts), ",".join(map(str, steps)))
+        return zlib.compress(_RECORD.join(fields).encode(), 9)
+
+    @classmethod
+    def unpack(cls, blob: bytes) -> TokenStream:
+        language, symbol_field, text_field, step_field = zlib.decompress(blob).decode().split(_RECORD)
+        symbols = tuple(symbol_field.split(_UNIT)) if symbol_field else ()
+        stored = iter(text_field.split(_UNIT))
+        texts = tuple(next(stored) if symbol in _WITH_TEXT else "" for symbol in symbols)
+        lines, line = [], 0
+        for step in step_field.split(",") if step_field else ():
+            line += int(step)
+            lines.append(line)
+        return cls(symbols, tuple(lines), texts, language)
+
+
+_WITH_TEXT = frozenset({IDENTIFIER, STRING, NUMBER})
+_UNIT, _RECORD = "\x1f", "\x1e"  # ASCII unit and record separators
+
+
+def _clean(text: str) -> str:
+    return text.replace(_UNIT, " ").replace(_RECORD, " ") if (_UNIT in text or _RECORD in text) else text
+
+
+@lru_cache(maxsize=4096)
+def symbol_code(symbol: str) -> int:
+    return zlib.crc32(symbol.encode())
+
+
+def normalize(path: str, text: str) -> TokenStream:
+    """The stream of one file, by its name: Python, a notebook's code cells, or anything pygments lexes."""
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix == ".ipynb":
+        return normalize_python(notebook_code(text))
+    if suffix in PYTHON_SUFFIXES:
+        return normalize_python(text)
+    return normalize_generic(path, text)
+
+
+def notebook_code(text: str) -> str:
+    """A notebook's code cells joined into one program, shell and magic lines blanked (lines kept)."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return ""
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        return ""
+    parts = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        code = "".join(str(part) for part in source) if isinstance(source, list) else str(source)
+        lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def normalize_python(text: str) -> TokenStream:
+    try:
+        return _python_tokens(text)
+    except (tokenize.TokenError, IndentationError, SyntaxError, ValueError, RecursionError):
+        return normalize_generic("source.py", text)
+
+
+def _python_tokens(text: str) -> TokenStream:
+    symbols: list[str] = []
+    lines: list[int] = []
+    texts: list[str] = []
+    statement_start = 0  # index in symbols where the current logical line began
+    only_strings = True  # the current logical line so far is string literals alone (a docstring)
+    in_fstring = 0
+    token_type = tokenize
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        kind = token.type
+        if kind in (token_type.COMMENT, token_type.NL, token_type.ENCODING, token_type.ENDMARKER):
+            continue
+        if in_fstring or kind == _FSTRING_START:
+            # Python 3.12+ splits f-strings into parts; the whole f-string is one literal.
+            if kind == _FSTRING_START:
+                if not in_fstring:
+                    _add_string(symbols, lines, texts, token.start[0], token.string)
+                in_fstring += 1
+            elif kind == _FSTRING_END:
+                in_fstring -= 1
+            continue
+        if kind == token_type.NEWLINE:
+            if only_strings and len(symbols) > statement_start:
+                del symbols[statement_start:], lines[statement_start:], texts[statement_start:]
+            elif len(symbols) > statement_start:
+                symbols.append(STATEMENT_END)
+                lines.append(token.start[0])
+                texts.append("")
+            statement_start = len(symbols)
+            only_strings = True
+            continue
+        if kind == token_type.INDENT or kind == token_type.DEDENT:
+            symbols.append(BLOCK_START if kind == token_type.INDENT else BLOCK_END)
+            lines.append(token.start[0])
+            texts.append("")
+            statement_start = len(symbols)
+            only_strings = True
+            continue
+        if kind == token_type.STRING:
+            _add_string(symbols, lines, texts, token.start[0], token.string)
+            continue
+        only_strings = False
+        string = token.string
+        if kind == token_type.NAME:
+            if string in _KEYWORDS or string in KEPT_NAMES:
+                symbols.append(string)
+                texts.append("")
+            else:
+                symbols.append(IDENTIFIER)
+                texts.append(string)
+        elif kind == token_type.NUMBER:
+            symbols.append(NUMBER)
+            texts.append(string)
+        elif kind == token_type.OP:
+            if string in _CLOSING and symbols and symbols[-1] == ",":
+                # A trailing comma is a formatter's choice, not the program's.
+                symbols.pop(), lines.pop(), texts.pop()
+            symbols.append(string)
+            texts.append("")
+        elif kind == token_type.ERRORTOKEN:
+            if string.isspace():
+                continue
+            raise tokenize.TokenError(f"cannot tokenize {string!r}", token.start)
+        else:
+            continue
+        lines.append(token.start[0])
+    while symbols and symbols[-1] == BLOCK_END:  # closing dedents say nothing
+        symbols.pop(), lines.pop(), texts.pop()
+    return TokenStream(tuple(symbols), tuple(lines), tuple(texts), "python")
+
+
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", -1)
+
+
+def _add_string(symbols: list[str], lines: list[int], texts: list[str], line: int, string: str) -> None:
+    if symbols and symbols[-1] == STRING:  # implicit concatenation: one literal however it is wrapped
+        texts[-1] += string_value(string)
+        return
+    symbols.append(STRING)
+    lines.append(line)
+    texts.append(string_value(string))
+
+
+def string_value(literal: str) -> str:
+    """A string literal without its prefix and quotes, so a change of quote style changes nothing."""
+    body = literal.lstrip("rRbBuUfF")
+    for quote in ('"""', "'''", '"', "'"):
+        if body.startswith(quote) and body.endswith(quote) and len(body) >= 2 * len(quote):
+            return body[len(quote) : -len(quote)]
+    return body
+
+
+# ----------------------------------------------------------------------------- other languages
+
+
+def normalize_generic(path: str, text: str) -> TokenStream:
+    """Any language pygments knows: names V, literals S/N, comments and whitespace dropped."""
+    from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text, Whitespace
+
+    lexer = _lexer_for(path)
+    if lexer is None:
+        return TokenStream((), (), (), "unknown")
+    symbols: list[str] = []
+    lines: list[int] = []
+    texts: list[str] = []
+    line = 1
+    previous_string = False
+    for token_type, value in lexer.get_tokens(text):
+        here = line
+        line += value.count("\n")
+        if token_type in Comment or token_type in Text or token_type in Whitespace or not value.strip():
+            continue
+        if token_type in String:
+            if previous_string:
+                texts[-1] += value
+            else:
+                symbols.append(STRING)
+                lines.append(here)
+                texts.append(value)
+            previous_string = True
+            continue
+        previous_string = False
+        value = value.strip()
+        if token_type in Keyword:
+            symbols.append(value)
+            texts.append("")
+        elif token_type in Name:
+            symbols.append(IDENTIFIER)
+            texts.append(value)
+        elif token_type in Number:
+            symbols.append(NUMBER)
+            texts.append(value)
+        elif token_type in Punctuation:
+            # Lexers differ in how they group punctuation; one symbol per character is stable.
+            for character in value:
+                if not character.isspace():
+                    symbols.append(character)
+                    lines.append(here)
+                    texts.append("")
+            continue
+        elif token_type in Operator:
+            symbols.append(value)
+            texts.append("")
+        else:
+            symbols.append(value)
+            texts.append("")
+        lines.append(here)
+    return TokenStream(tuple(symbols), tuple(lines), tuple(texts), lexer.name.lower())
+
+
+# Suffix -> pygments lexer alias, for the languages ML repositories hold; others are guessed.
+_LEXER_ALIASES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".pyx": "cython",
+    ".pxd": "cython",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".cu": "cuda",
+    ".cuh": "cuda",
+    ".sh": "bash",
+    ".bash": "bash",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".ts": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".scala": "scala",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".m": "objective-c",
+    ".mm": "objective-c++",
+    ".r": "r",
+    ".jl": "julia",
+    ".lua": "lua",
+    ".cmake": "cmake",
+    ".metal": "cpp",
+}
+
+
+@lru_cache(maxsize=64)
+def _lexer_by_alias(alias: str):  # type: ignore[no-untyped-def]
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(alias, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def _lexer_for(path: str):  # type: ignore[no-untyped-def]
+    suffix = PurePosixPath(path).suffix.lower()
+    alias = _LEXER_ALIASES.get(suffix)
+    if alias is not None:
+        return _lexer_by_alias(alias)
+    from pygments.lexers import get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_for_filename(PurePosixPath(path).name, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None

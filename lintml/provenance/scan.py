@@ -1,0 +1,90 @@
+"""Provenance for the files of one run: cached by content and index, computed in parallel when it pays.
+
+A file's matches depend only on its bytes, its name's language and the indexes consulted,
+so they are cached under a key of all three: a warm re-check reads them back and
+fingerprints nothing. Files not in the cache are normalised and matched in worker
+processes, each of which opens the indexes once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path, PurePosixPath
+
+from lintml import __version__
+from lintml.facts.cache import FactCache
+from lintml.facts.extract import decode
+from lintml.provenance.catalog import open_indexes
+from lintml.provenance.match import Match, Matcher
+from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
+
+PARALLEL_FROM = 48  # files to match before worker processes pay for their start-up
+
+
+def provenance(
+    files: Sequence[tuple[str, bytes]], index_paths: Sequence[Path], cache: FactCache, jobs: int | None = None
+) -> dict[str, list[Match]]:
+    """path -> matches, for every file given (files that match nothing map to [])."""
+    if not files or not index_paths:
+        return {path: [] for path, _ in files}
+    indexes = open_indexes(index_paths)
+    matcher = Matcher(indexes)
+    try:
+        results: dict[str, list[Match]] = {}
+        missing: list[tuple[str, bytes, str]] = []
+        for path, data in files:
+            key = _key(path, data, matcher.identity)
+            cached = cache.get(key)
+            if cached is not None:
+                results[path] = [Match.from_dict(item) for item in cached]
+            else:
+                missing.append((path, data, key))
+        workers = min(jobs or os.cpu_count() or 1, 8)
+        if workers > 1 and len(missing) >= PARALLEL_FROM:
+            computed = _in_workers(missing, index_paths, workers)
+        else:
+            computed = [_match_one(matcher, path, data) for path, data, _ in missing]
+        for (path, _, key), matches in zip(missing, computed, strict=False):
+            results[path] = matches
+            cache.put(key, [match.as_dict() for match in matches])
+        return results
+    finally:
+        for index in indexes:
+            index.close()
+
+
+def _key(path: str, data: bytes, identity: str) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = PurePosixPath(path).suffix.lower()
+    return f"provenance:{NORMALIZER_VERSION}:{__version__}:{identity}:{suffix}:{digest}"
+
+
+def _match_one(matcher: Matcher, path: str, data: bytes) -> list[Match]:
+    text, _ = decode(data)
+    if text is None:
+        return []
+    return matcher.match(path, normalize(path, text))
+
+
+_worker_matcher: Matcher | None = None
+
+
+def _start_worker(index_paths: Sequence[Path]) -> None:
+    global _worker_matcher
+    _worker_matcher = Matcher(open_indexes(index_paths))
+
+
+def _worker_match(job: tuple[str, bytes]) -> list[Match]:
+    assert _worker_matcher is not None
+    return _match_one(_worker_matcher, *job)
+
+
+def _in_workers(
+    missing: Sequence[tuple[str, bytes, str]], index_paths: Sequence[Path], workers: int
+) -> list[list[Match]]:
+    jobs = [(path, data) for path, data, _ in missing]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(list(index_paths),)) as pool:
+        return list(pool.map(_worker_match, jobs, chunksize=8))

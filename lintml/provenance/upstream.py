@@ -1,0 +1,278 @@
+"""Turn an upstream SOURCE (a folder, an sdist or wheel, a git URL) into the records an index holds.
+
+The source is unpacked or cloned (archives into a temporary folder, never outside it;
+clones into the cache), walked like a repository, and every code file is normalised. The
+project's license comes from the user or, with ``auto``, from its license files and
+manifest, read the same way ``lintml check`` reads them. Its NOTICE file and copyright
+lines are recorded for the obligations they carry. Nothing in the source is executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lintml import repository
+from lintml.facts.cache import FactCache, default_cache_dir
+from lintml.facts.extract import FactExtractor, FileFacts, decode
+from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
+from lintml.provenance.normalize import TokenStream, normalize
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip", ".whl")
+_GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
+_NOTICE_NAMES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
+_MAX_NOTICE_CHARS = 20_000
+_MAX_COPYRIGHTS = 40
+
+
+class UpstreamError(Exception):
+    """A source that cannot be read as an upstream; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class UpstreamSpec:
+    """What the user asked to index: a name, a source, and what they know about it."""
+
+    name: str
+    source: str
+    license: str = "auto"  # an SPDX expression, or "auto" to read it from the upstream's license files
+    url: str | None = None
+    version: str | None = None
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns of files to leave out (tests, say)
+
+
+def is_git_url(source: str) -> bool:
+    return bool(_GIT_URL.match(source)) or (source.endswith(".git") and not Path(source).exists())
+
+
+def split_git_ref(source: str) -> tuple[str, str | None]:
+    """``URL@ref`` -> (URL, ref); the ``@`` of ``git@host:`` is not a ref."""
+    head, separator, tail = source.rpartition("@")
+    if separator and head and "/" in head and tail and "/" not in tail and ":" not in tail:
+        return head, tail
+    return source, None
+
+
+@contextmanager
+def materialized(source: str) -> Iterator[tuple[Path, dict[str, str | None]]]:
+    """The source as a folder, plus what its form tells (sha256 of an archive, the commit of a clone)."""
+    if is_git_url(source):
+        from lintml.git import CloneError, clone
+
+        url, ref = split_git_ref(source)
+        destination = default_cache_dir() / "upstreams" / hashlib.sha256(url.encode()).hexdigest()[:24]
+        try:
+            commit = clone(url, ref, destination)
+        except CloneError as error:
+            raise UpstreamError(str(error)) from None
+        yield destination, {"commit": commit, "sha256": None}
+        return
+    path = Path(source)
+    if path.is_dir():
+        yield path, {"commit": None, "sha256": None}
+        return
+    if not path.exists():
+        raise UpstreamError(f"{source}: no such folder, archive or git URL")
+    if not source.lower().endswith(ARCHIVE_SUFFIXES):
+        raise UpstreamError(f"{source}: not a folder, an archive ({', '.join(ARCHIVE_SUFFIXES)}) or a git URL")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with tempfile.TemporaryDirectory(prefix="lintml-upstream-") as scratch:
+        target = Path(scratch)
+        _unpack(path, target)
+        entries = [entry for entry in target.iterdir()]
+        top = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
+        yield top, {"commit": None, "sha256": digest}
+
+
+def _unpack(archive: Path, target: Path) -> None:
+    name = archive.name.lower()
+    try:
+        if name.endswith((".zip", ".whl")):
+            with zipfile.ZipFile(archive) as bundle:
+                for member in bundle.infolist():
+                    destination = (target / member.filename).resolve()
+                    if not destination.is_relative_to(target.resolve()):
+                        raise UpstreamError(f"{archive}: member {member.filename!r} would unpack outside its folder")
+                bundle.extractall(target)
+        else:
+            with tarfile.open(archive) as bundle:
+                if hasattr(tarfile, "data_filter"):
+                    bundle.extractall(target, filter="data")
+                else:  # pragma: no cover - Python before 3.10.12 / 3.11.4
+                    for member in bundle.getmembers():
+                        if not (member.isfile() or member.isdir()) or not (
+                            (target / member.name).resolve().is_relative_to(target.resolve())
+                        ):
+                            raise UpstreamError(f"{archive}: member {member.name!r} is unsafe to unpack")
+                    bundle.extractall(target)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(exist_ok=True)
+        raise UpstreamError(f"{archive}: cannot unpack ({error})") from None
+
+
+def _normalize_one(job: tuple[str, bytes]) -> TokenStream | None:
+    path, data = job
+    text, _ = decode(data)
+    return None if text is None else normalize(path, text)
+
+
+def read_upstream(
+    spec: UpstreamSpec,
+    *,
+    detect_license: Callable[[Path, list[repository.RepoFile], dict[str, FileFacts]], str | None],
+    jobs: int = 1,
+) -> tuple[UpstreamProject, list[UpstreamFile]]:
+    """Everything the index needs about one upstream."""
+    with materialized(spec.source) as folder, FactCacheScope() as cache:
+        root, origin = folder
+        source = repository.DiskSource(root)
+        files = [item for item in source.files() if not _excluded(item.path, spec.exclude)]
+        extractor = FactExtractor(cache)
+        facts: dict[str, FileFacts] = {}
+        code: list[tuple[repository.RepoFile, bytes]] = []
+        for item in files:
+            if item.size > repository.DEFAULT_MAX_FILE_SIZE:
+                continue
+            if (
+                item.kind in repository.CODE_KINDS
+                or item.kind == repository.LICENSE
+                or item.kind == repository.MANIFEST
+            ):
+                try:
+                    data = source.read(item.path)
+                except OSError:
+                    continue
+                facts[item.path] = extractor.facts(item, data)
+                if item.kind in repository.CODE_KINDS:
+                    code.append((item, data))
+        streams = _normalize_all([(item.path, data) for item, data in code], jobs)
+        upstream_files = []
+        holders: Counter[str] = Counter()
+        for (item, data), stream in zip(code, streams, strict=False):
+            if stream is None or not stream.symbols:
+                continue
+            file_facts = facts[item.path]
+            copyrights = tuple(line.statement for line in file_facts.copyrights)
+            holders.update(copyrights)
+            upstream_files.append(
+                UpstreamFile(
+                    path=item.path,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    stream=stream,
+                    notices=tuple(dict.fromkeys(notice.expression for notice in file_facts.notices)),
+                    copyrights=copyrights,
+                )
+            )
+        for item in files:
+            if item.kind == repository.LICENSE:
+                for line in facts.get(item.path, FileFacts()).copyrights:
+                    holders[line.statement] += 1
+        license_id = spec.license
+        if license_id == "auto":
+            license_id = detect_license(root, files, facts)
+        metadata = _package_metadata(root)
+        project = UpstreamProject(
+            name=spec.name,
+            version=spec.version or metadata.get("version") or _short(origin.get("commit")),
+            url=spec.url or metadata.get("url") or (split_git_ref(spec.source)[0] if is_git_url(spec.source) else None),
+            license=license_id,
+            source=spec.source if is_git_url(spec.source) else str(Path(spec.source).resolve()),
+            source_sha256=origin.get("sha256"),
+            notice=_notice_text(root),
+            copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
+        )
+        return updated(project, upstream_files), upstream_files
+
+
+class FactCacheScope:
+    """The user's fact cache, closed (and so written) when the upstream has been read."""
+
+    def __enter__(self) -> FactCache:
+        self._cache = FactCache(default_cache_dir())
+        return self._cache
+
+    def __exit__(self, *_: object) -> None:
+        self._cache.close()
+
+
+def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
+    if jobs <= 1 or len(jobs_in) < 64:
+        return [_normalize_one(job) for job in jobs_in]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_normalize_one, jobs_in, chunksize=16))
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
+
+
+def _short(commit: str | None) -> str | None:
+    return commit[:12] if commit else None
+
+
+def _notice_text(root: Path) -> str | None:
+    for name in _NOTICE_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            text, _ = decode(candidate.read_bytes()[: _MAX_NOTICE_CHARS * 4])
+            if text and text.strip():
+                return text[:_MAX_NOTICE_CHARS].strip() + "\n"
+    return None
+
+
+def _package_metadata(root: Path) -> dict[str, str]:
+    """Version and home page from an sdist's PKG-INFO or a wheel's METADATA, when there is one."""
+    candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
+    for candidate in candidates:
+        if not candidate.is_file():
+            continue
+        found: dict[str, str] = {}
+        text, _ = decode(candidate.read_bytes()[:200_000])
+        for line in (text or "").splitlines():
+            if not line.strip():
+                break  # the headers end at the first blank line
+            key, _, value = line.partition(":")
+            key, value = key.strip().lower(), value.strip()
+            if key == "version":
+                found.setdefault("version", value)
+            elif key == "home-page" and value and value != "UNKNOWN":
+                found.setdefault("url", value)
+            elif key == "project-url" and "," in value:
+                label, _, address = value.partition(",")
+                if label.strip().lower() in ("source", "repository", "homepage", "source code", "code"):
+                    found.setdefault("url", address.strip())
+        return found
+    return {}
+
+
+def read_memory_upstream(
+    name: str,
+    files: dict[str, str],
+    *,
+    version: str | None = None,
+    license_id: str | None = None,
+    url: str | None = None,
+) -> tuple[UpstreamProject, list[UpstreamFile]]:
+    """An upstream given as path -> text (rule examples, tests): no license detection, no notices."""
+    upstream_files = [
+        UpstreamFile(path, hashlib.sha256(text.encode()).hexdigest(), normalize(path, text))
+        for path, text in sorted(files.items())
+        if repository.classify(path) in repository.CODE_KINDS
+    ]
+    project = UpstreamProject(name=name, version=version, url=url, license=license_id, source="(in memory)")
+    return updated(project, upstream_files), upstream_files
