@@ -22,7 +22,7 @@ from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.project import Project
 from lintml.provenance.catalog import index_paths, user_index_path
 from lintml.provenance.index import IndexContent, IndexFileError, UpstreamIndex, UpstreamProject, write_index
-from lintml.provenance.scan import provenance
+from lintml.provenance.scan import ProvenanceResult, provenance
 from lintml.provenance.upstream import UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
@@ -40,6 +40,7 @@ class CheckResult:
     skipped: tuple[tuple[str, str], ...]
     config: Config
     root: Path | None = None
+    fingerprinted: int = 0  # code files fingerprinted and matched in this run, not read from the cache
 
     def failed(self, fail_on: str | None = None) -> bool:
         threshold = SEVERITY_RANK[fail_on or self.config.fail_on]
@@ -191,10 +192,10 @@ def check_source(
         facts[item.path] = extractor.facts(item, data)
         if item.kind in repository.CODE_KINDS and (targets is None or item.path in targets):
             code.append((item.path, data))
-    matches = {}
+    found = ProvenanceResult({}, 0)
     if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
         try:
-            matches = provenance(code, index_paths, cache or FactCache(None))
+            found = provenance(code, index_paths, cache or FactCache(None))
         except IndexFileError as error:
             raise ConfigError(str(error)) from None
     project = Project(
@@ -203,7 +204,7 @@ def check_source(
         knowledge=knowledge or shipped_knowledge(),
         targets=targets,
         license_override=config.project_license,
-        provenance=matches,
+        provenance=found.matches,
         vendored=config.vendored,
     )
     findings = [
@@ -215,7 +216,7 @@ def check_source(
     ]
     findings = sorted(set(findings), key=Finding.sort_key)
     checked = len(targets) if targets is not None else len(all_files)
-    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root)
+    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root, found.fingerprinted)
 
 
 def _check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:
@@ -356,5 +357,17 @@ def _existing_content(path: Path) -> IndexContent:
 
 
 def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFacts]) -> str | None:
-    """An upstream's own license, read from its license files and manifest as `lintml check` reads them."""
-    return Project(files=files, facts=facts, knowledge=shipped_knowledge()).project_license
+    """An upstream's own license, read from its license files and manifest as `lintml check` reads them.
+
+    A wheel keeps its license files in ``*.dist-info/`` (``licenses/`` in newer metadata), read when
+    nothing at the top says what the license is.
+    """
+    found = Project(files=files, facts=facts, knowledge=shipped_knowledge()).project_license
+    if found is not None:
+        return found
+    for item in files:
+        if item.kind == repository.LICENSE and ".dist-info/" in item.path:
+            texts = [notice.expression for notice in facts.get(item.path, FileFacts()).notices if notice.kind == "text"]
+            if texts:
+                return shipped_knowledge().normalize_expression(texts[0]) or texts[0]
+    return None

@@ -18,6 +18,8 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Each test gets its own lintml cache, so results never depend on an earlier test."""
     directory = tmp_path_factory.mktemp("lintml-cache")
     monkeypatch.setenv("LINTML_CACHE_DIR", str(directory))
+    # The user's own upstream index must not leak into tests either.
+    monkeypatch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
     yield directory
 
 

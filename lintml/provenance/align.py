@@ -18,13 +18,23 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from lintml.provenance.normalize import IDENTIFIER, NUMBER, STRING, TokenStream
+from lintml.provenance.normalize import (
+    BLOCK_END,
+    BLOCK_START,
+    IDENTIFIER,
+    NUMBER,
+    STATEMENT_END,
+    STRING,
+    TokenStream,
+)
 from lintml.provenance.winnow import K, kgram_hashes
 
 SEED = 8  # tokens; the seed length for finding tiles
 MIN_TILE = 12  # tiles shorter than this are chance
 MIN_SPAN = 20  # tiles at least this long are evidence (when they are not boilerplate)
 MIN_EVIDENCE = 60  # tokens of evidence that make a match
+LONE_SPAN = 40  # a span this long counts on its own; shorter ones only beside others
+NEAR = 60  # tokens between spans that belong to one copied region
 SEED_POSITIONS = 8  # of a seed repeated many times upstream, try this many places
 LONG_RUN = 48  # a run this long is taken as the alignment of the tokens it covers
 
@@ -70,19 +80,29 @@ def align(
     local_kgrams: Sequence[int] | None = None,
 ) -> Alignment:
     """Tile ``local`` against ``upstream``; ``common`` are fingerprint hashes that do not count as evidence."""
-    tiles = _tiles(local.code_array, upstream.code_array)
+    tiles = sorted(_tiles(local.code_array, upstream.code_array), key=lambda tile: tile.local)
     hashes = local_kgrams if local_kgrams is not None else kgram_hashes(local.code_array)
-    evidence = spans = longest = 0
-    for tile in tiles:
-        if tile.length < MIN_SPAN:
-            continue
-        starts = range(tile.local, tile.local + tile.length - K + 1)
-        if any(hashes[start] not in common for start in starts):
-            evidence += tile.length
-            spans += 1
-            longest = max(longest, tile.length)
-    return Alignment(
-        tuple(sorted(tiles, key=lambda tile: tile.local)), len(local), len(upstream), evidence, spans, longest
+    candidates = [
+        tile
+        for tile in tiles
+        if tile.length >= MIN_SPAN
+        and any(hashes[start] not in common for start in range(tile.local, tile.local + tile.length - K + 1))
+    ]
+    # A lone span of modest length is the kind of thing chance produces; copied code comes in
+    # long spans, or in spans close together (a copy edited here and there).
+    anchors = [tile for tile in candidates if tile.length >= LONE_SPAN or _near(tile, candidates)]
+    kept = [tile for tile in tiles if tile in anchors or (tile not in candidates and _near(tile, anchors))]
+    evidence = sum(tile.length for tile in anchors)
+    longest = max((tile.length for tile in anchors), default=0)
+    return Alignment(tuple(kept), len(local), len(upstream), evidence, len(anchors), longest)
+
+
+def _near(tile: Tile, others: Sequence[Tile]) -> bool:
+    """Whether another tile lies within :data:`NEAR` tokens of this one in the local stream."""
+    end = tile.local + tile.length
+    return any(
+        other is not tile and other.local - NEAR <= end and tile.local - NEAR <= other.local + other.length
+        for other in others
     )
 
 
@@ -168,19 +188,30 @@ def _longest_free(taken_a: bytearray, taken_b: bytearray, i: int, j: int, length
 
 
 def line_ranges(stream: TokenStream, tiles: Sequence[Tile], *, upstream: bool = False) -> tuple[tuple[int, int], ...]:
-    """The lines the tiles cover in one of the two streams, merged where they touch."""
-    spans = sorted(
-        (stream.lines[start], stream.lines[start + tile.length - 1])
-        for tile in tiles
-        for start in [tile.upstream if upstream else tile.local]
-    )
+    """The lines the tiles cover in one of the two streams, merged where they touch.
+
+    Statement ends and block marks at a tile's edges belong to the lines around it, not to
+    the copied code, so they do not widen the range.
+    """
+    spans = []
+    for tile in tiles:
+        first = tile.upstream if upstream else tile.local
+        last = first + tile.length - 1
+        while first < last and stream.symbols[first] in _STRUCTURE:
+            first += 1
+        while last > first and stream.symbols[last] in _STRUCTURE:
+            last -= 1
+        spans.append((stream.lines[first], stream.lines[last]))
     merged: list[list[int]] = []
-    for first, last in spans:
+    for first, last in sorted(spans):
         if merged and first <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
     return tuple((first, last) for first, last in merged)
+
+
+_STRUCTURE = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
 
 
 def rename_map(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile]) -> tuple[tuple[str, str, int], ...]:

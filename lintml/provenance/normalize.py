@@ -22,12 +22,12 @@ import keyword
 import tokenize
 import zlib
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
 # Bump when the stream changes: indexes built with another version cannot be queried.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"
 
 IDENTIFIER = "V"
 STRING = "S"
@@ -73,6 +73,7 @@ _CLOSING = frozenset({")", "]", "}"})
 _STATEMENT_BOUNDARY = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
+FALLBACK_LANGUAGE = "python-lexed"
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,9 @@ def normalize_python(text: str) -> TokenStream:
     try:
         return _python_tokens(text)
     except (tokenize.TokenError, IndentationError, SyntaxError, ValueError, RecursionError):
-        return normalize_generic("source.py", text)
+        # Not Python tokenize can read (a syntax error, a file cut short): lexed leniently instead,
+        # so a broken copy is still fingerprinted rather than skipped.
+        return replace(normalize_generic("source.py", text), language=FALLBACK_LANGUAGE)
 
 
 def _python_tokens(text: str) -> TokenStream:
@@ -231,7 +234,33 @@ def _python_tokens(text: str) -> TokenStream:
         lines.append(token.start[0])
     while symbols and symbols[-1] == BLOCK_END:  # closing dedents say nothing
         symbols.pop(), lines.pop(), texts.pop()
+    dropped = _redundant_parentheses(symbols)
+    if dropped:
+        keep = [position for position in range(len(symbols)) if position not in dropped]
+        symbols = [symbols[position] for position in keep]
+        lines = [lines[position] for position in keep]
+        texts = [texts[position] for position in keep]
     return TokenStream(tuple(symbols), tuple(lines), tuple(texts), "python")
+
+
+# Parentheses that only group (``return (a, b)``, ``(not x or y)``, ``f((x for x in y))``)
+# come and go with formatters and unparsers; parentheses of calls and definitions stay.
+def _redundant_parentheses(symbols: list[str]) -> set[int]:
+    dropped: set[int] = set()
+    openings: list[int] = []
+    for position, symbol in enumerate(symbols):
+        if symbol == "(":
+            openings.append(position)
+        elif symbol == ")" and openings:
+            start = openings.pop()
+            if position > start + 1 and not _calls(symbols[start - 1] if start else ""):
+                dropped.update((start, position))
+    return dropped
+
+
+def _calls(previous: str) -> bool:
+    """Whether a parenthesis after this symbol belongs to a call, a definition or a subscript chain."""
+    return previous in (IDENTIFIER, STRING, ")", "]") or (previous.isidentifier() and previous not in _KEYWORDS)
 
 
 _FSTRING_START = getattr(tokenize, "FSTRING_START", -1)

@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lintml import __version__
@@ -24,12 +25,18 @@ from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
 PARALLEL_FROM = 48  # files to match before worker processes pay for their start-up
 
 
+@dataclass(frozen=True)
+class ProvenanceResult:
+    matches: dict[str, list[Match]]  # path -> matches; [] for a file that matches nothing
+    fingerprinted: int  # files normalised and matched in this run (the rest came from the cache)
+
+
 def provenance(
     files: Sequence[tuple[str, bytes]], index_paths: Sequence[Path], cache: FactCache, jobs: int | None = None
-) -> dict[str, list[Match]]:
-    """path -> matches, for every file given (files that match nothing map to [])."""
+) -> ProvenanceResult:
+    """The matches of every file given, from the cache where it has them."""
     if not files or not index_paths:
-        return {path: [] for path, _ in files}
+        return ProvenanceResult({path: [] for path, _ in files}, 0)
     indexes = open_indexes(index_paths)
     matcher = Matcher(indexes)
     try:
@@ -50,7 +57,7 @@ def provenance(
         for (path, _, key), matches in zip(missing, computed, strict=False):
             results[path] = matches
             cache.put(key, [match.as_dict() for match in matches])
-        return results
+        return ProvenanceResult(results, len(missing))
     finally:
         for index in indexes:
             index.close()

@@ -1,0 +1,379 @@
+"""Provenance end to end: real upstreams indexed with `lintml index add`, real copies found by `lintml check`.
+
+Upstreams are real git repositories, archives and folders built in temporary folders from
+standard-library modules; copies are renamed with libcst, stripped and reformatted with ast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+import pytest
+
+from lintml import api
+from lintml.config import ConfigError
+from lintml.provenance.index import UpstreamIndex
+from tests.conftest import MIT_TEXT, run_lintml, write_tree
+from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
+
+TEXTWRAP_RENAMES = {
+    "TextWrapper": "LineFolder",
+    "wrap": "fold",
+    "fill": "pack",
+    "width": "cols",
+    "chunks": "pieces",
+    "_split_chunks": "_cut",
+    "cur_line": "current",
+    "expand_tabs": "detab",
+}
+
+
+def textwrap_copy() -> str:
+    return rename(strip_and_reformat(stdlib_source("textwrap")), TEXTWRAP_RENAMES)
+
+
+@pytest.fixture
+def upstream_repo(make_repo: Callable[..., Path]) -> Path:
+    """An MIT-licensed upstream with two real modules, as a git repository."""
+    return make_repo(
+        {
+            "LICENSE": MIT_TEXT,
+            "NOTICE": "Textkit\nCopyright 2024 The Textkit Authors\n",
+            "textkit/wrapping.py": stdlib_source("textwrap"),
+            "textkit/queues.py": stdlib_source("heapq"),
+            "textkit/__init__.py": "from .wrapping import TextWrapper\nfrom .queues import heappush\n",
+        },
+        name="upstream",
+    )
+
+
+def index_add(tmp_path: Path, *args: str) -> tuple[Path, str]:
+    index = tmp_path / "shared" / "upstreams.sqlite3"
+    result = run_lintml(tmp_path, "index", "add", *args, "--index", str(index))
+    assert result.returncode == 0, result.stderr
+    return index, result.stdout
+
+
+def provenance_findings(root: Path, *args: str) -> list[dict]:
+    result = run_lintml(root, "check", ".", "--no-catalog", "--select", "provenance", "--format", "json", *args)
+    assert result.returncode == 0, result.stderr  # provenance is information: it never fails the run
+    return json.loads(result.stdout)["findings"]
+
+
+def test_a_renamed_stripped_reformatted_copy_is_found_with_its_rename_map(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    index, added = index_add(tmp_path, "textkit", str(upstream_repo), "--version", "1.2.0")
+    assert "added textkit 1.2.0 (MIT)" in added
+    local = make_repo({"LICENSE": MIT_TEXT, "src/folding.py": textwrap_copy()}, name="local")
+
+    (finding,) = provenance_findings(local, "--index", str(index))
+
+    assert finding["path"] == "src/folding.py" and finding["severity"] == "info"
+    upstream = finding["upstream"]
+    assert (upstream["name"], upstream["version"], upstream["path"], upstream["license"]) == (
+        "textkit",
+        "1.2.0",
+        "textkit/wrapping.py",
+        "MIT",
+    )
+    assert upstream["similarity"] > 0.97 and upstream["taken"] > 0.97 and upstream["verbatim"] is False
+    renames = {item["from"]: item["to"] for item in upstream["renames"]}
+    for old, new in TEXTWRAP_RENAMES.items():
+        assert renames.get(old) == new, old
+    assert finding["line"] == upstream["lines"][0][0] and finding["end_line"] == upstream["lines"][-1][1]
+    assert "textkit 1.2.0 (textkit/wrapping.py, MIT)" in finding["message"]
+    assert "TextWrapper -> LineFolder" in finding["message"] or "renamed" in finding["message"]
+
+
+def test_a_partial_reordered_copy_inside_new_code_reports_only_the_copied_lines(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    index, _ = index_add(tmp_path, "textkit", str(upstream_repo), "--license", "MIT")
+    heapq = stdlib_source("heapq")
+    taken = top_level_definitions(heapq, ["_siftup", "heappushpop", "_siftdown"])  # reordered
+    own = stdlib_source("fnmatch")
+    local = make_repo({"LICENSE": MIT_TEXT, "mixed.py": own + "\n\n" + taken}, name="local")
+
+    (finding,) = provenance_findings(local, "--index", str(index))
+
+    upstream = finding["upstream"]
+    assert upstream["path"] == "textkit/queues.py"
+    assert 0.1 < upstream["similarity"] < 0.7 and upstream["taken"] < 0.5
+    first_copied = own.count("\n") + 3
+    assert all(first >= first_copied for first, _ in upstream["lines"])  # the file's own code is not claimed
+
+
+def test_unrelated_code_tiny_files_and_reexports_match_nothing(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    index, _ = index_add(tmp_path, "textkit", str(upstream_repo))
+    local = make_repo(
+        {
+            "LICENSE": MIT_TEXT,
+            "matching.py": stdlib_source("fnmatch"),
+            "colors.py": stdlib_source("colorsys"),
+            "lexer.py": stdlib_source("shlex"),
+            "textkit/__init__.py": "from .wrapping import TextWrapper\nfrom .queues import heappush\n",
+            "tiny.py": "def wrap(text, width=70):\n    return TextWrapper(width=width).wrap(text)\n",
+        },
+        name="local",
+    )
+    assert provenance_findings(local, "--index", str(index)) == []
+
+
+def test_boilerplate_shared_by_many_upstream_projects_is_not_evidence(tmp_path: Path) -> None:
+    boilerplate = top_level_definitions(stdlib_source("bisect"), ["insort_right", "bisect_right"])
+    sources = {}
+    for number, module in enumerate(["colorsys", "fnmatch", "shlex"]):
+        folder = tmp_path / f"project{number}"
+        write_tree(folder, {"LICENSE": MIT_TEXT, f"p{number}/core.py": stdlib_source(module) + "\n\n" + boilerplate})
+        sources[f"project{number}"] = folder
+    index = tmp_path / "index.sqlite3"
+    api.index_add(
+        [api.UpstreamSpec(name, str(folder), "MIT") for name, folder in sources.items()], index_path=index, jobs=1
+    )
+    local = tmp_path / "local"
+    write_tree(local, {"LICENSE": MIT_TEXT, "common.py": boilerplate, "lexer.py": stdlib_source("shlex")})
+
+    result = api.check([local], indexes=[index], use_catalog=False, select=["provenance"])
+
+    assert [(finding.path, finding.upstream and finding.upstream.name) for finding in result.findings] == [
+        ("lexer.py", "project2")
+    ]
+
+
+def test_sdists_wheels_and_git_refs_are_upstream_sources(tmp_path: Path, upstream_repo: Path) -> None:
+    sdist = tmp_path / "textkit-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as bundle:
+        for name in ("LICENSE", "NOTICE", "textkit/wrapping.py"):
+            bundle.add(upstream_repo / name, arcname=f"textkit-1.0/{name}")
+        info = tarfile.TarInfo("textkit-1.0/PKG-INFO")
+        metadata = b"Metadata-Version: 2.1\nName: textkit\nVersion: 1.0\nHome-page: https://example.org/textkit\n\n"
+        info.size = len(metadata)
+        bundle.addfile(info, io.BytesIO(metadata))
+    wheel = tmp_path / "queuekit-2.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as bundle:
+        bundle.writestr("queuekit/queues.py", stdlib_source("heapq"))
+        bundle.writestr("queuekit-2.0.dist-info/METADATA", "Name: queuekit\nVersion: 2.0\n\n")
+        bundle.writestr("queuekit-2.0.dist-info/LICENSE", MIT_TEXT)
+    repo = git.Repo(upstream_repo)
+    repo.create_tag("v1")
+    (upstream_repo / "textkit" / "later.py").write_text(stdlib_source("graphlib"), encoding="utf-8")
+    repo.index.add(["textkit/later.py"])
+    repo.index.commit("add graphlib")
+
+    index, _ = index_add(tmp_path, "textkit", str(sdist))
+    index_add(tmp_path, "queuekit", str(wheel))
+    index_add(tmp_path, "gitkit", f"{upstream_repo.as_uri()}@v1")
+
+    listing = run_lintml(tmp_path, "index", "list", "--index", str(index))
+    assert listing.returncode == 0
+    lines = listing.stdout.splitlines()
+    assert any(line.split()[:3] == ["textkit", "1.0", "MIT"] for line in lines), listing.stdout
+    assert any(line.split()[:3] == ["queuekit", "2.0", "MIT"] for line in lines), listing.stdout
+    info = run_lintml(tmp_path, "index", "info", "textkit", "--files", "--index", str(index))
+    assert "https://example.org/textkit" in info.stdout and "textkit/wrapping.py" in info.stdout
+    assert "Copyright 2024 The Textkit Authors" in info.stdout  # the NOTICE text is recorded
+    import hashlib
+
+    assert hashlib.sha256(sdist.read_bytes()).hexdigest() in info.stdout
+    tagged = run_lintml(tmp_path, "index", "info", "gitkit", "--files", "--index", str(index))
+    assert "textkit/wrapping.py" in tagged.stdout and "later.py" not in tagged.stdout  # v1 predates it
+    assert repo.tags["v1"].commit.hexsha[:12] in tagged.stdout
+
+    removed = run_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
+    assert removed.returncode == 0
+    assert [project.name for project in UpstreamIndex(index).projects()] == ["gitkit", "textkit"]
+    again = run_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
+    assert again.returncode == 2 and "no upstream named 'queuekit'" in again.stderr
+
+
+def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    index = tmp_path / "index.sqlite3"
+    api.index_add([api.UpstreamSpec("textkit", str(upstream_repo))], index_path=index, jobs=1)
+    local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy(), "own.py": stdlib_source("shlex")})
+
+    cold = api.check([local], indexes=[index], use_catalog=False)
+    warm = api.check([local], indexes=[index], use_catalog=False)
+    assert cold.fingerprinted == 2 and warm.fingerprinted == 0
+    assert warm.findings == cold.findings
+    assert [finding.path for finding in cold.findings if finding.rule == "provenance"] == ["folding.py"]
+
+    write_tree(tmp_path / "lexkit", {"lexkit/lexer.py": stdlib_source("shlex")})
+    api.index_add([api.UpstreamSpec("lexkit", str(tmp_path / "lexkit"), "MIT")], index_path=index, jobs=1)
+    refreshed = api.check([local], indexes=[index], use_catalog=False)
+    assert refreshed.fingerprinted == 2
+    assert {finding.upstream.name for finding in refreshed.findings if finding.upstream} == {"textkit", "lexkit"}
+
+
+def test_copied_notebooks_and_cuda_sources_are_found(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    kernel = (
+        "#include <cuda_runtime.h>\n"
+        "// Fused bias + GELU\n"
+        "__global__ void bias_gelu_kernel(const float* input, const float* bias, float* output, int rows, int cols) {\n"
+        "  int index = blockIdx.x * blockDim.x + threadIdx.x;\n"
+        "  if (index >= rows * cols) return;\n"
+        "  float value = input[index] + bias[index % cols];\n"
+        "  float cube = value * value * value;\n"
+        "  output[index] = 0.5f * value * (1.0f + tanhf(0.7978845608f * (value + 0.044715f * cube)));\n"
+        "}\n"
+        "void launch_bias_gelu(const float* input, const float* bias, float* output, int rows, int cols) {\n"
+        "  int threads = 256;\n"
+        "  int blocks = (rows * cols + threads - 1) / threads;\n"
+        "  bias_gelu_kernel<<<blocks, threads>>>(input, bias, output, rows, cols);\n"
+        "}\n"
+    )
+    upstream = make_repo(
+        {"LICENSE": MIT_TEXT, "kernels/gelu.cu": kernel, "textkit/queues.py": stdlib_source("heapq")}, name="up"
+    )
+    index = tmp_path / "index.sqlite3"
+    api.index_add([api.UpstreamSpec("kernels", str(upstream))], index_path=index, jobs=1)
+    renamed_kernel = (
+        kernel.replace("bias_gelu_kernel", "fused_act")
+        .replace("launch_bias_gelu", "run_act")
+        .replace("value", "v")
+        .replace("// Fused bias + GELU\n", "")
+    )
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Priority queues"]},
+            {"cell_type": "code", "source": ["%load_ext autoreload\n", stdlib_source("heapq")]},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    local = make_repo({"LICENSE": MIT_TEXT, "csrc/act.cu": renamed_kernel, "demo.ipynb": json.dumps(notebook)})
+
+    findings = {finding["path"]: finding for finding in provenance_findings(local, "--index", str(index))}
+
+    assert findings["csrc/act.cu"]["upstream"]["path"] == "kernels/gelu.cu"
+    renames = {item["from"]: item["to"] for item in findings["csrc/act.cu"]["upstream"]["renames"]}
+    assert renames["bias_gelu_kernel"] == "fused_act" and renames["value"] == "v"
+    assert findings["demo.ipynb"]["upstream"]["path"] == "textkit/queues.py"
+    assert findings["demo.ipynb"]["line"] is None  # lines of joined cells mean nothing in the JSON file
+
+
+def test_sarif_carries_the_upstream_as_a_related_location_and_properties(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    index, _ = index_add(tmp_path, "textkit", str(upstream_repo))
+    local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy()}, name="local")
+    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "sarif")
+    (found,) = [item for item in json.loads(result.stdout)["runs"][0]["results"] if item["ruleId"] == "provenance"]
+    assert found["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "textkit/wrapping.py"
+    assert found["properties"]["upstream"]["renames"][0]["from"] in TEXTWRAP_RENAMES
+    assert found["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+
+
+def test_config_upstreams_and_vendored_folders(
+    tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
+) -> None:
+    config = (
+        "upstreams: [tools/team.sqlite3]\n"
+        "vendored:\n  third_party/llava:\n    upstream: llava\n    license: Apache-2.0\n"
+        "    url: https://github.com/haotian-liu/LLaVA\n"
+    )
+    local = make_repo(
+        {
+            ".lintml.yaml": config,
+            "LICENSE": MIT_TEXT,
+            "folding.py": textwrap_copy(),
+            "third_party/llava/conversation.py": stdlib_source("colorsys"),
+        },
+        name="local",
+    )
+    index = local / "tools" / "team.sqlite3"
+    api.index_add([api.UpstreamSpec("textkit", str(upstream_repo))], index_path=index, jobs=1)
+    findings = {finding["path"]: finding for finding in provenance_findings(local)}
+    assert findings["folding.py"]["upstream"]["name"] == "textkit"
+    vendored = findings["third_party/llava/conversation.py"]
+    assert vendored["upstream"]["name"] == "llava" and vendored["license"] == "Apache-2.0"
+    assert "declared in the lintml configuration" in vendored["message"]
+
+    for bad, complaint in [
+        ("vendored:\n  third_party/x: {license: MIT}\n", "'upstream' must name the project"),
+        ("vendored:\n  third_party/x: {upstream: x, licence: MIT}\n", "unknown key 'licence'"),
+        ("vendored:\n  ../outside: {upstream: x}\n", "must be a path inside the repository"),
+        ("upstreams: [missing.sqlite3]\n", "missing.sqlite3: no such index file"),
+        ("catalog: maybe\n", "must be true or false"),
+    ]:
+        (local / ".lintml.yaml").write_text(bad, encoding="utf-8")
+        result = run_lintml(local, "check", ".")
+        assert result.returncode == 2 and complaint in result.stderr, (bad, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_vendored_config_is_validated_by_the_api(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".lintml.yaml": "vendored: [third_party]\n", "a.py": "x = 1\n"})
+    with pytest.raises(ConfigError, match="vendored"):
+        api.check([tmp_path])
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+
+def test_corrupt_and_foreign_index_files_are_clear_errors(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    local = make_repo({"LICENSE": MIT_TEXT, "a.py": stdlib_source("colorsys")})
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"SQLite format 3\0" + bytes(range(256)) * 8)
+    foreign = tmp_path / "foreign.sqlite3"
+    import sqlite3
+
+    connection = sqlite3.connect(foreign)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    for path, complaint in [(corrupt, "not a lintml index"), (foreign, "not a lintml index")]:
+        result = run_lintml(local, "check", ".", "--index", str(path))
+        assert result.returncode == 2, result.stderr
+        assert str(path) in result.stderr and complaint in result.stderr and "Traceback" not in result.stderr
+        listed = run_lintml(local, "index", "list", "--index", str(path))
+        assert listed.returncode == 2 and complaint in listed.stderr
+    missing = run_lintml(local, "check", ".", "--index", str(tmp_path / "nope.sqlite3"))
+    assert missing.returncode == 2 and "no such index file" in missing.stderr
+
+
+def test_bad_sources_never_leave_a_half_written_index(tmp_path: Path, upstream_repo: Path) -> None:
+    index, _ = index_add(tmp_path, "textkit", str(upstream_repo))
+    before = index.read_bytes()
+    broken_sdist = tmp_path / "broken-1.0.tar.gz"
+    broken_sdist.write_bytes(b"\x1f\x8b\x08\x00 this is not a gzip stream")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases = [
+        ([str(broken_sdist)], "cannot unpack"),
+        ([(tmp_path / "no-such-repo.git").as_uri()], "cannot clone"),
+        ([f"{upstream_repo.as_uri()}@no-such-tag"], "cannot clone"),
+        ([str(tmp_path / "missing-folder")], "no such folder, archive or git URL"),
+        ([str(empty)], "no code files to index"),
+        ([str(upstream_repo), "--license", "Not-A-License"], "not an SPDX license expression"),
+    ]
+    for arguments, complaint in cases:
+        result = run_lintml(tmp_path, "index", "add", "other", *arguments, "--index", str(index))
+        assert result.returncode == 2, (arguments, result.stderr)
+        assert complaint in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert index.read_bytes() == before
+    assert sorted(path.name for path in index.parent.iterdir()) == [index.name]  # no temporary files left
+
+
+def test_an_upstream_without_a_license_is_indexed_with_a_warning(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    upstream = make_repo({"wrapping.py": stdlib_source("textwrap")}, name="unlicensed")
+    index = tmp_path / "index.sqlite3"
+    result = run_lintml(tmp_path, "index", "add", "nolicense", str(upstream), "--index", str(index))
+    assert result.returncode == 0
+    assert "license unknown" in result.stdout and "no license found for nolicense" in result.stderr
+    local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy()}, name="local")
+    (finding,) = provenance_findings(local, "--index", str(index))
+    assert finding["upstream"]["license"] is None and "an unknown license" in finding["message"]
