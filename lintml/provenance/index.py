@@ -33,9 +33,7 @@ MIN_FILE_TOKENS = 60
 # A fingerprint found in files of this many projects, or this many files, is boilerplate:
 # common idiom rather than anyone's work. It is kept out of the postings and never counts.
 COMMON_PROJECTS = 3
-COMMON_FILES = 60
-# Of a fingerprint shared by many files (code copied around inside one upstream), keep this many.
-POSTINGS_PER_FINGERPRINT = 12
+COMMON_FILES = 100
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -195,7 +193,7 @@ def _write(target: Path, content: IndexContent) -> None:
                 (value, file_id, position)
                 for value in sorted(postings)
                 if value not in common_set
-                for file_id, position in postings[value][:POSTINGS_PER_FINGERPRINT]
+                for file_id, position in postings[value]
             ),
         )
         identity = crc32(
