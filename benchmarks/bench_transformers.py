@@ -44,6 +44,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from results_sections import sections_of
+
 PACKAGE = "transformers"
 VERSION = "4.46.3"
 SDIST_NAME = f"{PACKAGE}-{VERSION}.tar.gz"
@@ -1127,6 +1129,11 @@ def write_results(
         lines += agreement_section(agreement)
     text = "\n".join(lines).rstrip("\n") + "\n"
     output.parent.mkdir(parents=True, exist_ok=True)
+    # Sections other benchmarks wrote into the same file (provenance speed, clone accuracy) are kept.
+    if output.exists():
+        kept = sections_of(output.read_text(encoding="utf-8"))
+        if kept:
+            text = text.rstrip() + "\n\n" + "\n".join(kept)
     output.write_text(text, encoding="utf-8")
 
 

@@ -212,15 +212,16 @@ class MemorySource:
 class DiskSource:
     """A folder: git-tracked plus staged files in a work tree, else a .gitignore-aware walk."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, use_git: bool = True) -> None:
         self.root = root.resolve()
+        self.use_git = use_git  # False: walk the folder as it is on disk (an upstream being indexed)
         self.walked_with_git = False
 
     def read(self, path: str) -> bytes:
         return (self.root / path).read_bytes()
 
     def files(self) -> list[RepoFile]:
-        paths = self._git_paths()
+        paths = self._git_paths() if self.use_git else None
         if paths is None:
             paths = list(_walk_honouring_gitignore(self.root))
         else:

@@ -32,12 +32,26 @@ def test_version_and_help() -> None:
         assert option in out
 
 
-def test_example_repository_shows_its_findings() -> None:
-    code, out, _ = run("check", str(EXAMPLE), "--format", "json")
+def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
+    """The README's first command: index the example upstream, check the example repository."""
+    index = tmp_path / "upstreams.sqlite3"
+    code, out, err = run(
+        "index", "add", "minivlm", str(ROOT / "examples" / "upstreams" / "minivlm"), "--index", str(index)
+    )
+    assert code == 0, err
+    assert "added minivlm 2.5.0 (Apache-2.0): 3 files" in out
+    code, out, _ = run("check", str(EXAMPLE), "--index", str(index), "--format", "json")
     assert code == 1
     report = json.loads(out)
     found = {(item["rule"], item["path"]) for item in report["findings"]}
-    assert found == {
+    copies = {item["path"]: item["upstream"] for item in report["findings"] if item["rule"] == "provenance"}
+    assert {path: upstream["path"] for path, upstream in copies.items()} == {
+        "src/vision_adapter/projection.py": "minivlm/resampler.py",
+        "src/vision_adapter/tiling.py": "minivlm/image_slicing.py",
+    }
+    renames = {(item["from"], item["to"]) for upstream in copies.values() for item in upstream["renames"]}
+    assert {("Resampler", "Projection"), ("get_refine_size", "get_size"), ("columns", "gx")} <= renames
+    assert found - {("provenance", path) for path in copies} == {
         ("license-mismatch", "pyproject.toml"),
         ("license-mismatch", "README.md"),
         ("license-text", "src/vision_adapter/resampler.py"),

@@ -136,7 +136,9 @@ def read_upstream(
     """Everything the index needs about one upstream."""
     with materialized(spec.source) as folder, FactCacheScope() as cache:
         root, origin = folder
-        source = repository.DiskSource(root)
+        # What is on disk is what was released: the walk honours .gitignore but not the index of
+        # whatever work tree the folder happens to sit in.
+        source = repository.DiskSource(root, use_git=False)
         files = [item for item in source.files() if not _excluded(item.path, spec.exclude)]
         extractor = FactExtractor(cache)
         facts: dict[str, FileFacts] = {}
@@ -236,8 +238,10 @@ def _notice_text(root: Path) -> str | None:
 
 
 def _package_metadata(root: Path) -> dict[str, str]:
-    """Version and home page from an sdist's PKG-INFO or a wheel's METADATA, when there is one."""
+    """Version and home page from an sdist's PKG-INFO, a wheel's METADATA, or pyproject.toml's [project]."""
     candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
+    if not any(candidate.is_file() for candidate in candidates):
+        return _pyproject_metadata(root / "pyproject.toml")
     for candidate in candidates:
         if not candidate.is_file():
             continue
@@ -276,3 +280,28 @@ def read_memory_upstream(
     ]
     project = UpstreamProject(name=name, version=version, url=url, license=license_id, source="(in memory)")
     return updated(project, upstream_files), upstream_files
+
+
+def _pyproject_metadata(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    found: dict[str, str] = {}
+    if isinstance(project, dict):
+        if isinstance(project.get("version"), str):
+            found["version"] = project["version"]
+        urls = project.get("urls")
+        if isinstance(urls, dict):
+            for label, address in urls.items():
+                if str(label).lower() in ("source", "repository", "homepage", "source code", "code"):
+                    found.setdefault("url", str(address))
+    return found
