@@ -7,7 +7,7 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from lintml import repository
 from lintml.checks import CHECKS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.facts.cache import FactCache, default_cache_dir
+from lintml.facts.declared import package_name
 from lintml.facts.extract import FactExtractor, FileFacts, Problem
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
@@ -195,7 +196,7 @@ def check_source(
     found = ProvenanceResult({}, 0)
     if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
         try:
-            found = provenance(code, index_paths, cache or FactCache(None))
+            found = provenance(code, index_paths, cache or FactCache(None), exclude=_own_names(all_files, facts))
         except IndexFileError as error:
             raise ConfigError(str(error)) from None
     project = Project(
@@ -217,6 +218,18 @@ def check_source(
     findings = sorted(set(findings), key=Finding.sort_key)
     checked = len(targets) if targets is not None else len(all_files)
     return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root, found.fingerprinted)
+
+
+def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[str]:
+    """The names the checked project's top-level manifests give it: it is not a copy of itself."""
+    names = set()
+    for item in files:
+        text = facts.get(item.path, FileFacts()).text
+        if item.kind == repository.MANIFEST and "/" not in item.path and text is not None:
+            name = package_name(item.path, text)
+            if name:
+                names.add(name)
+    return names
 
 
 def _check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:
@@ -273,11 +286,16 @@ def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:
 
 
 def index_add(
-    specs: Sequence[UpstreamSpec], *, index_path: str | Path | None = None, jobs: int | None = None
+    specs: Sequence[UpstreamSpec],
+    *,
+    index_path: str | Path | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[UpstreamProject]:
     """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
 
     The index is rebuilt whole into a temporary file and renamed into place, so it is never half-written.
+    ``progress`` is told what is being done as each upstream is read and as the index is written.
     """
     from lintml.provenance.upstream import UpstreamError, read_upstream
 
@@ -289,6 +307,8 @@ def index_add(
             raise UsageError(f"{spec.name!r}: an upstream name is one word, such as 'llava' or 'open_clip'")
         if spec.license != "auto" and shipped_knowledge().normalize_expression(spec.license) is None:
             raise UsageError(f"--license {spec.license!r}: not an SPDX license expression lintml knows")
+        if progress is not None:
+            progress(f"reading {spec.name} from {spec.source}")
         try:
             project, files = read_upstream(spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1)
         except UpstreamError as error:
@@ -299,6 +319,8 @@ def index_add(
             raise UsageError(f"{spec.source}: no code files to index")
         content.replace_project(project, files)
         added.append(project)
+    if progress is not None:
+        progress(f"writing {path} ({len(content.projects)} projects)")
     write_index(path, content)
     return added
 

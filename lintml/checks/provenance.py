@@ -16,7 +16,6 @@ from lintml.project import Project
 from lintml.provenance.match import Match
 
 RENAMES_IN_MESSAGE = 4
-RENAMES_KEPT = 50
 
 
 def upstream_of(match: Match) -> Upstream:
@@ -28,7 +27,7 @@ def upstream_of(match: Match) -> Upstream:
         license=match.license,
         similarity=match.local_share,
         verbatim=match.verbatim,
-        renames=tuple((old, new) for old, new, _ in match.renames[:RENAMES_KEPT]),
+        renames=tuple((old, new) for old, new, _ in match.renames),
         taken=match.upstream_share,
         lines=match.lines,
         upstream_lines=match.upstream_lines,

@@ -102,3 +102,39 @@ def from_setup_py(text: str) -> tuple[list[Declaration], str | None]:
 
 
 READERS = {"pyproject.toml": from_pyproject, "setup.cfg": from_setup_cfg, "setup.py": from_setup_py}
+
+
+def package_name(path: str, text: str) -> str | None:
+    """The distribution name a top-level manifest gives the project, if it states one literally."""
+    if path == "pyproject.toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        project = data.get("project") if isinstance(data.get("project"), dict) else {}
+        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+        name = project.get("name") or poetry.get("name")
+        return name if isinstance(name, str) and name.strip() else None
+    if path == "setup.cfg":
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return None
+        return parser.get("metadata", "name", fallback="").strip() or None
+    if path == "setup.py":
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        for node in ast.walk(tree):
+            value = node.value.value if isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant) else None
+            if isinstance(node, ast.keyword) and node.arg == "name" and isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def canonical_package_name(name: str) -> str:
+    """PEP 503's normal form: ``Open_CLIP.torch`` and ``open-clip-torch`` are the same project."""
+    return re.sub(r"[-_.]+", "-", name).lower()

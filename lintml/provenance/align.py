@@ -82,19 +82,36 @@ def align(
     """Tile ``local`` against ``upstream``; ``common`` are fingerprint hashes that do not count as evidence."""
     tiles = sorted(_tiles(local.code_array, upstream.code_array), key=lambda tile: tile.local)
     hashes = local_kgrams if local_kgrams is not None else kgram_hashes(local.code_array)
-    candidates = [
-        tile
-        for tile in tiles
-        if tile.length >= MIN_SPAN
-        and any(hashes[start] not in common for start in range(tile.local, tile.local + tile.length - K + 1))
-    ]
+    weight = _weights(tiles, hashes, common)
+    candidates = [tile for tile in tiles if weight[tile] >= MIN_SPAN]
     # A lone span of modest length is the kind of thing chance produces; copied code comes in
     # long spans, or in spans close together (a copy edited here and there).
-    anchors = [tile for tile in candidates if tile.length >= LONE_SPAN or _near(tile, candidates)]
-    kept = [tile for tile in tiles if tile in anchors or (tile not in candidates and _near(tile, anchors))]
-    evidence = sum(tile.length for tile in anchors)
+    anchors = [tile for tile in candidates if weight[tile] >= LONE_SPAN or _near(tile, candidates)]
+    chosen, possible = set(anchors), set(candidates)
+    kept = [tile for tile in tiles if tile in chosen or (tile not in possible and _near(tile, anchors))]
+    evidence = sum(weight[tile] for tile in anchors)
     longest = max((tile.length for tile in anchors), default=0)
     return Alignment(tuple(kept), len(local), len(upstream), evidence, len(anchors), longest)
+
+
+def _weights(tiles: Sequence[Tile], hashes: Sequence[int], common: Collection[int]) -> dict[Tile, int]:
+    """How much each tile says: the k-grams it adds that are neither boilerplate nor already counted.
+
+    A run of repeated lines (``name: type`` field after field, the same decorator on class after
+    class, an argparse block) is long, or comes back in tile after tile, but says little: counted
+    by distinct k-grams, it weighs what one instance of the pattern weighs.
+    """
+    seen: set[int] = set()
+    weights: dict[Tile, int] = {}
+    for tile in sorted(tiles, key=lambda item: (-item.length, item.local)):
+        new = {
+            value
+            for value in hashes[tile.local : tile.local + tile.length - K + 1]
+            if value not in common and value not in seen
+        }
+        seen |= new
+        weights[tile] = len(new) + K - 1 if new else 0
+    return weights
 
 
 def _near(tile: Tile, others: Sequence[Tile]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def catalog_manifest() -> dict[str, Any]:
 def index_paths(extra: Sequence[Path] = (), *, use_catalog: bool = True) -> list[Path]:
     """The indexes to consult, in order, each once: the catalog, the user's index if it exists, then ``extra``."""
     chosen: list[Path] = []
-    if use_catalog and CATALOG_PATH.is_file():
+    if use_catalog and catalog_usable():
         chosen.append(CATALOG_PATH)
     user = user_index_path()
     if user.is_file():
@@ -51,6 +52,18 @@ def index_paths(extra: Sequence[Path] = (), *, use_catalog: bool = True) -> list
     for path in chosen:
         unique.setdefault(path.resolve(), path)
     return list(unique.values())
+
+
+def catalog_usable() -> bool:
+    """Whether the shipped catalog opens; when it does not (a damaged install), say so once and go on without it."""
+    if not CATALOG_PATH.is_file():
+        return False
+    try:
+        UpstreamIndex(CATALOG_PATH).close()
+    except IndexFileError as error:
+        sys.stderr.write(f"lintml: warning: the catalog shipped with lintml cannot be used ({error}); reinstall it\n")
+        return False
+    return True
 
 
 def open_indexes(paths: Sequence[Path]) -> list[UpstreamIndex]:

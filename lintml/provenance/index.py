@@ -205,6 +205,7 @@ def _write(target: Path, content: IndexContent) -> None:
             "normalizer": NORMALIZER_VERSION,
             "k": str(K),
             "window": str(WINDOW),
+            **build_settings(),
             "lintml": __version__,
             "identity": f"{identity:08x}-{len(postings)}-{len(common)}",
         }
@@ -215,8 +216,20 @@ def _write(target: Path, content: IndexContent) -> None:
         connection.close()
 
 
+def build_settings() -> dict[str, str]:
+    """What decides which fingerprints an index posts; an index built with others needs rebuilding to agree."""
+    return {
+        "min_file_tokens": str(MIN_FILE_TOKENS),
+        "common_projects": str(COMMON_PROJECTS),
+        "common_files": str(COMMON_FILES),
+    }
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, or ``SOURCE_DATE_EPOCH`` when it is set, so a rebuilt index is byte for byte the same."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class UpstreamIndex:
@@ -241,6 +254,7 @@ class UpstreamIndex:
         if meta.get("k") != str(K) or meta.get("window") != str(WINDOW):
             raise IndexFileError(f"{path}: built with other fingerprint settings; rebuild it")
         self.identity = meta.get("identity", "")
+        self.meta = meta
         try:
             self.common = frozenset(row[0] for row in self._connection.execute("SELECT hash FROM common"))
             self._projects = {
@@ -292,6 +306,18 @@ class UpstreamIndex:
         for file_id, project_id in self._connection.execute("SELECT id, project FROM files ORDER BY id"):
             by_project[project_id].append(self._load_file(file_id)[1])
         return IndexContent([(project, by_project[project_id]) for project_id, project in self._projects.items()])
+
+    def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
+        """The ids of every file of the projects named (in PEP 503 normal form)."""
+        from lintml.facts.declared import canonical_package_name
+
+        wanted = [number for number, project in self._projects.items() if canonical_package_name(project.name) in names]
+        if not wanted:
+            return frozenset()
+        marks = ",".join("?" * len(wanted))
+        return frozenset(
+            row[0] for row in self._connection.execute(f"SELECT id FROM files WHERE project IN ({marks})", wanted)
+        )
 
     def file_paths(self, name: str) -> list[str]:
         return [

@@ -10,10 +10,11 @@ ones did not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lintml.facts.declared import canonical_package_name
 from lintml.provenance.align import MIN_EVIDENCE, Alignment, align, is_verbatim, line_ranges, rename_map
 from lintml.provenance.index import UpstreamIndex, UpstreamProject, indexable
 from lintml.provenance.normalize import TokenStream
@@ -69,13 +70,17 @@ def _plain(value: Any) -> Any:
 class Matcher:
     """Matches token streams against a set of open indexes."""
 
-    def __init__(self, indexes: Sequence[UpstreamIndex]) -> None:
+    def __init__(self, indexes: Sequence[UpstreamIndex], *, exclude: Collection[str] = ()) -> None:
+        """``exclude``: upstream projects not to match (the checked project itself, when it is in an index)."""
         self.indexes = list(indexes)
         self.common: frozenset[int] = frozenset().union(*(index.common for index in self.indexes))
+        self.exclude = frozenset(canonical_package_name(name) for name in exclude)
+        self._excluded_files = [index.file_ids_of(self.exclude) for index in self.indexes]
 
     @property
     def identity(self) -> str:
-        return "+".join(index.identity for index in self.indexes)
+        excluded = ",".join(sorted(self.exclude))
+        return "+".join(index.identity for index in self.indexes) + (f"-{excluded}" if excluded else "")
 
     def match(self, path: str, stream: TokenStream) -> list[Match]:
         if not self.indexes or not indexable(path, stream):
@@ -90,8 +95,10 @@ class Matcher:
         counts: Counter[tuple[int, int]] = Counter()
         for number, index in enumerate(self.indexes):
             files_of: dict[int, set[int]] = {}
+            excluded = self._excluded_files[number]
             for value, file_id, _ in index.lookup(wanted):
-                files_of.setdefault(value, set()).add(file_id)
+                if file_id not in excluded:
+                    files_of.setdefault(value, set()).add(file_id)
             for files in files_of.values():
                 weight = 1.0 / len(files)
                 for file_id in files:

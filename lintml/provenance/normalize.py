@@ -27,7 +27,7 @@ from functools import cached_property, lru_cache
 from pathlib import PurePosixPath
 
 # Bump when the stream changes: indexes built with another version cannot be queried.
-NORMALIZER_VERSION = "2"
+NORMALIZER_VERSION = "3"
 
 IDENTIFIER = "V"
 STRING = "S"
@@ -69,6 +69,7 @@ KEPT_NAMES = frozenset(
     }
 )
 _KEYWORDS = frozenset(keyword.kwlist)
+_IMPORTS = frozenset({"import", "from"})
 _CLOSING = frozenset({")", "]", "}"})
 _STATEMENT_BOUNDARY = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
 
@@ -188,7 +189,9 @@ def _python_tokens(text: str) -> TokenStream:
                 in_fstring -= 1
             continue
         if kind == token_type.NEWLINE:
-            if only_strings and len(symbols) > statement_start:
+            if len(symbols) > statement_start and (only_strings or symbols[statement_start] in _IMPORTS):
+                # A docstring says nothing about the program; imports follow from its dependencies,
+                # not from its author, and every file has them.
                 del symbols[statement_start:], lines[statement_start:], texts[statement_start:]
             elif len(symbols) > statement_start:
                 symbols.append(STATEMENT_END)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,13 +32,22 @@ class ProvenanceResult:
 
 
 def provenance(
-    files: Sequence[tuple[str, bytes]], index_paths: Sequence[Path], cache: FactCache, jobs: int | None = None
+    files: Sequence[tuple[str, bytes]],
+    index_paths: Sequence[Path],
+    cache: FactCache,
+    *,
+    exclude: Collection[str] = (),
+    jobs: int | None = None,
 ) -> ProvenanceResult:
-    """The matches of every file given, from the cache where it has them."""
+    """The matches of every file given, from the cache where it has them.
+
+    ``exclude`` names upstream projects not to match: the checked project itself, so a project
+    in the catalog is not reported as a copy of its own release.
+    """
     if not files or not index_paths:
         return ProvenanceResult({path: [] for path, _ in files}, 0)
     indexes = open_indexes(index_paths)
-    matcher = Matcher(indexes)
+    matcher = Matcher(indexes, exclude=exclude)
     try:
         results: dict[str, list[Match]] = {}
         missing: list[tuple[str, bytes, str]] = []
@@ -51,7 +60,7 @@ def provenance(
                 missing.append((path, data, key))
         workers = min(jobs or os.cpu_count() or 1, 8)
         if workers > 1 and len(missing) >= PARALLEL_FROM:
-            computed = _in_workers(missing, index_paths, workers)
+            computed = _in_workers(missing, index_paths, frozenset(exclude), workers)
         else:
             computed = [_match_one(matcher, path, data) for path, data, _ in missing]
         for (path, _, key), matches in zip(missing, computed, strict=False):
@@ -79,9 +88,9 @@ def _match_one(matcher: Matcher, path: str, data: bytes) -> list[Match]:
 _worker_matcher: Matcher | None = None
 
 
-def _start_worker(index_paths: Sequence[Path]) -> None:
+def _start_worker(index_paths: Sequence[Path], exclude: frozenset[str]) -> None:
     global _worker_matcher
-    _worker_matcher = Matcher(open_indexes(index_paths))
+    _worker_matcher = Matcher(open_indexes(index_paths), exclude=exclude)
 
 
 def _worker_match(job: tuple[str, bytes]) -> list[Match]:
@@ -90,8 +99,9 @@ def _worker_match(job: tuple[str, bytes]) -> list[Match]:
 
 
 def _in_workers(
-    missing: Sequence[tuple[str, bytes, str]], index_paths: Sequence[Path], workers: int
+    missing: Sequence[tuple[str, bytes, str]], index_paths: Sequence[Path], exclude: frozenset[str], workers: int
 ) -> list[list[Match]]:
     jobs = [(path, data) for path, data, _ in missing]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(list(index_paths),)) as pool:
+    arguments = (list(index_paths), exclude)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=arguments) as pool:
         return list(pool.map(_worker_match, jobs, chunksize=8))

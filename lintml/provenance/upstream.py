@@ -33,6 +33,8 @@ _GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
 _NOTICE_NAMES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
 _MAX_NOTICE_CHARS = 20_000
 _MAX_COPYRIGHTS = 40
+# Copyright lines that belong to a license's own text (the GPL family's), not to the upstream.
+_LICENSE_TEXT_COPYRIGHT = re.compile(r"Free Software Foundation", re.I)
 
 
 class UpstreamError(Exception):
@@ -49,6 +51,7 @@ class UpstreamSpec:
     url: str | None = None
     version: str | None = None
     exclude: tuple[str, ...] = ()  # gitignore-style patterns of files to leave out (tests, say)
+    recorded_source: str | None = None  # what the index records as the source (default: ``source`` itself)
 
 
 def is_git_url(source: str) -> bool:
@@ -179,7 +182,8 @@ def read_upstream(
         for item in files:
             if item.kind == repository.LICENSE:
                 for line in facts.get(item.path, FileFacts()).copyrights:
-                    holders[line.statement] += 1
+                    if not _LICENSE_TEXT_COPYRIGHT.search(line.statement):
+                        holders[line.statement] += 1
         license_id = spec.license
         if license_id == "auto":
             license_id = detect_license(root, files, facts)
@@ -189,7 +193,8 @@ def read_upstream(
             version=spec.version or metadata.get("version") or _short(origin.get("commit")),
             url=spec.url or metadata.get("url") or (split_git_ref(spec.source)[0] if is_git_url(spec.source) else None),
             license=license_id,
-            source=spec.source if is_git_url(spec.source) else str(Path(spec.source).resolve()),
+            source=spec.recorded_source
+            or (spec.source if is_git_url(spec.source) else str(Path(spec.source).resolve())),
             source_sha256=origin.get("sha256"),
             notice=_notice_text(root),
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
