@@ -15,12 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from lintml.facts.declared import canonical_package_name
-from lintml.provenance.align import MIN_EVIDENCE, Alignment, align, is_verbatim, line_ranges, rename_map
+from lintml.provenance.align import (
+    MIN_EVIDENCE,
+    Alignment,
+    align,
+    is_verbatim,
+    line_ranges,
+    rename_map,
+    same_texts,
+)
 from lintml.provenance.index import UpstreamIndex, UpstreamProject, indexable
 from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
+# Bump when matching changes what it reports, so cached matches from before are not reused.
+MATCH_VERSION = "3"
 MIN_SHARED_FINGERPRINTS = 2
+TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
 MAX_MATCHES = 4
 NEAR_WHOLE = 0.98  # an alignment covering this much of both files ends the search
@@ -45,6 +56,7 @@ class Match:
     spans: int
     longest_span: int
     shared_fingerprints: int
+    same_texts: int = 0  # aligned names and literals spelled the same on both sides
     upstream_notices: tuple[str, ...] = ()
     upstream_copyrights: tuple[str, ...] = ()
 
@@ -113,7 +125,9 @@ class Matcher:
         for number, file_id in ranked:
             project, upstream = self.indexes[number].file(file_id)
             alignment = align(stream, upstream.stream, common=self.common, local_kgrams=hashes)
-            if not alignment.is_match:
+            # A whole file copied as it is (a table of numbers, say) is a copy even when its
+            # repetitive shape weighs little as evidence.
+            if not alignment.is_match and not is_verbatim(stream, upstream.stream, alignment):
                 continue
             match = _match(stream, alignment, counts[(number, file_id)], project, upstream)
             tiles_of[id(match)] = alignment
@@ -121,9 +135,11 @@ class Matcher:
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if match.verbatim or (whole and not match.renames):
                 break  # nothing can explain this file better
+        # Near-identical upstream files (one upstream's code copied around inside it) align equally
+        # well; the names and literals the copy kept tell which of them it came from.
         verified.sort(
             key=lambda item: (
-                -item.evidence_tokens,
+                -(item.evidence_tokens + TEXT_WEIGHT * item.same_texts),
                 not item.verbatim,
                 len(item.renames),
                 -item.upstream_share,
@@ -167,6 +183,7 @@ def _match(stream: TokenStream, alignment: Alignment, count: int, project: Upstr
         spans=alignment.spans,
         longest_span=alignment.longest,
         shared_fingerprints=count,
+        same_texts=same_texts(stream, upstream.stream, alignment.tiles),
         upstream_notices=upstream.notices,
         upstream_copyrights=upstream.copyrights,
     )

@@ -19,7 +19,7 @@ from lintml import __version__
 from lintml.facts.cache import FactCache
 from lintml.facts.extract import decode
 from lintml.provenance.catalog import open_indexes
-from lintml.provenance.match import Match, Matcher
+from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
 
 PARALLEL_FROM = 48  # files to match before worker processes pay for their start-up
@@ -75,7 +75,7 @@ def provenance(
 def _key(path: str, data: bytes, identity: str) -> str:
     digest = hashlib.sha256(data).hexdigest()
     suffix = PurePosixPath(path).suffix.lower()
-    return f"provenance:{NORMALIZER_VERSION}:{__version__}:{identity}:{suffix}:{digest}"
+    return f"provenance:{NORMALIZER_VERSION}:{MATCH_VERSION}:{__version__}:{identity}:{suffix}:{digest}"
 
 
 def _match_one(matcher: Matcher, path: str, data: bytes) -> list[Match]:
