@@ -1,7 +1,7 @@
 """Verify a candidate by aligning two normalised token streams, and read the evidence off the alignment.
 
 The alignment is a greedy string tiling (as in JPlag): maximal runs of equal symbols are
-found from short seeds, then taken longest first, each token of either stream in one tile
+found from k-gram seeds, then taken longest first, each token of either stream in one tile
 at most, so reordered definitions and partial copies align as well as whole files.
 
 What decides a match is the *amount* of shared, non-boilerplate code — the tokens in
@@ -29,8 +29,7 @@ from lintml.provenance.normalize import (
 )
 from lintml.provenance.winnow import K, kgram_hashes
 
-SEED = 8  # tokens; the seed length for finding tiles
-MIN_TILE = 12  # tiles shorter than this are chance
+MIN_TILE = K  # tiles shorter than this are chance; runs are found from seeds of this length
 MIN_SPAN = 20  # tiles at least this long are evidence (when they are not boilerplate)
 MIN_EVIDENCE = 60  # tokens of evidence that make a match
 LONE_SPAN = 40  # a span this long counts on its own; shorter ones only beside others
@@ -78,10 +77,19 @@ def align(
     *,
     common: Collection[int] = frozenset(),
     local_kgrams: Sequence[int] | None = None,
+    seeds: Sequence[tuple[int, int]] | None = None,
 ) -> Alignment:
-    """Tile ``local`` against ``upstream``; ``common`` are fingerprint hashes that do not count as evidence."""
-    tiles = sorted(_tiles(local.code_array, upstream.code_array), key=lambda tile: tile.local)
+    """Tile ``local`` against ``upstream``; ``common`` are fingerprint hashes that do not count as evidence.
+
+    ``seeds`` are (local, upstream) positions of shared fingerprints, as the index lookup found
+    them: runs are grown from those alone, which finds every shared run long enough to be
+    evidence without hashing the upstream file again. Without seeds every k-gram is a seed.
+    """
     hashes = local_kgrams if local_kgrams is not None else kgram_hashes(local.code_array)
+    if seeds is None:
+        places = seed_places(upstream)
+        seeds = [(i, j) for i, value in enumerate(hashes) for j in places.get(value, ())]
+    tiles = sorted(_tiles(local.code_array, upstream.code_array, seeds), key=lambda tile: tile.local)
     weight = _weights(tiles, hashes, common)
     candidates = [tile for tile in tiles if weight[tile] >= MIN_SPAN]
     # A lone span of modest length is the kind of thing chance produces; copied code comes in
@@ -123,37 +131,44 @@ def _near(tile: Tile, others: Sequence[Tile]) -> bool:
     )
 
 
-def _tiles(a: array, b: array) -> list[Tile]:
-    if len(a) < SEED or len(b) < SEED:
+def seed_places(stream: TokenStream) -> dict[int, list[int]]:
+    """Where each k-gram of a stream starts (the first few places of a repeated one), for tiling against it."""
+    places: dict[int, list[int]] = {}
+    for start, value in enumerate(kgram_hashes(stream.code_array)):
+        found = places.setdefault(value, [])
+        if len(found) < SEED_POSITIONS:
+            found.append(start)
+    return places
+
+
+def _tiles(a: array, b: array, seeds: Sequence[tuple[int, int]]) -> list[Tile]:
+    if len(a) < MIN_TILE or len(b) < MIN_TILE:
         return []
-    seeds: dict[int, list[int]] = {}
-    for start, value in enumerate(kgram_hashes(b, SEED)):
-        places = seeds.setdefault(value, [])
-        if len(places) < SEED_POSITIONS:
-            places.append(start)
     bytes_a, bytes_b = a.tobytes(), b.tobytes()
     width = a.itemsize
-    # Maximal runs: each diagonal is extended once from its first seed; inside a long run
-    # found already, other diagonals are not tried (the long run would be tiled first anyway).
-    reach: dict[int, int] = {}
+    seed_bytes = MIN_TILE * width
+    # Maximal runs: each seed is grown both ways; a seed inside a run found already on its
+    # diagonal adds nothing, and inside a long run other diagonals are not tried (the long
+    # run would be tiled first anyway).
+    covered: dict[int, list[tuple[int, int]]] = {}
     runs: list[tuple[int, int, int]] = []
-    covered_until = 0
-    for i, value in enumerate(kgram_hashes(a, SEED)):
-        if i < covered_until:
+    long_runs: list[tuple[int, int]] = []
+    for i, j in sorted(set(seeds)):
+        diagonal = j - i
+        if any(first <= i < last for first, last in covered.get(diagonal, ())):
             continue
-        places = seeds.get(value)
-        if places is None:
+        if any(first <= i < last for first, last in long_runs):
             continue
-        for j in places:
-            diagonal = j - i
-            if reach.get(diagonal, -1) > i:
-                continue
-            length = _common_length(bytes_a, bytes_b, i * width, j * width, width)
-            reach[diagonal] = i + max(length, 1)
-            if length >= MIN_TILE:
-                runs.append((length, i, j))
-                if length >= LONG_RUN:
-                    covered_until = max(covered_until, i + length - SEED)
+        start_a, start_b = i * width, j * width
+        if bytes_a[start_a : start_a + seed_bytes] != bytes_b[start_b : start_b + seed_bytes]:
+            continue  # a hash collision, not a shared run
+        back = _common_length_backwards(bytes_a, bytes_b, start_a, start_b, width)
+        i, j = i - back, j - back
+        length = _common_length(bytes_a, bytes_b, i * width, j * width, width)
+        covered.setdefault(diagonal, []).append((i, i + length))
+        runs.append((length, i, j))
+        if length >= LONG_RUN:
+            long_runs.append((i, i + length - MIN_TILE))
     # Longest first; a run that overlaps taken tokens keeps its longest free stretch.
     runs.sort(key=lambda run: (-run[0], run[1], run[2]))
     taken_a = bytearray(len(a))
@@ -184,6 +199,22 @@ def _common_length(a: bytes, b: bytes, i: int, j: int, width: int) -> int:
             and a[i + length * width : i + (length + step) * width]
             == b[j + length * width : j + (length + step) * width]
         ):
+            length += step
+            step *= 2
+        else:
+            step //= 2
+    return length
+
+
+def _common_length_backwards(a: bytes, b: bytes, i: int, j: int, width: int) -> int:
+    """How many tokens just before byte offsets i and j are equal, compared in growing then shrinking blocks."""
+    length = 0
+    step = 16
+    limit = min(i, j) // width
+    while step >= 1:
+        if length + step <= limit and a[i - (length + step) * width : i - length * width] == b[
+            j - (length + step) * width : j - length * width
+        ]:
             length += step
             step *= 2
         else:

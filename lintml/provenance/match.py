@@ -29,8 +29,8 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "3"
-MIN_SHARED_FINGERPRINTS = 2
+MATCH_VERSION = "5"
+MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
 MAX_MATCHES = 4
@@ -102,15 +102,21 @@ class Matcher:
         if not local_prints:
             return []
         wanted = [value for value, _ in local_prints]
+        local_positions: dict[int, list[int]] = {}
+        for value, position in local_prints:
+            local_positions.setdefault(value, []).append(position)
         # A fingerprint found in few upstream files says more than one found in many: weigh by rarity.
         scores: dict[tuple[int, int], float] = {}
         counts: Counter[tuple[int, int]] = Counter()
+        seeds: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for number, index in enumerate(self.indexes):
             files_of: dict[int, set[int]] = {}
             excluded = self._excluded_files[number]
-            for value, file_id, _ in index.lookup(wanted):
+            for value, file_id, upstream_position in index.lookup(wanted):
                 if file_id not in excluded:
                     files_of.setdefault(value, set()).add(file_id)
+                    pairs = seeds.setdefault((number, file_id), [])
+                    pairs.extend((position, upstream_position) for position in local_positions[value])
             for files in files_of.values():
                 weight = 1.0 / len(files)
                 for file_id in files:
@@ -124,7 +130,9 @@ class Matcher:
         tiles_of: dict[int, Alignment] = {}
         for number, file_id in ranked:
             project, upstream = self.indexes[number].file(file_id)
-            alignment = align(stream, upstream.stream, common=self.common, local_kgrams=hashes)
+            alignment = align(
+                stream, upstream.stream, common=self.common, local_kgrams=hashes, seeds=seeds[(number, file_id)]
+            )
             # A whole file copied as it is (a table of numbers, say) is a copy even when its
             # repetitive shape weighs little as evidence.
             if not alignment.is_match and not is_verbatim(stream, upstream.stream, alignment):
