@@ -52,8 +52,11 @@ from typing import Any
 
 CLONES_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(CLONES_DIR))  # transform.py and rename.py live beside this script
+sys.path.insert(1, str(CLONES_DIR.parent))  # and the transformers benchmark's helpers one folder up
 
 import libcst as cst  # noqa: E402
+from bench_transformers import lintml_fingerprint, sha256_of  # noqa: E402
+from bench_transformers import lintml_revision as checkout_revision  # noqa: E402
 from rename import interface_names  # noqa: E402
 from transform import (  # noqa: E402
     DESCRIPTIONS,
@@ -132,14 +135,6 @@ def load_pins(path: Path = PINS) -> Pins:
         return [Project(item["name"], item["version"], item["sha256"], item["license"], role) for item in data[role]]
 
     return Pins(projects("upstream"), projects("negative"), data["peer"]["name"], data["peer"]["version"])
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(project: Project, folder: Path) -> Path:
@@ -904,35 +899,10 @@ def machine() -> dict[str, str]:
     }
 
 
-def lintml_fingerprint() -> str:
-    """A hash of lintml's code, data and rules, to notice when they change in the middle of a run."""
-    import lintml
-
-    digest = hashlib.sha256()
-    for top in (Path(lintml.__file__).resolve().parent, REPO_ROOT / "rules"):
-        for path in sorted(top.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 def lintml_revision() -> str:
     import lintml
 
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lintml", "rules"],
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"{lintml.__version__} (unknown commit)"
-    return f"{lintml.__version__} (commit {commit}" + (", with local changes to lintml/ or rules/)" if changes else ")")
+    return f"{lintml.__version__} ({checkout_revision()})"
 
 
 def ratio(value: float | None) -> str:
