@@ -162,7 +162,7 @@ def _tiles(a: array, b: array, seeds: Sequence[tuple[int, int]]) -> list[Tile]:
         start_a, start_b = i * width, j * width
         if bytes_a[start_a : start_a + seed_bytes] != bytes_b[start_b : start_b + seed_bytes]:
             continue  # a hash collision, not a shared run
-        back = _common_length_backwards(bytes_a, bytes_b, start_a, start_b, width)
+        back = _common_length(bytes_a, bytes_b, start_a, start_b, width, backwards=True)
         i, j = i - back, j - back
         length = _common_length(bytes_a, bytes_b, i * width, j * width, width)
         covered.setdefault(diagonal, []).append((i, i + length))
@@ -188,37 +188,26 @@ def _tiles(a: array, b: array, seeds: Sequence[tuple[int, int]]) -> list[Tile]:
     return tiles
 
 
-def _common_length(a: bytes, b: bytes, i: int, j: int, width: int) -> int:
-    """How many tokens from byte offsets i and j are equal, compared in growing then shrinking blocks."""
-    length = 0
-    step = 16
-    limit = min(len(a) - i, len(b) - j) // width
-    while step >= 1:
-        if (
-            length + step <= limit
-            and a[i + length * width : i + (length + step) * width]
-            == b[j + length * width : j + (length + step) * width]
-        ):
-            length += step
-            step *= 2
-        else:
-            step //= 2
-    return length
+def _common_length(a: bytes, b: bytes, i: int, j: int, width: int, *, backwards: bool = False) -> int:
+    """How many tokens from byte offsets i and j on (or just before them) are equal.
 
-
-def _common_length_backwards(a: bytes, b: bytes, i: int, j: int, width: int) -> int:
-    """How many tokens just before byte offsets i and j are equal, compared in growing then shrinking blocks."""
-    length = 0
-    step = 16
-    limit = min(i, j) // width
+    Compared in blocks that grow while they match and shrink when they do not, so a long run
+    costs a few comparisons of bytes rather than one per token.
+    """
+    length, step = 0, 16
+    limit = (min(i, j) if backwards else min(len(a) - i, len(b) - j)) // width
     while step >= 1:
-        if length + step <= limit and a[i - (length + step) * width : i - length * width] == b[
-            j - (length + step) * width : j - length * width
-        ]:
-            length += step
-            step *= 2
-        else:
-            step //= 2
+        if length + step <= limit:
+            near, far = length * width, (length + step) * width
+            if backwards:
+                same = a[i - far : i - near] == b[j - far : j - near]
+            else:
+                same = a[i + near : i + far] == b[j + near : j + far]
+            if same:
+                length += step
+                step *= 2
+                continue
+        step //= 2
     return length
 
 

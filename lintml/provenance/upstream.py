@@ -18,7 +18,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +137,7 @@ def read_upstream(
     jobs: int = 1,
 ) -> tuple[UpstreamProject, list[UpstreamFile]]:
     """Everything the index needs about one upstream."""
-    with materialized(spec.source) as folder, FactCacheScope() as cache:
+    with materialized(spec.source) as folder, closing(FactCache(default_cache_dir())) as cache:
         root, origin = folder
         # What is on disk is what was released: the walk honours .gitignore but not the index of
         # whatever work tree the folder happens to sit in.
@@ -200,17 +200,6 @@ def read_upstream(
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
         )
         return updated(project, upstream_files), upstream_files
-
-
-class FactCacheScope:
-    """The user's fact cache, closed (and so written) when the upstream has been read."""
-
-    def __enter__(self) -> FactCache:
-        self._cache = FactCache(default_cache_dir())
-        return self._cache
-
-    def __exit__(self, *_: object) -> None:
-        self._cache.close()
 
 
 def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
