@@ -128,3 +128,10 @@ def test_fingerprints_are_positions_in_the_stream_and_deterministic() -> None:
     positions = [position for _, position in prints]
     assert positions == sorted(set(positions)) and positions[-1] < len(stream)
     assert 0.1 < len(prints) / len(stream) < 0.3  # about 2 / (window + 1)
+
+
+def test_minified_bundles_are_not_lexed() -> None:
+    bundle = ";".join(f"var a{number}=function(b,c){{return b*{number}+c}}" for number in range(3000))
+    assert normalize("static/bundle.min.js", bundle).symbols == ()
+    readable = bundle.replace(";", ";\n")
+    assert len(normalize("static/bundle.js", readable)) > 10_000

@@ -75,6 +75,9 @@ _STATEMENT_BOUNDARY = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
 FALLBACK_LANGUAGE = "python-lexed"
+# Non-Python code this long whose lines average this many characters is a minified bundle.
+MINIFIED_FROM = 20_000
+MINIFIED_LINE = 500
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,15 @@ def normalize(path: str, text: str) -> TokenStream:
         return normalize_python(notebook_code(text))
     if suffix in PYTHON_SUFFIXES:
         return normalize_python(text)
+    if _minified(text):
+        # A minified bundle is generated, not written: its lines say nothing of who wrote it,
+        # and lexing megabytes of one-line code would cost seconds.
+        return TokenStream((), (), (), "minified")
     return normalize_generic(path, text)
+
+
+def _minified(text: str) -> bool:
+    return len(text) > MINIFIED_FROM and text.count("\n") * MINIFIED_LINE < len(text)
 
 
 def notebook_code(text: str) -> str:
