@@ -24,7 +24,7 @@ from lintml.provenance.align import (
     rename_map,
     same_texts,
 )
-from lintml.provenance.index import UpstreamIndex, UpstreamProject, indexable
+from lintml.provenance.index import UpstreamFile, UpstreamIndex, UpstreamProject, indexable
 from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
@@ -126,39 +126,37 @@ class Matcher:
             (key for key, count in counts.items() if count >= MIN_SHARED_FINGERPRINTS),
             key=lambda key: (-scores[key], key),
         )[:CANDIDATES]
-        verified: list[Match] = []
-        tiles_of: dict[int, Alignment] = {}
+        verified: list[tuple[Match, Alignment]] = []
         for number, file_id in ranked:
             project, upstream = self.indexes[number].file(file_id)
             alignment = align(
                 stream, upstream.stream, common=self.common, local_kgrams=hashes, seeds=seeds[(number, file_id)]
             )
+            verbatim = is_verbatim(stream, upstream.stream, alignment)
             # A whole file copied as it is (a table of numbers, say) is a copy even when its
             # repetitive shape weighs little as evidence.
-            if not alignment.is_match and not is_verbatim(stream, upstream.stream, alignment):
+            if not alignment.is_match and not verbatim:
                 continue
-            match = _match(stream, alignment, counts[(number, file_id)], project, upstream)
-            tiles_of[id(match)] = alignment
-            verified.append(match)
+            match = _match(stream, alignment, verbatim, counts[(number, file_id)], project, upstream)
+            verified.append((match, alignment))
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
-            if match.verbatim or (whole and not match.renames):
+            if verbatim or (whole and not match.renames):
                 break  # nothing can explain this file better
         # Near-identical upstream files (one upstream's code copied around inside it) align equally
         # well; the names and literals the copy kept tell which of them it came from.
         verified.sort(
-            key=lambda item: (
-                -(item.evidence_tokens + TEXT_WEIGHT * item.same_texts),
-                not item.verbatim,
-                len(item.renames),
-                -item.upstream_share,
-                item.project,
-                item.upstream_path,
+            key=lambda pair: (
+                -(pair[0].evidence_tokens + TEXT_WEIGHT * pair[0].same_texts),
+                not pair[0].verbatim,
+                len(pair[0].renames),
+                -pair[0].upstream_share,
+                pair[0].project,
+                pair[0].upstream_path,
             )
         )
         matches: list[Match] = []
         explained: set[int] = set()
-        for match in verified:
-            alignment = tiles_of[id(match)]
+        for match, alignment in verified:
             new = {
                 position
                 for tile in alignment.tiles
@@ -174,7 +172,14 @@ class Matcher:
         return matches
 
 
-def _match(stream: TokenStream, alignment: Alignment, count: int, project: UpstreamProject, upstream: Any) -> Match:
+def _match(
+    stream: TokenStream,
+    alignment: Alignment,
+    verbatim: bool,
+    count: int,
+    project: UpstreamProject,
+    upstream: UpstreamFile,
+) -> Match:
     return Match(
         project=project.name,
         version=project.version,
@@ -185,7 +190,7 @@ def _match(stream: TokenStream, alignment: Alignment, count: int, project: Upstr
         upstream_share=round(alignment.upstream_share, 4),
         lines=line_ranges(stream, alignment.tiles),
         upstream_lines=line_ranges(upstream.stream, alignment.tiles, upstream=True),
-        verbatim=is_verbatim(stream, upstream.stream, alignment),
+        verbatim=verbatim,
         renames=rename_map(stream, upstream.stream, alignment.tiles),
         evidence_tokens=alignment.evidence,
         spans=alignment.spans,
