@@ -116,7 +116,7 @@ _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
 _EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream"}
-_UPSTREAM_KEYS = {"name", "version", "license", "url", "files"}
+_UPSTREAM_KEYS = {"name", "version", "license", "url", "notice", "files"}
 _EXPECT_KEYS = {"path", "line"}
 
 

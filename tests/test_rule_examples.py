@@ -28,6 +28,7 @@ def test_rule_example(rule: Rule, example: RuleExample, tmp_path: Path) -> None:
             version=upstream.get("version"),
             license_id=upstream.get("license"),
             url=upstream.get("url"),
+            notice=upstream.get("notice"),
         )
         write_index(tmp_path / "example.sqlite3", IndexContent([(project, files)]))
         indexes.append(tmp_path / "example.sqlite3")

@@ -32,7 +32,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "4"
+FACTS_VERSION = "5"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -72,7 +72,7 @@ class FileFacts:
     suppressions: Suppressions = field(default_factory=Suppressions)
     problems: tuple[Problem, ...] = ()
     model_card: ModelCard | None = None
-    text: str | None = None  # kept only for manifests, which checks read again
+    text: str | None = None  # kept only for manifests and NOTICE files, which checks read again
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +159,8 @@ class FactExtractor:
                 copyrights=self._copyrights_in(tuple(enumerate(text.splitlines()[:400], start=1))),
                 suppressions=find_suppressions(text, syntax),
                 problems=problems,
+                # A NOTICE file's attributions are compared with the upstreams' (Apache-2.0 §4(d)).
+                text=text if _is_notice_file(item.path) else None,
             )
         if item.kind == repository.MODEL_CARD:
             card = parse_model_card(text)
@@ -303,6 +305,11 @@ def _without_copyright_statement(line: str) -> str:
 
 def _might_hold_license(text: str) -> bool:
     return bool(_LICENSE_HINTS.search(text))
+
+
+def is_notice_file(path: str) -> bool:
+    """NOTICE, NOTICE.txt, THIRD_PARTY_NOTICES and the like: files that carry attributions."""
+    return _is_notice_file(path)
 
 
 def _is_notice_file(path: str) -> bool:

@@ -29,7 +29,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "6"
+MATCH_VERSION = "7"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
@@ -57,8 +57,9 @@ class Match:
     longest_span: int
     shared_fingerprints: int
     same_texts: int = 0  # aligned names and literals spelled the same on both sides
-    upstream_notices: tuple[str, ...] = ()
-    upstream_copyrights: tuple[str, ...] = ()
+    upstream_notices: tuple[str, ...] = ()  # license statements of the upstream file's header
+    upstream_copyrights: tuple[str, ...] = ()  # copyright lines of the upstream file's header
+    notice: str | None = None  # the text of the upstream project's NOTICE file
 
     def as_dict(self) -> dict[str, Any]:
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -199,4 +200,5 @@ def _match(
         same_texts=same_texts(stream, upstream.stream, alignment.tiles),
         upstream_notices=upstream.notices,
         upstream_copyrights=upstream.copyrights,
+        notice=project.notice,
     )

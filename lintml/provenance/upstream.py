@@ -265,14 +265,17 @@ def read_memory_upstream(
     version: str | None = None,
     license_id: str | None = None,
     url: str | None = None,
+    notice: str | None = None,
 ) -> tuple[UpstreamProject, list[UpstreamFile]]:
-    """An upstream given as path -> text (rule examples, tests): no license detection, no notices."""
+    """An upstream given as path -> text (rule examples, tests): nothing is detected, all is as given."""
     upstream_files = [
         UpstreamFile(path, hashlib.sha256(text.encode()).hexdigest(), normalize(path, text))
         for path, text in sorted(files.items())
         if repository.classify(path) in repository.CODE_KINDS
     ]
-    project = UpstreamProject(name=name, version=version, url=url, license=license_id, source="(in memory)")
+    project = UpstreamProject(
+        name=name, version=version, url=url, license=license_id, source="(in memory)", notice=notice
+    )
     return updated(project, upstream_files), upstream_files
 
 

@@ -1,0 +1,69 @@
+"""Obligations of upstream licenses on copied code, on real git repositories: Apache-2.0 §4(d) NOTICE files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+
+from tests.conftest import MIT_TEXT, run_lintml
+from tests.copying import rename, stdlib_source, strip_and_reformat
+
+UPSTREAM_NOTICE = "Textkit\nCopyright 2024 The Textkit Authors\n=======\nThis product includes software from Textkit.\n"
+
+
+def test_apache_upstream_notice_must_be_carried(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    upstream = make_repo({"NOTICE": UPSTREAM_NOTICE, "textkit/wrapping.py": stdlib_source("textwrap")}, name="upstream")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "textkit", str(upstream), "--license", "Apache-2.0", "--index", str(index)
+    )
+    assert added.returncode == 0, added.stderr
+    copy = rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"})
+    local = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": copy}, name="local")
+
+    def notice_findings() -> list[dict]:
+        result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+        return [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "notice-file"]
+
+    (finding,) = notice_findings()
+    assert finding["path"] == "NOTICE" and finding["severity"] == "error" and finding["license"] == "Apache-2.0"
+    assert "textkit" in finding["message"] and "src/fold.py" in finding["message"] and "§4(d)" in finding["message"]
+    assert '"Textkit"' in finding["message"] and "(and 2 more lines)" in finding["message"]
+    assert finding["upstream"]["name"] == "textkit"
+
+    def commit_notice(text: str) -> None:
+        (local / "NOTICE").write_text(text, encoding="utf-8")
+        repo = git.Repo(local)
+        repo.index.add(["NOTICE"])
+        repo.index.commit("NOTICE")
+
+    commit_notice("Textkit\nCopyright 2024 The Textkit Authors\n")
+    (finding,) = notice_findings()  # still one line short
+    assert '"This product includes software from Textkit."' in finding["message"]
+
+    commit_notice(
+        "Our project\n\nIt includes code from Textkit:\n  textkit\n  COPYRIGHT 2024 The Textkit Authors\n"
+        "This product includes software from Textkit.\n"
+    )
+    assert notice_findings() == []  # case and spacing aside, every attribution line is there
+
+
+def test_an_upstream_under_another_license_or_without_notice_owes_no_notice(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    index = tmp_path / "index.sqlite3"
+    with_notice = make_repo({"NOTICE": UPSTREAM_NOTICE, "a/wrapping.py": stdlib_source("textwrap")}, name="mit")
+    without = make_repo({"b/queues.py": stdlib_source("heapq")}, name="plain")
+    for name, folder, license_id in [("mitkit", with_notice, "MIT"), ("queuekit", without, "Apache-2.0")]:
+        result = run_lintml(tmp_path, "index", "add", name, str(folder), "--license", license_id, "--index", str(index))
+        assert result.returncode == 0, result.stderr
+    local = make_repo(
+        {"LICENSE": MIT_TEXT, "fold.py": stdlib_source("textwrap"), "queues.py": stdlib_source("heapq")}, name="local"
+    )
+    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    rules = {(item["rule"], item["path"]) for item in json.loads(result.stdout)["findings"]}
+    assert ("provenance", "fold.py") in rules and ("provenance", "queues.py") in rules
+    assert not any(rule == "notice-file" for rule, _ in rules)
