@@ -53,6 +53,8 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
     assert {("Resampler", "Projection"), ("get_refine_size", "get_size"), ("columns", "gx")} <= renames
     assert found - {("provenance", path) for path in copies} == {
         ("notice-file", "NOTICE"),  # minivlm ships a NOTICE file the copy did not carry (Apache-2.0 §4(d))
+        ("license-text", "src/vision_adapter/projection.py"),  # minivlm's Apache-2.0 text is not shipped (§4(a))
+        ("license-text", "src/vision_adapter/tiling.py"),
         ("license-mismatch", "pyproject.toml"),
         ("license-mismatch", "README.md"),
         ("license-text", "src/vision_adapter/resampler.py"),

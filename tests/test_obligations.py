@@ -67,3 +67,31 @@ def test_an_upstream_under_another_license_or_without_notice_owes_no_notice(
     rules = {(item["rule"], item["path"]) for item in json.loads(result.stdout)["findings"]}
     assert ("provenance", "fold.py") in rules and ("provenance", "queues.py") in rules
     assert not any(rule == "notice-file" for rule, _ in rules)
+
+
+def test_derived_code_needs_its_upstream_license_text(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """Apache-2.0 §4(a) follows the code even when the copy stripped its header."""
+    upstream = make_repo({"textkit/wrapping.py": stdlib_source("textwrap")}, name="upstream")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "textkit", str(upstream), "--license", "Apache-2.0", "--index", str(index)
+    )
+    assert added.returncode == 0, added.stderr
+    copy = rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"})
+    local = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": copy}, name="local")
+
+    def text_findings() -> list[dict]:
+        result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+        return [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "license-text"]
+
+    (finding,) = text_findings()
+    assert finding["path"] == "src/fold.py" and finding["license"] == "Apache-2.0" and finding["line"] >= 1
+    assert "its code came from textkit, textkit/wrapping.py" in finding["message"]
+    assert finding["upstream"]["path"] == "textkit/wrapping.py"
+
+    (local / "LICENSES").mkdir()
+    (local / "LICENSES" / "Apache-2.0.txt").write_text("Apache License\nVersion 2.0, January 2004\n", encoding="utf-8")
+    repo = git.Repo(local)
+    repo.index.add(["LICENSES/Apache-2.0.txt"])
+    repo.index.commit("ship the Apache-2.0 text")
+    assert text_findings() == []

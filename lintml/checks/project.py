@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
+from lintml.checks.provenance import upstream_of
 from lintml.facts.extract import Notice
 from lintml.licenses import compatible, expression_ids
 from lintml.project import Project
@@ -86,7 +87,7 @@ def license_conflict(project: Project) -> Iterator[Report]:
                 )
 
 
-@check("license_text")
+@check("license_text", uses_provenance=True)
 def license_text(project: Project) -> Iterator[Report]:
     shipped = project.shipped_texts
     for item in project.checked_files(*repository.CODE_KINDS):
@@ -116,4 +117,26 @@ def license_text(project: Project) -> Iterator[Report]:
                         "requirement": requirement,
                     },
                     license=spdx,
+                )
+        # Code that came from an upstream carries the upstream's license, header or not (derived code).
+        for match in project.provenance.get(item.path, ()):
+            upstream = f"{match.project} {match.version}" if match.version else match.project
+            for spdx in expression_ids(match.license or ""):
+                requirement = project.knowledge.copy_of_license.get(spdx)
+                if requirement is None or spdx in shipped or spdx in in_file or spdx in reported:
+                    continue
+                reported.add(spdx)
+                first, last = (match.lines[0][0], match.lines[-1][1]) if match.lines else (0, 0)
+                yield Report(
+                    path=item.path,
+                    line=_line(item, first),
+                    end_line=_line(item, last),
+                    params={
+                        "spdx": spdx,
+                        "name": project.knowledge.name(spdx),
+                        "copyright": f" (its code came from {upstream}, {match.upstream_path})",
+                        "requirement": requirement,
+                    },
+                    license=spdx,
+                    upstream=upstream_of(match),
                 )
