@@ -95,3 +95,25 @@ def test_derived_code_needs_its_upstream_license_text(tmp_path: Path, make_repo:
     repo.index.add(["LICENSES/Apache-2.0.txt"])
     repo.index.commit("ship the Apache-2.0 text")
     assert text_findings() == []
+
+
+def test_renamed_copy_of_gpl_code_in_an_mit_project_is_a_conflict(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    upstream = make_repo({"gplkit/queues.py": stdlib_source("heapq")}, name="upstream")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "gplkit", str(upstream), "--license", "GPL-3.0-only", "--index", str(index)
+    )
+    assert added.returncode == 0, added.stderr
+    renames = {"heappush": "push_item", "heappop": "pop_item", "_siftdown": "_bubble_up", "heap": "pq"}
+    local = make_repo({"LICENSE": MIT_TEXT, "util/pq.py": rename(stdlib_source("heapq"), renames)}, name="local")
+
+    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+
+    (conflict,) = [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "license-conflict"]
+    assert result.returncode == 1 and conflict["path"] == "util/pq.py" and conflict["license"] == "GPL-3.0-only"
+    assert "its code came from gplkit, gplkit/queues.py" in conflict["message"] and "MIT" in conflict["message"]
+    reported = {(item["from"], item["to"]) for item in conflict["upstream"]["renames"]}
+    assert set(renames.items()) <= reported
+    assert "heappush -> push_item" in conflict["evidence"]["renamed_identifiers"]

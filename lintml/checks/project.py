@@ -65,13 +65,15 @@ def _stated_notices(project: Project, item: repository.RepoFile) -> Iterator[Not
         yield Notice(expression, notice.start_line, notice.end_line, notice.kind, notice.source)
 
 
-@check("license_conflict")
+@check("license_conflict", uses_provenance=True)
 def license_conflict(project: Project) -> Iterator[Report]:
     outbound = project.project_license
     if outbound is None:
         return
     for item in project.checked_files(*repository.CODE_KINDS):
+        stated = set()
         for notice in _stated_notices(project, item):
+            stated.add(notice.expression)
             if compatible(project.knowledge, outbound, notice.expression) is False:
                 yield Report(
                     path=item.path,
@@ -79,12 +81,36 @@ def license_conflict(project: Project) -> Iterator[Report]:
                     end_line=_line(item, notice.end_line),
                     params={
                         "file_license": notice.expression,
+                        "source": "",
                         "project_license": outbound,
                         "origin": project.project_license_origin,
                         "family": project.knowledge.family(expression_ids(notice.expression)[0]) or "unknown",
                     },
                     license=notice.expression,
                 )
+        # Code traced to an upstream is under the upstream's license, whatever its header says now.
+        for match in project.provenance.get(item.path, ()):
+            if not match.license or match.license in stated:
+                continue
+            if compatible(project.knowledge, outbound, match.license) is not False:
+                continue
+            upstream = f"{match.project} {match.version}" if match.version else match.project
+            first, last = (match.lines[0][0], match.lines[-1][1]) if match.lines else (0, 0)
+            yield Report(
+                path=item.path,
+                line=_line(item, first),
+                end_line=_line(item, last),
+                params={
+                    "file_license": match.license,
+                    "source": f" (its code came from {upstream}, {match.upstream_path})",
+                    "project_license": outbound,
+                    "origin": project.project_license_origin,
+                    "family": project.knowledge.family(expression_ids(match.license)[0]) or "unknown",
+                },
+                license=match.license,
+                upstream=upstream_of(match),
+                evidence=(("renamed_identifiers", ", ".join(f"{old} -> {new}" for old, new, _ in match.renames)),),
+            )
 
 
 @check("license_text", uses_provenance=True)
