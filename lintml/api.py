@@ -363,7 +363,9 @@ def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[Upst
 
 def _open_for_cli(path: Path) -> UpstreamIndex:
     try:
-        return UpstreamIndex(path)
+        index = UpstreamIndex(path)
+        index.projects()  # read now, so a damaged table is a usage error here rather than a traceback later
+        return index
     except IndexFileError as error:
         raise UsageError(str(error)) from None
 

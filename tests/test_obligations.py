@@ -1,4 +1,7 @@
-"""Obligations of upstream licenses on copied code, on real git repositories: Apache-2.0 §4(d) NOTICE files."""
+"""Obligations of upstream licenses on copied code, on real git repositories.
+
+Apache-2.0 §4(d) NOTICE files, §4(a) license texts and copyleft conflicts of derived code.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +15,40 @@ from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import rename, stdlib_source, strip_and_reformat
 
 UPSTREAM_NOTICE = "Textkit\nCopyright 2024 The Textkit Authors\n=======\nThis product includes software from Textkit.\n"
+TEXTWRAP_COPY = {
+    "LICENSE": MIT_TEXT,
+    "src/fold.py": rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"}),
+}
+
+
+def index_upstream(tmp_path: Path, name: str, folder: Path, license_id: str) -> Path:
+    """``lintml index add`` of one upstream into the test's shared index, which is returned."""
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(tmp_path, "index", "add", name, str(folder), "--license", license_id, "--index", str(index))
+    assert added.returncode == 0, added.stderr
+    return index
+
+
+def findings(local: Path, index: Path, rule: str | None = None) -> list[dict]:
+    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    return [item for item in json.loads(result.stdout)["findings"] if rule is None or item["rule"] == rule]
+
+
+def commit(local: Path, path: str, text: str) -> None:
+    (local / path).parent.mkdir(parents=True, exist_ok=True)
+    (local / path).write_text(text, encoding="utf-8")
+    repo = git.Repo(local)
+    repo.index.add([path])
+    repo.index.commit(f"add {path}")
 
 
 def test_apache_upstream_notice_must_be_carried(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
     upstream = make_repo({"NOTICE": UPSTREAM_NOTICE, "textkit/wrapping.py": stdlib_source("textwrap")}, name="upstream")
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(
-        tmp_path, "index", "add", "textkit", str(upstream), "--license", "Apache-2.0", "--index", str(index)
-    )
-    assert added.returncode == 0, added.stderr
-    copy = rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"})
-    local = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": copy}, name="local")
+    index = index_upstream(tmp_path, "textkit", upstream, "Apache-2.0")
+    local = make_repo(TEXTWRAP_COPY, name="local")
 
     def notice_findings() -> list[dict]:
-        result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
-        return [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "notice-file"]
+        return findings(local, index, "notice-file")
 
     (finding,) = notice_findings()
     assert finding["path"] == "NOTICE" and finding["severity"] == "error" and finding["license"] == "Apache-2.0"
@@ -34,19 +56,15 @@ def test_apache_upstream_notice_must_be_carried(tmp_path: Path, make_repo: Calla
     assert '"Textkit"' in finding["message"] and "(and 2 more lines)" in finding["message"]
     assert finding["upstream"]["name"] == "textkit"
 
-    def commit_notice(text: str) -> None:
-        (local / "NOTICE").write_text(text, encoding="utf-8")
-        repo = git.Repo(local)
-        repo.index.add(["NOTICE"])
-        repo.index.commit("NOTICE")
-
-    commit_notice("Textkit\nCopyright 2024 The Textkit Authors\n")
+    commit(local, "NOTICE", "Textkit\nCopyright 2024 The Textkit Authors\n")
     (finding,) = notice_findings()  # still one line short
     assert '"This product includes software from Textkit."' in finding["message"]
 
-    commit_notice(
+    commit(
+        local,
+        "NOTICE",
         "Our project\n\nIt includes code from Textkit:\n  textkit\n  COPYRIGHT 2024 The Textkit Authors\n"
-        "This product includes software from Textkit.\n"
+        "This product includes software from Textkit.\n",
     )
     assert notice_findings() == []  # case and spacing aside, every attribution line is there
 
@@ -54,17 +72,14 @@ def test_apache_upstream_notice_must_be_carried(tmp_path: Path, make_repo: Calla
 def test_an_upstream_under_another_license_or_without_notice_owes_no_notice(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
-    index = tmp_path / "index.sqlite3"
     with_notice = make_repo({"NOTICE": UPSTREAM_NOTICE, "a/wrapping.py": stdlib_source("textwrap")}, name="mit")
     without = make_repo({"b/queues.py": stdlib_source("heapq")}, name="plain")
-    for name, folder, license_id in [("mitkit", with_notice, "MIT"), ("queuekit", without, "Apache-2.0")]:
-        result = run_lintml(tmp_path, "index", "add", name, str(folder), "--license", license_id, "--index", str(index))
-        assert result.returncode == 0, result.stderr
+    index_upstream(tmp_path, "mitkit", with_notice, "MIT")
+    index = index_upstream(tmp_path, "queuekit", without, "Apache-2.0")
     local = make_repo(
         {"LICENSE": MIT_TEXT, "fold.py": stdlib_source("textwrap"), "queues.py": stdlib_source("heapq")}, name="local"
     )
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
-    rules = {(item["rule"], item["path"]) for item in json.loads(result.stdout)["findings"]}
+    rules = {(item["rule"], item["path"]) for item in findings(local, index)}
     assert ("provenance", "fold.py") in rules and ("provenance", "queues.py") in rules
     assert not any(rule == "notice-file" for rule, _ in rules)
 
@@ -72,40 +87,23 @@ def test_an_upstream_under_another_license_or_without_notice_owes_no_notice(
 def test_derived_code_needs_its_upstream_license_text(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
     """Apache-2.0 §4(a) follows the code even when the copy stripped its header."""
     upstream = make_repo({"textkit/wrapping.py": stdlib_source("textwrap")}, name="upstream")
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(
-        tmp_path, "index", "add", "textkit", str(upstream), "--license", "Apache-2.0", "--index", str(index)
-    )
-    assert added.returncode == 0, added.stderr
-    copy = rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"})
-    local = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": copy}, name="local")
+    index = index_upstream(tmp_path, "textkit", upstream, "Apache-2.0")
+    local = make_repo(TEXTWRAP_COPY, name="local")
 
-    def text_findings() -> list[dict]:
-        result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
-        return [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "license-text"]
-
-    (finding,) = text_findings()
+    (finding,) = findings(local, index, "license-text")
     assert finding["path"] == "src/fold.py" and finding["license"] == "Apache-2.0" and finding["line"] >= 1
     assert "its code came from textkit, textkit/wrapping.py" in finding["message"]
     assert finding["upstream"]["path"] == "textkit/wrapping.py"
 
-    (local / "LICENSES").mkdir()
-    (local / "LICENSES" / "Apache-2.0.txt").write_text("Apache License\nVersion 2.0, January 2004\n", encoding="utf-8")
-    repo = git.Repo(local)
-    repo.index.add(["LICENSES/Apache-2.0.txt"])
-    repo.index.commit("ship the Apache-2.0 text")
-    assert text_findings() == []
+    commit(local, "LICENSES/Apache-2.0.txt", "Apache License\nVersion 2.0, January 2004\n")
+    assert findings(local, index, "license-text") == []
 
 
 def test_renamed_copy_of_gpl_code_in_an_mit_project_is_a_conflict(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
     upstream = make_repo({"gplkit/queues.py": stdlib_source("heapq")}, name="upstream")
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(
-        tmp_path, "index", "add", "gplkit", str(upstream), "--license", "GPL-3.0-only", "--index", str(index)
-    )
-    assert added.returncode == 0, added.stderr
+    index = index_upstream(tmp_path, "gplkit", upstream, "GPL-3.0-only")
     renames = {"heappush": "push_item", "heappop": "pop_item", "_siftdown": "_bubble_up", "heap": "pq"}
     local = make_repo({"LICENSE": MIT_TEXT, "util/pq.py": rename(stdlib_source("heapq"), renames)}, name="local")
 

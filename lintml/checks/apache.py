@@ -57,7 +57,7 @@ def notice_file(project: Project) -> Iterator[Report]:
         missing = [line for line in attribution_lines(match.notice or "") if _plain(line) not in carried]
         if not missing:
             continue
-        upstream = f"{match.project} {match.version}" if match.version else match.project
+        upstream = match.label
         yield Report(
             path=where,
             params={

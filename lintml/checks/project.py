@@ -10,6 +10,7 @@ from lintml.checks.provenance import upstream_of
 from lintml.facts.extract import Notice
 from lintml.licenses import compatible, expression_ids
 from lintml.project import Project
+from lintml.provenance.match import Match
 
 # Kinds of notice that state a file's own license ("intro" lines such as "licensed under
 # the following terms" say nothing on their own).
@@ -18,6 +19,12 @@ _STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
 
 def _line(item: repository.RepoFile, line: int) -> int | None:
     return line if line > 0 and item.kind != repository.NOTEBOOK else None
+
+
+def _derived(item: repository.RepoFile, match: Match) -> tuple[int | None, int | None, str]:
+    """Where a finding about copied code points, and the words that say where the code came from."""
+    first, last = match.span
+    return _line(item, first), _line(item, last), f" (its code came from {match.label}, {match.upstream_path})"
 
 
 @check("license_missing")
@@ -94,15 +101,14 @@ def license_conflict(project: Project) -> Iterator[Report]:
                 continue
             if compatible(project.knowledge, outbound, match.license) is not False:
                 continue
-            upstream = f"{match.project} {match.version}" if match.version else match.project
-            first, last = (match.lines[0][0], match.lines[-1][1]) if match.lines else (0, 0)
+            line, end_line, source = _derived(item, match)
             yield Report(
                 path=item.path,
-                line=_line(item, first),
-                end_line=_line(item, last),
+                line=line,
+                end_line=end_line,
                 params={
                     "file_license": match.license,
-                    "source": f" (its code came from {upstream}, {match.upstream_path})",
+                    "source": source,
                     "project_license": outbound,
                     "origin": project.project_license_origin,
                     "family": project.knowledge.family(expression_ids(match.license)[0]) or "unknown",
@@ -146,21 +152,20 @@ def license_text(project: Project) -> Iterator[Report]:
                 )
         # Code that came from an upstream carries the upstream's license, header or not (derived code).
         for match in project.provenance.get(item.path, ()):
-            upstream = f"{match.project} {match.version}" if match.version else match.project
             for spdx in expression_ids(match.license or ""):
                 requirement = project.knowledge.copy_of_license.get(spdx)
                 if requirement is None or spdx in shipped or spdx in in_file or spdx in reported:
                     continue
                 reported.add(spdx)
-                first, last = (match.lines[0][0], match.lines[-1][1]) if match.lines else (0, 0)
+                line, end_line, source = _derived(item, match)
                 yield Report(
                     path=item.path,
-                    line=_line(item, first),
-                    end_line=_line(item, last),
+                    line=line,
+                    end_line=end_line,
                     params={
                         "spdx": spdx,
                         "name": project.knowledge.name(spdx),
-                        "copyright": f" (its code came from {upstream}, {match.upstream_path})",
+                        "copyright": source,
                         "requirement": requirement,
                     },
                     license=spdx,

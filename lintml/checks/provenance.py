@@ -42,10 +42,10 @@ def provenance(project: Project) -> Iterator[Report]:
             notebook = item.kind == repository.NOTEBOOK  # lines of the joined code cells, not of the JSON
             yield Report(
                 path=item.path,
-                line=None if notebook or not match.lines else match.lines[0][0],
-                end_line=None if notebook or not match.lines else match.lines[-1][1],
+                line=None if notebook or not match.lines else match.span[0],
+                end_line=None if notebook or not match.lines else match.span[1],
                 params={
-                    "upstream": f"{match.project} {match.version}" if match.version else match.project,
+                    "upstream": match.label,
                     "where": match.upstream_path,
                     "license": match.license or "an unknown license",
                     "detail": (

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from zlib import crc32
 
@@ -255,9 +255,21 @@ class UpstreamIndex:
             raise IndexFileError(f"{path}: built with other fingerprint settings; rebuild it")
         self.identity = meta.get("identity", "")
         self.meta = meta
+        self._file = lru_cache(maxsize=256)(self._load_file)
+
+    # Read on first use: a run that only checks that an index opens (the shipped catalog's) pays for the meta table.
+    @cached_property
+    def common(self) -> frozenset[int]:
+        """Fingerprint hashes of boilerplate: never posted, never evidence."""
         try:
-            self.common = frozenset(row[0] for row in self._connection.execute("SELECT hash FROM common"))
-            self._projects = {
+            return frozenset(row[0] for row in self._connection.execute("SELECT hash FROM common"))
+        except sqlite3.Error as error:
+            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
+
+    @cached_property
+    def _projects(self) -> dict[int, UpstreamProject]:
+        try:
+            return {
                 row[0]: _project_from_row(row[1:])
                 for row in self._connection.execute(
                     "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
@@ -265,8 +277,7 @@ class UpstreamIndex:
                 )
             }
         except (sqlite3.Error, ValueError) as error:
-            raise IndexFileError(f"{path}: the index is damaged ({error})") from None
-        self._file = lru_cache(maxsize=256)(self._load_file)
+            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
 
     def close(self) -> None:
         self._connection.close()

@@ -61,6 +61,16 @@ class Match:
     upstream_copyrights: tuple[str, ...] = ()  # copyright lines of the upstream file's header
     notice: str | None = None  # the text of the upstream project's NOTICE file
 
+    @property
+    def label(self) -> str:
+        """The upstream as people name it: ``transformers 4.46.3``."""
+        return f"{self.project} {self.version}" if self.version else self.project
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The first and last local line copied; (0, 0) when no lines are known."""
+        return (self.lines[0][0], self.lines[-1][1]) if self.lines else (0, 0)
+
     def as_dict(self) -> dict[str, Any]:
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__}
 
