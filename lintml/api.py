@@ -7,7 +7,7 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,9 +16,11 @@ from lintml.checks import CHECKS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import package_name
-from lintml.facts.extract import FactExtractor, FileFacts, Problem
+from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
+from lintml.fixes import FileChange
+from lintml.git import FileHistory, changed_after_added
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.project import Project
 from lintml.provenance.catalog import index_paths, user_index_path
@@ -84,6 +86,41 @@ def check(
     that looks like a project's top (a git work tree, a license file, a manifest, a lintml
     configuration). Files and subfolders are checked with the repository-level facts they need.
     """
+    prepared = _prepare(paths, root, config, config_file, select, ignore, fail_on, indexes, use_catalog)
+    cache = FactCache(default_cache_dir() if use_cache else None)
+    try:
+        return check_source(
+            DiskSource(prepared.top),
+            prepared.config,
+            targets=prepared.targets,
+            cache=cache,
+            rules=rules,
+            index_paths=prepared.index_paths,
+        )
+    finally:
+        cache.close()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    top: Path
+    targets: frozenset[str] | None
+    config: Config
+    index_paths: list[Path]
+
+
+def _prepare(
+    paths: Sequence[str | Path],
+    root: str | Path | None,
+    config: Config | None,
+    config_file: str | Path | None,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    fail_on: str | None,
+    indexes: Sequence[str | Path],
+    use_catalog: bool | None,
+) -> _Prepared:
+    """The project root, the files asked for, the settings and the indexes of one run, all checked."""
     given = [Path(item) for item in (paths or (".",))]
     for item in given:
         if not item.exists():
@@ -110,12 +147,8 @@ def check(
     for index in indexes:
         if not Path(index).is_file():
             raise UsageError(f"{index}: no such index file (create one with `lintml index add`)")
-    paths = index_paths([*settings.upstreams, *map(Path, indexes)], use_catalog=settings.catalog)
-    cache = FactCache(default_cache_dir() if use_cache else None)
-    try:
-        return check_source(DiskSource(top), settings, targets=targets, cache=cache, rules=rules, index_paths=paths)
-    finally:
-        cache.close()
+    found = index_paths([*settings.upstreams, *map(Path, indexes)], use_catalog=settings.catalog)
+    return _Prepared(top, targets, settings, found)
 
 
 _PROJECT_MARKERS = (".git", "LICENSES", "pyproject.toml", "setup.py", "setup.cfg", ".lintml.yaml", ".lintml.yml")
@@ -157,6 +190,19 @@ def check_source(
     index_paths: Sequence[Path] = (),
 ) -> CheckResult:
     """The whole flow on any source: walk, facts, provenance, checks, findings."""
+    return _analyse(source, config, targets, cache, rules, knowledge, index_paths)[0]
+
+
+def _analyse(
+    source: Source,
+    config: Config,
+    targets: frozenset[str] | None,
+    cache: FactCache | None,
+    rules: tuple[Rule, ...] | None,
+    knowledge: Knowledge | None,
+    index_paths: Sequence[Path],
+) -> tuple[CheckResult, Project]:
+    """:func:`check_source`, also giving the project as the checks saw it (repairs read it)."""
     chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
     _check_selectors(config, rules or shipped_rules())
     all_files = [item for item in source.files() if not config.excluded(item.path)]
@@ -207,6 +253,8 @@ def check_source(
         license_override=config.project_license,
         provenance=found.matches,
         vendored=config.vendored,
+        read_text=lambda path: _read_text(source, path),
+        history_of=_history_reader(source),
     )
     findings = [
         finding
@@ -217,7 +265,109 @@ def check_source(
     ]
     findings = sorted(set(findings), key=Finding.sort_key)
     checked = len(targets) if targets is not None else len(all_files)
-    return CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root, found.fingerprinted)
+    result = CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root, found.fingerprinted)
+    return result, project
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """What `lintml fix` changed (or, in a dry run, would change), and what is left for a person."""
+
+    changes: tuple[FileChange, ...]
+    fixed: tuple[tuple[Finding, str], ...]  # finding, what its repair did
+    unfixed: tuple[tuple[Finding, str], ...]  # finding, why lintml left it
+    after: CheckResult | None  # a fresh check once the changes are written; None in a dry run
+    dry_run: bool
+
+    def failed(self) -> bool:
+        if self.after is not None:
+            return self.after.failed()
+        return bool(self.changes) or any(
+            SEVERITY_RANK[finding.severity] >= SEVERITY_RANK["error"] for finding, _ in self.unfixed
+        )
+
+
+def fix(
+    paths: Sequence[str | Path] = (".",),
+    *,
+    dry_run: bool = False,
+    date: str | None = None,
+    root: str | Path | None = None,
+    config_file: str | Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    indexes: Sequence[str | Path] = (),
+    use_catalog: bool | None = None,
+    use_cache: bool = True,
+) -> FixResult:
+    """Repair what can be repaired among the findings of a check, then check again.
+
+    Every repair edits an in-memory copy first; only when all have run are the changed files
+    written, each atomically. ``date`` (ISO) goes into change notices: default today, or the
+    day of ``SOURCE_DATE_EPOCH`` when set.
+    """
+    from lintml.fixes import ORDER, REPAIRS, CannotRepair, RepairContext, Workspace
+
+    prepared = _prepare(paths, root, None, config_file, select, ignore, None, indexes, use_catalog)
+    cache = FactCache(default_cache_dir() if use_cache else None)
+    try:
+        source = DiskSource(prepared.top)
+        result, project = _analyse(source, prepared.config, prepared.targets, cache, None, None, prepared.index_paths)
+        context = RepairContext(Workspace(prepared.top), project, date or _today())
+        rank = {rule_id: position for position, rule_id in enumerate(ORDER)}
+        fixed: list[tuple[Finding, str]] = []
+        unfixed: list[tuple[Finding, str]] = []
+        for finding in sorted(result.findings, key=lambda item: (rank.get(item.rule, len(rank)), item.sort_key())):
+            if finding.severity == "info":
+                continue
+            repair = REPAIRS.get(finding.rule)
+            if repair is None:
+                unfixed.append((finding, "needs a person: " + (finding.fix or f"see `lintml rule {finding.rule}`")))
+                continue
+            try:
+                done = repair(finding, context)
+            except CannotRepair as reason:
+                unfixed.append((finding, str(reason)))
+                continue
+            if done is not None:
+                fixed.append((finding, done))
+        changes = tuple(context.workspace.changes())
+        if dry_run:
+            return FixResult(changes, tuple(fixed), tuple(unfixed), None, True)
+        context.workspace.commit()
+        after = check_source(
+            DiskSource(prepared.top),
+            prepared.config,
+            targets=prepared.targets,
+            cache=cache,
+            index_paths=prepared.index_paths,
+        )
+        return FixResult(changes, tuple(fixed), tuple(unfixed), after, False)
+    finally:
+        cache.close()
+
+
+def _today() -> str:
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).date().isoformat()
+    return datetime.date.today().isoformat()
+
+
+def _history_reader(source: Source) -> Callable[[Sequence[str]], Mapping[str, FileHistory]] | None:
+    root = source.root
+    if root is None or not getattr(source, "use_git", False):
+        return None
+    return lambda paths: changed_after_added(root, paths)
+
+
+def _read_text(source: Source, path: str) -> str | None:
+    try:
+        return decode(source.read(path))[0]
+    except OSError:
+        return None
 
 
 def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[str]:

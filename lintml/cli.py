@@ -166,21 +166,112 @@ def check(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import tempfile
+    from lintml.files import write_atomically
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private; a report gets the usual permissions (or keeps the old file's).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text if text.endswith("\n") else text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text if text.endswith("\n") else text + "\n")
+
+
+@main.command(short_help="Repair what can be repaired: change notices, copyright lines, NOTICE, license texts.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the diff of what would change; write nothing.")
+@click.option(
+    "--date",
+    metavar="YYYY-MM-DD",
+    help="The date written into change notices. Default: today (or SOURCE_DATE_EPOCH's day).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
+)
+@click.option("--select", multiple=True, metavar="ID", help="Repair only findings of these rules (repeatable).")
+@click.option("--ignore", multiple=True, metavar="ID", help="Leave findings of these rules alone (repeatable).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Repository root when fixing single files. Default: the enclosing git work tree.",
+)
+@click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
+)
+@click.option("--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
+@_reports_errors
+def fix(
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    date: str | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    root: Path | None,
+    indexes: tuple[Path, ...],
+    no_catalog: bool,
+    no_cache: bool,
+) -> None:
+    """Repair the findings of `lintml check` that need no judgement, and print a diff of every change.
+
+    \b
+    - change-notice: adds a comment saying the file was modified from its upstream (name,
+      file, license, URL, date), after any shebang, encoding line and license header;
+    - copyright-notice: puts the upstream file's copyright lines (and an SPDX tag for its
+      license) back at the top of the copy;
+    - notice-file: creates or extends NOTICE with the upstream's NOTICE text;
+    - license-text: writes LICENSES/<SPDX-id>.txt from scancode's license data.
+
+    Conflicts, attribution and your project's own license need a person: they are listed,
+    not changed. Files are written atomically, only when they change; a second run changes
+    nothing. The diff goes to standard output, the summary to standard error. Exit code 0
+    when no error-level finding remains, 1 otherwise (in a dry run, also when a change is pending).
+    """
+    import datetime
+
+    from lintml import api
+
+    if date is not None:
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            raise click.UsageError(f"--date {date!r}: expected YYYY-MM-DD") from None
+    result = api.fix(
+        paths or (".",),
+        dry_run=dry_run,
+        date=date,
+        root=root,
+        config_file=config_file,
+        select=select,
+        ignore=ignore,
+        indexes=indexes,
+        use_catalog=False if no_catalog else None,
+        use_cache=not no_cache,
+    )
+    for change in result.changes:
+        click.echo(change.diff(), nl=False)
+    verb = "would change" if dry_run else "changed"
+    files = len(result.changes)
+    click.echo(
+        f"lintml: {len(result.fixed)} finding{'s' if len(result.fixed) != 1 else ''} repaired; "
+        f"{verb} {files} file{'s' if files != 1 else ''}",
+        err=True,
+    )
+    left = result.after.findings if result.after is not None else tuple(finding for finding, _ in result.unfixed)
+    why = {finding: reason for finding, reason in result.unfixed}
+    left = tuple(finding for finding in left if finding.severity != "info")
+    if left:
+        click.echo(f"lintml: {len(left)} finding{'s' if len(left) != 1 else ''} left for a person:", err=True)
+        for finding in left:
+            where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+            click.echo(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}", err=True)
+            if finding in why:
+                click.echo(f"      {why[finding]}", err=True)
+    sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
 @main.command("rules", short_help="List every rule: id, severity, category and title.")

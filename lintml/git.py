@@ -1,12 +1,23 @@
-"""The git adapter: the one place lintml talks to git (through gitpython)."""
+"""The git adapter: the one place lintml talks to git (through gitpython).
+
+Besides listing and cloning, it reads a file's history: which commit added it and which later
+commits changed its code (not only its comments), the evidence Apache-2.0 §4(b) asks for.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from lintml.facts.headers import CommentSyntax, comment_syntax
 
 
 def tracked_files(root: Path) -> list[str] | None:
-    """Paths git tracks or has staged under ``root`` (relative to it), or None outside a work tree."""
+    """Paths under ``root`` (relative to it) that git tracks, has staged, or would add (untracked and
+    not ignored: a NOTICE that `lintml fix` just wrote counts before it is committed); None outside a
+    work tree."""
     if not (root / ".git").exists() and not _inside_work_tree(root):
         return None
     try:
@@ -17,9 +28,12 @@ def tracked_files(root: Path) -> list[str] | None:
         repo = git.Repo(root, search_parent_directories=True)
         if repo.bare or repo.working_tree_dir is None:
             return None
-        # --cached lists the index: tracked files plus new files that are staged. The scanned
-        # repository's own config must not make git run anything (core.fsmonitor is a command).
-        output = repo.git(c="core.fsmonitor=false").ls_files("-z", "--cached", "--full-name", "--", str(root))
+        # --cached lists the index (tracked and staged files), --others the rest of the work tree less
+        # what .gitignore excludes. The scanned repository's own config must not make git run
+        # anything (core.fsmonitor is a command).
+        output = repo.git(c="core.fsmonitor=false").ls_files(
+            "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", str(root)
+        )
     except (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError, OSError):
         return None
     top = Path(repo.working_tree_dir).resolve()
@@ -80,3 +94,304 @@ def clone(url: str, ref: str | None, destination: Path) -> str:
         raise CloneError(f"cannot clone {what}: {reason}") from None
     except (git.InvalidGitRepositoryError, OSError) as error:
         raise CloneError(f"cannot clone {url}: {error}") from None
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str  # full 40-hex sha
+    date: str  # author date, ISO 8601 date only: "2026-03-01"
+    subject: str  # first line of the message
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class FileHistory:
+    """A file's commit history: the commit that added it and the later ones that changed its code."""
+
+    path: str  # relative to the root it was asked about, posix
+    added: Commit
+    changes: tuple[Commit, ...]  # oldest first; commits that touched only comments or blank lines are left out
+
+
+PATHS_PER_CALL = 200
+
+# Settings that keep the scanned repository's own config from running a program (an external
+# diff, a textconv filter, gpg, an fsmonitor hook, a lazy fetch over some transport) or from
+# changing the output this parser reads (prefixes, relative paths, hidden root commits, follow).
+_SAFE_SETTINGS = [
+    "core.fsmonitor=false",
+    "core.quotePath=true",
+    "diff.external=",
+    "diff.noprefix=false",
+    "diff.mnemonicPrefix=false",
+    "diff.relative=false",
+    "log.follow=false",
+    "log.showRoot=true",
+    "log.showSignature=false",
+    "protocol.allow=never",
+]
+_LOG_OPTIONS = [
+    "--no-merges",
+    "--no-renames",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-show-signature",
+    "--submodule=short",
+    "--encoding=UTF-8",
+    "--format=%x1e%H%x1f%ad%x1f%s",
+    "--date=short",
+    "--patch",
+    "--unified=0",
+    "--inter-hunk-context=0",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+]
+
+
+def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHistory]:
+    """The history of each of ``paths`` (relative to ``root``) that git has committed, by path.
+
+    A later commit counts as a change only when it adds or removes a line of code; one that only
+    adds a license header or a "Modified from" note does not. Paths git has no history for, binary
+    files and any trouble with git (no work tree, no git, a failing command) give no entry.
+    """
+    if not paths or (not (root / ".git").exists() and not _inside_work_tree(root)):
+        return {}
+    try:
+        import git
+    except ImportError:  # git executable missing: gitpython refuses to import
+        return {}
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        if repo.bare or repo.working_tree_dir is None:
+            return {}
+        prefix = root.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+        shallow = _shallow_boundary(Path(repo.common_dir))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, OSError, ValueError):
+        return {}
+    wanted: dict[str, str] = {}  # path from the work tree's top -> the path as asked
+    for path in paths:
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+            continue
+        full = pure.as_posix() if prefix in ("", ".") else f"{prefix}/{pure.as_posix()}"
+        wanted.setdefault(full, path)
+    names = list(wanted)
+    histories: dict[str, FileHistory] = {}
+    for start in range(0, len(names), PATHS_PER_CALL):
+        chunk = names[start : start + PATHS_PER_CALL]
+        try:
+            # gitpython runs git from the work tree's top, so the paths are given from there.
+            output = repo.git(c=_SAFE_SETTINGS, literal_pathspecs=True).log(
+                *_LOG_OPTIONS, "--", *chunk, env={"GIT_NO_LAZY_FETCH": "1"}, stdout_as_string=False
+            )
+        except (git.GitCommandError, OSError, ValueError):
+            continue  # an unborn branch, a corrupt object, ...: these paths get no entry
+        for full, history in _histories(output, set(chunk)).items():
+            if history.added.sha in shallow:
+                continue  # a shallow clone's oldest commit seems to add everything: no evidence
+            path = wanted[full]
+            histories[path] = FileHistory(path=path, added=history.added, changes=history.changes)
+    return histories
+
+
+def _shallow_boundary(common_dir: Path) -> set[str]:
+    try:
+        return set((common_dir / "shallow").read_text(encoding="ascii", errors="replace").split())
+    except OSError:
+        return set()
+
+
+@dataclass
+class _Event:
+    commit: Commit
+    number: int  # which commit of the log it comes from: 0 is the newest
+    kind: str = "modified"  # or "added", "deleted", "binary"
+    code: bool = False  # a changed line that is code, not comment or blank
+
+
+def _histories(output: bytes, wanted: set[str]) -> dict[str, FileHistory]:
+    """Parse ``git log --patch --unified=0`` output (newest commit first) into histories, by path."""
+    events: dict[str, list[_Event]] = {}
+    commit: Commit | None = None
+    commits = 0
+    event: _Event | None = None
+    syntax = comment_syntax("")
+    in_hunk = False
+    run: list[str] = []
+    run_sign = b""
+
+    def close_run() -> None:
+        nonlocal run
+        if event is not None and run and not event.code:
+            event.code = _touches_code(run, syntax)
+        run = []
+
+    for line in output.split(b"\n"):
+        if line.startswith(b"\x1e"):  # the --format line that opens a commit
+            close_run()
+            fields = line[1:].decode("utf-8", errors="replace").split("\x1f", 2)
+            commit = Commit(*fields) if len(fields) == 3 else None
+            commits += 1
+            event, in_hunk = None, False
+        elif line.startswith(b"diff --git "):
+            close_run()
+            event, in_hunk = None, False
+            path = _diff_path(line[len(b"diff --git ") :])
+            if commit is not None and path in wanted:
+                event = _Event(commit, commits)
+                events.setdefault(path, []).append(event)
+                syntax = comment_syntax(path)
+        elif event is None:
+            continue
+        elif line.startswith(b"@@"):
+            close_run()
+            in_hunk = True
+        elif not in_hunk:
+            if line.startswith(b"new file mode"):
+                event.kind = "added"
+            elif line.startswith(b"deleted file mode"):
+                event.kind = "deleted"
+            elif line.startswith(b"Binary files "):
+                event.kind = "binary"
+        elif line[:1] in (b"+", b"-"):
+            if line[:1] != run_sign:
+                close_run()
+                run_sign = line[:1]
+            run.append(line[1:].decode("utf-8", errors="replace"))
+        else:  # a context line or "\ No newline at end of file": the run of changed lines ends
+            close_run()
+    close_run()
+    # Oldest commit first, but a commit's own sections (a deletion, then an addition when a file
+    # turns into a symlink) keep their order: the sort is stable.
+    return {
+        path: history
+        for path, found in events.items()
+        if (history := _history(path, sorted(found, key=lambda event: -event.number)))
+    }
+
+
+def _history(path: str, events: Iterable[_Event]) -> FileHistory | None:
+    """The history of the file as it stands now: from its last addition on, oldest first."""
+    added: Commit | None = None
+    changes: list[Commit] = []
+    for event in events:
+        if event.kind == "binary":
+            return None
+        if event.kind == "added":
+            added, changes = event.commit, []
+        elif event.kind == "deleted":
+            added, changes = None, []
+        elif added is not None and event.code:
+            changes.append(event.commit)
+    return FileHistory(path=path, added=added, changes=tuple(changes)) if added is not None else None
+
+
+def _diff_path(names: bytes) -> str | None:
+    """The path in ``a/<path> b/<path>`` (from a ``diff --git`` line); both sides agree without renames."""
+    if names.startswith(b'"'):
+        quoted = _unquote(names)
+        raw = quoted[0] if quoted else None
+    else:  # unquoted, so "a/P b/P": the halves are the same length whatever spaces P holds
+        length = (len(names) - 5) // 2
+        raw = names[: length + 2] if names[length + 2 : length + 5] == b" b/" else None
+        if raw is not None and raw[2:] != names[length + 5 :]:
+            raw = None
+    if raw is None or not raw.startswith(b"a/"):
+        return None
+    return raw[2:].decode("utf-8", errors="surrogateescape")  # as Python names files it cannot decode
+
+
+_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
+
+
+def _unquote(text: bytes) -> tuple[bytes, int] | None:
+    """A C-style quoted name at the start of ``text`` (as git quotes odd paths) and where it ends."""
+    value = bytearray()
+    index = 1
+    while index < len(text):
+        char = text[index : index + 1]
+        if char == b'"':
+            return bytes(value), index + 1
+        if char != b"\\":
+            value += char
+            index += 1
+            continue
+        escape = text[index + 1 : index + 2]
+        if escape in _ESCAPES:
+            value.append(_ESCAPES[escape])
+            index += 2
+        elif re.fullmatch(rb"[0-3][0-7]{2}", text[index + 1 : index + 4]):
+            value.append(int(text[index + 1 : index + 4], 8))
+            index += 4
+        else:
+            return None
+    return None
+
+
+_DOCSTRING_OPEN = re.compile(r"""^[rRuUbB]{0,2}("{3}|'{3})""")
+
+
+def _touches_code(lines: Sequence[str], syntax: CommentSyntax) -> bool:
+    """Whether a run of added (or removed) lines holds a line of code, not only comments and blanks.
+
+    The lines are read without the rest of the file, so a comment or docstring is recognised only
+    from what the run itself shows: a line-comment marker; a block comment or Python docstring that
+    opens in the run (the lines up to its close count as comment); a C block's inside (``* text``)
+    or last line (``... */``). Anything else, such as one edited line in the middle of a docstring,
+    counts as code: better to report a change that was only prose than to miss one to the code.
+    """
+    closing: str | None = None  # inside a block comment or docstring opened in this run
+    c_block = ("/*", "*/") in syntax.block
+    for raw in lines:
+        stripped = raw.strip()
+        if closing is not None:
+            if closing in stripped:
+                after = stripped.split(closing, 1)[1].strip()
+                closing = None
+                if after:
+                    return True
+            continue
+        if not stripped or any(_starts_line_comment(raw, marker) for marker in syntax.line):
+            continue
+        opened = _block_opening(stripped, syntax)
+        if opened is not None:
+            opening, closer = opened
+            rest = stripped[len(opening) :]
+            if closer not in rest:
+                closing = closer
+            elif rest.split(closer, 1)[1].strip():
+                return True  # code after a comment that closes on the same line
+            continue
+        if c_block and stripped.startswith("*/"):
+            if stripped[2:].strip():
+                return True
+            continue
+        if c_block and (stripped == "*" or stripped.startswith(("* ", "*\t"))):
+            continue  # inside a C block comment; "*p = 1;" has no space and stays code
+        if c_block and stripped.endswith("*/") and "/*" not in stripped:
+            continue  # the last line of a block comment
+        return True
+    return False
+
+
+def _starts_line_comment(raw: str, marker: str) -> bool:
+    # A marker that is a letter (Fortran's "c ") only counts in the first column.
+    if marker[:1].isalnum():
+        return raw.startswith(marker)
+    return raw.lstrip().startswith(marker)
+
+
+def _block_opening(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
+    for opening, closing in syntax.block:
+        if stripped.startswith(opening):
+            return opening, closing
+    if syntax.docstrings:
+        match = _DOCSTRING_OPEN.match(stripped)
+        if match:
+            return match.group(0), match.group(1)
+    return None

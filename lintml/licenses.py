@@ -7,14 +7,17 @@ YAML. SPDX expressions are parsed with the ``license-expression`` library.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from lintml.rules import RuleError, rules_directory
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,15 @@ class LicenseInfo:
     name: str
     family: str
     hub: str | None
+
+
+@dataclass(frozen=True)
+class ChangeNoticeDuty:
+    """What a license asks of a modified copy: a notice that it changed, and whether with a date."""
+
+    clause: str
+    needs_date: bool
+    duty: str  # the clause in lintml's words, for messages
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,18 @@ class Knowledge:
     notice_texts: dict[str, str]  # license id -> a sentence derivatives must carry verbatim
     companion_texts: dict[str, frozenset[str]]  # license id -> texts that ship with it (LGPL -> GPL)
     umbrella: frozenset[str]  # lower-cased names of license families, not of one license
+    change_notice: dict[str, ChangeNoticeDuty] = field(default_factory=dict)  # SPDX id -> duty of modified copies
+    retain_notices: dict[str, str] = field(default_factory=dict)  # SPDX id -> clause keeping upstream notices
+
+    def duty_of(self, table: Mapping[str, T], expression: str) -> T | None:
+        """The duty an expression's code carries: under OR the licensee picks, so only a duty of every choice."""
+        duties = []
+        for choice in expression_alternatives(expression):
+            found = next((table[part] for part in choice if part in table), None)
+            if found is None:
+                return None
+            duties.append(found)
+        return duties[0] if duties else None
 
     def is_umbrella(self, raw: str) -> bool:
         return " ".join(raw.strip().split()).lower() in self.umbrella
@@ -194,7 +218,12 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         for key, value in (obligations.get("companion_texts") or {}).items()
     }
     umbrella = frozenset(" ".join(str(item).split()).lower() for item in catalogue.get("umbrella") or ())
-    for name in copy_of_license:
+    change_notice = {
+        str(key): ChangeNoticeDuty(str(value["clause"]), bool(value.get("date")), str(value["duty"]))
+        for key, value in (obligations.get("change_notice") or {}).items()
+    }
+    retain_notices = {str(key): str(value) for key, value in (obligations.get("retain_notices") or {}).items()}
+    for name in [*copy_of_license, *change_notice, *retain_notices]:
         if name not in licenses:
             raise RuleError(f"{root / 'obligations.yaml'}: {name!r} is not in licenses.yaml")
     return Knowledge(
@@ -206,6 +235,8 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         notice_texts=notice_texts,
         companion_texts=companion_texts,
         umbrella=umbrella,
+        change_notice=change_notice,
+        retain_notices=retain_notices,
     )
 
 

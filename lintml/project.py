@@ -7,9 +7,11 @@ answer and none re-derives it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.config import VendoredFolder
@@ -18,6 +20,10 @@ from lintml.facts.extract import FileFacts, Problem
 from lintml.licenses import Knowledge, expression_ids
 from lintml.provenance.match import Match
 from lintml.repository import RepoFile
+
+if TYPE_CHECKING:
+    from lintml.derivation import Derivation, Modification
+    from lintml.git import FileHistory
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,35 @@ class Project:
     extra_problems: dict[str, list[Problem]] = field(default_factory=dict)
     provenance: dict[str, list[Match]] = field(default_factory=dict)  # path -> upstream matches
     vendored: tuple[VendoredFolder, ...] = ()
+    # Adapters the source provides: any file's text on demand, and git history of some files.
+    read_text: Callable[[str], str | None] | None = None
+    history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
+
+    @cached_property
+    def derived(self) -> dict[str, list[Derivation]]:
+        """Checked code files that came from an upstream (by provenance, configuration or header)."""
+        from lintml.derivation import find_derivations
+
+        return find_derivations(self)
+
+    @cached_property
+    def history(self) -> Mapping[str, FileHistory]:
+        """Git history of the derived files: when each was added and which later commits changed its code."""
+        if self.history_of is None or not self.derived:
+            return {}
+        return self.history_of(sorted(self.derived))
+
+    def modification(self, derivation: Derivation) -> Modification:
+        from lintml.derivation import modification
+
+        return modification(derivation, self.history)
+
+    def text_of(self, path: str) -> str | None:
+        """A file's text: kept facts first, else read from the source; None if unreadable or binary."""
+        kept = self.facts_of(path).text
+        if kept is not None:
+            return kept
+        return self.read_text(path) if self.read_text is not None else None
 
     def vendored_folder(self, path: str) -> VendoredFolder | None:
         """The declared vendored folder ``path`` lies in, the deepest one if they nest."""

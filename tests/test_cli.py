@@ -25,7 +25,7 @@ def test_version_and_help() -> None:
     assert code == 0 and __version__ in out
     code, out, _ = run("--help")
     assert code == 0
-    for command in ("check", "rules", "rule"):
+    for command in ("check", "fix", "rules", "rule"):
         assert command in out
     code, out, _ = run("check", "--help")
     for option in ("--format", "--output", "--config", "--fail-on", "--select", "--ignore", "--no-cache"):
@@ -55,6 +55,11 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
         ("notice-file", "NOTICE"),  # minivlm ships a NOTICE file the copy did not carry (Apache-2.0 §4(d))
         ("license-text", "src/vision_adapter/projection.py"),  # minivlm's Apache-2.0 text is not shipped (§4(a))
         ("license-text", "src/vision_adapter/tiling.py"),
+        ("change-notice", "src/vision_adapter/projection.py"),  # renamed copies say nothing of it (§4(b))
+        ("change-notice", "src/vision_adapter/tiling.py"),
+        ("copyright-notice", "src/vision_adapter/projection.py"),  # the upstream header was stripped (§4(c))
+        ("copyright-notice", "src/vision_adapter/tiling.py"),
+        ("attribution", "README.md"),  # minivlm is credited nowhere
         ("license-mismatch", "pyproject.toml"),
         ("license-mismatch", "README.md"),
         ("license-text", "src/vision_adapter/resampler.py"),

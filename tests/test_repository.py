@@ -46,15 +46,15 @@ def test_classify(path: str, head: bytes, kind: str) -> None:
     assert classify(path, head) == kind
 
 
-def test_git_work_tree_lists_tracked_and_staged_files(make_repo: Callable[..., Path]) -> None:
+def test_git_work_tree_lists_tracked_staged_and_unignored_files(make_repo: Callable[..., Path]) -> None:
     root = make_repo(
-        {"a.py": "x = 1\n", "LICENSE": "MIT\n"},
+        {"a.py": "x = 1\n", "LICENSE": "MIT\n", ".gitignore": "build/\n"},
         staged={"new.py": "y = 2\n"},
-        untracked={"scratch.py": "z = 3\n"},
+        untracked={"scratch.py": "z = 3\n", "build/gen.py": "w = 4\n"},
     )
     source = DiskSource(root)
     paths = [item.path for item in source.files()]
-    assert paths == ["LICENSE", "a.py", "new.py"]
+    assert paths == [".gitignore", "LICENSE", "a.py", "new.py", "scratch.py"]
     assert source.walked_with_git
 
 

@@ -43,8 +43,11 @@ def _plain(text: str) -> str:
 def notice_file(project: Project) -> Iterator[Report]:
     owed: dict[str, _Owed] = {}
     for item in project.checked_files(*repository.CODE_KINDS):
-        for match in project.provenance.get(item.path, ()):
-            if match.notice and match.license and "Apache-2.0" in expression_ids(match.license):
+        for derivation in project.derived.get(item.path, ()):
+            match = derivation.match
+            if derivation.by_owner or match is None or not match.notice:
+                continue
+            if match.license and "Apache-2.0" in expression_ids(match.license):
                 owed.setdefault(match.project, _Owed(match)).paths.append(item.path)
     if not owed:
         return

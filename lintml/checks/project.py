@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.checks.provenance import upstream_of
+from lintml.derivation import HEADER, NO_LICENSE
 from lintml.facts.extract import Notice
 from lintml.licenses import compatible, expression_ids
 from lintml.project import Project
-from lintml.provenance.match import Match
 
 # Kinds of notice that state a file's own license ("intro" lines such as "licensed under
 # the following terms" say nothing on their own).
@@ -19,12 +18,6 @@ _STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
 
 def _line(item: repository.RepoFile, line: int) -> int | None:
     return line if line > 0 and item.kind != repository.NOTEBOOK else None
-
-
-def _derived(item: repository.RepoFile, match: Match) -> tuple[int | None, int | None, str]:
-    """Where a finding about copied code points, and the words that say where the code came from."""
-    first, last = match.span
-    return _line(item, first), _line(item, last), f" (its code came from {match.label}, {match.upstream_path})"
 
 
 @check("license_missing")
@@ -75,48 +68,66 @@ def _stated_notices(project: Project, item: repository.RepoFile) -> Iterator[Not
 @check("license_conflict", uses_provenance=True)
 def license_conflict(project: Project) -> Iterator[Report]:
     outbound = project.project_license
-    if outbound is None:
-        return
     for item in project.checked_files(*repository.CODE_KINDS):
         stated = set()
         for notice in _stated_notices(project, item):
             stated.add(notice.expression)
-            if compatible(project.knowledge, outbound, notice.expression) is False:
+            if outbound is not None and compatible(project.knowledge, outbound, notice.expression) is False:
                 yield Report(
                     path=item.path,
                     line=_line(item, notice.start_line),
                     end_line=_line(item, notice.end_line),
-                    params={
-                        "file_license": notice.expression,
-                        "source": "",
-                        "project_license": outbound,
-                        "origin": project.project_license_origin,
-                        "family": project.knowledge.family(expression_ids(notice.expression)[0]) or "unknown",
-                    },
+                    params=_conflict(project, outbound, notice.expression),
                     license=notice.expression,
                 )
         # Code traced to an upstream is under the upstream's license, whatever its header says now.
-        for match in project.provenance.get(item.path, ()):
-            if not match.license or match.license in stated:
+        for derivation in project.derived.get(item.path, ()):
+            if derivation.how == HEADER or not derivation.license or derivation.license in stated:
                 continue
-            if compatible(project.knowledge, outbound, match.license) is not False:
+            if derivation.license == NO_LICENSE:
+                params = {
+                    "file_license": "no license",
+                    "source": f" (its code came from {derivation.where}, which grants none)",
+                    "family": "",
+                    "reason": "gives no one the right to copy it, into this project or any other",
+                    "remedy": f"remove the code from {derivation.label}, or get its authors' permission to use it",
+                }
+            elif outbound is None or compatible(project.knowledge, outbound, derivation.license) is not False:
                 continue
-            line, end_line, source = _derived(item, match)
+            else:
+                params = _conflict(project, outbound, derivation.license)
+                params["source"] = f" (its code came from {derivation.where})"
+            first, last = derivation.span
             yield Report(
                 path=item.path,
-                line=line,
-                end_line=end_line,
-                params={
-                    "file_license": match.license,
-                    "source": source,
-                    "project_license": outbound,
-                    "origin": project.project_license_origin,
-                    "family": project.knowledge.family(expression_ids(match.license)[0]) or "unknown",
-                },
-                license=match.license,
-                upstream=upstream_of(match),
-                evidence=(("renamed_identifiers", ", ".join(f"{old} -> {new}" for old, new, _ in match.renames)),),
+                line=_line(item, first),
+                end_line=_line(item, last),
+                params=params,
+                license=derivation.license,
+                upstream=derivation.as_upstream(),
+                evidence=(
+                    ("renamed_identifiers", ", ".join(f"{old} -> {new}" for old, new, _ in derivation.match.renames))
+                    if derivation.match
+                    else ("declared_vendored", derivation.upstream),
+                ),
             )
+
+
+def _conflict(project: Project, outbound: str, inbound: str) -> dict[str, str]:
+    family = project.knowledge.family(expression_ids(inbound)[0]) or "unknown"
+    return {
+        "file_license": inbound,
+        "source": "",
+        "family": f" ({family})",
+        "reason": (
+            f"cannot be combined into a project distributed under {outbound}"
+            f" (declared in {project.project_license_origin})"
+        ),
+        "remedy": (
+            f"remove or replace the {inbound} code, obtain it under a compatible license, or relicense the"
+            f" project under terms that can include {inbound}"
+        ),
+    }
 
 
 @check("license_text", uses_provenance=True)
@@ -151,23 +162,25 @@ def license_text(project: Project) -> Iterator[Report]:
                     license=spdx,
                 )
         # Code that came from an upstream carries the upstream's license, header or not (derived code).
-        for match in project.provenance.get(item.path, ()):
-            for spdx in expression_ids(match.license or ""):
+        for derivation in project.derived.get(item.path, ()):
+            if derivation.how == HEADER or derivation.license in (None, NO_LICENSE):
+                continue
+            for spdx in expression_ids(derivation.license or ""):
                 requirement = project.knowledge.copy_of_license.get(spdx)
                 if requirement is None or spdx in shipped or spdx in in_file or spdx in reported:
                     continue
                 reported.add(spdx)
-                line, end_line, source = _derived(item, match)
+                first, last = derivation.span
                 yield Report(
                     path=item.path,
-                    line=line,
-                    end_line=end_line,
+                    line=_line(item, first),
+                    end_line=_line(item, last),
                     params={
                         "spdx": spdx,
                         "name": project.knowledge.name(spdx),
-                        "copyright": source,
+                        "copyright": f" (its code came from {derivation.where})",
                         "requirement": requirement,
                     },
                     license=spdx,
-                    upstream=upstream_of(match),
+                    upstream=derivation.as_upstream(),
                 )

@@ -23,6 +23,7 @@ from lintml.facts.headers import (
     Header,
     SpdxTag,
     Suppressions,
+    change_notes,
     comment_syntax,
     extract_header,
     find_suppressions,
@@ -32,7 +33,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "5"
+FACTS_VERSION = "7"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -73,6 +74,7 @@ class FileFacts:
     problems: tuple[Problem, ...] = ()
     model_card: ModelCard | None = None
     text: str | None = None  # kept only for manifests and NOTICE files, which checks read again
+    change_notes: tuple[tuple[int, str], ...] = ()  # lines saying the file was changed ("Adapted from ...")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class FileFacts:
             "problems": [list(_astuple(item)) for item in self.problems],
             "model_card": self.model_card.as_dict() if self.model_card else None,
             "text": self.text,
+            "change_notes": [list(item) for item in self.change_notes],
         }
 
     @classmethod
@@ -93,6 +96,7 @@ class FileFacts:
             problems=tuple(Problem(*item) for item in data["problems"]),
             model_card=ModelCard.from_dict(data["model_card"]) if data.get("model_card") else None,
             text=data.get("text"),
+            change_notes=tuple((int(line), str(words)) for line, words in data.get("change_notes") or ()),
         )
 
 
@@ -183,6 +187,7 @@ class FactExtractor:
             copyrights=_unique(copyrights),
             suppressions=find_suppressions(text, syntax),
             problems=problems,
+            change_notes=change_notes(text, syntax),
         )
 
     def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:
@@ -211,6 +216,7 @@ class FactExtractor:
             copyrights=tuple(strip(item) for item in _unique(copyrights)),
             suppressions=find_suppressions("\n".join(code), comment_syntax("cell.py")),
             problems=problems,
+            change_notes=tuple((0, words) for _, words in change_notes("\n".join(code), comment_syntax("cell.py"))),
         )
 
     @staticmethod

@@ -226,3 +226,58 @@ def find_suppressions(text: str, syntax: CommentSyntax) -> Suppressions:
             else:
                 per_line.append((number, ids))
     return Suppressions(file=tuple(whole_file), lines=tuple(per_line))
+
+
+# The ways people say that a copied file was changed: "Modified from", "Adapted from",
+# "Changes made by", "Modifications copyright 2024 ...", "with modifications", a CHANGES
+# heading. Deliberately not "based on" or "copied from", which name an origin, not a change.
+_CHANGE_NOTE = re.compile(
+    r"""\b(?:modified|adapted|ported|forked|rewritten|altered|derived)\s+(?:from|by)\b
+      | \b(?:changed|edited)\s+by\b
+      | \bmodifications?\s+(?:copyright|\(c\)|©|by|made|to|for|from)\b
+      | \bmodifications?\s*:
+      | \bchanges?\s+(?:made|by|to\s+the\s+original|from\s+the\s+original)\b
+      | \bwith\s+(?:some\s+|minor\s+|small\s+|local\s+)?(?:modifications|changes|adaptations|edits)\b
+      | \b(?:this|the)\s+(?:file|code|module|source|implementation)\s+(?:has\s+been|was|is)
+        \s+(?:modified|changed|adapted)\b
+      | \bmodified\s+(?:version|copy|variant)\s+of\b
+      | ^[\W_]*(?:changes|modifications|change\s+log|changelog)[\W_]*$
+    """,
+    re.I | re.X,
+)
+# In the body of a file only a comment that opens with the words counts ("# Adapted from ...");
+# prose in a docstring ("a name derived from the string") is about the code, not its history.
+_BODY_CHANGE_NOTE = re.compile(
+    r"""^\s*(?:\#|//|/\*|\*|--|;|%)\s*
+        (?:(?:this|the)\s+\w+\s+(?:was|is|has\s+been)\s+)?
+        (?:modified|adapted|ported|forked|rewritten|altered|derived|modifications?)\b""",
+    re.I | re.X,
+)
+MAX_CHANGE_NOTES = 20
+_NOTE_CONTEXT = 2  # lines after a note that belong to it (a date or a name often follows)
+_CHANGE_NOTE_HINT = re.compile(r"modif|adapt|derived|ported|changed|altered|forked|rewritten|edited|change", re.I)
+
+
+def change_notes(text: str, syntax: CommentSyntax) -> tuple[tuple[int, str], ...]:
+    """``(line, words)`` for each line saying the file was changed, with the lines that follow it.
+
+    Any wording counts in the header (the leading comments and docstring); further down, only
+    a comment that starts with it.
+    """
+    if not _CHANGE_NOTE_HINT.search(text):
+        return ()
+    header = {number for number, _ in extract_header(text, syntax).lines}
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if len(line) > 400:
+            continue
+        stripped = line.strip()
+        in_header = index + 1 in header
+        if not (in_header and _CHANGE_NOTE.search(stripped)) and not _BODY_CHANGE_NOTE.match(stripped):
+            continue
+        context = [stripped, *(item.strip() for item in lines[index + 1 : index + 1 + _NOTE_CONTEXT])]
+        found.append((index + 1, " ".join(part for part in context if part)[:500]))
+        if len(found) == MAX_CHANGE_NOTES:
+            break
+    return tuple(found)

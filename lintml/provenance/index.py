@@ -84,7 +84,7 @@ class UpstreamFile:
     sha256: str
     stream: TokenStream
     notices: tuple[str, ...] = ()  # SPDX expressions its header states
-    copyrights: tuple[str, ...] = ()  # copyright lines of its header
+    copyrights: tuple[str, ...] = ()  # copyright lines of its header, then its trademark and patent notices
 
 
 @dataclass
@@ -196,8 +196,24 @@ def _write(target: Path, content: IndexContent) -> None:
                 for file_id, position in postings[value]
             ),
         )
+        # Everything a match reports comes from here, so re-adding an upstream with another license,
+        # URL or notices gives the index a new identity and cached matches are not reused.
         identity = crc32(
-            json.dumps([(p.name, p.version, p.source_sha256, p.files) for p, _ in content.projects]).encode()
+            json.dumps(
+                [
+                    (
+                        project.name,
+                        project.version,
+                        project.url,
+                        project.license,
+                        project.source_sha256,
+                        project.notice,
+                        list(project.copyrights),
+                        [(item.path, item.sha256, list(item.notices), list(item.copyrights)) for item in files],
+                    )
+                    for project, files in content.projects
+                ]
+            ).encode()
         )
         meta = {
             "format": FORMAT_NAME,

@@ -29,7 +29,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "7"
+MATCH_VERSION = "8"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
@@ -58,8 +58,9 @@ class Match:
     shared_fingerprints: int
     same_texts: int = 0  # aligned names and literals spelled the same on both sides
     upstream_notices: tuple[str, ...] = ()  # license statements of the upstream file's header
-    upstream_copyrights: tuple[str, ...] = ()  # copyright lines of the upstream file's header
+    upstream_copyrights: tuple[str, ...] = ()  # copyright (then trademark, patent) lines of the upstream header
     notice: str | None = None  # the text of the upstream project's NOTICE file
+    project_copyrights: tuple[str, ...] = ()  # the upstream project's copyright lines, most frequent first
 
     @property
     def label(self) -> str:
@@ -79,7 +80,7 @@ class Match:
         values = dict(data)
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
-        for name in ("upstream_notices", "upstream_copyrights"):
+        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
@@ -211,4 +212,5 @@ def _match(
         upstream_notices=upstream.notices,
         upstream_copyrights=upstream.copyrights,
         notice=project.notice,
+        project_copyrights=project.copyrights,
     )

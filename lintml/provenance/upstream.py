@@ -24,7 +24,8 @@ from pathlib import Path
 
 from lintml import repository
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.extract import FactExtractor, FileFacts, decode
+from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
+from lintml.facts.headers import comment_syntax, extract_header, spdx_tags
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import TokenStream, normalize
 
@@ -168,8 +169,9 @@ def read_upstream(
             if stream is None or not stream.symbols:
                 continue
             file_facts = facts[item.path]
-            copyrights = tuple(line.statement for line in file_facts.copyrights)
+            copyrights = _as_written(data, file_facts.copyrights)
             holders.update(copyrights)
+            copyrights += _other_notices(item.path, data)
             upstream_files.append(
                 UpstreamFile(
                     path=item.path,
@@ -269,14 +271,67 @@ def read_memory_upstream(
 ) -> tuple[UpstreamProject, list[UpstreamFile]]:
     """An upstream given as path -> text (rule examples, tests): nothing is detected, all is as given."""
     upstream_files = [
-        UpstreamFile(path, hashlib.sha256(text.encode()).hexdigest(), normalize(path, text))
+        UpstreamFile(
+            path,
+            hashlib.sha256(text.encode()).hexdigest(),
+            normalize(path, text),
+            tuple(tag.expression for tag in spdx_tags(text)),
+            _header_copyrights(path, text),
+        )
         for path, text in sorted(files.items())
         if repository.classify(path) in repository.CODE_KINDS
     ]
     project = UpstreamProject(
-        name=name, version=version, url=url, license=license_id, source="(in memory)", notice=notice
+        name=name,
+        version=version,
+        url=url,
+        license=license_id,
+        source="(in memory)",
+        notice=notice,
+        copyrights=tuple(dict.fromkeys(line for item in upstream_files for line in item.copyrights)),
     )
     return updated(project, upstream_files), upstream_files
+
+
+def _as_written(data: bytes, lines: Sequence[CopyrightLine]) -> tuple[str, ...]:
+    """Copyright lines as the file writes them (comment markers aside), for restoring them word for word;
+    scancode's statement where the line cannot be found."""
+    text, _ = decode(data)
+    source_lines = text.splitlines() if text else []
+    written = []
+    for line in lines:
+        raw = source_lines[line.line - 1] if 0 < line.line <= len(source_lines) else ""
+        words = _uncomment(raw)
+        written.append(words if words and line.statement.split()[-1] in words else line.statement)
+    return tuple(dict.fromkeys(written))
+
+
+_OTHER_NOTICE = re.compile(r"(?i)\btrademarks?\b|\bpatents?\b")
+
+
+def _other_notices(path: str, data: bytes) -> tuple[str, ...]:
+    """Trademark and patent notices of a file's header, which Apache-2.0 §4(c) keeps like copyright lines."""
+    text, _ = decode(data)
+    if not text or not _OTHER_NOTICE.search(text[:20000]):
+        return ()
+    header = extract_header(text, comment_syntax(path))
+    found = [_uncomment(line) for _, line in header.lines if _OTHER_NOTICE.search(line)]
+    return tuple(line for line in found if line and len(line) < 200)
+
+
+def _uncomment(line: str) -> str:
+    return line.strip().lstrip("#/*;-%!").strip().removesuffix("*/").strip()
+
+
+def _header_copyrights(path: str, text: str) -> tuple[str, ...]:
+    """Copyright lines of a file's header, read without scancode (for upstreams given in memory)."""
+    header = extract_header(text, comment_syntax(path))
+    found = []
+    for _, line in header.lines:
+        words = _uncomment(line)
+        if re.match(r"(?i)copyright\b|\(c\)|©", words):
+            found.append(words)
+    return tuple(found) + _other_notices(path, text.encode())
 
 
 def _pyproject_metadata(path: Path) -> dict[str, str]:

@@ -1,0 +1,295 @@
+"""What an upstream's license asks of the files derived from it: change notices, kept notices, credit.
+
+Each check reads :attr:`Project.derived` (see :mod:`lintml.derivation`) and the duties of
+``rules/licenses/obligations.yaml``. Code copied by its own copyright holder is skipped
+(``by_owner``): these duties protect a third party.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from lintml import repository
+from lintml.checks import Report, check
+from lintml.derivation import HEADER, PROVENANCE, Derivation, has_date, mentions, names_file, same_holder
+from lintml.facts.extract import is_notice_file
+from lintml.licenses import expression_ids
+from lintml.project import Project
+
+_STATING = frozenset({"notice", "text", "tag", "reference", "spdx"})
+NOTES_IN_MESSAGE = 2
+
+
+def _file_line(project: Project, path: str) -> int | None:
+    item = next((item for item in project.files if item.path == path), None)
+    return None if item is not None and item.kind == repository.NOTEBOOK else 1
+
+
+def notices_files(project: Project) -> list[tuple[str, str]]:
+    """``(path, text)`` of every NOTICE or third-party notices file in the tree."""
+    found = []
+    for item in project.license_files:
+        if is_notice_file(item.path):
+            text = project.text_of(item.path)
+            if text:
+                found.append((item.path, text))
+    return found
+
+
+def _vendored_root(project: Project, path: str) -> str | None:
+    folder = project.vendored_folder(path)
+    return folder.folder if folder else None
+
+
+@check("change_notice", uses_provenance=True)
+def change_notice(project: Project) -> Iterator[Report]:
+    listed = notices_files(project)
+    for path, derivations in sorted(project.derived.items()):
+        for derivation in derivations:
+            if derivation.by_owner or not derivation.license:
+                continue
+            duty = project.knowledge.duty_of(project.knowledge.change_notice, derivation.license)
+            if duty is None:
+                continue
+            change = project.modification(derivation)
+            if not change.modified:
+                continue
+            notes = [(f"{path}:{line}" if line else path, words) for line, words in project.facts_of(path).change_notes]
+            for notice_path, text in listed:
+                lines = text.splitlines()
+                for number in names_file(text, path, _vendored_root(project, path)):
+                    following = " ".join(lines[number - 1 : number + 2])
+                    notes.append((f"{notice_path}:{number}", following))
+            if notes and (not duty.needs_date or any(has_date(words) for _, words in notes)):
+                break
+            if notes:
+                state = (
+                    f"says it was changed ({', '.join(where for where, _ in notes[:NOTES_IN_MESSAGE])}) "
+                    "but gives no date of the change"
+                )
+            else:
+                state = "carries no notice that it was changed"
+            yield Report(
+                path=path,
+                line=_file_line(project, path),
+                params={
+                    "upstream": derivation.where,
+                    "license": derivation.license,
+                    "how": change.explanation,
+                    "state": state,
+                    "duty": duty.duty,
+                    "date": " and the date" if duty.needs_date else "",
+                },
+                license=derivation.license,
+                upstream=derivation.as_upstream(),
+                evidence=(
+                    ("modified_because", change.explanation),
+                    ("commits", ", ".join(commit.sha for commit in change.commits)),
+                    ("found_by", derivation.how),
+                ),
+            )
+            break
+
+
+@dataclass
+class _Holders:
+    """Where copyright lines are kept: the file's own header, license files by folder, notices files."""
+
+    by_folder: dict[str, list[str]] = field(default_factory=dict)  # folder ("" = top) -> copyright lines
+    notices: list[tuple[str, str]] = field(default_factory=list)  # (path, text) of notices files
+
+
+def _holders(project: Project) -> _Holders:
+    held = _Holders(notices=notices_files(project))
+    for item in project.license_files:
+        folder = str(PurePosixPath(item.path).parent)
+        lines = [line.statement for line in project.facts_of(item.path).copyrights]
+        held.by_folder.setdefault("" if folder == "." else folder, []).extend(lines)
+    return held
+
+
+def _folders_above(path: str) -> list[str]:
+    parents = [str(parent) for parent in PurePosixPath(path).parents]
+    return ["" if parent == "." else parent for parent in parents]
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _kept(statement: str, local: str, derivation: Derivation, project: Project, held: _Holders) -> bool:
+    """Whether a notice of the upstream file is kept; ``local`` is the copy's text, spacing and case folded."""
+    path = derivation.path
+    if any(same_holder(statement, line.statement) for line in project.facts_of(path).copyrights):
+        return True
+    if _plain(statement) in local:
+        return True  # kept word for word (trademark and patent notices are only ever found this way)
+    for folder in _folders_above(path):
+        if any(same_holder(statement, line) for line in held.by_folder.get(folder, ())):
+            return True
+    for _, text in held.notices:
+        names_it = names_file(text, path, _vendored_root(project, path)) or mentions(text, [derivation.upstream])
+        if names_it and (_plain(statement) in _plain(text) or _holder_in(statement, text)):
+            return True
+    return False
+
+
+def _holder_in(statement: str, text: str) -> bool:
+    return any(same_holder(statement, line) for line in text.splitlines() if re.search(r"(?i)copyright|©|\(c\)", line))
+
+
+def required_copyrights(project: Project, derivation: Derivation) -> tuple[str, ...]:
+    """The copyright lines a copy must keep: the upstream file's; for licenses whose notice lives in the
+    license file (MIT, BSD, ISC ...) and a file without its own, the upstream project's first one."""
+    match = derivation.match
+    if match is None:
+        return ()
+    if match.upstream_copyrights:
+        return match.upstream_copyrights
+    ids = expression_ids(derivation.license or "")
+    if match.project_copyrights and all(
+        project.knowledge.family(spdx) == "permissive" and spdx != "Apache-2.0" for spdx in ids
+    ):
+        return match.project_copyrights[:1]
+    return ()
+
+
+@dataclass(frozen=True)
+class LostNotices:
+    """What of an upstream file's notices a copy does not keep."""
+
+    copyrights: tuple[str, ...]  # copyright lines, as the upstream wrote them
+    license_notice: bool  # the upstream file stated its license and the copy states none
+
+    def __bool__(self) -> bool:
+        return bool(self.copyrights) or self.license_notice
+
+
+def lost_notices(project: Project, derivation: Derivation, held: _Holders | None = None) -> LostNotices:
+    held = held or _holders(project)
+    required = required_copyrights(project, derivation)
+    local = _plain(project.text_of(derivation.path) or "") if required else ""
+    missing = tuple(line for line in required if not _kept(line, local, derivation, project, held))
+    facts = project.facts_of(derivation.path)
+    states_license = any(notice.kind in _STATING for notice in facts.notices)
+    stated_upstream = derivation.match.upstream_notices if derivation.match else ()
+    return LostNotices(missing, bool(stated_upstream) and not states_license)
+
+
+@check("copyright_notice", uses_provenance=True)
+def copyright_notice(project: Project) -> Iterator[Report]:
+    held = _holders(project)
+    for path, derivations in sorted(project.derived.items()):
+        for derivation in derivations:
+            if derivation.how != PROVENANCE or derivation.by_owner or not derivation.license:
+                continue
+            duty = project.knowledge.duty_of(project.knowledge.retain_notices, derivation.license)
+            if duty is None:
+                continue
+            lost = lost_notices(project, derivation, held)
+            if not lost:
+                continue
+            named = [f'"{line}"' for line in lost.copyrights]
+            if lost.license_notice:
+                named.append(f"the {derivation.license} license notice")
+            yield Report(
+                path=path,
+                line=_file_line(project, path),
+                params={
+                    "upstream": derivation.where,
+                    "license": derivation.license,
+                    "lost": _listing(named),
+                    "name": derivation.label,
+                    "duty": duty,
+                },
+                license=derivation.license,
+                upstream=derivation.as_upstream(),
+                evidence=(
+                    ("missing_copyrights", " | ".join(lost.copyrights)),
+                    ("license_notice_missing", "yes" if lost.license_notice else "no"),
+                ),
+            )
+            break
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# Documents where a reader looks for credits.
+_CREDIT_STEMS = ("readme", "credits", "acknowledg", "authors", "notice", "third_party", "thirdparty", "attribution")
+_DOC_FOLDERS = frozenset({"docs", "doc", "documentation"})
+MAX_CREDIT_FILES = 2000
+
+
+def credit_files(project: Project) -> list[str]:
+    """Paths of the READMEs, docs, model cards, NOTICE and credits files of the tree."""
+    found = []
+    for item in project.files:
+        if item.kind not in (repository.DOCUMENT, repository.MODEL_CARD, repository.LICENSE):
+            continue
+        parts = PurePosixPath(item.path).parts
+        if item.name.lower().startswith(_CREDIT_STEMS) or parts[0].lower() in _DOC_FOLDERS:
+            found.append(item.path)
+    return found[:MAX_CREDIT_FILES]
+
+
+def _names_of(derivation: Derivation) -> list[str]:
+    names = [derivation.upstream]
+    if derivation.url:
+        address = re.sub(r"^[a-z+]+://(www\.)?", "", derivation.url.rstrip("/")).removesuffix(".git")
+        names.append(address)
+        names.append(address.rsplit("/", 1)[-1])
+    return names
+
+
+@dataclass
+class _Credited:
+    derivation: Derivation
+    paths: list[str] = field(default_factory=list)
+
+
+@check("attribution", uses_provenance=True)
+def attribution(project: Project) -> Iterator[Report]:
+    owed: dict[str, _Credited] = {}
+    for path, derivations in sorted(project.derived.items()):
+        for derivation in derivations:
+            if derivation.how == HEADER or derivation.by_owner:
+                continue
+            owed.setdefault(derivation.upstream, _Credited(derivation)).paths.append(path)
+    if not owed:
+        return
+    texts: list[str] | None = None
+    for name in sorted(owed):
+        derivation, paths = owed[name].derivation, owed[name].paths
+        names = _names_of(derivation)
+        notes = [words for path in paths for _, words in project.facts_of(path).change_notes]
+        if any(mentions(words, names) for words in notes):
+            continue
+        if texts is None:
+            texts = [text for path in credit_files(project) if (text := project.text_of(path))]
+        if any(mentions(text, names) for text in texts):
+            continue
+        yield Report(
+            path=_readme(project),
+            params={
+                "upstream": derivation.label,
+                "license": derivation.license or "an unknown license",
+                "files": "1 file" if len(paths) == 1 else f"{len(paths)} files",
+                "first": paths[0],
+                "url": f" ({derivation.url})" if derivation.url else "",
+            },
+            license=derivation.license,
+            upstream=derivation.as_upstream(),
+            evidence=(("derived_files", ", ".join(paths)),),
+        )
+
+
+def _readme(project: Project) -> str:
+    for item in project.files:
+        if "/" not in item.path and item.name.lower().startswith("readme"):
+            return item.path
+    return "README.md"

@@ -1,0 +1,278 @@
+"""Derived files: which files of the checked project came from an upstream, and whether they were changed.
+
+A file is derived when provenance matched it to an upstream file, when the configuration
+declares its folder vendored from an upstream, or when its header carries a third party's
+copyright and license notice. The obligation checks (change notices, kept copyright lines,
+NOTICE files, attribution, license texts, conflicts) all read the same answer from here.
+
+Code copied by its own copyright holder owes that holder nothing: a derivation whose upstream
+copyright lines name the holder that signs this project's own files is marked ``by_owner``,
+and the checks that protect a third party skip it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from lintml import repository
+from lintml.findings import Upstream
+from lintml.provenance.match import Match
+
+if TYPE_CHECKING:
+    from lintml.git import Commit, FileHistory
+    from lintml.project import Project
+
+PROVENANCE = "provenance"  # matched by fingerprints
+VENDORED = "vendored"  # declared in the configuration
+HEADER = "header"  # a third party's copyright and license notice in the file's header
+NO_LICENSE = "NONE"  # SPDX's word for an upstream that grants no license at all
+
+# Words of a copyright line that do not tell one holder from another.
+_HOLDER_NOISE = frozenset(
+    "copyright c all rights reserved and others the inc incorporated ltd llc limited co corp corporation "
+    "team authors author contributors contributor project developers of by gmbh ag sa".split()
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MIN_HOLDER_KEY = 3
+OWN_HOLDER_MIN_FILES = 2  # a holder signs this project's own files when it heads this many underived files
+
+
+def holder_key(statement: str) -> str:
+    """A copyright line reduced to who holds it: ``Copyright 2020 The HuggingFace Inc. team`` -> ``huggingface``."""
+    words = re.findall(r"[^\W\d_]+|\d+", statement.casefold().replace("©", " "))
+    return "".join(word for word in words if word not in _HOLDER_NOISE and not word.isdigit())
+
+
+def is_copyright(line: str) -> bool:
+    """A copyright line, as opposed to another notice (a trademark or patent notice)."""
+    return bool(_COPYRIGHT.search(line))
+
+
+_COPYRIGHT = re.compile(r"(?i)copyright|©|\(c\)")
+
+
+def same_holder(first: str, second: str) -> bool:
+    """Whether two copyright lines (or holder keys) name the same holder, spelling and years aside."""
+    left, right = holder_key(first), holder_key(second)
+    if len(left) < _MIN_HOLDER_KEY or len(right) < _MIN_HOLDER_KEY:
+        return False
+    return left in right or right in left
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One local file's origin in one upstream, however lintml learned it."""
+
+    path: str
+    how: str  # PROVENANCE, VENDORED or HEADER
+    upstream: str  # the upstream project; for HEADER, the copyright line that names the third party
+    version: str | None
+    url: str | None
+    license: str | None
+    upstream_path: str | None = None
+    match: Match | None = None
+    by_owner: bool = False  # the upstream's copyright holder is this project's own
+
+    @property
+    def label(self) -> str:
+        return f"{self.upstream} {self.version}" if self.version else self.upstream
+
+    @property
+    def where(self) -> str:
+        """The upstream with the file the code came from, as messages name it."""
+        return f"{self.label}, {self.upstream_path}" if self.upstream_path else self.label
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.match.span if self.match else (0, 0)
+
+    @property
+    def notice(self) -> str | None:
+        return self.match.notice if self.match else None
+
+    @property
+    def upstream_copyrights(self) -> tuple[str, ...]:
+        return self.match.upstream_copyrights if self.match else ()
+
+    def as_upstream(self) -> Upstream:
+        match = self.match
+        if match is None:
+            return Upstream(self.upstream, self.version, self.url, self.upstream_path, self.license)
+        return Upstream(
+            name=match.project,
+            version=match.version,
+            url=match.url,
+            path=match.upstream_path,
+            license=match.license,
+            similarity=match.local_share,
+            verbatim=match.verbatim,
+            renames=tuple((old, new) for old, new, _ in match.renames),
+            taken=match.upstream_share,
+            lines=match.lines,
+            upstream_lines=match.upstream_lines,
+        )
+
+
+@dataclass(frozen=True)
+class Modification:
+    """Whether a derived file was changed from what the upstream shipped, and how lintml knows."""
+
+    modified: bool
+    reasons: tuple[str, ...] = ()
+    commits: tuple[Commit, ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def find_derivations(project: Project) -> dict[str, list[Derivation]]:
+    """Path -> its derivations, for every checked code file that has one (provenance first)."""
+    own = own_holders(project)
+    found: dict[str, list[Derivation]] = {}
+    for item in project.checked_files(*repository.CODE_KINDS):
+        derived = [_from_match(item.path, match, project, own) for match in project.provenance.get(item.path, ())]
+        folder = project.vendored_folder(item.path)
+        if folder is not None and not derived:
+            derived.append(Derivation(item.path, VENDORED, folder.upstream, folder.version, folder.url, folder.license))
+        if not derived and own:
+            header = _third_party_header(project, item.path, own)
+            if header is not None:
+                derived.append(header)
+        if derived:
+            found[item.path] = derived
+    return found
+
+
+def own_holders(project: Project) -> list[str]:
+    """Copyright lines that sign this project's own code: those heading several files no upstream explains."""
+    counts: Counter[str] = Counter()
+    for item in project.code_files:
+        if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
+            continue
+        for key in {holder_key(line.statement) for line in project.facts_of(item.path).copyrights}:
+            if len(key) >= _MIN_HOLDER_KEY:
+                counts[key] += 1
+    return sorted(key for key, count in counts.items() if count >= OWN_HOLDER_MIN_FILES)
+
+
+def _from_match(path: str, match: Match, project: Project, own: list[str]) -> Derivation:
+    local = [line.statement for line in project.facts_of(path).copyrights]
+    upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
+    by_owner = bool(upstream) and all(
+        any(same_holder(line, key) for key in own) and any(same_holder(line, mine) for mine in local)
+        for line in upstream
+    )
+    return Derivation(
+        path=path,
+        how=PROVENANCE,
+        upstream=match.project,
+        version=match.version,
+        url=match.url,
+        license=match.license,
+        upstream_path=match.upstream_path,
+        match=match,
+        by_owner=by_owner,
+    )
+
+
+_STATING = frozenset({"notice", "text", "tag", "reference", "spdx"})
+
+
+def _third_party_header(project: Project, path: str, own: list[str]) -> Derivation | None:
+    """A header with a license notice and a copyright line naming someone other than this project."""
+    facts = project.facts_of(path)
+    stated = [notice.expression for notice in facts.notices if notice.kind in _STATING]
+    if not stated or not facts.copyrights:
+        return None
+    if any(same_holder(line.statement, key) for line in facts.copyrights for key in own):
+        return None
+    holder = facts.copyrights[0].statement
+    expression = project.knowledge.normalize_expression(stated[0]) or stated[0]
+    return Derivation(path, HEADER, holder, None, None, expression)
+
+
+# ----------------------------------------------------------------------------- modification
+
+
+def modification(derivation: Derivation, history: Mapping[str, FileHistory]) -> Modification:
+    """Whether the copy differs from the upstream beyond formatting, or git shows it changed after it was added.
+
+    Content decides when lintml has the upstream file: a copy identical to it (layout aside) is
+    unmodified whatever its history. Without the upstream file, git history decides.
+    """
+    found = history.get(derivation.path)
+    commits = found.changes if found is not None else ()
+    match = derivation.match
+    if match is not None:
+        if match.verbatim:
+            return Modification(False)
+        return Modification(True, (_content_difference(match), *_history_reasons(found)), commits)
+    if commits:
+        return Modification(True, _history_reasons(found), commits)
+    return Modification(False)
+
+
+def _content_difference(match: Match) -> str:
+    parts = []
+    if match.renames:
+        shown = ", ".join(f"{old} -> {new}" for old, new, _ in match.renames[:3])
+        more = f" and {len(match.renames) - 3} more" if len(match.renames) > 3 else ""
+        parts.append(f"identifiers renamed ({shown}{more})")
+    if match.local_share < 0.98:
+        parts.append(f"{100 - round(match.local_share * 100)}% of it is not upstream code")
+    if match.upstream_share < 0.98:
+        parts.append(f"it takes {round(match.upstream_share * 100)}% of the upstream file")
+    if not parts:
+        parts.append("its code differs from the upstream file")
+    return ", ".join(parts)
+
+
+def _history_reasons(found: FileHistory | None) -> tuple[str, ...]:
+    if found is None or not found.changes:
+        return ()
+    named = ", ".join(f"{commit.short} ({commit.date}, {commit.subject!r})" for commit in found.changes[:3])
+    more = f" and {len(found.changes) - 3} more" if len(found.changes) > 3 else ""
+    return (f"git history shows it added in {found.added.short} and changed in {named}{more}",)
+
+
+# ----------------------------------------------------------------------------- notices that name files
+
+
+def names_file(text: str, path: str, folder: str | None = None) -> list[int]:
+    """1-based lines of a notices file that name ``path``: its repository path, its path inside a
+    vendored ``folder``, or its file name standing as a word."""
+    pure = PurePosixPath(path)
+    candidates = {path}
+    if folder and path.startswith(folder + "/"):
+        candidates.add(path[len(folder) + 1 :])
+    if len(pure.parts) > 1:
+        candidates.add("/".join(pure.parts[-2:]))
+    name_pattern = re.compile(rf"(?<![\w./-]){re.escape(pure.name)}(?![\w-])")
+    lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if any(candidate in line for candidate in candidates) or name_pattern.search(line):
+            lines.append(number)
+    return lines
+
+
+def has_date(text: str) -> bool:
+    return bool(_YEAR.search(text))
+
+
+def mentions(text: str, names: Iterable[str]) -> bool:
+    """Whether ``text`` names one of ``names`` as a word, case aside: ``open_clip`` = ``OpenCLIP`` = ``open-clip``."""
+    folded = text.casefold()
+    for name in names:
+        parts = [part for part in re.split(r"[\s_\-]+", name.casefold()) if part]
+        if sum(map(len, parts)) < _MIN_HOLDER_KEY:
+            continue
+        pattern = r"(?<![a-z0-9])" + r"[\s_\-]?".join(map(re.escape, parts)) + r"(?![a-z0-9])"
+        if re.search(pattern, folded):
+            return True
+    return False

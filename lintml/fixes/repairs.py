@@ -1,0 +1,115 @@
+"""The repairs `lintml fix` makes, one per rule, in the order they run.
+
+Restored copyright lines go first, so a change notice added afterwards lands below them in
+the header; license texts come last, once for each license however many files need it.
+Conflicts, attribution and the project's own license are left to a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lintml.checks.apache import attribution_lines
+from lintml.checks.obligations import lost_notices
+from lintml.derivation import Derivation
+from lintml.findings import Finding
+from lintml.fixes import CannotRepair, RepairContext, repair
+from lintml.fixes.comments import insert_header_lines
+from lintml.fixes.license_texts import license_text
+from lintml.project import Project
+
+
+def _derivation(project: Project, finding: Finding) -> Derivation:
+    name = finding.upstream.name if finding.upstream else None
+    for derivation in project.derived.get(finding.path, ()):
+        if name is None or derivation.upstream == name:
+            return derivation
+    raise CannotRepair(f"{finding.path}: lintml no longer knows where this file came from")
+
+
+def _insert(context: RepairContext, path: str, lines: list[str]) -> None:
+    text = context.workspace.read(path)
+    if text is None:
+        raise CannotRepair(f"{path}: the file is gone")
+    try:
+        context.workspace.write(path, insert_header_lines(text, path, lines))
+    except ValueError as error:
+        raise CannotRepair(f"{path}: {error}") from None
+
+
+@repair("copyright-notice")
+def restore_notices(finding: Finding, context: RepairContext) -> str | None:
+    derivation = _derivation(context.project, finding)
+    lost = lost_notices(context.project, derivation)
+    lines = list(lost.copyrights)
+    if lost.license_notice and derivation.license:
+        lines.append(f"SPDX-License-Identifier: {derivation.license}")
+    if not lines:
+        return None
+    _insert(context, finding.path, lines)
+    return f"restored {len(lines)} notice line{'s' if len(lines) > 1 else ''} from {derivation.where}"
+
+
+def change_notice_lines(derivation: Derivation, date: str) -> list[str]:
+    """The comment a modified copy gets: the upstream, its file, license and address, and the date."""
+    origin = f"{derivation.label} ({derivation.upstream_path})" if derivation.upstream_path else derivation.label
+    lines = [f"This file was modified from {origin}, licensed under {derivation.license}."]
+    if derivation.url:
+        lines.append(f"Upstream: {derivation.url}")
+    lines.append(f"Changed in this repository; notice added on {date}.")
+    return lines
+
+
+@repair("change-notice")
+def add_change_notice(finding: Finding, context: RepairContext) -> str:
+    derivation = _derivation(context.project, finding)
+    _insert(context, finding.path, change_notice_lines(derivation, context.date))
+    return f"added a notice that it was modified from {derivation.label}"
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@repair("notice-file")
+def carry_notice(finding: Finding, context: RepairContext) -> str | None:
+    name = finding.upstream.name if finding.upstream else None
+    derivation = next(
+        (
+            item
+            for derivations in context.project.derived.values()
+            for item in derivations
+            if item.upstream == name and item.notice
+        ),
+        None,
+    )
+    if derivation is None or not derivation.notice:
+        raise CannotRepair("lintml no longer has the upstream's NOTICE text")
+    current = context.workspace.read(finding.path) or ""
+    if all(_plain(line) in _plain(current) for line in attribution_lines(derivation.notice)):
+        return None
+    address = f" ({derivation.url})" if derivation.url else ""
+    block = (
+        f"This product includes code from {derivation.label}{address}, licensed under {derivation.license}.\n"
+        f"Its NOTICE file reads:\n\n{derivation.notice.strip()}\n"
+    )
+    context.workspace.write(finding.path, current.rstrip("\n") + "\n\n" + block if current.strip() else block)
+    return f"carried the NOTICE of {derivation.label}"
+
+
+_SPDX_ID = re.compile(r"^[A-Za-z0-9.+\-]+$")
+
+
+@repair("license-text")
+def write_license_text(finding: Finding, context: RepairContext) -> str | None:
+    spdx = finding.license
+    if not spdx or not _SPDX_ID.match(spdx):
+        raise CannotRepair(f"no single license to write a text for ({spdx or 'unknown'})")
+    target = f"LICENSES/{spdx}.txt"
+    if context.workspace.read(target) is not None:
+        return f"wrote {target}" if context.workspace.changed(target) else None
+    text = license_text(spdx)
+    if text is None:
+        raise CannotRepair(f"scancode has no text for {spdx}; add it as {target} by hand")
+    context.workspace.write(target, text)
+    return f"wrote {target}"
