@@ -14,6 +14,7 @@ from pathlib import Path
 from lintml import repository
 from lintml.checks import CHECKS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
+from lintml.derivation import NO_LICENSE
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import package_name
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
@@ -279,6 +280,13 @@ class FixResult:
     after: CheckResult | None  # a fresh check once the changes are written; None in a dry run
     dry_run: bool
 
+    @property
+    def failed_repairs(self) -> tuple[tuple[Finding, str], ...]:
+        """Findings a repair exists for but could not make (a file not UTF-8, a link in the way ...)."""
+        from lintml.fixes import REPAIRS
+
+        return tuple((finding, reason) for finding, reason in self.unfixed if finding.rule in REPAIRS)
+
     def failed(self) -> bool:
         if self.after is not None:
             return self.after.failed()
@@ -322,7 +330,7 @@ def fix(
                 continue
             repair = REPAIRS.get(finding.rule)
             if repair is None:
-                unfixed.append((finding, "needs a person: " + (finding.fix or f"see `lintml rule {finding.rule}`")))
+                unfixed.append((finding, "no automatic repair: it needs a person"))
                 continue
             try:
                 done = repair(finding, context)
@@ -533,10 +541,14 @@ def _existing_content(path: Path) -> IndexContent:
 def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFacts]) -> str | None:
     """An upstream's own license, read from its license files and manifest as `lintml check` reads them.
 
+    ``NONE`` when the upstream states no license anywhere (all rights reserved); None when it
+    states one lintml cannot read.
+
     A wheel keeps its license files in ``*.dist-info/`` (``licenses/`` in newer metadata), read when
     nothing at the top says what the license is.
     """
-    found = Project(files=files, facts=facts, knowledge=shipped_knowledge()).project_license
+    project = Project(files=files, facts=facts, knowledge=shipped_knowledge())
+    found = project.project_license
     if found is not None:
         return found
     for item in files:
@@ -544,4 +556,7 @@ def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFa
             texts = [notice.expression for notice in facts.get(item.path, FileFacts()).notices if notice.kind == "text"]
             if texts:
                 return shipped_knowledge().normalize_expression(texts[0]) or texts[0]
+    states_any = any(facts.get(item.path, FileFacts()).notices for item in files)
+    if not states_any and not project.declared_licenses and not any(item.kind == repository.LICENSE for item in files):
+        return NO_LICENSE  # no license file, no license metadata, no file naming a license: nothing was granted
     return None

@@ -261,16 +261,17 @@ def fix(
         f"{verb} {files} file{'s' if files != 1 else ''}",
         err=True,
     )
+    for finding, reason in result.failed_repairs:
+        click.echo(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}", err=True)
     left = result.after.findings if result.after is not None else tuple(finding for finding, _ in result.unfixed)
-    why = {finding: reason for finding, reason in result.unfixed}
     left = tuple(finding for finding in left if finding.severity != "info")
     if left:
         click.echo(f"lintml: {len(left)} finding{'s' if len(left) != 1 else ''} left for a person:", err=True)
         for finding in left:
             where = f"{finding.path}:{finding.line}" if finding.line else finding.path
             click.echo(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}", err=True)
-            if finding in why:
-                click.echo(f"      {why[finding]}", err=True)
+            if finding.fix:
+                click.echo(f"      fix: {finding.fix}", err=True)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
@@ -331,7 +332,8 @@ _INDEX_OPTION = click.option(
     default="auto",
     show_default=True,
     metavar="SPDX|auto",
-    help="The upstream's license; auto reads its license files and manifest.",
+    help="The upstream's license (SPDX), NONE if it grants none; auto reads its license files and manifest "
+    "(NONE when it has no license file, no license metadata and no license notice).",
 )
 @click.option("--url", help="Where the upstream lives (default: from its package metadata or git URL).")
 @click.option("--version", "version", help="Its version (default: from package metadata, or the git commit).")

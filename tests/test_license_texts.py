@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from lintml.fixes import license_texts
-from lintml.fixes.license_texts import license_text, scancode_key
+from lintml.facts import license_texts
+from lintml.facts.license_texts import license_text, scancode_key
 
 # SPDX id -> phrases its text must contain.
 TEXTS = {

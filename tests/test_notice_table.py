@@ -258,10 +258,10 @@ def test_notice_inside_a_longer_text_keeps_its_lines() -> None:
 
 
 def test_full_license_file_from_scancode_data() -> None:
-    from lintml.facts.scancode_adapter import license_full_text
+    from lintml.facts.license_texts import license_text
 
     for spdx_id in ("Apache-2.0", "MIT", "GPL-3.0-only"):
-        text = license_full_text(spdx_id)
+        text = license_text(spdx_id)
         assert text is not None
         result = match_known_notices("Copyright 2020 Someone\n\n" + text)
         assert [(match.expression, match.kind) for match in result.matches] == [(spdx_id, "text")]

@@ -14,7 +14,7 @@ import pytest
 
 from lintml.facts import scancode_adapter
 from lintml.facts.notice_table import NoticeMatch, match_known_notices
-from lintml.facts.scancode_adapter import Copyright, detect_copyrights, detect_licenses, license_full_text
+from lintml.facts.scancode_adapter import Copyright, detect_copyrights, detect_licenses
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,17 +143,6 @@ def test_copyrights_with_holders_and_caller_line_numbers() -> None:
     )
     assert detect_copyrights([]) == ()
     assert detect_copyrights([(1, "import os")]) == ()
-
-
-def test_license_full_text() -> None:
-    mit = license_full_text("MIT")
-    assert mit is not None and mit.startswith("Permission is hereby granted")
-    assert "---" not in mit.splitlines()[0]
-    assert license_full_text("mit") == mit
-    gpl = license_full_text("GPL-2.0-or-later")
-    assert gpl is not None and "GNU GENERAL PUBLIC LICENSE" in gpl
-    assert license_full_text("No-Such-License-1.0") is None
-    assert license_full_text("LicenseRef-scancode-../../etc") is None
 
 
 class _Terminal(io.StringIO):

@@ -11,7 +11,6 @@ with small texts (a header block or a license file), never whole source files.
   Reading the matches, not a file-level detection, keeps third-party notices: scancode's
   detections resolve "see LICENSE" to the scanned project's own license.
 - ``detect_copyrights`` uses cluecode alone (~0.3 s to import) and never loads the index.
-- ``license_full_text`` reads a license's text from scancode's data files directly.
 
 scancode writes to ``~/.cache/scancode-tk`` and to a new temporary folder on every import
 unless ``SCANCODE_CACHE``/``SCANCODE_TEMP`` are set; unless the user set them, they point
@@ -21,7 +20,6 @@ under lintml's own cache folder, and this process's temporary folder is removed 
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import itertools
 import os
 import shutil
@@ -31,11 +29,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, TextIO
 
-from lintml.facts.notice_table import NoticeMatch, license_key_for_spdx_id
+from lintml.facts.notice_table import NoticeMatch
 
 # Texts reach scancode because the exact table could not explain them, and scancode's own
 # exact matchers find what the table finds; its approximate matcher is what tells an
@@ -215,33 +211,3 @@ def detect_copyrights(lines: Sequence[tuple[int, str]]) -> tuple[Copyright, ...]
                 break
         copyrights.append(Copyright(detection.copyright, holder, detection.start_line))
     return tuple(copyrights)
-
-
-def _licenses_dir() -> Path | None:
-    spec = importlib.util.find_spec("licensedcode")  # finds the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations))) / "data" / "licenses"
-
-
-@lru_cache(maxsize=64)
-def license_full_text(spdx_id: str) -> str | None:
-    """The text of the license ``spdx_id`` names (case-insensitive), from scancode's data; None if unknown."""
-    key = license_key_for_spdx_id(spdx_id)
-    licenses = _licenses_dir()
-    if key is None or licenses is None or "/" in key or "\\" in key:
-        return None
-    path = licenses / f"{key}.LICENSE"
-    try:
-        content = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    if content.startswith("---"):
-        # YAML front matter between two "---" lines, then the text.
-        lines = content.splitlines(keepends=True)
-        for index in range(1, len(lines)):
-            if lines[index].rstrip() == "---":
-                content = "".join(lines[index + 1 :])
-                break
-    text = content.strip("\n")
-    return text + "\n" if text.strip() else None

@@ -12,10 +12,10 @@ import re
 from lintml.checks.apache import attribution_lines
 from lintml.checks.obligations import lost_notices
 from lintml.derivation import Derivation
+from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
 from lintml.fixes import CannotRepair, RepairContext, repair
 from lintml.fixes.comments import insert_header_lines
-from lintml.fixes.license_texts import license_text
 from lintml.project import Project
 
 
