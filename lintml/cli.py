@@ -367,7 +367,14 @@ def index_add(
         f"added {project.label()} ({project.license or 'license unknown'}): {project.files} files,"
         f" {project.tokens} tokens, to {where}"
     )
-    if project.license is None:
+    if project.license == "NONE":
+        click.echo(
+            f"lintml: warning: {name} has no license file, no license metadata and no license notice, so it"
+            " grants no license (NONE): code copied from it will be reported as a license-conflict. Pass"
+            " --license SPDX if it is licensed somewhere lintml did not look.",
+            err=True,
+        )
+    elif project.license is None:
         click.echo(
             f"lintml: warning: no license found for {name}; copies of it will be reported as coming from an"
             " upstream with no known license. Pass --license SPDX if you know it.",

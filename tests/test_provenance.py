@@ -373,7 +373,8 @@ def test_an_upstream_without_a_license_is_indexed_with_a_warning(
     index = tmp_path / "index.sqlite3"
     result = run_lintml(tmp_path, "index", "add", "nolicense", str(upstream), "--index", str(index))
     assert result.returncode == 0
-    assert "license unknown" in result.stdout and "no license found for nolicense" in result.stderr
+    assert "(NONE)" in result.stdout and "nolicense has no license file" in result.stderr
+    assert "grants no license" in result.stderr
     local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy()}, name="local")
     (finding,) = provenance_findings(local, "--index", str(index))
-    assert finding["upstream"]["license"] is None and "an unknown license" in finding["message"]
+    assert finding["upstream"]["license"] == "NONE"

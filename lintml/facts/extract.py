@@ -27,13 +27,14 @@ from lintml.facts.headers import (
     comment_syntax,
     extract_header,
     find_suppressions,
+    is_lintml_change_notice,
     spdx_copyrights,
     spdx_tags,
 )
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "7"
+FACTS_VERSION = "8"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -302,6 +303,8 @@ def _without_copyright_statement(line: str) -> str:
     share one analysis; what follows the statement on the same line ("... Licensed under X") stays.
     Suppression comments name rules ("license-...") and are not license words either."""
     line = SUPPRESSION_COMMENT.sub("", line)
+    if is_lintml_change_notice(line):
+        return ""
     statement = _COPYRIGHT_STATEMENT.search(line)
     if statement is None:
         return line

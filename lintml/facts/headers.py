@@ -281,3 +281,17 @@ def change_notes(text: str, syntax: CommentSyntax) -> tuple[tuple[int, str], ...
         if len(found) == MAX_CHANGE_NOTES:
             break
     return tuple(found)
+
+
+# The change notice `lintml fix` writes. It names the upstream's license, but is a note about
+# where the code came from, not the file's license statement (the SPDX tag beside it is).
+_LINTML_CHANGE_NOTICE = re.compile(r"This file was modified from .{1,300}, licensed under [\w.+\-() ]{1,120}\.\s*$")
+
+
+def lintml_change_notice(origin: str, license_id: str) -> str:
+    """The first line of the change notice `lintml fix` adds: ``This file was modified from X, licensed under L.``"""
+    return f"This file was modified from {origin}, licensed under {license_id}."
+
+
+def is_lintml_change_notice(line: str) -> bool:
+    return bool(_LINTML_CHANGE_NOTICE.search(line))

@@ -12,6 +12,7 @@ import re
 from lintml.checks.apache import attribution_lines
 from lintml.checks.obligations import lost_notices
 from lintml.derivation import Derivation
+from lintml.facts.headers import lintml_change_notice
 from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
 from lintml.fixes import CannotRepair, RepairContext, repair
@@ -53,7 +54,7 @@ def restore_notices(finding: Finding, context: RepairContext) -> str | None:
 def change_notice_lines(derivation: Derivation, date: str) -> list[str]:
     """The comment a modified copy gets: the upstream, its file, license and address, and the date."""
     origin = f"{derivation.label} ({derivation.upstream_path})" if derivation.upstream_path else derivation.label
-    lines = [f"This file was modified from {origin}, licensed under {derivation.license}."]
+    lines = [lintml_change_notice(origin, derivation.license or "an unknown license")]
     if derivation.url:
         lines.append(f"Upstream: {derivation.url}")
     lines.append(f"Changed in this repository; notice added on {date}.")
