@@ -16,7 +16,7 @@ from lintml.checks import CHECKS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.derivation import NO_LICENSE
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.declared import package_name
+from lintml.facts.declared import package_name, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
@@ -243,7 +243,13 @@ def _analyse(
     found = ProvenanceResult({}, 0)
     if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
         try:
-            found = provenance(code, index_paths, cache or FactCache(None), exclude=_own_names(all_files, facts))
+            found = provenance(
+                code,
+                index_paths,
+                cache or FactCache(None),
+                exclude=_own_names(all_files, facts),
+                requires=_own_requirements(source, all_files),
+            )
         except IndexFileError as error:
             raise ConfigError(str(error)) from None
     project = Project(
@@ -376,6 +382,16 @@ def _read_text(source: Source, path: str) -> str | None:
         return decode(source.read(path))[0]
     except OSError:
         return None
+
+
+def _own_requirements(source: Source, files: Sequence[RepoFile]) -> set[str]:
+    """What the checked project depends on, from its top-level PKG-INFO, pyproject.toml and setup.cfg."""
+    found: set[str] = set()
+    for item in files:
+        if item.path in ("PKG-INFO", "pyproject.toml", "setup.cfg") and item.size < 1_000_000:
+            text = _read_text(source, item.path)
+            found |= requirements(item.path, text or "")
+    return found
 
 
 def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[str]:

@@ -20,6 +20,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from lintml import repository
+from lintml.facts.declared import authors
+from lintml.facts.headers import comment_syntax, credit_lines
 from lintml.findings import Upstream
 from lintml.provenance.match import Match
 
@@ -35,7 +37,7 @@ NO_LICENSE = "NONE"  # SPDX's word for an upstream that grants no license at all
 # Words of a copyright line that do not tell one holder from another.
 _HOLDER_NOISE = frozenset(
     "copyright c all rights reserved and others the inc incorporated ltd llc limited co corp corporation "
-    "team authors author contributors contributor project developers of by gmbh ag sa".split()
+    "team authors author contributors contributor project developers of by gmbh ag sa present".split()
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MIN_HOLDER_KEY = 3
@@ -44,8 +46,20 @@ OWN_HOLDER_MIN_FILES = 2  # a holder signs this project's own files when it head
 
 def holder_key(statement: str) -> str:
     """A copyright line reduced to who holds it: ``Copyright 2020 The HuggingFace Inc. team`` -> ``huggingface``."""
+    return "".join(_holder_words(statement))
+
+
+def _holder_words(statement: str) -> list[str]:
     words = re.findall(r"[^\W\d_]+|\d+", statement.casefold().replace("©", " "))
-    return "".join(word for word in words if word not in _HOLDER_NOISE and not word.isdigit())
+    return [word for word in words if word not in _HOLDER_NOISE and not word.isdigit()]
+
+
+def holder_keys(statement: str) -> set[str]:
+    """Each holder a copyright line names: ``Google AI, Google Brain and the HuggingFace Inc. team`` ->
+    ``{googleai, googlebrain, huggingface}``."""
+    parts = re.split(r",|;|&|\band\b|\bwith\b|/", statement.casefold())
+    keys = {"".join(_holder_words(part)) for part in parts}
+    return {key for key in keys if len(key) >= _MIN_HOLDER_KEY}
 
 
 def is_copyright(line: str) -> bool:
@@ -57,11 +71,13 @@ _COPYRIGHT = re.compile(r"(?i)copyright|©|\(c\)")
 
 
 def same_holder(first: str, second: str) -> bool:
-    """Whether two copyright lines (or holder keys) name the same holder, spelling and years aside."""
-    left, right = holder_key(first), holder_key(second)
-    if len(left) < _MIN_HOLDER_KEY or len(right) < _MIN_HOLDER_KEY:
-        return False
-    return left in right or right in left
+    """Whether two copyright lines (or holder names) share a holder, spelling, years and co-holders aside."""
+    left, right = holder_keys(first), holder_keys(second)
+    return any(
+        one == other or (min(len(one), len(other)) >= 5 and (one in other or other in one))
+        for one in left
+        for other in right
+    )
 
 
 @dataclass(frozen=True)
@@ -133,14 +149,18 @@ class Modification:
 
 def find_derivations(project: Project) -> dict[str, list[Derivation]]:
     """Path -> its derivations, for every checked code file that has one (provenance first)."""
-    own = own_holders(project)
+    own = project.owners
     found: dict[str, list[Derivation]] = {}
     for item in project.checked_files(*repository.CODE_KINDS):
-        derived = [_from_match(item.path, match, project, own) for match in project.provenance.get(item.path, ())]
+        derived = [
+            _from_match(item.path, match, project, own)
+            for match in project.provenance.get(item.path, ())
+            if exemption(project, item.path, match) is None
+        ]
         folder = project.vendored_folder(item.path)
         if folder is not None and not derived:
             derived.append(Derivation(item.path, VENDORED, folder.upstream, folder.version, folder.url, folder.license))
-        if not derived and own:
+        if not derived and own.holders:
             header = _third_party_header(project, item.path, own)
             if header is not None:
                 derived.append(header)
@@ -149,23 +169,89 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
     return found
 
 
-def own_holders(project: Project) -> list[str]:
-    """Copyright lines that sign this project's own code: those heading several files no upstream explains."""
+@dataclass(frozen=True)
+class Owners:
+    """Who this project's own code belongs to."""
+
+    holders: tuple[str, ...]  # holder keys heading several of its files that no upstream explains
+    authors: tuple[str, ...]  # the authors and maintainers its manifests name
+
+    def own(self, statement: str) -> bool:
+        return any(same_holder(statement, key) for key in (*self.holders, *self.authors))
+
+
+def own_holders(project: Project) -> Owners:
+    """The holders that sign this project's own code, and the authors its manifests name."""
     counts: Counter[str] = Counter()
     for item in project.code_files:
         if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
             continue
-        for key in {holder_key(line.statement) for line in project.facts_of(item.path).copyrights}:
-            if len(key) >= _MIN_HOLDER_KEY:
-                counts[key] += 1
-    return sorted(key for key, count in counts.items() if count >= OWN_HOLDER_MIN_FILES)
+        keys = {key for line in project.facts_of(item.path).copyrights for key in holder_keys(line.statement)}
+        counts.update(keys)
+    named: list[str] = []
+    for item in project.files:
+        if "/" not in item.path and item.path in ("pyproject.toml", "setup.py", "setup.cfg", "PKG-INFO"):
+            text = project.text_of(item.path)
+            if text:
+                named.extend(authors(item.path, text))
+    holders = tuple(sorted(key for key, count in counts.items() if count >= OWN_HOLDER_MIN_FILES))
+    return Owners(holders, tuple(dict.fromkeys(named)))
 
 
-def _from_match(path: str, match: Match, project: Project, own: list[str]) -> Derivation:
-    local = [line.statement for line in project.facts_of(path).copyrights]
+def origin_names(match: Match) -> list[str]:
+    """How a file could name the upstream: its project name, its repository address, owner and name."""
+    names = [match.project]
+    if match.url:
+        address = re.sub(r"^[a-z+]+://(www\.)?", "", match.url.rstrip("/")).removesuffix(".git")
+        parts = address.split("/")
+        names.extend([address, *parts[1:3]])
+    return names
+
+
+def exemption(project: Project, path: str, match: Match) -> str | None:
+    """Why the code a file shares with an upstream file does not make it that upstream's derivative,
+    or None when it does.
+
+    - The upstream depends on this project (and not the reverse): it took the code from here.
+    - Both carry a common ancestor: the upstream file says its code came from elsewhere, and this
+      file credits an origin of its own that is not this upstream.
+    """
+    if match.requires_you:
+        return f"{match.project} depends on this project, so the shared code most likely went from here to it"
+    if not match.upstream_credits:
+        return None
+    own = project.owners
+    facts = project.facts_of(path)
+    text = project.text_of(path) or ""
+    # What this file says of its origin, less what it shares with the upstream file (copied along with the code).
+    carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
+    credits = [words for _, words in facts.change_notes] + list(credit_lines(text, comment_syntax(path)))
+    credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
+    foreign = [
+        line.statement
+        for line in facts.copyrights
+        if not own.own(line.statement)
+        and not any(same_holder(line.statement, theirs) for theirs in match.upstream_copyrights)
+    ]
+    if not credits and not foreign:
+        return None  # this file says nothing of where it came from: it may be a copy of the upstream's copy
+    if any(mentions(words, origin_names(match)) for words in (*credits, *foreign)):
+        return None  # it names this upstream
+    return (
+        f"{match.upstream_path} itself says its code came from elsewhere ({match.upstream_credits[0][:80]}), and"
+        " this file credits its own origin: a common ancestor, not a copy of this upstream"
+    )
+
+
+def _from_match(path: str, match: Match, project: Project, own: Owners) -> Derivation:
+    facts = project.facts_of(path)
+    local = [line.statement for line in facts.copyrights]
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
+    # Code its own holder copied: every upstream holder is this project's, and the copy or the
+    # project's manifest says so (a third party who kept the notice is not the owner).
     by_owner = bool(upstream) and all(
-        any(same_holder(line, key) for key in own) and any(same_holder(line, mine) for mine in local)
+        own.own(line)
+        and (any(same_holder(line, mine) for mine in local) or any(same_holder(line, name) for name in own.authors))
         for line in upstream
     )
     return Derivation(
@@ -184,13 +270,13 @@ def _from_match(path: str, match: Match, project: Project, own: list[str]) -> De
 _STATING = frozenset({"notice", "text", "tag", "reference", "spdx"})
 
 
-def _third_party_header(project: Project, path: str, own: list[str]) -> Derivation | None:
+def _third_party_header(project: Project, path: str, own: Owners) -> Derivation | None:
     """A header with a license notice and a copyright line naming someone other than this project."""
     facts = project.facts_of(path)
     stated = [notice.expression for notice in facts.notices if notice.kind in _STATING]
     if not stated or not facts.copyrights:
         return None
-    if any(same_holder(line.statement, key) for line in facts.copyrights for key in own):
+    if any(own.own(line.statement) for line in facts.copyrights):
         return None
     holder = facts.copyrights[0].statement
     expression = project.knowledge.normalize_expression(stated[0]) or stated[0]

@@ -22,7 +22,7 @@ from lintml.provenance.match import Match
 from lintml.repository import RepoFile
 
 if TYPE_CHECKING:
-    from lintml.derivation import Derivation, Modification
+    from lintml.derivation import Derivation, Modification, Owners
     from lintml.git import FileHistory
 
 
@@ -57,6 +57,13 @@ class Project:
         from lintml.derivation import find_derivations
 
         return find_derivations(self)
+
+    @cached_property
+    def owners(self) -> Owners:
+        """Who this project's own code belongs to (its recurring copyright holders, its manifest's authors)."""
+        from lintml.derivation import own_holders
+
+        return own_holders(self)
 
     @cached_property
     def history(self) -> Mapping[str, FileHistory]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
+from lintml.derivation import exemption
 from lintml.findings import Upstream
 from lintml.project import Project
 from lintml.provenance.match import Match
@@ -39,6 +40,7 @@ def provenance(project: Project) -> Iterator[Report]:
     for item in project.checked_files(*repository.CODE_KINDS):
         matches = project.provenance.get(item.path, ())
         for match in matches:
+            exempt = exemption(project, item.path, match)
             notebook = item.kind == repository.NOTEBOOK  # lines of the joined code cells, not of the JSON
             yield Report(
                 path=item.path,
@@ -51,11 +53,12 @@ def provenance(project: Project) -> Iterator[Report]:
                     "detail": (
                         f"{_percent(match.local_share)} of this file is upstream code and"
                         f" {_percent(match.upstream_share)} of the upstream file was taken; {_how(match)}"
+                        + (f"; no obligations follow: {exempt}" if exempt else "")
                     ),
                 },
                 license=match.license,
                 upstream=upstream_of(match),
-                evidence=_evidence(match),
+                evidence=_evidence(match) + ((("not_derived", exempt),) if exempt else ()),
             )
         folder = project.vendored_folder(item.path)
         if folder is not None and not matches:

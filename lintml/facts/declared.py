@@ -138,3 +138,95 @@ def package_name(path: str, text: str) -> str | None:
 def canonical_package_name(name: str) -> str:
     """PEP 503's normal form: ``Open_CLIP.torch`` and ``open-clip-torch`` are the same project."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+METADATA_NAMES = ("PKG-INFO", "METADATA")
+
+
+def requirements(path: str, text: str) -> set[str]:
+    """The projects a manifest says the project depends on, extras included, as PEP 503 names.
+
+    Reads core metadata (an sdist's PKG-INFO, a wheel's METADATA: ``Requires-Dist``),
+    pyproject.toml (``[project] dependencies`` and ``optional-dependencies``) and setup.cfg
+    (``install_requires``, ``extras_require``). setup.py is not read for this.
+    """
+    specs: list[str] = []
+    name = path.rsplit("/", 1)[-1]
+    if name in METADATA_NAMES:
+        for line in text.splitlines():
+            if not line.strip():
+                break  # the headers end at the first blank line
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "requires-dist":
+                specs.append(value)
+    elif name == "pyproject.toml":
+        try:
+            project = tomllib.loads(text).get("project")
+        except tomllib.TOMLDecodeError:
+            return set()
+        if isinstance(project, dict):
+            specs.extend(item for item in project.get("dependencies") or () if isinstance(item, str))
+            optional = project.get("optional-dependencies")
+            if isinstance(optional, dict):
+                for group in optional.values():
+                    specs.extend(item for item in group or () if isinstance(item, str))
+    elif name == "setup.cfg":
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return set()
+        specs.extend(parser.get("options", "install_requires", fallback="").splitlines())
+        if parser.has_section("options.extras_require"):
+            for _, value in parser.items("options.extras_require"):
+                specs.extend(value.splitlines())
+    found = set()
+    for spec in specs:
+        match = _REQUIREMENT_NAME.match(spec)
+        if match:
+            found.add(canonical_package_name(match.group(1)))
+    return found
+
+
+def authors(path: str, text: str) -> list[str]:
+    """The people and organisations a manifest names as the project's authors and maintainers."""
+    name = path.rsplit("/", 1)[-1]
+    found: list[str] = []
+    if name in METADATA_NAMES:
+        for line in text.splitlines():
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            if key.strip().lower() in ("author", "maintainer", "author-email", "maintainer-email"):
+                found.extend(re.sub(r"<[^>]*>|\S+@\S+", " ", part).strip(' "') for part in value.split(","))
+    elif name == "pyproject.toml":
+        try:
+            project = tomllib.loads(text).get("project")
+        except tomllib.TOMLDecodeError:
+            return []
+        if isinstance(project, dict):
+            for key in ("authors", "maintainers"):
+                for person in project.get(key) or ():
+                    if isinstance(person, dict) and isinstance(person.get("name"), str):
+                        found.append(person["name"])
+    elif name == "setup.cfg":
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error:
+            return []
+        for key in ("author", "maintainer"):
+            found.extend(part.strip() for part in parser.get("metadata", key, fallback="").split(","))
+    elif name == "setup.py":
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return []
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.keyword) or node.arg not in ("author", "maintainer"):
+                continue
+            literal = node.value.value if isinstance(node.value, ast.Constant) else None
+            if isinstance(literal, str):
+                found.extend(part.strip() for part in literal.split(","))
+    return [item for item in found if item]

@@ -295,3 +295,39 @@ def lintml_change_notice(origin: str, license_id: str) -> str:
 
 def is_lintml_change_notice(line: str) -> bool:
     return bool(_LINTML_CHANGE_NOTICE.search(line))
+
+
+# What an upstream file says about where its own code came from ("Copied from openai/CLIP",
+# "based on https://github.com/...", "inspired by Detectron2"): such a file may be a relay of a
+# common ancestor rather than the origin of what a copy shares with it.
+_CREDIT = re.compile(
+    r"""\b(?:copied|adapted|ported|taken|borrowed|derived|modified|forked|extracted|lifted|vendored|translated)
+        \s+(?:\w+\s+){0,3}?from\b
+      | \bbased\s+(?:on|upon)\b
+      | \binspired\s+by\b
+      | \b(?:original|reference|official)\s+(?:\w+\s+)?(?:implementation|code|source|repo|repository)s?\b
+      | \bcredits?\s*(?:to\b|:)
+      | \b(?:from|see)\s+https?://github\.com/""",
+    re.I | re.X,
+)
+MAX_CREDITS = 20
+
+
+def credit_lines(text: str, syntax: CommentSyntax) -> tuple[str, ...]:
+    """Comment and docstring lines that credit another origin for the code."""
+    if not _CREDIT.search(text):
+        return ()
+    markers = syntax.line + tuple(opening for opening, _ in syntax.block) + ("*",)
+    found: list[str] = []
+    in_string = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        quotes = stripped.count('"""') + stripped.count("'''")
+        prose = in_string or quotes > 0 or stripped.startswith(markers)
+        if syntax.docstrings and quotes % 2 == 1:
+            in_string = not in_string
+        if prose and len(stripped) < 300 and _CREDIT.search(stripped):
+            found.append(stripped)
+            if len(found) == MAX_CREDITS:
+                break
+    return tuple(found)

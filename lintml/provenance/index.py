@@ -25,7 +25,7 @@ from lintml import __version__
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 FORMAT_NAME = "lintml-upstream-index"
 
 # A file with fewer normalised tokens is too small to say where it came from.
@@ -40,7 +40,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE projects (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, version TEXT, url TEXT, license TEXT,
   source TEXT, source_sha256 TEXT, notice TEXT, copyrights TEXT NOT NULL, files INTEGER NOT NULL,
-  tokens INTEGER NOT NULL, added TEXT NOT NULL
+  tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL
 );
 CREATE TABLE files (
   id INTEGER PRIMARY KEY, project INTEGER NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -68,6 +68,7 @@ class UpstreamProject:
     source_sha256: str | None = None  # of the archive, when it came from one
     notice: str | None = None  # the text of its NOTICE file, if it has one
     copyrights: tuple[str, ...] = ()  # its copyright lines, most frequent first
+    requires: tuple[str, ...] = ()  # the projects it depends on (extras too), PEP 503 names
     files: int = 0
     tokens: int = 0
     added: str = ""
@@ -85,6 +86,7 @@ class UpstreamFile:
     stream: TokenStream
     notices: tuple[str, ...] = ()  # SPDX expressions its header states
     copyrights: tuple[str, ...] = ()  # copyright lines of its header, then its trademark and patent notices
+    credits: tuple[str, ...] = ()  # lines saying the file's code came from elsewhere ("Copied from openai/CLIP")
 
 
 @dataclass
@@ -141,7 +143,7 @@ def _write(target: Path, content: IndexContent) -> None:
         for project_id, (project, files) in enumerate(content.projects, start=1):
             tokens = sum(len(item.stream) for item in files)
             connection.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     project_id,
                     project.name,
@@ -155,6 +157,7 @@ def _write(target: Path, content: IndexContent) -> None:
                     len(files),
                     tokens,
                     project.added or _now(),
+                    json.dumps(list(project.requires)),
                 ),
             )
             for item in sorted(files, key=lambda entry: entry.path):
@@ -168,7 +171,13 @@ def _write(target: Path, content: IndexContent) -> None:
                         item.sha256,
                         len(item.stream),
                         item.stream.pack(),
-                        json.dumps({"licenses": list(item.notices), "copyrights": list(item.copyrights)}),
+                        json.dumps(
+                            {
+                                "licenses": list(item.notices),
+                                "copyrights": list(item.copyrights),
+                                "credits": list(item.credits),
+                            }
+                        ),
                     ),
                 )
                 if not indexable(item.path, item.stream):
@@ -209,7 +218,11 @@ def _write(target: Path, content: IndexContent) -> None:
                         project.source_sha256,
                         project.notice,
                         list(project.copyrights),
-                        [(item.path, item.sha256, list(item.notices), list(item.copyrights)) for item in files],
+                        list(project.requires),
+                        [
+                            (item.path, item.sha256, list(item.notices), list(item.copyrights), list(item.credits))
+                            for item in files
+                        ],
                     )
                     for project, files in content.projects
                 ]
@@ -289,7 +302,7 @@ class UpstreamIndex:
                 row[0]: _project_from_row(row[1:])
                 for row in self._connection.execute(
                     "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
-                    " added FROM projects ORDER BY name"
+                    " added, requires FROM projects ORDER BY name"
                 )
             }
         except (sqlite3.Error, ValueError) as error:
@@ -323,7 +336,12 @@ class UpstreamIndex:
             raise IndexFileError(f"{self.path}: the index is damaged (file {file_id} is missing)")
         notices = json.loads(row[4])
         upstream_file = UpstreamFile(
-            row[1], row[2], TokenStream.unpack(row[3]), tuple(notices["licenses"]), tuple(notices["copyrights"])
+            row[1],
+            row[2],
+            TokenStream.unpack(row[3]),
+            tuple(notices["licenses"]),
+            tuple(notices["copyrights"]),
+            tuple(notices.get("credits", ())),
         )
         return self._projects[row[0]], upstream_file
 
@@ -358,7 +376,7 @@ class UpstreamIndex:
 
 
 def _project_from_row(row: Iterable[object]) -> UpstreamProject:
-    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added = row
+    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires = row
     return UpstreamProject(
         name=str(name),
         version=_text(version),
@@ -371,6 +389,7 @@ def _project_from_row(row: Iterable[object]) -> UpstreamProject:
         files=int(files),  # type: ignore[call-overload]
         tokens=int(tokens),  # type: ignore[call-overload]
         added=str(added),
+        requires=tuple(json.loads(str(requires))),
     )
 
 

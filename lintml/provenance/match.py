@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lintml.facts.declared import canonical_package_name
@@ -29,7 +29,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "8"
+MATCH_VERSION = "9"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
@@ -61,6 +61,8 @@ class Match:
     upstream_copyrights: tuple[str, ...] = ()  # copyright (then trademark, patent) lines of the upstream header
     notice: str | None = None  # the text of the upstream project's NOTICE file
     project_copyrights: tuple[str, ...] = ()  # the upstream project's copyright lines, most frequent first
+    upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
+    requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
 
     @property
     def label(self) -> str:
@@ -80,7 +82,7 @@ class Match:
         values = dict(data)
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
-        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights"):
+        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights", "upstream_credits"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
@@ -94,17 +96,26 @@ def _plain(value: Any) -> Any:
 class Matcher:
     """Matches token streams against a set of open indexes."""
 
-    def __init__(self, indexes: Sequence[UpstreamIndex], *, exclude: Collection[str] = ()) -> None:
-        """``exclude``: upstream projects not to match (the checked project itself, when it is in an index)."""
+    def __init__(
+        self, indexes: Sequence[UpstreamIndex], *, exclude: Collection[str] = (), requires: Collection[str] = ()
+    ) -> None:
+        """``exclude``: upstream projects not to match (the checked project itself, when it is in an index);
+        ``requires``: the projects the checked project depends on."""
         self.indexes = list(indexes)
         self.common: frozenset[int] = frozenset().union(*(index.common for index in self.indexes))
         self.exclude = frozenset(canonical_package_name(name) for name in exclude)
+        self.requires = frozenset(canonical_package_name(name) for name in requires)
         self._excluded_files = [index.file_ids_of(self.exclude) for index in self.indexes]
 
     @property
     def identity(self) -> str:
         excluded = ",".join(sorted(self.exclude))
-        return "+".join(index.identity for index in self.indexes) + (f"-{excluded}" if excluded else "")
+        required = ",".join(sorted(self.requires))
+        return (
+            "+".join(index.identity for index in self.indexes)
+            + (f"-{excluded}" if excluded else "")
+            + (f"~{required}" if required else "")
+        )
 
     def match(self, path: str, stream: TokenStream) -> list[Match]:
         if not self.indexes or not indexable(path, stream):
@@ -150,6 +161,8 @@ class Matcher:
             if not alignment.is_match and not verbatim:
                 continue
             match = _match(stream, alignment, verbatim, counts[(number, file_id)], project, upstream)
+            if self.exclude & set(project.requires) and canonical_package_name(project.name) not in self.requires:
+                match = replace(match, requires_you=True)
             verified.append((match, alignment))
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if verbatim or (whole and not match.renames):
@@ -213,4 +226,5 @@ def _match(
         upstream_copyrights=upstream.copyrights,
         notice=project.notice,
         project_copyrights=project.copyrights,
+        upstream_credits=upstream.credits,
     )

@@ -37,17 +37,20 @@ def provenance(
     cache: FactCache,
     *,
     exclude: Collection[str] = (),
+    requires: Collection[str] = (),
     jobs: int | None = None,
 ) -> ProvenanceResult:
     """The matches of every file given, from the cache where it has them.
 
     ``exclude`` names upstream projects not to match: the checked project itself, so a project
-    in the catalog is not reported as a copy of its own release.
+    in the catalog is not reported as a copy of its own release. ``requires`` are the projects
+    the checked project depends on: an upstream that depends on the checked project, and not the
+    other way round, most likely took the code it shares with it (see ``Match.requires_you``).
     """
     if not files or not index_paths:
         return ProvenanceResult({path: [] for path, _ in files}, 0)
     indexes = open_indexes(index_paths)
-    matcher = Matcher(indexes, exclude=exclude)
+    matcher = Matcher(indexes, exclude=exclude, requires=requires)
     try:
         results: dict[str, list[Match]] = {}
         missing: list[tuple[str, bytes, str]] = []
@@ -60,7 +63,7 @@ def provenance(
                 missing.append((path, data, key))
         workers = min(jobs or os.cpu_count() or 1, 8)
         if workers > 1 and len(missing) >= PARALLEL_FROM:
-            computed = _in_workers(missing, index_paths, frozenset(exclude), workers)
+            computed = _in_workers(missing, index_paths, frozenset(exclude), frozenset(requires), workers)
         else:
             computed = [_match_one(matcher, path, data) for path, data, _ in missing]
         for (path, _, key), matches in zip(missing, computed, strict=False):
@@ -88,9 +91,9 @@ def _match_one(matcher: Matcher, path: str, data: bytes) -> list[Match]:
 _worker_matcher: Matcher | None = None
 
 
-def _start_worker(index_paths: Sequence[Path], exclude: frozenset[str]) -> None:
+def _start_worker(index_paths: Sequence[Path], exclude: frozenset[str], requires: frozenset[str]) -> None:
     global _worker_matcher
-    _worker_matcher = Matcher(open_indexes(index_paths), exclude=exclude)
+    _worker_matcher = Matcher(open_indexes(index_paths), exclude=exclude, requires=requires)
 
 
 def _worker_match(job: tuple[str, bytes]) -> list[Match]:
@@ -99,9 +102,13 @@ def _worker_match(job: tuple[str, bytes]) -> list[Match]:
 
 
 def _in_workers(
-    missing: Sequence[tuple[str, bytes, str]], index_paths: Sequence[Path], exclude: frozenset[str], workers: int
+    missing: Sequence[tuple[str, bytes, str]],
+    index_paths: Sequence[Path],
+    exclude: frozenset[str],
+    requires: frozenset[str],
+    workers: int,
 ) -> list[list[Match]]:
     jobs = [(path, data) for path, data, _ in missing]
-    arguments = (list(index_paths), exclude)
+    arguments = (list(index_paths), exclude, requires)
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=arguments) as pool:
         return list(pool.map(_worker_match, jobs, chunksize=8))

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from lintml import repository
 from lintml.facts.cache import FactCache, default_cache_dir
+from lintml.facts.declared import requirements
 from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
-from lintml.facts.headers import comment_syntax, extract_header, spdx_tags
+from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import TokenStream, normalize
 
@@ -179,6 +180,7 @@ def read_upstream(
                     stream=stream,
                     notices=tuple(dict.fromkeys(notice.expression for notice in file_facts.notices)),
                     copyrights=copyrights,
+                    credits=_credits(item.path, data),
                 )
             )
         for item in files:
@@ -200,6 +202,7 @@ def read_upstream(
             source_sha256=origin.get("sha256"),
             notice=_notice_text(root),
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
+            requires=tuple(sorted(_requirements(root))),
         )
         return updated(project, upstream_files), upstream_files
 
@@ -277,6 +280,7 @@ def read_memory_upstream(
             normalize(path, text),
             tuple(tag.expression for tag in spdx_tags(text)),
             _header_copyrights(path, text),
+            _credits(path, text.encode()),
         )
         for path, text in sorted(files.items())
         if repository.classify(path) in repository.CODE_KINDS
@@ -307,6 +311,25 @@ def _as_written(data: bytes, lines: Sequence[CopyrightLine]) -> tuple[str, ...]:
 
 
 _OTHER_NOTICE = re.compile(r"(?i)\btrademarks?\b|\bpatents?\b")
+
+
+def _requirements(root: Path) -> set[str]:
+    """What the upstream depends on: from its PKG-INFO or wheel METADATA, else pyproject.toml and setup.cfg."""
+    candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
+    metadata = [candidate for candidate in candidates if candidate.is_file()]
+    candidates = metadata or [root / "pyproject.toml", root / "setup.cfg"]
+    found: set[str] = set()
+    for candidate in candidates:
+        if candidate.is_file():
+            text, _ = decode(candidate.read_bytes()[:1_000_000])
+            found |= requirements(candidate.name, text or "")
+    return found
+
+
+def _credits(path: str, data: bytes) -> tuple[str, ...]:
+    """Lines of a file's comments and docstrings that say its code came from elsewhere."""
+    text, _ = decode(data)
+    return credit_lines(text or "", comment_syntax(path))
 
 
 def _other_notices(path: str, data: bytes) -> tuple[str, ...]:
