@@ -67,6 +67,42 @@ def main(debug: bool) -> None:
     """
 
 
+_SHARED_OPTIONS = (
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path),
+        help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
+    ),
+    click.option("--select", multiple=True, metavar="ID", help="Only these rules (id or prefix; repeatable)."),
+    click.option("--ignore", multiple=True, metavar="ID", help="Not these rules (id or prefix; repeatable)."),
+    click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Repository root when given single files. Default: the enclosing git work tree.",
+    ),
+    click.option(
+        "--index",
+        "indexes",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="PATH",
+        help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
+    ),
+    click.option(
+        "--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml."
+    ),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache."),
+)
+
+
+def _shared_options(command: F) -> F:
+    """The options `check` and `fix` share: configuration, rule selection, root, indexes, cache."""
+    for option in reversed(_SHARED_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command(short_help="Check a repository, or some files in it, for unmet license obligations.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -85,34 +121,12 @@ def main(debug: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to FILE instead of standard output.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
-)
+@_shared_options
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITY_NAMES),
     help="Exit with 1 when a finding is at least this severe. Default: from config, else error.",
 )
-@click.option("--select", multiple=True, metavar="ID", help="Run only these rules (id or prefix; repeatable).")
-@click.option("--ignore", multiple=True, metavar="ID", help="Skip these rules (id or prefix; repeatable).")
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Repository root when checking single files. Default: the enclosing git work tree.",
-)
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
-)
-@click.option("--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option("--color/--no-color", default=None, help="Colour text output. Default: when writing to a terminal.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
@@ -179,29 +193,7 @@ def _write_atomically(path: Path, text: str) -> None:
     metavar="YYYY-MM-DD",
     help="The date written into change notices. Default: today (or SOURCE_DATE_EPOCH's day).",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
-)
-@click.option("--select", multiple=True, metavar="ID", help="Repair only findings of these rules (repeatable).")
-@click.option("--ignore", multiple=True, metavar="ID", help="Leave findings of these rules alone (repeatable).")
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Repository root when fixing single files. Default: the enclosing git work tree.",
-)
-@click.option(
-    "--index",
-    "indexes",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
-)
-@click.option("--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
+@_shared_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def fix(

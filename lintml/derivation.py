@@ -116,22 +116,9 @@ class Derivation:
         return self.match.upstream_copyrights if self.match else ()
 
     def as_upstream(self) -> Upstream:
-        match = self.match
-        if match is None:
-            return Upstream(self.upstream, self.version, self.url, self.upstream_path, self.license)
-        return Upstream(
-            name=match.project,
-            version=match.version,
-            url=match.url,
-            path=match.upstream_path,
-            license=match.license,
-            similarity=match.local_share,
-            verbatim=match.verbatim,
-            renames=tuple((old, new) for old, new, _ in match.renames),
-            taken=match.upstream_share,
-            lines=match.lines,
-            upstream_lines=match.upstream_lines,
-        )
+        if self.match is not None:
+            return self.match.as_upstream()
+        return Upstream(self.upstream, self.version, self.url, self.upstream_path, self.license)
 
 
 @dataclass(frozen=True)
@@ -177,7 +164,12 @@ class Owners:
     authors: tuple[str, ...]  # the authors and maintainers its manifests name
 
     def own(self, statement: str) -> bool:
+        """Whether a copyright line names one of this project's holders (among others, perhaps)."""
         return any(same_holder(statement, key) for key in (*self.holders, *self.authors))
+
+    def foreign_holders(self, statement: str) -> list[str]:
+        """The holders a copyright line names that are not this project's."""
+        return [key for key in holder_keys(statement) if not self.own(key)]
 
 
 def own_holders(project: Project) -> Owners:
@@ -213,46 +205,47 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     or None when it does.
 
     - The upstream depends on this project (and not the reverse): it took the code from here.
-    - Both carry a common ancestor: the upstream file says its code came from elsewhere, and this
-      file credits an origin of its own that is not this upstream.
+    - This file says where its code came from (a credit, a change note, a third party's copyright
+      line it did not take from the upstream file), and that is not this upstream: the two share
+      a common ancestor, or the upstream took it from here. lintml takes the file at its word; a
+      file that says nothing of its origin is matched as usual.
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
-    if not match.upstream_credits:
+    stated = stated_origins(project, path, match)
+    if not stated or any(mentions(words, origin_names(match)) for words in stated):
         return None
-    own = project.owners
+    return f"this file credits another origin ({stated[0][:100]}), not {match.project}: a shared ancestor"
+
+
+def stated_origins(project: Project, path: str, match: Match) -> list[str]:
+    """What a file says of where its code came from, less what it took along from the upstream file."""
     facts = project.facts_of(path)
     text = project.text_of(path) or ""
-    # What this file says of its origin, less what it shares with the upstream file (copied along with the code).
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
     credits = [words for _, words in facts.change_notes] + list(credit_lines(text, comment_syntax(path)))
     credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
     foreign = [
         line.statement
         for line in facts.copyrights
-        if not own.own(line.statement)
+        if project.owners.foreign_holders(line.statement)
         and not any(same_holder(line.statement, theirs) for theirs in match.upstream_copyrights)
     ]
-    if not credits and not foreign:
-        return None  # this file says nothing of where it came from: it may be a copy of the upstream's copy
-    if any(mentions(words, origin_names(match)) for words in (*credits, *foreign)):
-        return None  # it names this upstream
-    return (
-        f"{match.upstream_path} itself says its code came from elsewhere ({match.upstream_credits[0][:80]}), and"
-        " this file credits its own origin: a common ancestor, not a copy of this upstream"
-    )
+    return credits + foreign
 
 
 def _from_match(path: str, match: Match, project: Project, own: Owners) -> Derivation:
     facts = project.facts_of(path)
     local = [line.statement for line in facts.copyrights]
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
-    # Code its own holder copied: every upstream holder is this project's, and the copy or the
-    # project's manifest says so (a third party who kept the notice is not the owner).
-    by_owner = bool(upstream) and all(
-        own.own(line)
-        and (any(same_holder(line, mine) for mine in local) or any(same_holder(line, name) for name in own.authors))
-        for line in upstream
+    # Code its own holder copied: the upstream file's (first) holder is this project's, and the copy
+    # or the project's manifest says so (a third party who kept the notice is not the owner).
+    by_owner = bool(upstream) and (
+        own.own(upstream[0])
+        and (
+            any(same_holder(upstream[0], mine) for mine in local)
+            or any(same_holder(upstream[0], name) for name in own.authors)
+        )
     )
     return Derivation(
         path=path,

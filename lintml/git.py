@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lintml.facts.headers import CommentSyntax, comment_syntax
+from lintml.facts.headers import CommentSyntax, comment_syntax, opens_block
 
 
 def tracked_files(root: Path) -> list[str] | None:
@@ -333,9 +333,6 @@ def _unquote(text: bytes) -> tuple[bytes, int] | None:
     return None
 
 
-_DOCSTRING_OPEN = re.compile(r"""^[rRuUbB]{0,2}("{3}|'{3})""")
-
-
 def _touches_code(lines: Sequence[str], syntax: CommentSyntax) -> bool:
     """Whether a run of added (or removed) lines holds a line of code, not only comments and blanks.
 
@@ -358,7 +355,7 @@ def _touches_code(lines: Sequence[str], syntax: CommentSyntax) -> bool:
             continue
         if not stripped or any(_starts_line_comment(raw, marker) for marker in syntax.line):
             continue
-        opened = _block_opening(stripped, syntax)
+        opened = opens_block(stripped, syntax)
         if opened is not None:
             opening, closer = opened
             rest = stripped[len(opening) :]
@@ -384,14 +381,3 @@ def _starts_line_comment(raw: str, marker: str) -> bool:
     if marker[:1].isalnum():
         return raw.startswith(marker)
     return raw.lstrip().startswith(marker)
-
-
-def _block_opening(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
-    for opening, closing in syntax.block:
-        if stripped.startswith(opening):
-            return opening, closing
-    if syntax.docstrings:
-        match = _DOCSTRING_OPEN.match(stripped)
-        if match:
-            return match.group(0), match.group(1)
-    return None

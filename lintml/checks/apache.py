@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.checks.provenance import upstream_of
 from lintml.facts.extract import is_notice_file
 from lintml.licenses import expression_ids
 from lintml.project import Project
@@ -72,7 +71,7 @@ def notice_file(project: Project) -> Iterator[Report]:
                 "more": f" (and {len(missing) - 1} more lines)" if len(missing) > 1 else "",
             },
             license="Apache-2.0",
-            upstream=upstream_of(match),
+            upstream=match.as_upstream(),
             evidence=(("derived_files", ", ".join(paths)), ("missing_lines", str(len(missing)))),
         )
 

@@ -148,7 +148,8 @@ def required_copyrights(project: Project, derivation: Derivation) -> tuple[str, 
     if match is None:
         return ()
     if match.upstream_copyrights:
-        return match.upstream_copyrights
+        # This project's own notices need no keeping by it: only lines naming someone else.
+        return tuple(line for line in match.upstream_copyrights if project.owners.foreign_holders(line))
     ids = expression_ids(derivation.license or "")
     if match.project_copyrights and all(
         project.knowledge.family(spdx) == "permissive" and spdx != "Apache-2.0" for spdx in ids

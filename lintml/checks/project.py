@@ -82,7 +82,12 @@ def license_conflict(project: Project) -> Iterator[Report]:
                 )
         # Code traced to an upstream is under the upstream's license, whatever its header says now.
         for derivation in project.derived.get(item.path, ()):
-            if derivation.how == HEADER or not derivation.license or derivation.license in stated:
+            if (
+                derivation.how == HEADER
+                or derivation.by_owner
+                or not derivation.license
+                or derivation.license in stated
+            ):
                 continue
             if derivation.license == NO_LICENSE:
                 params = {
@@ -163,8 +168,8 @@ def license_text(project: Project) -> Iterator[Report]:
                 )
         # Code that came from an upstream carries the upstream's license, header or not (derived code).
         for derivation in project.derived.get(item.path, ()):
-            if derivation.how == HEADER or derivation.license in (None, NO_LICENSE):
-                continue
+            if derivation.how == HEADER or derivation.by_owner or derivation.license in (None, NO_LICENSE):
+                continue  # an owner may relicense its own code
             for spdx in expression_ids(derivation.license or ""):
                 requirement = project.knowledge.copy_of_license.get(spdx)
                 if requirement is None or spdx in shipped or spdx in in_file or spdx in reported:

@@ -19,22 +19,6 @@ from lintml.provenance.match import Match
 RENAMES_IN_MESSAGE = 4
 
 
-def upstream_of(match: Match) -> Upstream:
-    return Upstream(
-        name=match.project,
-        version=match.version,
-        url=match.url,
-        path=match.upstream_path,
-        license=match.license,
-        similarity=match.local_share,
-        verbatim=match.verbatim,
-        renames=tuple((old, new) for old, new, _ in match.renames),
-        taken=match.upstream_share,
-        lines=match.lines,
-        upstream_lines=match.upstream_lines,
-    )
-
-
 @check("provenance", uses_provenance=True)
 def provenance(project: Project) -> Iterator[Report]:
     for item in project.checked_files(*repository.CODE_KINDS):
@@ -57,7 +41,7 @@ def provenance(project: Project) -> Iterator[Report]:
                     ),
                 },
                 license=match.license,
-                upstream=upstream_of(match),
+                upstream=match.as_upstream(),
                 evidence=_evidence(match) + ((("not_derived", exempt),) if exempt else ()),
             )
         folder = project.vendored_folder(item.path)

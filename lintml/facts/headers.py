@@ -105,7 +105,7 @@ def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Hea
             taken.append((number, raw))
             index += 1
             continue
-        opened = _opens_block(stripped, syntax)
+        opened = opens_block(stripped, syntax)
         if opened is not None:
             taken.append((number, raw))
             in_docstring = opened[0] not in {opening for opening, _ in syntax.block}
@@ -120,7 +120,8 @@ def extract_header(text: str, syntax: CommentSyntax, first_line: int = 1) -> Hea
     return Header(lines=tuple(taken), prose_lines=frozenset(prose))
 
 
-def _opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
+def opens_block(stripped: str, syntax: CommentSyntax) -> tuple[str, str] | None:
+    """The opening and closing markers of the block comment or docstring a line starts, if it starts one."""
     for opening, closing in syntax.block:
         if stripped.startswith(opening):
             return opening, closing

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lintml.facts.declared import canonical_package_name
+from lintml.findings import Upstream
 from lintml.provenance.align import (
     MIN_EVIDENCE,
     Alignment,
@@ -73,6 +74,22 @@ class Match:
     def span(self) -> tuple[int, int]:
         """The first and last local line copied; (0, 0) when no lines are known."""
         return (self.lines[0][0], self.lines[-1][1]) if self.lines else (0, 0)
+
+    def as_upstream(self) -> Upstream:
+        """The upstream as a finding carries it: release, file, license, shares, lines and renames."""
+        return Upstream(
+            name=self.project,
+            version=self.version,
+            url=self.url,
+            path=self.upstream_path,
+            license=self.license,
+            similarity=self.local_share,
+            verbatim=self.verbatim,
+            renames=tuple((old, new) for old, new, _ in self.renames),
+            taken=self.upstream_share,
+            lines=self.lines,
+            upstream_lines=self.upstream_lines,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {name: _plain(getattr(self, name)) for name in self.__dataclass_fields__}
