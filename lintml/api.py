@@ -241,13 +241,14 @@ def _analyse(
         if item.kind in repository.CODE_KINDS and (targets is None or item.path in targets):
             code.append((item.path, data))
     found = ProvenanceResult({}, 0)
+    own_names = _own_names(all_files, facts)
     if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
         try:
             found = provenance(
                 code,
                 index_paths,
                 cache or FactCache(None),
-                exclude=_own_names(all_files, facts),
+                exclude=own_names,
                 requires=_own_requirements(source, all_files),
             )
         except IndexFileError as error:
@@ -262,6 +263,7 @@ def _analyse(
         vendored=config.vendored,
         read_text=lambda path: _read_text(source, path),
         history_of=_history_reader(source),
+        own_names=frozenset(own_names),
     )
     findings = [
         finding

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -190,36 +190,61 @@ def own_holders(project: Project) -> Owners:
     return Owners(holders, tuple(dict.fromkeys(named)))
 
 
-def origin_names(match: Match) -> list[str]:
-    """How a file could name the upstream: its project name, its repository address, owner and name."""
+def origin_names(match: Match) -> tuple[list[str], list[str]]:
+    """How a file could name the upstream: its project and repository names; and its repository's owner."""
     names = [match.project]
+    owners: list[str] = []
     if match.url:
         address = re.sub(r"^[a-z+]+://(www\.)?", "", match.url.rstrip("/")).removesuffix(".git")
         parts = address.split("/")
-        names.extend([address, *parts[1:3]])
-    return names
+        names.extend(parts[2:3])
+        owners.extend(parts[1:2])
+    return names, owners
 
 
 def exemption(project: Project, path: str, match: Match) -> str | None:
     """Why the code a file shares with an upstream file does not make it that upstream's derivative,
     or None when it does.
 
-    - The upstream depends on this project (and not the reverse): it took the code from here.
+    - The upstream depends on this project (and not the reverse), or the upstream file says its
+      code came from this project: it took the code from here.
     - This file says where its code came from (a credit, a change note, a third party's copyright
       line it did not take from the upstream file), and that is not this upstream: the two share
-      a common ancestor, or the upstream took it from here. lintml takes the file at its word; a
-      file that says nothing of its origin is matched as usual.
+      an ancestor, or the upstream took it from here. lintml takes the file at its word; a file
+      that says nothing of its origin is matched as usual.
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
-    stated = stated_origins(project, path, match)
-    if not stated or any(mentions(words, origin_names(match)) for words in stated):
+    own_names = project.own_names
+    if own_names and any(names_origin(line, own_names, ()) for line in match.upstream_credits):
+        return f"{match.upstream_path} says its code came from this project"
+    credits, foreign = stated_origins(project, path, match)
+    if not credits and not foreign:
         return None
-    return f"this file credits another origin ({stated[0][:100]}), not {match.project}: a shared ancestor"
+    names, owners = origin_names(match)
+    if any(names_origin(words, names, owners) for words in credits) or any(
+        names_origin(line, names, ()) for line in foreign
+    ):
+        return None
+    stated = (credits or foreign)[0]
+    return f"this file credits another origin ({stated[:100]}), not {match.project}: a shared ancestor"
 
 
-def stated_origins(project: Project, path: str, match: Match) -> list[str]:
-    """What a file says of where its code came from, less what it took along from the upstream file."""
+_URL = re.compile(r"https?://\S+|\b(?:github\.com|gitlab\.com|huggingface\.co)/\S+", re.I)
+
+
+def names_origin(words: str, names: Sequence[str], owners: Sequence[str]) -> bool:
+    """Whether a credit names an upstream: by an address of it when it gives addresses, else by name
+    (or by the owner of its repository, ``HuggingFace`` for transformers)."""
+    addresses = _URL.findall(words)
+    if addresses:
+        return any(mentions(address.replace("/", " "), names) for address in addresses)
+    return mentions(words, [*names, *owners])
+
+
+def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str]]:
+    """What a file says of where its code came from (credits, third parties' copyright lines), less
+    what it took along from the upstream file."""
     facts = project.facts_of(path)
     text = project.text_of(path) or ""
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
@@ -231,7 +256,7 @@ def stated_origins(project: Project, path: str, match: Match) -> list[str]:
         if project.owners.foreign_holders(line.statement)
         and not any(same_holder(line.statement, theirs) for theirs in match.upstream_copyrights)
     ]
-    return credits + foreign
+    return credits, foreign
 
 
 def _from_match(path: str, match: Match, project: Project, own: Owners) -> Derivation:

@@ -50,6 +50,7 @@ class Project:
     # Adapters the source provides: any file's text on demand, and git history of some files.
     read_text: Callable[[str], str | None] | None = None
     history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
+    own_names: frozenset[str] = frozenset()  # the names the project's manifests give it
 
     @cached_property
     def derived(self) -> dict[str, list[Derivation]]:

@@ -242,6 +242,8 @@ _CHANGE_NOTE = re.compile(
       | \b(?:this|the)\s+(?:file|code|module|source|implementation)\s+(?:has\s+been|was|is)
         \s+(?:modified|changed|adapted)\b
       | \bmodified\s+(?:version|copy|variant)\s+of\b
+      | \b(?:ideas|components|inspiration)\s+(?:\w+\s+){0,3}?from\b
+      | \bbut\s+(?:we|i)\s+(?:use|used|changed|replaced|removed|added|rewrote)\b
       | ^[\W_]*(?:changes|modifications|change\s+log|changelog)[\W_]*$
     """,
     re.I | re.X,
@@ -256,7 +258,10 @@ _BODY_CHANGE_NOTE = re.compile(
 )
 MAX_CHANGE_NOTES = 20
 _NOTE_CONTEXT = 2  # lines after a note that belong to it (a date or a name often follows)
-_CHANGE_NOTE_HINT = re.compile(r"modif|adapt|derived|ported|changed|altered|forked|rewritten|edited|change", re.I)
+_CHANGE_NOTE_HINT = re.compile(
+    r"modif|adapt|derived|ported|changed|altered|forked|rewritten|edited|change|ideas|components|inspiration|but\s+(?:we|i)\b",
+    re.I,
+)
 
 
 def change_notes(text: str, syntax: CommentSyntax) -> tuple[tuple[int, str], ...]:
@@ -302,7 +307,7 @@ def is_lintml_change_notice(line: str) -> bool:
 # "based on https://github.com/...", "inspired by Detectron2"): such a file may be a relay of a
 # common ancestor rather than the origin of what a copy shares with it.
 _CREDIT = re.compile(
-    r"""\b(?:copied|adapted|ported|taken|borrowed|derived|modified|forked|extracted|lifted|vendored|translated)
+    r"""\b(?:copied|adapted|adpated|ported|taken|borrowed|derived|modified|forked|extracted|lifted|vendored|translated)
         \s+(?:\w+\s+){0,3}?from\b
       | \bbased\s+(?:on|upon)\b
       | \binspired\s+by\b
