@@ -222,8 +222,9 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     if not credits and not foreign:
         return None
     names, owners = origin_names(match)
+    main = main_holder(match)
     if any(names_origin(words, names, owners) for words in credits) or any(
-        names_origin(line, names, ()) for line in foreign
+        names_origin(line, names, ()) or (main is not None and same_holder(line, main)) for line in foreign
     ):
         return None
     stated = (credits or foreign)[0]
@@ -242,6 +243,12 @@ def names_origin(words: str, names: Sequence[str], owners: Sequence[str]) -> boo
     return mentions(words, [*names, *owners])
 
 
+def main_holder(match: Match) -> str | None:
+    """The holder that signs most of the upstream project's copyright lines (its own code)."""
+    counts = Counter(key for line in match.project_copyrights for key in holder_keys(line))
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str]]:
     """What a file says of where its code came from (credits, third parties' copyright lines), less
     what it took along from the upstream file."""
@@ -250,12 +257,13 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
     credits = [words for _, words in facts.change_notes] + list(credit_lines(text, comment_syntax(path)))
     credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
-    foreign = [
-        line.statement
-        for line in facts.copyrights
-        if project.owners.foreign_holders(line.statement)
-        and not any(same_holder(line.statement, theirs) for theirs in match.upstream_copyrights)
-    ]
+    # A third party's line the upstream file also carries names the ancestor both took from,
+    # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
+    main = main_holder(match)
+    lines = [line.statement for line in facts.copyrights]
+    if main is not None and any(same_holder(line, main) for line in lines):
+        return credits, [main]
+    foreign = [line for line in lines if project.owners.foreign_holders(line)]
     return credits, foreign
 
 

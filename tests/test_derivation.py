@@ -1,0 +1,107 @@
+"""When shared code makes a file a derivative of an upstream, and when it does not.
+
+Real git repositories, real indexes: an upstream that depends on the checked project, a file
+that credits another origin, code its own author moved between projects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from lintml.derivation import holder_keys
+from lintml.facts.declared import authors, requirements
+from tests.conftest import MIT_TEXT, run_lintml
+from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.test_obligations import index_upstream
+
+CODE = strip_and_reformat(stdlib_source("textwrap"))
+COPY = rename(CODE, {"TextWrapper": "Folder", "wrap": "fold"})
+APACHE = "Apache License\nVersion 2.0, January 2004\n"
+
+
+def _report(local: Path, index: Path) -> list[dict]:
+    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["findings"]
+
+
+def _rules(report: list[dict]) -> set[str]:
+    return {item["rule"] for item in report}
+
+
+def test_an_upstream_that_depends_on_the_checked_project_took_the_code_from_it(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    metadata = "Metadata-Version: 2.1\nName: plugin\nVersion: 1.0\nRequires-Dist: wraplib>=2; extra == 'all'\n\n"
+    upstream = make_repo({"PKG-INFO": metadata, "LICENSE": APACHE, "plugin/fold.py": COPY}, name="plugin")
+    index = index_upstream(tmp_path, "plugin", upstream, "Apache-2.0")
+    local = make_repo(
+        {"LICENSE": MIT_TEXT, "pyproject.toml": '[project]\nname = "wraplib"\n', "wraplib/wrap.py": CODE},
+        name="local",
+    )
+    report = _report(local, index)
+    assert _rules(report) == {"provenance"}  # found, but no obligation towards plugin
+    (found,) = report
+    assert "no obligations follow: plugin depends on this project" in found["message"]
+    assert dict(found["evidence"])["not_derived"].startswith("plugin depends on this project")
+    # Without the dependency, the same shared code is a copy of plugin's.
+    (local / "pyproject.toml").write_text('[project]\nname = "otherlib"\n', encoding="utf-8")
+    assert {"license-text", "change-notice"} <= _rules(_report(local, index))
+
+
+def test_a_file_that_credits_another_origin_is_taken_at_its_word(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
+        "--url", "https://github.com/example/wrapkit", "--index", str(index),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    elsewhere = "# Adapted from https://github.com/python/cpython/blob/3.11/Lib/textwrap.py\n" + COPY
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": elsewhere}, name="local")
+    report = _report(local, index)
+    assert _rules(report) == {"provenance"}
+    assert "a shared ancestor" in report[0]["message"]
+    # Crediting this upstream (by its address) makes it the origin: its obligations apply.
+    named = "# Adapted from https://github.com/example/wrapkit/blob/main/wrapkit/fold.py\n" + COPY
+    (local / "fold.py").write_text(named, encoding="utf-8")
+    rules = _rules(_report(local, index))
+    assert "license-text" in rules and "change-notice" not in rules  # the note is its change notice
+
+
+def test_an_author_reusing_their_own_code_owes_themselves_nothing(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    header = "# Copyright 2020 Jane Doe\n# SPDX-License-Identifier: Apache-2.0\n"
+    upstream = make_repo({"LICENSE": APACHE, "janekit/fold.py": header + CODE}, name="janekit")
+    index = index_upstream(tmp_path, "janekit", upstream, "Apache-2.0")
+    manifest = '[project]\nname = "tool"\nauthors = [{name = "Jane Doe"}, {name = "Sam Roe"}]\n'
+    local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "tool/fold.py": COPY}, name="local")
+    assert _rules(_report(local, index)) == {"provenance"}  # relicensed by its owner: nothing owed
+    (local / "pyproject.toml").write_text('[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n')
+    assert {"license-text", "change-notice", "copyright-notice"} <= _rules(_report(local, index))
+
+
+def test_holders_are_read_one_by_one() -> None:
+    assert holder_keys("Copyright 2018 Google AI, Google Brain and the HuggingFace Inc. team.") == {
+        "googleai",
+        "googlebrain",
+        "huggingface",
+    }
+    assert holder_keys("Copyright 2023-present the HuggingFace Inc. team.") == {"huggingface"}
+
+
+def test_manifest_requirements_and_authors() -> None:
+    metadata = (
+        "Name: x\nRequires-Dist: Torch>=2\nRequires-Dist: open_clip_torch; extra == 'clip'\n\nRequires-Dist: no\n"
+    )
+    assert requirements("PKG-INFO", metadata) == {"torch", "open-clip-torch"}
+    pyproject = '[project]\ndependencies = ["numpy>=1"]\n[project.optional-dependencies]\ndev = ["Ruff"]\n'
+    assert requirements("pyproject.toml", pyproject) == {"numpy", "ruff"}
+    assert requirements("setup.cfg", "[options]\ninstall_requires =\n    pyyaml\n") == {"pyyaml"}
+    assert authors("setup.py", "setup(name='x', author='Ross Wightman, Jane Doe')") == ["Ross Wightman", "Jane Doe"]
+    assert authors("PKG-INFO", "Author-email: Jane Doe <jane@example.org>\n") == ["Jane Doe"]
