@@ -251,9 +251,10 @@ _CHANGE_NOTE = re.compile(
 # In the body of a file only a comment that opens with the words counts ("# Adapted from ...");
 # prose in a docstring ("a name derived from the string") is about the code, not its history.
 _BODY_CHANGE_NOTE = re.compile(
-    r"""^\s*(?:\#|//|/\*|\*|--|;|%)\s*
+    r"""^\s*(?:(?:\#|//|/\*|\*|--|;|%)\s*|[rRuU]?(?:\"\"\"|'''))?\s*
         (?:(?:this|the)\s+\w+\s+(?:was|is|has\s+been)\s+)?
-        (?:modified|adapted|ported|forked|rewritten|altered|derived|modifications?)\b""",
+        (?:(?:modified|adapted|ported|forked|rewritten|altered|derived)\s+(?:from|by|for)\b
+          |modifications?\s*(?:copyright|by|:|to\b)|modification\s+of\b)""",
     re.I | re.X,
 )
 MAX_CHANGE_NOTES = 20
