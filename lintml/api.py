@@ -25,7 +25,14 @@ from lintml.git import FileHistory, changed_after_added
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.project import Project
 from lintml.provenance.catalog import index_paths, user_index_path
-from lintml.provenance.index import IndexContent, IndexFileError, UpstreamIndex, UpstreamProject, write_index
+from lintml.provenance.index import (
+    IndexContent,
+    IndexFileError,
+    UpstreamIndex,
+    UpstreamProject,
+    recorded_projects,
+    write_index,
+)
 from lintml.provenance.scan import ProvenanceResult, provenance
 from lintml.provenance.upstream import UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
@@ -476,7 +483,7 @@ def index_add(
     from lintml.provenance.upstream import UpstreamError, read_upstream
 
     path = Path(index_path) if index_path is not None else user_index_path()
-    content = _existing_content(path)
+    content = _existing_content(path, replacing={spec.name for spec in specs})
     added = []
     for spec in specs:
         if not spec.name.strip() or any(character.isspace() for character in spec.name):
@@ -546,9 +553,25 @@ def _open_for_cli(path: Path) -> UpstreamIndex:
         raise UsageError(str(error)) from None
 
 
-def _existing_content(path: Path) -> IndexContent:
+def _existing_content(path: Path, replacing: set[str] | None = None) -> IndexContent:
+    """What an index holds, to extend it. An index in an older format whose every project is being
+    added again (``replacing``) is simply rebuilt: nothing in it would be kept anyway."""
     if not path.exists():
         return IndexContent()
+    try:
+        index = UpstreamIndex(path)
+    except IndexFileError as error:
+        held = recorded_projects(path)
+        if held and replacing is not None and {name for name, _ in held} <= replacing:
+            return IndexContent()
+        if not held:
+            raise UsageError(str(error)) from None
+        again = "; ".join(f"lintml index add {name} {source} --index {path}" for name, source in held)
+        raise UsageError(
+            f"{path}: built by another version of lintml in a format this one cannot extend. Move it aside and"
+            f" add its upstreams again: {again}"
+        ) from None
+    index.close()
     index = _open_for_cli(path)
     try:
         return index.content()

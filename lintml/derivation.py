@@ -41,7 +41,10 @@ _HOLDER_NOISE = frozenset(
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MIN_HOLDER_KEY = 3
-OWN_HOLDER_MIN_FILES = 2  # a holder signs this project's own files when it heads this many underived files
+# A holder signs this project's own code when it heads this many of its underived files, and at
+# least this share of its files with a copyright line (co-holders of a few files are guests).
+OWN_HOLDER_MIN_FILES = 2
+OWN_HOLDER_SHARE = 0.25
 
 
 def holder_key(statement: str) -> str:
@@ -186,7 +189,9 @@ def own_holders(project: Project) -> Owners:
             text = project.text_of(item.path)
             if text:
                 named.extend(authors(item.path, text))
-    holders = tuple(sorted(key for key, count in counts.items() if count >= OWN_HOLDER_MIN_FILES))
+    signed = sum(1 for item in project.code_files if project.facts_of(item.path).copyrights)
+    least = max(OWN_HOLDER_MIN_FILES, round(OWN_HOLDER_SHARE * signed))
+    holders = tuple(sorted(key for key, count in counts.items() if count >= least))
     return Owners(holders, tuple(dict.fromkeys(named)))
 
 
@@ -271,13 +276,15 @@ def _from_match(path: str, match: Match, project: Project, own: Owners) -> Deriv
     facts = project.facts_of(path)
     local = [line.statement for line in facts.copyrights]
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
-    # Code its own holder copied: the upstream file's (first) holder is this project's, and the copy
-    # or the project's manifest says so (a third party who kept the notice is not the owner).
-    by_owner = bool(upstream) and (
-        own.own(upstream[0])
+    # Code its own holder copied: the upstream's own holder (else the file's first) is this project's,
+    # and the copy or the project's manifest says so (a third party who kept the notice is not the owner).
+    main = main_holder(match)
+    primary = next((line for line in upstream if main is not None and same_holder(line, main)), None)
+    primary = primary or (upstream[0] if upstream else None)
+    by_owner = primary is not None and (
+        own.own(primary)
         and (
-            any(same_holder(upstream[0], mine) for mine in local)
-            or any(same_holder(upstream[0], name) for name in own.authors)
+            any(same_holder(primary, mine) for mine in local) or any(same_holder(primary, name) for name in own.authors)
         )
     )
     return Derivation(

@@ -378,3 +378,20 @@ def test_an_upstream_without_a_license_is_indexed_with_a_warning(
     local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy()}, name="local")
     (finding,) = provenance_findings(local, "--index", str(index))
     assert finding["upstream"]["license"] == "NONE"
+
+
+def test_an_index_in_an_older_format_is_rebuilt_or_explained(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    import sqlite3
+
+    upstream = make_repo({"LICENSE": MIT_TEXT, "wrapping.py": stdlib_source("textwrap")}, name="upstream")
+    index = tmp_path / "old.sqlite3"
+    assert run_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index)).returncode == 0
+    with sqlite3.connect(index) as connection:
+        connection.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")  # as an older lintml wrote it
+    other = run_lintml(tmp_path, "index", "add", "other", str(upstream), "--index", str(index))
+    assert other.returncode == 2
+    assert "Move it aside and add its upstreams again" in other.stderr
+    assert f"lintml index add wrapkit {upstream}" in other.stderr  # what it held, and how to get it back
+    again = run_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index))
+    assert again.returncode == 0, again.stderr  # replacing everything it held: rebuilt in the new format
+    assert "wrapkit" in run_lintml(tmp_path, "index", "list", "--index", str(index)).stdout

@@ -399,3 +399,16 @@ def _text(value: object) -> str | None:
 
 def updated(project: UpstreamProject, files: list[UpstreamFile]) -> UpstreamProject:
     return replace(project, files=len(files), tokens=sum(len(item.stream) for item in files))
+
+
+def recorded_projects(path: Path) -> list[tuple[str, str]]:
+    """``(name, source)`` of each project an index file records, read from any format; [] if unreadable."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("SELECT name, source FROM projects ORDER BY name").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return []
+    return [(str(name), str(source or "?")) for name, source in rows]
