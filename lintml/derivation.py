@@ -45,6 +45,9 @@ _MIN_HOLDER_KEY = 3
 # least this share of its files with a copyright line (co-holders of a few files are guests).
 OWN_HOLDER_MIN_FILES = 2
 OWN_HOLDER_SHARE = 0.25
+# Tokens of aligned code below which a match is reported but carries no obligation: about eight
+# lines, past the idioms (an init loop, a download helper) that unrelated projects write alike.
+SUBSTANTIAL_EVIDENCE = 100
 
 
 def holder_key(statement: str) -> str:
@@ -211,6 +214,8 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     """Why the code a file shares with an upstream file does not make it that upstream's derivative,
     or None when it does.
 
+    - The two share little code (a few lines of an idiom): enough to show where a file may come
+      from, too little to hold it to the upstream's license.
     - The upstream depends on this project (and not the reverse), or the upstream file says its
       code came from this project: it took the code from here.
     - This file says where its code came from (a credit, a change note, a third party's copyright
@@ -220,6 +225,11 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
+    if match.evidence_tokens < SUBSTANTIAL_EVIDENCE and not match.verbatim:
+        return (
+            f"only {match.evidence_tokens} tokens in common, too few to tell copying from code written alike"
+            f" (obligations need {SUBSTANTIAL_EVIDENCE})"
+        )
     own_names = project.own_names
     if own_names and any(names_origin(line, own_names, ()) for line in match.upstream_credits):
         return f"{match.upstream_path} says its code came from this project"

@@ -51,6 +51,7 @@ class Project:
     read_text: Callable[[str], str | None] | None = None
     history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
     own_names: frozenset[str] = frozenset()  # the names the project's manifests give it
+    _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
 
     @cached_property
     def derived(self) -> dict[str, list[Derivation]]:
@@ -79,11 +80,13 @@ class Project:
         return modification(derivation, self.history)
 
     def text_of(self, path: str) -> str | None:
-        """A file's text: kept facts first, else read from the source; None if unreadable or binary."""
+        """A file's text: kept facts first, else read from the source (once); None if unreadable or binary."""
         kept = self.facts_of(path).text
         if kept is not None:
             return kept
-        return self.read_text(path) if self.read_text is not None else None
+        if path not in self._texts:
+            self._texts[path] = self.read_text(path) if self.read_text is not None else None
+        return self._texts[path]
 
     def vendored_folder(self, path: str) -> VendoredFolder | None:
         """The declared vendored folder ``path`` lies in, the deepest one if they nest."""

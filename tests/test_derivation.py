@@ -105,3 +105,19 @@ def test_manifest_requirements_and_authors() -> None:
     assert requirements("setup.cfg", "[options]\ninstall_requires =\n    pyyaml\n") == {"pyyaml"}
     assert authors("setup.py", "setup(name='x', author='Ross Wightman, Jane Doe')") == ["Ross Wightman", "Jane Doe"]
     assert authors("PKG-INFO", "Author-email: Jane Doe <jane@example.org>\n") == ["Jane Doe"]
+
+
+def test_a_few_lines_in_common_show_provenance_but_carry_no_obligation(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    from tests.copying import top_level_definitions
+
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
+    small = top_level_definitions(CODE, ["indent"])  # one short function: about 80 tokens aligned
+    local = make_repo({"LICENSE": MIT_TEXT, "helpers.py": small + "\n\ndef extra():\n    return 1\n"}, name="local")
+    report = _report(local, index)
+    assert _rules(report) == {"provenance"}
+    assert "too few to tell copying from code written alike" in report[0]["message"]
+    (local / "helpers.py").write_text(top_level_definitions(CODE, ["indent", "fill"]), encoding="utf-8")
+    assert "license-text" in _rules(_report(local, index))  # two functions: enough to hold it to Apache-2.0

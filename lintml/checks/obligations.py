@@ -24,8 +24,8 @@ NOTES_IN_MESSAGE = 2
 
 
 def _file_line(project: Project, path: str) -> int | None:
-    item = next((item for item in project.files if item.path == path), None)
-    return None if item is not None and item.kind == repository.NOTEBOOK else 1
+    """Line 1, where notices belong; no line for a notebook (its lines are not the JSON's)."""
+    return None if repository.classify(path) == repository.NOTEBOOK else 1
 
 
 def notices_files(project: Project) -> list[tuple[str, str]]:
