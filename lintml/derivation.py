@@ -238,8 +238,10 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
         return None
     names, owners = origin_names(match)
     main = main_holder(match)
+    theirs = [line for line in match.upstream_copyrights if is_copyright(line)]
     if any(names_origin(words, names, owners) for words in credits) or any(
-        names_origin(line, names, ()) or (main is not None and same_holder(line, main)) for line in foreign
+        names_origin(line, names, ()) or line in theirs or (main is not None and same_holder(line, main))
+        for line in foreign
     ):
         return None
     stated = (credits or foreign)[0]
@@ -259,9 +261,17 @@ def names_origin(words: str, names: Sequence[str], owners: Sequence[str]) -> boo
 
 
 def main_holder(match: Match) -> str | None:
-    """The holder that signs most of the upstream project's copyright lines (its own code)."""
+    """The holder of the upstream project's own code: the one its copyright lines name most, when
+    several lines name it or it is the project's own name or repository owner. A project whose few
+    copyright lines all come with vendored code (ultralytics carries Meta's) has none."""
     counts = Counter(key for line in match.project_copyrights for key in holder_keys(line))
-    return counts.most_common(1)[0][0] if counts else None
+    if not counts:
+        return None
+    key, count = counts.most_common(1)[0]
+    names, owners = origin_names(match)
+    if count >= 2 or any(same_holder(key, name) for name in (*names, *owners)):
+        return key
+    return None
 
 
 def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str]]:
@@ -276,8 +286,10 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
     main = main_holder(match)
     lines = [line.statement for line in facts.copyrights]
-    if main is not None and any(same_holder(line, main) for line in lines):
-        return credits, [main]
+    theirs = [line for line in match.upstream_copyrights if is_copyright(line)]
+    kept_all = bool(theirs) and all(any(same_holder(mine, line) for mine in lines) for line in theirs)
+    if kept_all or (main is not None and any(same_holder(line, main) for line in lines)):
+        return credits, [main or theirs[0]]
     foreign = [line for line in lines if project.owners.foreign_holders(line)]
     return credits, foreign
 
