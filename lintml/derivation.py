@@ -234,14 +234,11 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     if own_names and any(names_origin(line, own_names, ()) for line in match.upstream_credits):
         return f"{match.upstream_path} says its code came from this project"
     credits, foreign = stated_origins(project, path, match)
-    if not credits and not foreign:
-        return None
+    if foreign is None or (not credits and not foreign):
+        return None  # it kept the upstream file's own notices, or says nothing of its origin
     names, owners = origin_names(match)
-    main = main_holder(match)
-    theirs = [line for line in match.upstream_copyrights if is_copyright(line)]
     if any(names_origin(words, names, owners) for words in credits) or any(
-        names_origin(line, names, ()) or line in theirs or (main is not None and same_holder(line, main))
-        for line in foreign
+        names_origin(line, names, ()) for line in foreign
     ):
         return None
     stated = (credits or foreign)[0]
@@ -274,9 +271,10 @@ def main_holder(match: Match) -> str | None:
     return None
 
 
-def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str]]:
+def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str] | None]:
     """What a file says of where its code came from (credits, third parties' copyright lines), less
-    what it took along from the upstream file."""
+    what it took along from the upstream file. The lines are None when the file kept the upstream
+    file's own notices: then it is that file's copy, whatever else it says."""
     facts = project.facts_of(path)
     text = project.text_of(path) or ""
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
@@ -287,9 +285,12 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     main = main_holder(match)
     lines = [line.statement for line in facts.copyrights]
     theirs = [line for line in match.upstream_copyrights if is_copyright(line)]
+    # An upstream file none of whose lines names the upstream's own holder is a third party's code
+    # it vendors: a copy keeping that third party's lines shares the ancestor, it did not copy this.
+    vendored_there = main is not None and bool(theirs) and not any(same_holder(line, main) for line in theirs)
     kept_all = bool(theirs) and all(any(same_holder(mine, line) for mine in lines) for line in theirs)
-    if kept_all or (main is not None and any(same_holder(line, main) for line in lines)):
-        return credits, [main or theirs[0]]
+    if (kept_all and not vendored_there) or (main is not None and any(same_holder(line, main) for line in lines)):
+        return credits, None
     foreign = [line for line in lines if project.owners.foreign_holders(line)]
     return credits, foreign
 
