@@ -288,7 +288,10 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     # An upstream file none of whose lines names the upstream's own holder is a third party's code
     # it vendors: a copy keeping that third party's lines shares the ancestor, it did not copy this.
     vendored_there = main is not None and bool(theirs) and not any(same_holder(line, main) for line in theirs)
-    kept_all = bool(theirs) and all(any(same_holder(mine, line) for mine in lines) for line in theirs)
+    mine = {key for line in lines for key in holder_keys(line)}
+    kept_all = bool(theirs) and all(
+        any(same_holder(key, held) for held in mine) for line in theirs for key in holder_keys(line)
+    )
     if (kept_all and not vendored_there) or (main is not None and any(same_holder(line, main) for line in lines)):
         return credits, None
     foreign = [line for line in lines if project.owners.foreign_holders(line)]
