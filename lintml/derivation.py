@@ -68,6 +68,13 @@ def holder_keys(statement: str) -> set[str]:
     return {key for key in keys if len(key) >= _MIN_HOLDER_KEY}
 
 
+def holds_all(statement: str, lines: Iterable[str]) -> bool:
+    """Whether ``lines`` together name every holder ``statement`` names (a notice kept whole)."""
+    held = {key for line in lines for key in holder_keys(line)}
+    wanted = holder_keys(statement)
+    return bool(wanted) and all(any(same_holder(key, other) for other in held) for key in wanted)
+
+
 def is_copyright(line: str) -> bool:
     """A copyright line, as opposed to another notice (a trademark or patent notice)."""
     return bool(_COPYRIGHT.search(line))
@@ -146,7 +153,7 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
     found: dict[str, list[Derivation]] = {}
     for item in project.checked_files(*repository.CODE_KINDS):
         derived = [
-            _from_match(item.path, match, project, own)
+            _from_match(item.path, match, own)
             for match in project.provenance.get(item.path, ())
             if exemption(project, item.path, match) is None
         ]
@@ -167,7 +174,7 @@ class Owners:
     """Who this project's own code belongs to."""
 
     holders: tuple[str, ...]  # holder keys heading several of its files that no upstream explains
-    authors: tuple[str, ...]  # the authors and maintainers its manifests name
+    authors: tuple[str, ...]  # the authors and maintainers its manifests name, and its root license's holders
 
     def own(self, statement: str) -> bool:
         """Whether a copyright line names one of this project's holders (among others, perhaps)."""
@@ -192,6 +199,8 @@ def own_holders(project: Project) -> Owners:
             text = project.text_of(item.path)
             if text:
                 named.extend(authors(item.path, text))
+    for item in project.root_license_files:
+        named.extend(line.statement for line in project.facts_of(item.path).copyrights)
     signed = sum(1 for item in project.code_files if project.facts_of(item.path).copyrights)
     least = max(OWN_HOLDER_MIN_FILES, round(OWN_HOLDER_SHARE * signed))
     holders = tuple(sorted(key for key, count in counts.items() if count >= least))
@@ -278,7 +287,7 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     facts = project.facts_of(path)
     text = project.text_of(path) or ""
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
-    credits = [words for _, words in facts.change_notes] + list(credit_lines(text, comment_syntax(path)))
+    credits = list(credit_lines(text, comment_syntax(path)))  # change notes without an origin do not count
     credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
     # A third party's line the upstream file also carries names the ancestor both took from,
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
@@ -288,31 +297,22 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     # An upstream file none of whose lines names the upstream's own holder is a third party's code
     # it vendors: a copy keeping that third party's lines shares the ancestor, it did not copy this.
     vendored_there = main is not None and bool(theirs) and not any(same_holder(line, main) for line in theirs)
-    mine = {key for line in lines for key in holder_keys(line)}
-    kept_all = bool(theirs) and all(
-        any(same_holder(key, held) for held in mine) for line in theirs for key in holder_keys(line)
-    )
+    kept_all = bool(theirs) and all(holds_all(line, lines) for line in theirs)
     if (kept_all and not vendored_there) or (main is not None and any(same_holder(line, main) for line in lines)):
         return credits, None
     foreign = [line for line in lines if project.owners.foreign_holders(line)]
     return credits, foreign
 
 
-def _from_match(path: str, match: Match, project: Project, own: Owners) -> Derivation:
-    facts = project.facts_of(path)
-    local = [line.statement for line in facts.copyrights]
+def _from_match(path: str, match: Match, own: Owners) -> Derivation:
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
-    # Code its own holder copied: the upstream's own holder (else the file's first) is this project's,
-    # and the copy or the project's manifest says so (a third party who kept the notice is not the owner).
+    # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
+    # says it is, in its manifest's authors or its license's copyright line. Headers alone do not
+    # say it: a project that copies much of one upstream carries that upstream's headers everywhere.
     main = main_holder(match)
     primary = next((line for line in upstream if main is not None and same_holder(line, main)), None)
     primary = primary or (upstream[0] if upstream else None)
-    by_owner = primary is not None and (
-        own.own(primary)
-        and (
-            any(same_holder(primary, mine) for mine in local) or any(same_holder(primary, name) for name in own.authors)
-        )
-    )
+    by_owner = primary is not None and any(same_holder(primary, name) for name in own.authors)
     return Derivation(
         path=path,
         how=PROVENANCE,

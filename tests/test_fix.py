@@ -139,6 +139,7 @@ def test_code_copied_by_its_own_holder_owes_no_notices(tmp_path: Path, make_repo
     copy += rename(code, {"TextWrapper": "Wrapper"})
     files = {
         "LICENSES/Apache-2.0.txt": "Apache License\nVersion 2.0\n",
+        "pyproject.toml": '[project]\nname = "tools"\nauthors = [{name = "ACME Corp"}]\n',
         "README.md": "# tools\n",
         "tools/fold.py": copy,
         "tools/a.py": "# Copyright 2025 ACME Corp\nA = 1\n",
@@ -147,8 +148,7 @@ def test_code_copied_by_its_own_holder_owes_no_notices(tmp_path: Path, make_repo
     local = make_repo(files, name="local")
     assert {item["rule"] for item in findings(local, index)} == {"provenance"}
     # The same copy in a project of someone else's owes them the notices.
-    for path in ("tools/a.py", "tools/b.py"):
-        commit(local, path, "# Copyright 2025 Someone Else\nA = 1\n")
+    commit(local, "pyproject.toml", '[project]\nname = "tools"\nauthors = [{name = "Someone Else"}]\n')
     assert {"change-notice", "attribution"} <= {item["rule"] for item in findings(local, index)}
 
 

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.derivation import HEADER, PROVENANCE, Derivation, has_date, mentions, names_file, same_holder
+from lintml.derivation import HEADER, PROVENANCE, Derivation, has_date, holds_all, mentions, names_file
 from lintml.facts.extract import is_notice_file
 from lintml.licenses import expression_ids
 from lintml.project import Project
@@ -123,12 +123,12 @@ def _plain(text: str) -> str:
 def _kept(statement: str, local: str, derivation: Derivation, project: Project, held: _Holders) -> bool:
     """Whether a notice of the upstream file is kept; ``local`` is the copy's text, spacing and case folded."""
     path = derivation.path
-    if any(same_holder(statement, line.statement) for line in project.facts_of(path).copyrights):
+    if holds_all(statement, [line.statement for line in project.facts_of(path).copyrights]):
         return True
     if _plain(statement) in local:
         return True  # kept word for word (trademark and patent notices are only ever found this way)
     for folder in _folders_above(path):
-        if any(same_holder(statement, line) for line in held.by_folder.get(folder, ())):
+        if holds_all(statement, held.by_folder.get(folder, ())):
             return True
     for _, text in held.notices:
         names_it = names_file(text, path, _vendored_root(project, path)) or mentions(text, [derivation.upstream])
@@ -138,7 +138,7 @@ def _kept(statement: str, local: str, derivation: Derivation, project: Project, 
 
 
 def _holder_in(statement: str, text: str) -> bool:
-    return any(same_holder(statement, line) for line in text.splitlines() if re.search(r"(?i)copyright|©|\(c\)", line))
+    return holds_all(statement, [line for line in text.splitlines() if re.search(r"(?i)copyright|©|\(c\)", line)])
 
 
 def required_copyrights(project: Project, derivation: Derivation) -> tuple[str, ...]:
