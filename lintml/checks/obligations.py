@@ -14,7 +14,16 @@ from pathlib import PurePosixPath
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.derivation import HEADER, PROVENANCE, Derivation, has_date, holds_all, mentions, names_file
+from lintml.derivation import (
+    HEADER,
+    PROVENANCE,
+    Derivation,
+    has_date,
+    holds_all,
+    is_copyright,
+    mentions,
+    names_file,
+)
 from lintml.facts.extract import is_notice_file
 from lintml.licenses import expression_ids
 from lintml.project import Project
@@ -174,6 +183,13 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     required = required_copyrights(project, derivation)
     local = _plain(project.text_of(derivation.path) or "") if required else ""
     missing = tuple(line for line in required if not _kept(line, local, derivation, project, held))
+    siblings = derivation.match.sibling_copyrights if derivation.match else ()
+    if missing and any(
+        all(_kept(line, local, derivation, project, held) for line in lines if is_copyright(line))
+        for lines in siblings
+        if any(is_copyright(line) for line in lines)
+    ):
+        missing = ()  # the copy keeps the notices of an equally likely source file
     facts = project.facts_of(derivation.path)
     states_license = any(notice.kind in _STATING for notice in facts.notices)
     stated_upstream = derivation.match.upstream_notices if derivation.match else ()

@@ -30,12 +30,13 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "9"
+MATCH_VERSION = "10"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
 MAX_MATCHES = 4
 NEAR_WHOLE = 0.98  # an alignment covering this much of both files ends the search
+SIBLING_SHARE = 0.95  # another file of the upstream aligning this well is as likely the source
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Match:
     notice: str | None = None  # the text of the upstream project's NOTICE file
     project_copyrights: tuple[str, ...] = ()  # the upstream project's copyright lines, most frequent first
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
+    sibling_copyrights: tuple[tuple[str, ...], ...] = ()  # copyright lines of near-identical upstream files
     requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
 
     @property
@@ -99,6 +101,7 @@ class Match:
         values = dict(data)
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
+        values["sibling_copyrights"] = tuple(tuple(item) for item in values.get("sibling_copyrights", ()))
         for name in ("upstream_notices", "upstream_copyrights", "project_copyrights", "upstream_credits"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
@@ -208,7 +211,16 @@ class Matcher:
             if matches and len(new) < MIN_EVIDENCE:
                 continue
             explained |= new
-            matches.append(match)
+            # Files of the same project that align almost as well are as likely the source: their
+            # notices count as kept as much as the chosen file's.
+            siblings = tuple(
+                other.upstream_copyrights
+                for other, _ in verified
+                if other is not match
+                and other.project == match.project
+                and other.evidence_tokens >= SIBLING_SHARE * match.evidence_tokens
+            )
+            matches.append(replace(match, sibling_copyrights=siblings) if siblings else match)
             if len(matches) == MAX_MATCHES:
                 break
         return matches
