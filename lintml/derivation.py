@@ -16,12 +16,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.facts.declared import authors
-from lintml.facts.headers import comment_syntax, credit_lines
 from lintml.findings import Upstream
 from lintml.provenance.match import Match
 
@@ -220,6 +220,14 @@ def origin_names(match: Match) -> tuple[list[str], list[str]]:
 
 
 def exemption(project: Project, path: str, match: Match) -> str | None:
+    """Why a match carries no obligation, or None (worked out once per run: several checks ask)."""
+    key = (path, match.project, match.upstream_path)
+    if key not in project.exemptions:
+        project.exemptions[key] = _exemption(project, path, match)
+    return project.exemptions[key]
+
+
+def _exemption(project: Project, path: str, match: Match) -> str | None:
     """Why the code a file shares with an upstream file does not make it that upstream's derivative,
     or None when it does.
 
@@ -270,14 +278,17 @@ def main_holder(match: Match) -> str | None:
     """The holder of the upstream project's own code: the one its copyright lines name most, when
     several lines name it or it is the project's own name or repository owner. A project whose few
     copyright lines all come with vendored code (ultralytics carries Meta's) has none."""
-    counts = Counter(key for line in match.project_copyrights for key in holder_keys(line))
+    names, owners = origin_names(match)
+    return _main_holder(match.project_copyrights, (*names, *owners))
+
+
+@lru_cache(maxsize=64)
+def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    counts = Counter(key for line in copyrights for key in holder_keys(line))
     if not counts:
         return None
     key, count = counts.most_common(1)[0]
-    names, owners = origin_names(match)
-    if count >= 2 or any(same_holder(key, name) for name in (*names, *owners)):
-        return key
-    return None
+    return key if count >= 2 or any(same_holder(key, name) for name in names) else None
 
 
 def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str] | None]:
@@ -285,9 +296,8 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     what it took along from the upstream file. The lines are None when the file kept the upstream
     file's own notices: then it is that file's copy, whatever else it says."""
     facts = project.facts_of(path)
-    text = project.text_of(path) or ""
     carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
-    credits = list(credit_lines(text, comment_syntax(path)))  # change notes without an origin do not count
+    credits = list(facts.credits)  # change notes without an origin do not count
     credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
     # A third party's line the upstream file also carries names the ancestor both took from,
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.

@@ -133,6 +133,16 @@ _SAFE_SETTINGS = [
     "log.showSignature=false",
     "protocol.allow=never",
 ]
+_LIST_OPTIONS = [
+    "--no-merges",
+    "--no-renames",
+    "--no-color",
+    "--no-show-signature",
+    "--encoding=UTF-8",
+    "--format=%x1e%H%x1f%ad%x1f%s",
+    "--date=short",
+    "--name-status",
+]
 _LOG_OPTIONS = [
     "--no-merges",
     "--no-renames",
@@ -186,17 +196,53 @@ def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHisto
         chunk = names[start : start + PATHS_PER_CALL]
         try:
             # gitpython runs git from the work tree's top, so the paths are given from there.
-            output = repo.git(c=_SAFE_SETTINGS, literal_pathspecs=True).log(
-                *_LOG_OPTIONS, "--", *chunk, env={"GIT_NO_LAZY_FETCH": "1"}, stdout_as_string=False
+            # A first pass without patches finds the files committed once (most of a vendored
+            # tree): added and never changed, they need no diff read.
+            listing = repo.git(c=_SAFE_SETTINGS, literal_pathspecs=True).log(
+                *_LIST_OPTIONS, "--", *chunk, env={"GIT_NO_LAZY_FETCH": "1"}, stdout_as_string=False
+            )
+            once = _committed_once(listing, set(chunk))
+            changed = [name for name in chunk if name not in once]
+            output = (
+                repo.git(c=_SAFE_SETTINGS, literal_pathspecs=True).log(
+                    *_LOG_OPTIONS, "--", *changed, env={"GIT_NO_LAZY_FETCH": "1"}, stdout_as_string=False
+                )
+                if changed
+                else b""
             )
         except (git.GitCommandError, OSError, ValueError):
             continue  # an unborn branch, a corrupt object, ...: these paths get no entry
-        for full, history in _histories(output, set(chunk)).items():
+        found = _histories(output, set(changed)) if changed else {}
+        found.update({full: FileHistory(full, commit, ()) for full, commit in once.items()})
+        for full, history in found.items():
             if history.added.sha in shallow:
                 continue  # a shallow clone's oldest commit seems to add everything: no evidence
             path = wanted[full]
             histories[path] = FileHistory(path=path, added=history.added, changes=history.changes)
     return histories
+
+
+def _committed_once(listing: bytes, wanted: set[str]) -> dict[str, Commit]:
+    """From ``git log --name-status`` output: the paths added by the only commit that touches them."""
+    seen: dict[str, list[tuple[Commit | None, str]]] = {}
+    commit: Commit | None = None
+    for raw in listing.split(b"\n"):
+        if raw.startswith(b"\x1e"):
+            fields = raw[1:].decode("utf-8", errors="replace").split("\x1f", 2)
+            commit = Commit(*fields) if len(fields) == 3 else None
+            continue
+        status, _, name = raw.partition(b"\t")
+        if name.startswith(b'"'):
+            unquoted = _unquote(name)
+            name = unquoted[0] if unquoted else b""
+        path = name.decode("utf-8", errors="replace")
+        if status and path in wanted:
+            seen.setdefault(path, []).append((commit, status[:1].decode("ascii", errors="replace")))
+    return {
+        path: events[0][0]
+        for path, events in seen.items()
+        if len(events) == 1 and events[0][1] == "A" and events[0][0] is not None
+    }
 
 
 def _shallow_boundary(common_dir: Path) -> set[str]:

@@ -52,6 +52,7 @@ class Project:
     history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
     own_names: frozenset[str] = frozenset()  # the names the project's manifests give it
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
+    exemptions: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)  # see derivation
 
     @cached_property
     def derived(self) -> dict[str, list[Derivation]]:

@@ -25,6 +25,7 @@ from lintml.facts.headers import (
     Suppressions,
     change_notes,
     comment_syntax,
+    credit_lines,
     extract_header,
     find_suppressions,
     is_lintml_change_notice,
@@ -34,7 +35,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "10"
+FACTS_VERSION = "11"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
@@ -76,6 +77,7 @@ class FileFacts:
     model_card: ModelCard | None = None
     text: str | None = None  # kept only for manifests and NOTICE files, which checks read again
     change_notes: tuple[tuple[int, str], ...] = ()  # lines saying the file was changed ("Adapted from ...")
+    credits: tuple[str, ...] = ()  # comment and docstring lines naming where the code came from
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class FileFacts:
             "model_card": self.model_card.as_dict() if self.model_card else None,
             "text": self.text,
             "change_notes": [list(item) for item in self.change_notes],
+            "credits": list(self.credits),
         }
 
     @classmethod
@@ -98,6 +101,7 @@ class FileFacts:
             model_card=ModelCard.from_dict(data["model_card"]) if data.get("model_card") else None,
             text=data.get("text"),
             change_notes=tuple((int(line), str(words)) for line, words in data.get("change_notes") or ()),
+            credits=tuple(str(line) for line in data.get("credits") or ()),
         )
 
 
@@ -189,6 +193,7 @@ class FactExtractor:
             suppressions=find_suppressions(text, syntax),
             problems=problems,
             change_notes=change_notes(text, syntax),
+            credits=credit_lines(text, syntax),
         )
 
     def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:

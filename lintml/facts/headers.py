@@ -7,6 +7,7 @@ and copyright lines live, so scancode never has to read a whole file.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -318,22 +319,30 @@ _CREDIT = re.compile(
     re.I | re.X,
 )
 MAX_CREDITS = 20
+_TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
 
 def credit_lines(text: str, syntax: CommentSyntax) -> tuple[str, ...]:
     """Comment and docstring lines that credit another origin for the code."""
-    if not _CREDIT.search(text):
+    # One pass of the pattern over the whole text finds the candidates; only their lines are judged.
+    hits = list(_CREDIT.finditer(text))
+    if not hits:
         return ()
     markers = syntax.line + tuple(opening for opening, _ in syntax.block) + ("*",)
+    quotes = [found.start() for found in _TRIPLE_QUOTE.finditer(text)] if syntax.docstrings else []
     found: list[str] = []
-    in_string = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        quotes = stripped.count('"""') + stripped.count("'''")
-        prose = in_string or quotes > 0 or stripped.startswith(markers)
-        if syntax.docstrings and quotes % 2 == 1:
-            in_string = not in_string
-        if prose and len(stripped) < 300 and _CREDIT.search(stripped):
+    seen: set[int] = set()
+    for hit in hits:
+        start = text.rfind("\n", 0, hit.start()) + 1
+        if start in seen:
+            continue
+        seen.add(start)
+        end = text.find("\n", hit.start())
+        stripped = text[start : end if end != -1 else len(text)].strip()
+        # Inside a docstring when an odd number of triple quotes come before the line.
+        in_string = bisect.bisect_left(quotes, start) % 2 == 1
+        prose = in_string or '"""' in stripped or "'''" in stripped or stripped.startswith(markers)
+        if prose and len(stripped) < 300:
             found.append(stripped)
             if len(found) == MAX_CREDITS:
                 break
