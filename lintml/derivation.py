@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.facts.declared import authors
+from lintml.facts.extract import STATING_KINDS
 from lintml.findings import Upstream
 from lintml.provenance.match import Match
 
@@ -124,10 +125,6 @@ class Derivation:
     def notice(self) -> str | None:
         return self.match.notice if self.match else None
 
-    @property
-    def upstream_copyrights(self) -> tuple[str, ...]:
-        return self.match.upstream_copyrights if self.match else ()
-
     def as_upstream(self) -> Upstream:
         if self.match is not None:
             return self.match.as_upstream()
@@ -207,16 +204,20 @@ def own_holders(project: Project) -> Owners:
     return Owners(holders, tuple(dict.fromkeys(named)))
 
 
-def origin_names(match: Match) -> tuple[list[str], list[str]]:
-    """How a file could name the upstream: its project and repository names; and its repository's owner."""
-    names = [match.project]
-    owners: list[str] = []
-    if match.url:
-        address = re.sub(r"^[a-z+]+://(www\.)?", "", match.url.rstrip("/")).removesuffix(".git")
-        parts = address.split("/")
-        names.extend(parts[2:3])
-        owners.extend(parts[1:2])
-    return names, owners
+def plain(text: str) -> str:
+    """Text with spacing and case folded, for comparing notices as written by different hands."""
+    return " ".join(text.split()).casefold()
+
+
+def repository_address(url: str) -> str:
+    """``https://github.com/owner/name.git`` -> ``github.com/owner/name``."""
+    return re.sub(r"^[a-z+]+://(www\.)?", "", url.rstrip("/")).removesuffix(".git")
+
+
+def origin_names(project: str, url: str | None) -> tuple[list[str], list[str]]:
+    """How a file could name an upstream: its project and repository names; and its repository's owner."""
+    parts = repository_address(url).split("/") if url else []
+    return [project, *parts[2:3]], parts[1:2]
 
 
 def exemption(project: Project, path: str, match: Match) -> str | None:
@@ -253,7 +254,7 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
     credits, foreign = stated_origins(project, path, match)
     if foreign is None or (not credits and not foreign):
         return None  # it kept the upstream file's own notices, or says nothing of its origin
-    names, owners = origin_names(match)
+    names, owners = origin_names(match.project, match.url)
     if any(names_origin(words, names, owners) for words in credits) or any(
         names_origin(line, names, ()) for line in foreign
     ):
@@ -278,7 +279,7 @@ def main_holder(match: Match) -> str | None:
     """The holder of the upstream project's own code: the one its copyright lines name most, when
     several lines name it or it is the project's own name or repository owner. A project whose few
     copyright lines all come with vendored code (ultralytics carries Meta's) has none."""
-    names, owners = origin_names(match)
+    names, owners = origin_names(match.project, match.url)
     return _main_holder(match.project_copyrights, (*names, *owners))
 
 
@@ -296,9 +297,9 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     what it took along from the upstream file. The lines are None when the file kept the upstream
     file's own notices: then it is that file's copy, whatever else it says."""
     facts = project.facts_of(path)
-    carried = {" ".join(line.split()).casefold() for line in match.upstream_credits}
+    carried = {plain(line) for line in match.upstream_credits}
     credits = list(facts.credits)  # change notes without an origin do not count
-    credits = [words for words in credits if not any(line in " ".join(words.split()).casefold() for line in carried)]
+    credits = [words for words in credits if not any(line in plain(words) for line in carried)]
     # A third party's line the upstream file also carries names the ancestor both took from,
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
     main = main_holder(match)
@@ -336,13 +337,10 @@ def _from_match(path: str, match: Match, own: Owners) -> Derivation:
     )
 
 
-_STATING = frozenset({"notice", "text", "tag", "reference", "spdx"})
-
-
 def _third_party_header(project: Project, path: str, own: Owners) -> Derivation | None:
     """A header with a license notice and a copyright line naming someone other than this project."""
     facts = project.facts_of(path)
-    stated = [notice.expression for notice in facts.notices if notice.kind in _STATING]
+    stated = [notice.expression for notice in facts.notices if notice.kind in STATING_KINDS]
     if not stated or not facts.copyrights:
         return None
     if any(own.own(line.statement) for line in facts.copyrights):

@@ -133,7 +133,8 @@ _SAFE_SETTINGS = [
     "log.showSignature=false",
     "protocol.allow=never",
 ]
-_LIST_OPTIONS = [
+# Both passes over the log: which commits, in a form the parsers read, whatever the repository's config.
+_COMMIT_OPTIONS = [
     "--no-merges",
     "--no-renames",
     "--no-color",
@@ -141,19 +142,13 @@ _LIST_OPTIONS = [
     "--encoding=UTF-8",
     "--format=%x1e%H%x1f%ad%x1f%s",
     "--date=short",
-    "--name-status",
 ]
+_LIST_OPTIONS = [*_COMMIT_OPTIONS, "--name-status"]
 _LOG_OPTIONS = [
-    "--no-merges",
-    "--no-renames",
+    *_COMMIT_OPTIONS,
     "--no-ext-diff",
     "--no-textconv",
-    "--no-color",
-    "--no-show-signature",
     "--submodule=short",
-    "--encoding=UTF-8",
-    "--format=%x1e%H%x1f%ad%x1f%s",
-    "--date=short",
     "--patch",
     "--unified=0",
     "--inter-hunk-context=0",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from lintml import repository
 from lintml.checks import Report, check
+from lintml.derivation import plain
 from lintml.facts.extract import is_notice_file
 from lintml.licenses import expression_ids
 from lintml.project import Project
@@ -34,10 +35,6 @@ def attribution_lines(notice: str) -> list[str]:
     return [line.strip() for line in notice.splitlines() if line.strip() and not _SEPARATOR.match(line.strip())]
 
 
-def _plain(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 @check("notice_file", uses_provenance=True)
 def notice_file(project: Project) -> Iterator[Report]:
     owed: dict[str, _Owed] = {}
@@ -51,12 +48,12 @@ def notice_file(project: Project) -> Iterator[Report]:
     if not owed:
         return
     notice_files = [item for item in project.license_files if is_notice_file(item.path)]
-    carried = _plain("\n".join(project.facts_of(item.path).text or "" for item in notice_files))
+    carried = plain("\n".join(project.facts_of(item.path).text or "" for item in notice_files))
     top_level = [item.path for item in notice_files if "/" not in item.path]
     where = top_level[0] if top_level else NOTICE_NAME
     for name in sorted(owed):
         match, paths = owed[name].match, owed[name].paths
-        missing = [line for line in attribution_lines(match.notice or "") if _plain(line) not in carried]
+        missing = [line for line in attribution_lines(match.notice or "") if plain(line) not in carried]
         if not missing:
             continue
         upstream = match.label

@@ -7,7 +7,6 @@ Each check reads :attr:`Project.derived` (see :mod:`lintml.derivation`) and the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -23,12 +22,14 @@ from lintml.derivation import (
     is_copyright,
     mentions,
     names_file,
+    origin_names,
+    plain,
+    repository_address,
 )
-from lintml.facts.extract import is_notice_file
+from lintml.facts.extract import STATING_KINDS, is_notice_file
 from lintml.licenses import expression_ids
 from lintml.project import Project
 
-_STATING = frozenset({"notice", "text", "tag", "reference", "spdx"})
 NOTES_IN_MESSAGE = 2
 
 
@@ -125,29 +126,25 @@ def _folders_above(path: str) -> list[str]:
     return ["" if parent == "." else parent for parent in parents]
 
 
-def _plain(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _kept(statement: str, local: str, derivation: Derivation, project: Project, held: _Holders) -> bool:
     """Whether a notice of the upstream file is kept; ``local`` is the copy's text, spacing and case folded."""
     path = derivation.path
     if holds_all(statement, [line.statement for line in project.facts_of(path).copyrights]):
         return True
-    if _plain(statement) in local:
+    if plain(statement) in local:
         return True  # kept word for word (trademark and patent notices are only ever found this way)
     for folder in _folders_above(path):
         if holds_all(statement, held.by_folder.get(folder, ())):
             return True
     for _, text in held.notices:
         names_it = names_file(text, path, _vendored_root(project, path)) or mentions(text, [derivation.upstream])
-        if names_it and (_plain(statement) in _plain(text) or _holder_in(statement, text)):
+        if names_it and (plain(statement) in plain(text) or _holder_in(statement, text)):
             return True
     return False
 
 
 def _holder_in(statement: str, text: str) -> bool:
-    return holds_all(statement, [line for line in text.splitlines() if re.search(r"(?i)copyright|©|\(c\)", line)])
+    return holds_all(statement, [line for line in text.splitlines() if is_copyright(line)])
 
 
 def required_copyrights(project: Project, derivation: Derivation) -> tuple[str, ...]:
@@ -181,7 +178,7 @@ class LostNotices:
 def lost_notices(project: Project, derivation: Derivation, held: _Holders | None = None) -> LostNotices:
     held = held or _holders(project)
     required = required_copyrights(project, derivation)
-    local = _plain(project.text_of(derivation.path) or "") if required else ""
+    local = plain(project.text_of(derivation.path) or "") if required else ""
     missing = tuple(line for line in required if not _kept(line, local, derivation, project, held))
     siblings = derivation.match.sibling_copyrights if derivation.match else ()
     if missing and any(
@@ -191,7 +188,7 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     ):
         missing = ()  # the copy keeps the notices of an equally likely source file
     facts = project.facts_of(derivation.path)
-    states_license = any(notice.kind in _STATING for notice in facts.notices)
+    states_license = any(notice.kind in STATING_KINDS for notice in facts.notices)
     stated_upstream = derivation.match.upstream_notices if derivation.match else ()
     return LostNotices(missing, bool(stated_upstream) and not states_license)
 
@@ -254,15 +251,6 @@ def credit_files(project: Project) -> list[str]:
     return found[:MAX_CREDIT_FILES]
 
 
-def _names_of(derivation: Derivation) -> list[str]:
-    names = [derivation.upstream]
-    if derivation.url:
-        address = re.sub(r"^[a-z+]+://(www\.)?", "", derivation.url.rstrip("/")).removesuffix(".git")
-        names.append(address)
-        names.append(address.rsplit("/", 1)[-1])
-    return names
-
-
 @dataclass
 class _Credited:
     derivation: Derivation
@@ -282,7 +270,8 @@ def attribution(project: Project) -> Iterator[Report]:
     texts: list[str] | None = None
     for name in sorted(owed):
         derivation, paths = owed[name].derivation, owed[name].paths
-        names = _names_of(derivation)
+        repository, _ = origin_names(derivation.upstream, derivation.url)
+        names = [*repository, *([repository_address(derivation.url)] if derivation.url else [])]
         notes = [words for path in paths for _, words in project.facts_of(path).change_notes]
         if any(mentions(words, names) for words in notes):
             continue

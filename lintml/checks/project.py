@@ -7,13 +7,9 @@ from collections.abc import Iterator
 from lintml import repository
 from lintml.checks import Report, check
 from lintml.derivation import HEADER, NO_LICENSE
-from lintml.facts.extract import Notice
+from lintml.facts.extract import STATING_KINDS, Notice
 from lintml.licenses import compatible, expression_ids
 from lintml.project import Project
-
-# Kinds of notice that state a file's own license ("intro" lines such as "licensed under
-# the following terms" say nothing on their own).
-_STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
 
 
 def _line(item: repository.RepoFile, line: int) -> int | None:
@@ -56,7 +52,7 @@ def license_mismatch(project: Project) -> Iterator[Report]:
 def _stated_notices(project: Project, item: repository.RepoFile) -> Iterator[Notice]:
     seen: set[str] = set()
     for notice in project.facts_of(item.path).notices:
-        if notice.kind not in _STATING_KINDS:
+        if notice.kind not in STATING_KINDS:
             continue
         expression = project.knowledge.normalize_expression(notice.expression) or notice.expression
         if expression in seen:

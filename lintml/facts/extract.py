@@ -52,6 +52,11 @@ class Notice:
     source: str  # spdx | table | scancode
 
 
+# Kinds of notice that state a file's own license ("intro" lines such as "licensed under the
+# following terms" say nothing on their own).
+STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
+
+
 @dataclass(frozen=True)
 class CopyrightLine:
     statement: str

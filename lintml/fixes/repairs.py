@@ -11,7 +11,7 @@ import re
 
 from lintml.checks.apache import attribution_lines
 from lintml.checks.obligations import lost_notices
-from lintml.derivation import Derivation
+from lintml.derivation import Derivation, plain
 from lintml.facts.headers import lintml_change_notice
 from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
@@ -68,10 +68,6 @@ def add_change_notice(finding: Finding, context: RepairContext) -> str:
     return f"added a notice that it was modified from {derivation.label}"
 
 
-def _plain(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 @repair("notice-file")
 def carry_notice(finding: Finding, context: RepairContext) -> str | None:
     name = finding.upstream.name if finding.upstream else None
@@ -87,7 +83,7 @@ def carry_notice(finding: Finding, context: RepairContext) -> str | None:
     if derivation is None or not derivation.notice:
         raise CannotRepair("lintml no longer has the upstream's NOTICE text")
     current = context.workspace.read(finding.path) or ""
-    if all(_plain(line) in _plain(current) for line in attribution_lines(derivation.notice)):
+    if all(plain(line) in plain(current) for line in attribution_lines(derivation.notice)):
         return None
     address = f" ({derivation.url})" if derivation.url else ""
     block = (
