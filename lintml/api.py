@@ -10,9 +10,10 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lintml import repository
-from lintml.checks import CHECKS, USES_PROVENANCE, Report
+from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.derivation import NO_LICENSE
 from lintml.facts.cache import FactCache, default_cache_dir
@@ -23,6 +24,10 @@ from lintml.findings import SEVERITY_RANK, Finding
 from lintml.fixes import FileChange
 from lintml.git import FileHistory, changed_after_added
 from lintml.licenses import Knowledge, shipped_knowledge
+from lintml.models.known import KnownModel
+
+if TYPE_CHECKING:
+    from lintml.models.compare import ModelComparison
 from lintml.project import Project
 from lintml.provenance.catalog import index_paths, user_index_path
 from lintml.provenance.index import (
@@ -260,6 +265,7 @@ def _analyse(
             )
         except IndexFileError as error:
             raise ConfigError(str(error)) from None
+    reads_models = any(rule.check in USES_MODELS for rule in chosen)
     project = Project(
         files=all_files,
         facts=facts,
@@ -271,6 +277,11 @@ def _analyse(
         read_text=lambda path: _read_text(source, path),
         history_of=_history_reader(source),
         own_names=frozenset(own_names),
+        known_models=tuple(_known_models(index_paths) if reads_models else ()),
+        models_checked=reads_models,
+        read_bytes=lambda path: _read_bytes(source, path),
+        file_path=lambda path: _file_path(source, path),
+        cache=cache,
     )
     findings = [
         finding
@@ -384,6 +395,44 @@ def _history_reader(source: Source) -> Callable[[Sequence[str]], Mapping[str, Fi
     if root is None or not getattr(source, "use_git", False):
         return None
     return lambda paths: changed_after_added(root, paths)
+
+
+def _read_bytes(source: Source, path: str) -> bytes | None:
+    try:
+        return source.read(path)
+    except (OSError, KeyError):
+        return None
+
+
+def _file_path(source: Source, path: str) -> Path | None:
+    """A file of a folder source on disk, for memory-mapped reading; None for memory sources and escaping links."""
+    if source.root is None:
+        return None
+    located = source.root / path if path not in ("", ".") else source.root
+    try:
+        if not located.resolve().is_relative_to(source.root.resolve()):
+            return None
+    except OSError:
+        return None
+    return located
+
+
+def _known_models(paths: Sequence[Path]) -> list[KnownModel]:
+    """The known models of every index consulted; a later index's record of a name replaces an earlier one."""
+    by_name: dict[str, KnownModel] = {}
+    for path in paths:
+        try:
+            index = UpstreamIndex(path)
+        except IndexFileError as error:
+            raise ConfigError(str(error)) from None
+        try:
+            for model in index.models:
+                by_name[model.name.lower()] = model
+        except IndexFileError as error:
+            raise ConfigError(str(error)) from None
+        finally:
+            index.close()
+    return [by_name[name] for name in sorted(by_name)]
 
 
 def _read_text(source: Source, path: str) -> str | None:
@@ -509,11 +558,86 @@ def index_add(
 
 
 def index_remove(name: str, *, index_path: str | Path | None = None) -> None:
+    """Remove an upstream project, or a known model, of that name."""
     path = Path(index_path) if index_path is not None else user_index_path()
     content = _existing_content(path)
-    if not content.remove_project(name):
-        raise UsageError(f"{path}: no upstream named {name!r} (see `lintml index list`)")
+    if not content.remove_project(name) and not content.remove_model(name):
+        raise UsageError(f"{path}: no upstream or model named {name!r} (see `lintml index list`)")
     write_index(path, content)
+
+
+def model_license_id(value: str) -> str | None:
+    """lintml's id for a license given as a Hub id (``llama3``), an SPDX id or expression; None if unknown."""
+    knowledge = shipped_knowledge()
+    lowered = value.strip().lower()
+    if lowered in knowledge.hub_ids:
+        return knowledge.hub_ids[lowered]
+    return knowledge.normalize_expression(value)
+
+
+def index_add_model(
+    name: str,
+    path: str | Path,
+    *,
+    license_id: str | None = None,
+    aliases: Sequence[str] = (),
+    index_path: str | Path | None = None,
+) -> KnownModel:
+    """Record a model's config, tokenizer and weight sketch under its Hub name in an index.
+
+    The license is ``license_id`` (a Hub id such as ``llama3`` or an SPDX id), else the one the
+    folder's model card declares. Nothing in the folder is executed or unpickled.
+    """
+    from lintml.models.compare import ModelReadError, known_model
+    from lintml.models.weights import WeightsError
+
+    if not name.strip() or any(character.isspace() for character in name):
+        raise UsageError(f"{name!r}: a model name is one word, its Hub id such as 'meta-llama/Llama-3.1-8B'")
+    chosen = None
+    if license_id is not None:
+        chosen = model_license_id(license_id)
+        if chosen is None:
+            raise UsageError(f"--license {license_id!r}: neither a Hub license id nor an SPDX expression lintml knows")
+    target = Path(index_path) if index_path is not None else user_index_path()
+    content = _existing_content(target)
+    try:
+        model = known_model(name, Path(path), chosen, tuple(aliases), "")
+    except (ModelReadError, WeightsError) as error:
+        raise UsageError(str(error)) from None
+    if model.license is None:
+        from lintml.models.compare import read_model
+
+        declared = read_model(Path(path), sketch=False).card_license
+        if declared:
+            model = replace(model, license=model_license_id(declared) or declared)
+    content.replace_model(model)
+    write_index(target, content)
+    return model
+
+
+def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:
+    """The known models an index records (the given one, else the user's index)."""
+    path = Path(index_path) if index_path is not None else user_index_path()
+    if not path.is_file():
+        return []
+    index = _open_for_cli(path)
+    try:
+        return index.models
+    except IndexFileError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        index.close()
+
+
+def compare_models(a: str | Path, b: str | Path) -> ModelComparison:
+    """Compare two model folders (or weights files): config, tokenizer and weights."""
+    from lintml.models.compare import ModelReadError
+    from lintml.models.compare import compare_models as compare
+
+    try:
+        return compare(Path(a), Path(b))
+    except ModelReadError as error:
+        raise UsageError(str(error)) from None
 
 
 def index_projects(*, index_path: str | Path | None = None) -> tuple[Path, list[UpstreamProject]]:

@@ -374,7 +374,41 @@ def index_add(
         )
 
 
-@index.command("list", short_help="List the upstream projects in an index.")
+@index.command("add-model", short_help="Record a model (config, tokenizer, weight sketch) to recognise derivatives.")
+@click.argument("name")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--license",
+    "license_id",
+    metavar="ID",
+    help="The model's license: a Hub id (llama3, gemma, cc-by-nc-4.0 ...) or SPDX id. Default: its card's.",
+)
+@click.option("--alias", "aliases", multiple=True, metavar="NAME", help="Another name of the same model (repeatable).")
+@_INDEX_OPTION
+@_reports_errors
+def index_add_model(
+    name: str, path: Path, license_id: str | None, aliases: tuple[str, ...], index_path: Path | None
+) -> None:
+    """Record the model NAME (its Hub id) from PATH, a model folder or weights file, in an index.
+
+    lintml keeps its normalised config, a tokenizer fingerprint and a weight sketch (a few KB
+    per tensor), so `lintml check` can tell models built on it, even renamed, re-prefixed or with
+    noise added, and apply the duties of its license. Safetensors are memory-mapped; PyTorch
+    files are read by walking their pickle opcodes, never unpickled.
+    """
+    from lintml import api
+
+    click.echo(f"lintml: reading {path} ...", err=True)
+    model = api.index_add_model(name, path, license_id=license_id, aliases=aliases, index_path=index_path)
+    where = index_path or api.user_index_path()
+    click.echo(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
+    if model.license is None:
+        click.echo(
+            f"lintml: warning: no license found for {name}; pass --license so its duties can be checked", err=True
+        )
+
+
+@index.command("list", short_help="List the upstream projects and known models in an index.")
 @_INDEX_OPTION
 @_reports_errors
 def index_list(index_path: Path | None) -> None:
@@ -384,16 +418,23 @@ def index_list(index_path: Path | None) -> None:
 
     chosen = CATALOG_PATH if index_path is not None and str(index_path) == "catalog" else index_path
     path, projects = api.index_projects(index_path=chosen)
-    if not projects:
+    models = api.index_models(index_path=path) if path.is_file() else []
+    if not projects and not models:
         click.echo(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
         return
     click.echo(f"{path}:")
-    width = max(len(project.name) for project in projects)
-    for project in projects:
-        click.echo(
-            f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
-            f"  {project.files:>6} files"
-        )
+    if projects:
+        width = max(len(project.name) for project in projects)
+        for project in projects:
+            click.echo(
+                f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
+                f"  {project.files:>6} files"
+            )
+    if models:
+        click.echo("models:")
+        width = max(len(model.name) for model in models)
+        for model in models:
+            click.echo(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
 
 
 @index.command("remove", short_help="Remove an upstream project from an index.")
@@ -445,6 +486,41 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
         click.echo("indexed files:")
         for path in paths:
             click.echo(f"  {path}")
+
+
+@main.command("compare-models", short_help="Compare two model folders: config, tokenizer and weights.")
+@click.argument("first", type=click.Path(path_type=Path), metavar="A")
+@click.argument("second", type=click.Path(path_type=Path), metavar="B")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
+@_reports_errors
+def compare_models(first: Path, second: Path, output_format: str) -> None:
+    """Compare the model in folder (or weights file) A with the one in B.
+
+    Prints whether the configs are identical once names and bookkeeping are dropped (or share
+    the architecture), whether the tokenizers have the same vocabulary, and whether B's weights
+    derive from A's: tensors are paired by name, else by shape and statistics, and their sampled
+    values correlated. Exit code 0 when B looks derived from A, 1 when not, 2 on errors.
+    """
+    import json as json_module
+
+    from lintml import api
+    from lintml.models.compare import describe
+
+    comparison = api.compare_models(first, second)
+    if output_format == "json":
+        click.echo(json_module.dumps(comparison.as_dict(), indent=2, sort_keys=True))
+    else:
+        for line in describe(comparison):
+            click.echo(line)
+    sys.exit(EXIT_CLEAN if comparison.related() else EXIT_FINDINGS)
 
 
 if __name__ == "__main__":  # pragma: no cover

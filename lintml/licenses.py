@@ -196,6 +196,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         hub_ids[hub] = target
         aliases.setdefault(hub.lower(), target)
         aliases.setdefault(target.lower(), target)
+    for name, target in (catalogue.get("license_name_only") or {}).items():
+        aliases.setdefault(str(name).lower(), str(target))
+        aliases.setdefault(str(target).lower(), str(target))
     groups: dict[str, list[str]] = table.get("groups") or {}
     compatible_into: dict[str, frozenset[str]] = {}
     for inbound, outbounds in (table.get("inbound") or {}).items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from lintml import repository
@@ -23,7 +23,11 @@ from lintml.repository import RepoFile
 
 if TYPE_CHECKING:
     from lintml.derivation import Derivation, Modification, Owners
+    from lintml.facts.cache import FactCache
     from lintml.git import FileHistory
+    from lintml.models.evidence import FolderReading
+    from lintml.models.folder import ModelFolder
+    from lintml.models.known import KnownModel
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,13 @@ class Project:
     read_text: Callable[[str], str | None] | None = None
     history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
     own_names: frozenset[str] = frozenset()  # the names the project's manifests give it
+    # Model evidence: the known models of the indexes, and raw access to model files (weights are mapped, not read).
+    known_models: tuple[KnownModel, ...] = ()
+    models_checked: bool = False  # whether model folders are read at all in this run
+    read_bytes: Callable[[str], bytes | None] | None = None
+    file_path: Callable[[str], Path | None] | None = None
+    cache: FactCache | None = None
+    _readings: dict[str, FolderReading] = field(default_factory=dict, repr=False)
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
     exemptions: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)  # see derivation
 
@@ -88,6 +99,37 @@ class Project:
         if path not in self._texts:
             self._texts[path] = self.read_text(path) if self.read_text is not None else None
         return self._texts[path]
+
+    @cached_property
+    def model_folders(self) -> list[ModelFolder]:
+        """The models the repository holds, each with its card, config, tokenizer and weights."""
+        from lintml.models.folder import model_folders
+
+        return model_folders(self.files)
+
+    def model_reading(self, folder: ModelFolder) -> FolderReading:
+        """A model folder's config, tokenizer and weight sketch, read once per run (sketches cached by file)."""
+        if folder.path not in self._readings:
+            from lintml.models.evidence import read_folder
+
+            self._readings[folder.path] = read_folder(
+                folder,
+                self.read_bytes or (lambda path: None),
+                self.file_path or (lambda path: None),
+                self.cache,
+                sketch_weights=any(model.sketch is not None for model in self.known_models),
+            )
+        return self._readings[folder.path]
+
+    def model_problems(self) -> dict[str, str]:
+        """What could not be read in the checked model folders (path -> reason), when models are checked."""
+        if not self.models_checked:
+            return {}
+        found: dict[str, str] = {}
+        for folder in self.model_folders:
+            if any(self.is_target(path) for path in (*folder.configs, *folder.tokenizer, *folder.weights)):
+                found.update(self.model_reading(folder).problems)
+        return found
 
     def vendored_folder(self, path: str) -> VendoredFolder | None:
         """The declared vendored folder ``path`` lies in, the deepest one if they nest."""

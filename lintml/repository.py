@@ -56,6 +56,8 @@ TOKENIZER_NAMES = frozenset(
         "vocab.txt",
         "merges.txt",
         "tokenizer.model",
+        "tekken.json",
+        "tiktoken.model",
         "spiece.model",
         "sentencepiece.bpe.model",
         "sentencepiece.model",

@@ -48,6 +48,8 @@ class RuleExample:
     config: dict[str, Any] = field(default_factory=dict)
     # An upstream project (name, version, license, url, files) indexed before the example is checked.
     upstream: dict[str, Any] | None = None
+    # Known models (name, license, aliases, config) recorded in the example's index.
+    models: tuple[dict[str, Any], ...] = ()
 
     @property
     def passing(self) -> bool:
@@ -115,7 +117,8 @@ _RULE_KEYS = {
 _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
-_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models"}
+_MODEL_KEYS = {"name", "license", "aliases", "config"}
 _UPSTREAM_KEYS = {"name", "version", "license", "url", "notice", "files"}
 _EXPECT_KEYS = {"path", "line"}
 
@@ -163,12 +166,18 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
         upstream = _require_mapping(example["upstream"], "an example upstream", source)
         _check_keys(upstream, _UPSTREAM_KEYS, {"name", "files"}, "an example upstream", source)
         _require_mapping(upstream["files"], "an example upstream's files", source)
+    models = []
+    for item in example.get("models") or []:
+        model = _require_mapping(item, "an example model", source)
+        _check_keys(model, _MODEL_KEYS, {"name"}, "an example model", source)
+        models.append(model)
     return RuleExample(
         name=str(example["name"]),
         files={str(path): str(content) for path, content in files.items()},
         expect=tuple(expected),
         config=_require_mapping(example.get("config") or {}, "an example config", source),
         upstream=upstream,
+        models=tuple(models),
     )
 
 

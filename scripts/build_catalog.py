@@ -324,6 +324,36 @@ def oversize_report(index: Path, limit: int) -> str:
     return "\n".join(lines)
 
 
+def add_known_models(index: Path, downloads: Path, index_url: str) -> list[dict[str, Any]]:
+    """Record the known models of scripts/models.toml in ``index``; their manifest entries."""
+    from catalog_models import ModelCatalogError, known_models, load_description
+
+    from lintml.provenance.index import UpstreamIndex, write_index
+
+    def fetch_package(entry: dict[str, Any]) -> Path:
+        pin = Pin(entry["name"], entry["version"], entry["file"], entry["sha256"], "", "", ())
+        path, how = fetch(pin, downloads, index_url)
+        print(f"  {pin.name} {pin.version}: {pin.sdist} {how}, sha256 ok", flush=True)
+        return path
+
+    built, _ = build_date()
+    try:
+        models, entries = known_models(load_description(), fetch_package, built)
+    except ModelCatalogError as error:
+        raise CatalogError(str(error)) from None
+    opened = UpstreamIndex(index)
+    try:
+        content = opened.content()
+    finally:
+        opened.close()
+    for model in models:
+        content.replace_model(model)
+    write_index(index, content)
+    for entry in entries:
+        print(f"  {entry['name']:<44} {entry['license'] or '-':<32} {entry['holds']}", flush=True)
+    return entries
+
+
 def build(
     pins: Sequence[Pin], *, downloads: Path, output: Path, index_url: str, jobs: int | None, limit: int
 ) -> dict[str, Any]:
@@ -347,12 +377,16 @@ def build(
             raise CatalogError(str(error)) from None
         finally:
             progress.finish()
+        print("recording known models (scripts/models.toml)", flush=True)
+        models = add_known_models(temporary, downloads, index_url)
         size = temporary.stat().st_size
         if size > limit:
             raise CatalogError(oversize_report(temporary, limit))
         built, _ = build_date()
         seconds = time.monotonic() - started
         described = manifest(pins, projects, temporary, built, seconds)
+        described["models"] = models
+        described["totals"]["models"] = len(models)
         os.replace(temporary, output)
     manifest_path = manifest_path_for(output)
     manifest_path.write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
@@ -383,6 +417,14 @@ def render_table(described: dict[str, Any]) -> str:
     totals = described["totals"]
     lines.append(f"| **{totals['projects']} projects** | | | **{totals['files']:,}** | **{totals['tokens']:,}** | |")
     lines.append("")
+    if described.get("models"):
+        lines += ["Known models (for `base-model` and `model-license`; from `scripts/models.toml`):", ""]
+        lines += ["| model | license | holds | source |", "|---|---|---|---|"]
+        for entry in described["models"]:
+            lines.append(
+                f"| {entry['name']} | {entry['license'] or '-'} | {entry['holds']} | {entry['source'] or '-'} |"
+            )
+        lines.append("")
     lines.append(
         f"Index: {described['index']['bytes']:,} bytes, built {described['built']} by lintml {described['lintml']}"
         f" (normaliser {described['normalizer']}) in {described['build_seconds']} s; sha256"

@@ -192,7 +192,7 @@ def test_sdists_wheels_and_git_refs_are_upstream_sources(tmp_path: Path, upstrea
     assert removed.returncode == 0
     assert [project.name for project in UpstreamIndex(index).projects()] == ["gitkit", "textkit"]
     again = run_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
-    assert again.returncode == 2 and "no upstream named 'queuekit'" in again.stderr
+    assert again.returncode == 2 and "no upstream or model named 'queuekit'" in again.stderr
 
 
 def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(

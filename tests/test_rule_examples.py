@@ -8,6 +8,8 @@ import pytest
 
 from lintml.api import check_source
 from lintml.config import parse_config
+from lintml.models.config import normalize_config
+from lintml.models.known import KnownModel
 from lintml.provenance.index import IndexContent, write_index
 from lintml.provenance.upstream import read_memory_upstream
 from lintml.repository import MemorySource
@@ -20,6 +22,18 @@ CASES = [(rule, example) for rule in shipped_rules() for example in rule.example
 def test_rule_example(rule: Rule, example: RuleExample, tmp_path: Path) -> None:
     config = parse_config(example.config, f"{rule.source} example {example.name!r}")
     indexes = []
+    models = [
+        KnownModel(
+            name=str(model["name"]),
+            license=model.get("license"),
+            aliases=tuple(model.get("aliases") or ()),
+            config=normalize_config(model["config"]) if model.get("config") else None,
+        )
+        for model in example.models
+    ]
+    if models:
+        write_index(tmp_path / "models.sqlite3", IndexContent(models=models))
+        indexes.append(tmp_path / "models.sqlite3")
     if example.upstream is not None:
         upstream = example.upstream
         project, files = read_memory_upstream(

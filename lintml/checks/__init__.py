@@ -35,15 +35,19 @@ CheckFunction = Callable[["Project"], Iterable[Report]]
 _REGISTRY: dict[str, CheckFunction] = {}
 # Checks that read provenance: code is fingerprinted and matched only when one of them runs.
 USES_PROVENANCE: set[str] = set()
+# Checks that read model folders: the indexes' known models are loaded only when one of them runs.
+USES_MODELS: set[str] = set()
 
 
-def check(name: str, *, uses_provenance: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def check(name: str, *, uses_provenance: bool = False, uses_models: bool = False) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if name in _REGISTRY:
             raise ValueError(f"check {name!r} registered twice")
         _REGISTRY[name] = function
         if uses_provenance:
             USES_PROVENANCE.add(name)
+        if uses_models:
+            USES_MODELS.add(name)
         return function
 
     return register

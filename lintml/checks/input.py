@@ -20,6 +20,9 @@ def _problems(project: Project, name: str) -> Iterator[Report]:
 @check("unreadable_input")
 def unreadable_input(project: Project) -> Iterator[Report]:
     yield from _problems(project, "unreadable_input")
+    for path, reason in sorted(project.model_problems().items()):
+        if project.is_target(path):
+            yield Report(path=path, params={"detail": reason})
 
 
 @check("model_card_front_matter")

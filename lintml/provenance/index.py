@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from zlib import crc32
 
 from lintml import __version__
+from lintml.models.known import KnownModel
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
@@ -49,6 +50,10 @@ CREATE TABLE files (
 CREATE TABLE postings (hash INTEGER NOT NULL, file INTEGER NOT NULL, pos INTEGER NOT NULL,
   PRIMARY KEY (hash, file, pos)) WITHOUT ROWID;
 CREATE TABLE common (hash INTEGER PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE models (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, license TEXT, source TEXT, aliases TEXT NOT NULL,
+  config TEXT, tokenizer TEXT, sketch BLOB, added TEXT NOT NULL
+);
 """
 
 
@@ -94,6 +99,15 @@ class IndexContent:
     """Everything an index holds, as written by :func:`write_index`."""
 
     projects: list[tuple[UpstreamProject, list[UpstreamFile]]] = field(default_factory=list)
+    models: list[KnownModel] = field(default_factory=list)
+
+    def replace_model(self, model: KnownModel) -> None:
+        self.models = sorted([old for old in self.models if old.name != model.name] + [model], key=_model_name)
+
+    def remove_model(self, name: str) -> bool:
+        before = len(self.models)
+        self.models = [old for old in self.models if old.name != name]
+        return len(self.models) != before
 
     def replace_project(self, project: UpstreamProject, files: list[UpstreamFile]) -> None:
         self.projects = [(old, kept) for old, kept in self.projects if old.name != project.name]
@@ -104,6 +118,10 @@ class IndexContent:
         before = len(self.projects)
         self.projects = [(old, kept) for old, kept in self.projects if old.name != name]
         return len(self.projects) != before
+
+
+def _model_name(model: KnownModel) -> str:
+    return model.name
 
 
 def indexable(path: str, stream: TokenStream) -> bool:
@@ -195,6 +213,10 @@ def _write(target: Path, content: IndexContent) -> None:
             if len(projects_of[value]) >= COMMON_PROJECTS or len(entries) >= COMMON_FILES
         )
         connection.executemany("INSERT INTO common VALUES (?)", ((value,) for value in common))
+        connection.executemany(
+            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((number, *model.row()) for number, model in enumerate(content.models, start=1)),
+        )
         common_set = set(common)
         connection.executemany(
             "INSERT INTO postings VALUES (?, ?, ?)",
@@ -226,6 +248,7 @@ def _write(target: Path, content: IndexContent) -> None:
                     )
                     for project, files in content.projects
                 ]
+                + [model.identity() for model in content.models]
             ).encode()
         )
         meta = {
@@ -350,7 +373,25 @@ class UpstreamIndex:
         by_project: dict[int, list[UpstreamFile]] = defaultdict(list)
         for file_id, project_id in self._connection.execute("SELECT id, project FROM files ORDER BY id"):
             by_project[project_id].append(self._load_file(file_id)[1])
-        return IndexContent([(project, by_project[project_id]) for project_id, project in self._projects.items()])
+        return IndexContent(
+            [(project, by_project[project_id]) for project_id, project in self._projects.items()], list(self.models)
+        )
+
+    @cached_property
+    def models(self) -> list[KnownModel]:
+        """The known models (configs, tokenizers, weight sketches) the index records; [] for an index without them."""
+        try:
+            tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "models" not in tables:
+                return []
+            return [
+                KnownModel.from_row(row)
+                for row in self._connection.execute(
+                    "SELECT name, license, source, aliases, config, tokenizer, sketch, added FROM models ORDER BY name"
+                )
+            ]
+        except (sqlite3.Error, ValueError) as error:
+            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
 
     def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
         """The ids of every file of the projects named (in PEP 503 normal form)."""

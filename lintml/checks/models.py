@@ -1,0 +1,451 @@
+"""Model checks: each model folder's card, lineage and model-license duties.
+
+A model folder (``lintml.models.folder``) is read once: its card's declarations, and the
+evidence of its config, tokenizer and weights against the known models of the indexes
+(``lintml.models.evidence``). The licenses that govern it are those of the base models its
+card names and lintml knows, of a known model its weights derive from, and its card's own
+license when that is a model license only its maker's derivatives carry (Llama, Gemma,
+Qwen). Each governing license's duties (``rules/licenses/models.yaml``) are checked where
+the repository can show them: the card, NOTICE and LICENSE files, READMEs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from lintml import repository
+from lintml.checks import Report, check
+from lintml.findings import Upstream
+from lintml.models.card import CardDeclaration, declaration
+from lintml.models.evidence import Evidence, evidence_for
+from lintml.models.folder import ModelFolder
+from lintml.models.known import KnownModel
+from lintml.models.terms import ModelDuty, ModelLicense, plain, shipped_model_terms, states
+from lintml.project import Project
+
+# A card's own license governs its duties only in these families: their licenses are used by one
+# maker's models and their derivatives. CC and OpenRAIL licenses are also used for original work.
+OWN_LICENSE_FAMILIES = frozenset({"llama", "gemma", "qwen"})
+# Duties each rule checks.
+LICENSE_DUTIES = ("agreement-copy", "notice-file", "name-prefix", "acceptable-use", "use-restrictions", "code-license")
+ATTRIBUTION_DUTIES = ("display", "attribution", "change-indication", "modified-files")
+# Words in a card that say the model was changed from its base.
+_MODIFIED = re.compile(
+    r"\b(fine[- ]?tun\w*|finetun\w*|modif\w*|adapt\w*|merg\w*|quantiz\w*|distill\w*|trained (?:on top of|from)|"
+    r"based on|derived from|continued pre-?train\w*)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Governing:
+    """A model license that governs a folder, and why."""
+
+    terms: ModelLicense
+    base: str | None  # the base model it comes from, None when it is the card's own license
+    because: str  # "the card's base_model", "its weights", "the card's license"
+
+
+def _upstream(name: str, license_id: str | None) -> Upstream:
+    return Upstream(
+        name=name,
+        version=None,
+        url=f"https://huggingface.co/{name}" if "/" in name else None,
+        path=None,
+        license=license_id,
+    )
+
+
+def _card(project: Project, folder: ModelFolder) -> CardDeclaration | None:
+    if folder.card is None:
+        return None
+    card = project.facts_of(folder.card).model_card
+    if card is None or card.problem is not None:
+        return None
+    return declaration(folder.card, card, project.text_of(folder.card) or "")
+
+
+def _checked(project: Project, folder: ModelFolder) -> bool:
+    """A folder is checked when any of its files, or its card, is among the checked files."""
+    return any(project.is_target(path) for path in (*folder.files, *((folder.card,) if folder.card else ())))
+
+
+def _folders(project: Project) -> Iterator[ModelFolder]:
+    for folder in project.model_folders:
+        if _checked(project, folder) and _is_model(project, folder):
+            yield folder
+
+
+def _is_model(project: Project, folder: ModelFolder) -> bool:
+    """Weights, a tokenizer, or a config that describes a model (not any ``config.json`` of a tool)."""
+    if folder.weights or folder.tokenizer:
+        return True
+    config = project.model_reading(folder).config
+    return isinstance(config, dict) and any(key in config for key in ("model_type", "architectures", "_class_name"))
+
+
+def _known(project: Project, name: str) -> KnownModel | None:
+    return next((model for model in project.known_models if model.answers_to(name)), None)
+
+
+def _evidence(project: Project, folder: ModelFolder) -> list[Evidence]:
+    return evidence_for(project.model_reading(folder), list(project.known_models))
+
+
+def _terms_of(project: Project, license_id: str | None) -> ModelLicense | None:
+    if not license_id:
+        return None
+    terms = shipped_model_terms()
+    return terms.licenses.get(license_id) or terms.by_card(license_id.lower(), None, project.knowledge.hub_ids)
+
+
+def _governing(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> list[Governing]:
+    found: list[Governing] = []
+    if card is not None:
+        for name in card.base_models:
+            model = _known(project, name)
+            terms = _terms_of(project, model.license) if model is not None else None
+            if terms is not None:
+                found.append(Governing(terms, model.name if model else name, "the card's base_model"))
+    for item in _evidence(project, folder):
+        if item.kind == "weights":
+            terms = _terms_of(project, item.model.license)
+            if terms is not None:
+                found.append(Governing(terms, item.model.name, "its weights"))
+    if card is not None:
+        for value in card.licenses or ("other",):
+            own = shipped_model_terms().by_card(value, card.license_name, project.knowledge.hub_ids)
+            if own is not None and own.family in OWN_LICENSE_FAMILIES:
+                found.append(Governing(own, None, "the card's license"))
+    unique: dict[str, Governing] = {}
+    for item in found:
+        unique.setdefault(item.terms.id, item)
+    return list(unique.values())
+
+
+# ----------------------------------------------------------------------------- model-card
+
+
+@check("model_card_missing", uses_models=True)
+def model_card_missing(project: Project) -> Iterator[Report]:
+    for folder in _folders(project):
+        if not folder.weights or folder.card is not None:
+            continue
+        readme = next(
+            (path for path in (f"{folder.path}/README.md" if folder.path else "README.md",) if path in project.paths),
+            None,
+        )
+        reason = f"its {readme} has no YAML front matter" if readme else "it has no README.md or MODEL_CARD.md"
+        yield Report(
+            path=readme or folder.weights[0],
+            line=1 if readme else None,
+            params={"folder": folder.label(), "weights": folder.relative(folder.weights[0]), "reason": reason},
+        )
+
+
+# ----------------------------------------------------------------------------- base-model
+
+
+@check("base_model_unknown", uses_models=True)
+def base_model_unknown(project: Project) -> Iterator[Report]:
+    for folder in _folders(project):
+        card = _card(project, folder)
+        if card is None:
+            continue
+        for name in card.base_models:
+            if _known(project, name) is None:
+                yield Report(path=card.path, line=card.line_of("base_model"), params={"base": name})
+
+
+def _describe(evidence: list[Evidence]) -> str:
+    return "; ".join(item.detail for item in evidence[:3])
+
+
+@check("base_model_evidence", uses_models=True)
+def base_model_evidence(project: Project) -> Iterator[Report]:
+    for folder in _folders(project):
+        evidence = [item for item in _evidence(project, folder) if item.strength >= 2]
+        if not evidence:
+            continue
+        card = _card(project, folder)
+        declared = card.base_models if card is not None else ()
+        if any(item.model.answers_to(name) for item in evidence for name in declared):
+            continue
+        if declared and any(_known(project, name) is None for name in declared):
+            continue  # a base lintml does not know may itself derive from the model the evidence names
+        strongest = evidence[0]
+        candidates = [item for item in evidence if item.model.name != strongest.model.name]
+        also = sorted({item.model.name for item in candidates if item.strength == strongest.strength})
+        stated = (
+            f"the card declares base_model {', '.join(declared)}"
+            if declared
+            else ("the card declares no base model" if card is not None else "there is no model card")
+        )
+        where = card.path if card is not None else strongest.path
+        line = (card.line_of("base_model") or card.line_of("license") or 1) if card is not None else None
+        yield Report(
+            path=where,
+            line=line,
+            params={
+                "folder": folder.label(),
+                "evidence": _describe(evidence),
+                "stated": stated,
+                "base": strongest.model.name,
+                "also": f" (or {', '.join(also[:3])})" if also else "",
+            },
+            license=strongest.model.license,
+            upstream=_upstream(strongest.model.name, strongest.model.license),
+            evidence=tuple((item.kind, item.detail) for item in evidence[:5]),
+        )
+
+
+_DEFINED_CLASS = re.compile(r"^\s*class\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+@check("model_code_residue", uses_models=True)
+def model_code_residue(project: Project) -> Iterator[Report]:
+    from lintml.models.config import missing_references
+
+    for folder in _folders(project):
+        reading = project.model_reading(folder)
+        if not reading.config_references:
+            continue
+        relative_files = {folder.relative(path) for path in folder.files}
+        classes: set[str] = set()
+        for path in folder.files:
+            if path.endswith(".py"):
+                classes.update(_DEFINED_CLASS.findall(project.text_of(path) or ""))
+        for path, references in sorted(reading.config_references.items()):
+            if not project.is_target(path):
+                continue
+            text = project.text_of(path) or ""
+            for reference in missing_references(references, relative_files, classes):
+                yield Report(
+                    path=path,
+                    line=_line_of(text, reference.text),
+                    params={"reference": reference.text, "key": reference.key, "missing": reference.missing},
+                )
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    at = text.find(json.dumps(needle)[1:-1])
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+# ----------------------------------------------------------------------------- model-license
+
+
+@check("model_license_conflict", uses_models=True)
+def model_license_conflict(project: Project) -> Iterator[Report]:
+    terms = shipped_model_terms()
+    for folder in _folders(project):
+        card = _card(project, folder)
+        if card is None or not card.licenses:
+            continue
+        for governing in _governing(project, folder, card):
+            compatibility = governing.terms.compatibility
+            if governing.base is None or compatibility is None:
+                continue
+            for value in card.licenses:
+                key = terms.card_key(value, card.license_name)
+                if key in terms.unjudged or compatibility.verdict(governing.terms, key) is not False:
+                    continue
+                allowed = [
+                    governing.terms.key
+                    if item == "same"
+                    else "`other` terms that include it"
+                    if item == "other"
+                    else item
+                    for item in compatibility.allowed
+                ]
+                yield Report(
+                    path=card.path,
+                    line=card.line_of("license"),
+                    params={
+                        "license": key,
+                        "base": governing.base,
+                        "base_license": governing.terms.key,
+                        "because": governing.because,
+                        "reason": compatibility.reason,
+                        "clause": compatibility.clause,
+                        "allowed": ", ".join(allowed) or "none: no adaptation may be shared",
+                    },
+                    license=governing.terms.id,
+                    upstream=_upstream(governing.base, governing.terms.id),
+                )
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a model folder shows: its card and the license, NOTICE and README texts of its folder and above."""
+
+    card: CardDeclaration | None
+    texts: dict[str, str]  # path -> text
+
+    def anywhere(self, phrase: str) -> bool:
+        return any(states(text, phrase) for text in self.texts.values()) or (
+            self.card is not None and states(self.card.body, phrase)
+        )
+
+    def in_files(self, predicate: object, phrase: str) -> bool:
+        return any(states(text, phrase) for path, text in self.texts.items() if predicate(path))  # type: ignore[operator]
+
+
+def _is_notice(path: str) -> bool:
+    return PurePosixPath(path).name.lower().startswith("notice")
+
+
+def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> _Shown:
+    chain = {folder.path}
+    current = folder.path
+    while current:
+        current = str(PurePosixPath(current).parent)
+        current = "" if current == "." else current
+        chain.add(current)
+    texts: dict[str, str] = {}
+    for item in project.files:
+        parent = str(PurePosixPath(item.path).parent)
+        parent = "" if parent == "." else parent
+        if parent not in chain:
+            continue
+        name = item.name.lower()
+        if item.kind in (repository.LICENSE, repository.MODEL_CARD, repository.DOCUMENT) or name.startswith(
+            ("notice", "use_policy", "acceptable")
+        ):
+            text = project.text_of(item.path)
+            if text is not None:
+                texts[item.path] = text
+    return _Shown(card, texts)
+
+
+def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Project) -> str | None:
+    """Why the duty is not met, or None when it is (or lintml cannot tell from the repository)."""
+    card = shown.card
+    terms = governing.terms
+    if duty.kind == "agreement-copy":
+        if any(shown.in_files(lambda path: not _is_notice(path), phrase) for phrase in terms.recognise):
+            return None
+        if duty.link_suffices and (
+            (card is not None and (card.license_link or terms.key in card.licenses))
+            or (terms.url and shown.anywhere(terms.url.split("://", 1)[-1].rstrip("/")))
+        ):
+            return None
+        return f"no copy of the {terms.name} is shipped (no license file carries its text)"
+    if duty.kind == "notice-file":
+        if not duty.texts:
+            return None
+        if any(shown.in_files(_is_notice, text) for text in duty.texts):
+            return None
+        has_notice = any(_is_notice(path) for path in shown.texts)
+        return (
+            f'the NOTICE file does not carry the sentence "{duty.text}"'
+            if has_notice
+            else f'there is no Notice file with the sentence "{duty.text}"'
+        )
+    if duty.kind == "name-prefix":
+        if not duty.text or card is None or card.model_name is None:
+            return None
+        if plain(card.model_name).startswith(plain(duty.text)):
+            return None
+        return f'the model\'s name "{card.model_name}" does not begin with "{duty.text}"'
+    if duty.kind in ("acceptable-use", "use-restrictions"):
+        phrases = duty.recognise or ("use restrictions",)
+        if any(shown.anywhere(phrase) for phrase in phrases):
+            return None
+        what = "the Acceptable Use Policy is" if duty.kind == "acceptable-use" else "the use restrictions are"
+        return f"{what} not passed on: no license file, NOTICE or card mentions {phrases[0]!r}"
+    if duty.kind == "code-license":
+        shipped = project.shipped_texts
+        if terms.id in shipped or any(
+            shown.in_files(lambda path: not _is_notice(path), phrase) for phrase in terms.recognise
+        ):
+            return None
+        return f"no copy of the {terms.name} text is shipped with the weights"
+    if duty.kind == "display":
+        if not duty.texts or any(shown.anywhere(text) for text in duty.texts):
+            return None
+        return f'"{duty.text}" is displayed nowhere (card, README)'
+    if duty.kind == "attribution":
+        base = governing.base
+        if base is None or (card is not None and (any(name.lower() == base.lower() for name in card.base_models))):
+            return None
+        if shown.anywhere(base) or shown.anywhere(base.rsplit("/", 1)[-1]):
+            return None
+        return f"the base model {base} is credited nowhere (card's base_model, card text, README)"
+    if duty.kind in ("change-indication", "modified-files"):
+        if card is not None and (card.relation or _MODIFIED.search(card.body)):
+            return None
+        return "the card does not say that the model was changed from its base (base_model_relation or its text)"
+    return None
+
+
+def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
+    for folder in _folders(project):
+        card = _card(project, folder)
+        governing = _governing(project, folder, card)
+        if not governing:
+            continue
+        shown = _shown(project, folder, card)
+        for item in governing:
+            for duty in item.terms.duties:
+                if duty.kind not in kinds:
+                    continue
+                if item.base is None and duty.kind in ("attribution", "change-indication", "modified-files"):
+                    continue  # duties toward a base need a base
+                if not duty.applies(card.relation if card is not None else None):
+                    continue
+                reason = _unmet(duty, item, shown, project)
+                if reason is None:
+                    continue
+                where = card.path if card is not None else (folder.weights or folder.files)[0]
+                line = card.line_of("license") if card is not None else None
+                source = f"{item.base}, under " if item.base else ""
+                yield Report(
+                    path=where,
+                    line=line,
+                    params={
+                        "reason": reason,
+                        "license": item.terms.name,
+                        "source": source,
+                        "clause": duty.clause,
+                        "duty": duty.summary,
+                        "because": item.because,
+                        "fix": _fix_hint(duty, item),
+                    },
+                    license=item.terms.id,
+                    upstream=_upstream(item.base, item.terms.id) if item.base else None,
+                )
+
+
+def _fix_hint(duty: ModelDuty, governing: Governing) -> str:
+    terms = governing.terms
+    hints = {
+        "agreement-copy": f"ship the {terms.name} as LICENSE (or beside the weights)"
+        + (f"; its text is at {terms.url}" if terms.url else ""),
+        "notice-file": f"add a NOTICE file containing: {duty.text}",
+        "name-prefix": f'name the model "{duty.text} ..." in the card (model-index name or first heading)',
+        "acceptable-use": "pass the Acceptable Use Policy on: link it from the card and ship it"
+        + (f" ({duty.url})" if duty.url else ""),
+        "use-restrictions": "include the use restrictions as an enforceable part of the model's license (e.g. a"
+        " LICENSE that carries them) and tell users in the card",
+        "code-license": f"ship the {terms.name} text (LICENSE) with the weights",
+        "display": f'display "{duty.text}" in the card or README',
+        "attribution": f"name {governing.base} as `base_model` in the card and credit its authors",
+        "change-indication": "say in the card that the model was changed (e.g. `base_model_relation: finetune`)",
+        "modified-files": "say in the card that the weights were modified (e.g. `base_model_relation: finetune`)",
+    }
+    return hints.get(duty.kind, duty.summary)
+
+
+@check("model_license_duty", uses_models=True)
+def model_license_duty(project: Project) -> Iterator[Report]:
+    yield from _duties(project, LICENSE_DUTIES)
+
+
+@check("model_attribution", uses_models=True)
+def model_attribution(project: Project) -> Iterator[Report]:
+    yield from _duties(project, ATTRIBUTION_DUTIES)

@@ -1,0 +1,124 @@
+"""Model folders: where a repository keeps a model, and the card, config, tokenizer and weights of each.
+
+A folder holds a model when it has weights, a tokenizer, or a ``config.json``. Component folders
+of a pipeline (``unet/``, ``vae/``, ``text_encoder/`` under a folder with ``model_index.json``)
+belong to the pipeline. A model's card is the model card in its folder, else the nearest one
+above it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from lintml import repository
+from lintml.repository import RepoFile
+
+CARD_NAMES = ("model_card.md", "readme.md")
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    path: str  # POSIX, relative to the root; "" for the root itself
+    card: str | None  # the model card that speaks for it (in the folder or above), or None
+    configs: tuple[str, ...]  # config.json of the model (and of its components)
+    tokenizer: tuple[str, ...]  # tokenizer files of the model's own tokenizer folder
+    weights: tuple[str, ...]  # weight files
+    files: tuple[str, ...]  # every file under the folder, for residue checks
+
+    def label(self) -> str:
+        return self.path or "."
+
+    def relative(self, path: str) -> str:
+        return path[len(self.path) + 1 :] if self.path else path
+
+    @property
+    def main_config(self) -> str | None:
+        """The model's own ``config.json`` (not a component's), if it has one."""
+        wanted = f"{self.path}/config.json" if self.path else "config.json"
+        return wanted if wanted in self.configs else None
+
+
+def _folder_of(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent
+
+
+def _ancestors(folder: str) -> Iterable[str]:
+    current = folder
+    while current:
+        current = _folder_of(current)
+        yield current
+
+
+def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
+    """Every model in the listing, sorted by folder."""
+    by_folder: dict[str, list[RepoFile]] = defaultdict(list)
+    for item in files:
+        by_folder[_folder_of(item.path)].append(item)
+    names = {folder: {item.name.lower() for item in items} for folder, items in by_folder.items()}
+
+    def holds_model(folder: str) -> bool:
+        kinds = {item.kind for item in by_folder[folder]}
+        return (
+            repository.WEIGHTS in kinds
+            or repository.TOKENIZER in kinds
+            or "config.json" in names[folder]
+            or "model_index.json" in names[folder]
+        )
+
+    pipelines = {folder for folder, held in names.items() if "model_index.json" in held}
+    owner_of: dict[str, str] = {}
+    for folder in sorted(by_folder):
+        if not holds_model(folder):
+            continue
+        pipeline = next((above for above in _ancestors(folder) if above in pipelines), None)
+        owner_of[folder] = pipeline if pipeline is not None else folder
+    cards = {
+        folder: next(
+            (item.path for name in CARD_NAMES for item in items if item.name.lower() == name),
+            None,
+        )
+        for folder, items in by_folder.items()
+    }
+    members: dict[str, list[RepoFile]] = defaultdict(list)
+    for folder, owner in owner_of.items():
+        members[owner].extend(by_folder[folder])
+    found = []
+    for owner in sorted(members):
+        card = next(
+            (
+                cards[candidate]
+                for candidate in (owner, *_ancestors(owner))
+                if cards.get(candidate) and _is_card(by_folder, cards[candidate])
+            ),
+            None,
+        )
+        held = sorted(members[owner], key=lambda item: item.path)
+        own_folder_files = [item for item in held if _folder_of(item.path) == owner]
+        tokenizer_files = [item for item in own_folder_files if item.kind == repository.TOKENIZER] or [
+            item for item in held if item.kind == repository.TOKENIZER
+        ]
+        prefix = f"{owner}/" if owner else ""
+        under = tuple(
+            sorted(item.path for folder, items in by_folder.items() for item in items if item.path.startswith(prefix))
+        )
+        found.append(
+            ModelFolder(
+                path=owner,
+                card=card,
+                configs=tuple(item.path for item in held if item.name == "config.json"),
+                tokenizer=tuple(item.path for item in tokenizer_files),
+                weights=tuple(item.path for item in held if item.kind == repository.WEIGHTS),
+                files=under,
+            )
+        )
+    return found
+
+
+def _is_card(by_folder: dict[str, list[RepoFile]], path: str) -> bool:
+    """A README counts as a card when it has front matter (it is then classified a model card) or is MODEL_CARD.md."""
+    folder = _folder_of(path)
+    return any(item.path == path and item.kind == repository.MODEL_CARD for item in by_folder[folder])

@@ -1,0 +1,300 @@
+"""Model repositories end to end: real git repositories holding real safetensors, configs and tokenizers.
+
+A small "base" model is generated (random tensors, a BPE tokenizer, a Llama-style config), recorded
+with `lintml index add-model`, and derivatives of it are checked with `lintml check`: a renamed,
+noised copy passed off under another license, a correct fine-tune, an unrelated model of the same
+architecture, config residue, and broken or hostile weights files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from tests.conftest import run_lintml, write_tree
+
+LLAMA3_NOTICE = (
+    "Meta Llama 3 is licensed under the Meta Llama 3 Community License, Copyright © Meta Platforms, Inc."
+    " All Rights Reserved."
+)
+CONFIG = {
+    "_name_or_path": "acme/base-small",
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 176,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 300,
+    "rope_theta": 500000.0,
+    "rms_norm_eps": 1e-05,
+    "torch_dtype": "float32",
+    "transformers_version": "4.46.3",
+}
+
+
+def base_tensors(seed: int) -> dict[str, np.ndarray]:
+    """A tiny Llama-shaped model: embeddings, two layers of attention and MLP, norms."""
+    rng = np.random.default_rng(seed)
+    tensors = {"model.embed_tokens.weight": rng.normal(0, 0.02, (300, 64)).astype(np.float32)}
+    for layer in range(2):
+        prefix = f"model.layers.{layer}"
+        tensors[f"{prefix}.self_attn.q_proj.weight"] = rng.normal(0, 0.05, (64, 64)).astype(np.float32)
+        tensors[f"{prefix}.self_attn.k_proj.weight"] = rng.normal(0, 0.05, (32, 64)).astype(np.float32)
+        tensors[f"{prefix}.self_attn.v_proj.weight"] = rng.normal(0, 0.05, (32, 64)).astype(np.float32)
+        tensors[f"{prefix}.self_attn.o_proj.weight"] = rng.normal(0, 0.05, (64, 64)).astype(np.float32)
+        tensors[f"{prefix}.mlp.gate_proj.weight"] = rng.normal(0, 0.04, (176, 64)).astype(np.float32)
+        tensors[f"{prefix}.mlp.up_proj.weight"] = rng.normal(0, 0.04, (176, 64)).astype(np.float32)
+        tensors[f"{prefix}.mlp.down_proj.weight"] = rng.normal(0, 0.04, (64, 176)).astype(np.float32)
+        tensors[f"{prefix}.input_layernorm.weight"] = np.ones(64, dtype=np.float32)
+    tensors["lm_head.weight"] = rng.normal(0, 0.02, (300, 64)).astype(np.float32)
+    return tensors
+
+
+def tokenizer_json(extra: list[str] = ()) -> str:  # type: ignore[assignment]
+    """A byte-level BPE tokenizer.json with a 300-token vocabulary (and optional added special tokens)."""
+    vocab = {f"tok{number}": number for number in range(300)}
+    added = [{"id": 300 + index, "content": token, "special": True} for index, token in enumerate(extra)]
+    for index, token in enumerate(extra):
+        vocab[token] = 300 + index
+    merges = [f"tok{number} tok{number + 1}" for number in range(0, 120, 2)]
+    return json.dumps(
+        {
+            "version": "1.0",
+            "added_tokens": added,
+            "normalizer": None,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False},
+            "model": {"type": "BPE", "vocab": vocab, "merges": merges},
+        }
+    )
+
+
+def write_model(folder: Path, tensors: dict[str, np.ndarray], config: dict[str, object], tokenizer: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    (folder / "tokenizer.json").write_text(tokenizer, encoding="utf-8")
+
+
+@pytest.fixture
+def base_index(tmp_path: Path) -> Path:
+    """An index that knows acme/base-small (a Llama 3 derivative in licensing terms) by all three fingerprints."""
+    base = tmp_path / "base-model"
+    write_model(base, base_tensors(seed=1), CONFIG, tokenizer_json())
+    index = tmp_path / "models.sqlite3"
+    result = run_lintml(
+        tmp_path, "index", "add-model", "acme/base-small", str(base), "--license", "llama3", "--index", str(index)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "added model acme/base-small (LicenseRef-llama3): config, tokenizer, weights" in result.stdout
+    return index
+
+
+def findings_of(root: Path, index: Path, *extra: str) -> list[dict[str, object]]:
+    result = run_lintml(root, "check", "--no-catalog", "--index", str(index), "--format", "json", *extra)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["findings"]
+
+
+def rules_at(findings: list[dict[str, object]]) -> set[tuple[object, object]]:
+    return {(finding["rule"], finding["path"]) for finding in findings}
+
+
+def test_a_renamed_noised_copy_passed_off_as_apache_is_caught(
+    base_index: Path, make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(7)
+    copied = {}
+    for name, value in base_tensors(seed=1).items():
+        noise = rng.normal(0, float(value.std()) or 0.0, value.shape).astype(np.float32)
+        copied[name.replace("model.", "transformer.").replace("self_attn", "attention")] = value + noise
+    config = dict(CONFIG, _name_or_path="ours/great-model", architectures=["GreatForCausalLM"], torch_dtype="bfloat16")
+    staging = tmp_path / "staging"
+    write_model(staging, copied, config, tokenizer_json(extra=["<|ours|>", "<|end|>"]))
+    root = make_repo(
+        {
+            "README.md": "---\nlicense: apache-2.0\n---\n# Great Model\n\nTrained from scratch by us.\n",
+            "LICENSE": "Apache License\nVersion 2.0, January 2004\n",
+            "model.safetensors": (staging / "model.safetensors").read_bytes(),
+            "config.json": (staging / "config.json").read_text(),
+            "tokenizer.json": (staging / "tokenizer.json").read_text(),
+        }
+    )
+    findings = findings_of(root, base_index)
+    by_rule = {finding["rule"]: finding for finding in findings}
+    evidence = by_rule["base-model"]
+    assert evidence["path"] == "README.md"
+    assert "acme/base-small" in evidence["message"]
+    assert "weights derive from acme/base-small" in evidence["message"]
+    assert "the card declares no base model" in evidence["message"]
+    # The weights make the base's license govern: apache-2.0 conflicts with it, and its duties are unmet.
+    assert by_rule["model-license"]["severity"] == "error"
+    assert "llama3" in by_rule["model-license"]["message"]
+    duties = [finding["message"] for finding in findings if finding["rule"] == "model-license-duty"]
+    assert any("Notice file" in message for message in duties), duties
+    assert any('does not begin with "Llama 3"' in message for message in duties), duties
+
+
+def test_a_correct_fine_tune_carries_everything(
+    base_index: Path, make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(3)
+    tuned = {
+        name: value + rng.normal(0, 0.02 * (float(value.std()) or 1.0), value.shape).astype(np.float32)
+        for name, value in base_tensors(seed=1).items()
+    }
+    staging = tmp_path / "staging"
+    write_model(staging, tuned, CONFIG, tokenizer_json())
+    root = make_repo(
+        {
+            "README.md": "---\nlicense: llama3\nbase_model: acme/base-small\nbase_model_relation: finetune\n---\n"
+            "# Llama 3 Small Chat\n\nBuilt with Meta Llama 3. Fine-tuned from acme/base-small. Use is subject to"
+            " the Acceptable Use Policy (USE_POLICY.md).\n",
+            "LICENSE": "META LLAMA 3 COMMUNITY LICENSE AGREEMENT\nMeta Llama 3 Version Release Date: April 18, 2024\n",
+            "NOTICE": LLAMA3_NOTICE + "\n",
+            "USE_POLICY.md": "# Meta Llama 3 Acceptable Use Policy\n",
+            "model.safetensors": (staging / "model.safetensors").read_bytes(),
+            "config.json": (staging / "config.json").read_text(),
+            "tokenizer.json": (staging / "tokenizer.json").read_text(),
+        }
+    )
+    findings = findings_of(root, base_index)
+    model_rules = {
+        "base-model",
+        "base-model-unknown",
+        "model-license",
+        "model-license-duty",
+        "model-attribution",
+        "model-card",
+        "model-code-residue",
+        "unreadable-input",
+    }
+    assert [finding for finding in findings if finding["rule"] in model_rules] == []
+
+
+def test_an_unrelated_model_of_the_same_architecture_is_not_called_derived(
+    base_index: Path, make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    staging = tmp_path / "staging"
+    other_config = dict(CONFIG, vocab_size=300, rope_theta=10000.0)
+    write_model(
+        staging,
+        base_tensors(seed=99),
+        other_config,
+        json.dumps({"model": {"type": "WordPiece", "vocab": {f"w{number}": number for number in range(300)}}}),
+    )
+    root = make_repo(
+        {
+            "README.md": "---\nlicense: apache-2.0\n---\n# Independent model\n",
+            "LICENSE": "Apache License\nVersion 2.0, January 2004\n",
+            "model.safetensors": (staging / "model.safetensors").read_bytes(),
+            "config.json": (staging / "config.json").read_text(),
+            "tokenizer.json": (staging / "tokenizer.json").read_text(),
+        }
+    )
+    findings = findings_of(root, base_index)
+    assert not [finding for finding in findings if finding["rule"] in ("base-model", "model-license")], findings
+
+
+def test_config_residue_and_a_card_less_checkpoint(base_index: Path, make_repo: Callable[..., Path]) -> None:
+    config = dict(CONFIG, auto_map={"AutoModelForCausalLM": "modeling_minicpmv.MiniCPMV"})
+    root = make_repo(
+        {
+            "README.md": "# A vision project\n",
+            "checkpoints/config.json": json.dumps(config, indent=2),
+            "checkpoints/model.safetensors": b"",
+            "modeling_ours.py": "class Ours:\n    pass\n",
+        }
+    )
+    findings = findings_of(root, base_index)
+    found = rules_at(findings)
+    assert ("model-code-residue", "checkpoints/config.json") in found
+    residue = [finding for finding in findings if finding["rule"] == "model-code-residue"]
+    minicpmv = next(finding for finding in residue if "modeling_minicpmv" in finding["message"])
+    assert minicpmv["line"] == 18 and "module modeling_minicpmv.py" in minicpmv["message"]
+    # With custom code in the config, `architectures` must name a class the repository defines too.
+    assert any("class LlamaForCausalLM" in finding["message"] for finding in residue)
+    assert ("model-card", "checkpoints/model.safetensors") in found
+
+
+def test_broken_and_hostile_weights_are_findings_not_crashes(
+    base_index: Path, make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    staging = tmp_path / "staging"
+    write_model(staging, base_tensors(seed=1), CONFIG, tokenizer_json())
+    whole = (staging / "model.safetensors").read_bytes()
+    marker = tmp_path / "pwned"
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("archive/data.pkl", _pickle_calling_os_system(f"touch {marker}"))
+        archive.writestr("archive/version", "3\n")
+    root = make_repo(
+        {
+            "README.md": "---\nlicense: apache-2.0\n---\n# Broken weights\n",
+            "LICENSE": "Apache License\nVersion 2.0, January 2004\n",
+            "truncated/model.safetensors": whole[: len(whole) // 2],
+            "truncated/config.json": json.dumps(CONFIG),
+            "hostile/pytorch_model.bin": hostile.getvalue(),
+            "hostile/config.json": json.dumps(CONFIG),
+            "lying/model.safetensors": (2**62).to_bytes(8, "little") + b"{}",
+        }
+    )
+    findings = findings_of(root, base_index)
+    unreadable = {finding["path"]: finding["message"] for finding in findings if finding["rule"] == "unreadable-input"}
+    assert set(unreadable) >= {"truncated/model.safetensors", "hostile/pytorch_model.bin", "lying/model.safetensors"}
+    assert "os" in unreadable["hostile/pytorch_model.bin"] and "system" in unreadable["hostile/pytorch_model.bin"]
+    assert not marker.exists(), "a pickle in the scanned repository was executed"
+
+
+def _pickle_calling_os_system(command: str) -> bytes:
+    """A pickle that runs a shell command when loaded (it never is: lintml walks its opcodes)."""
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            import os
+
+            return (os.system, (command,))
+
+    return pickle.dumps({"weight": Exploit()}, protocol=2)
+
+
+def test_compare_models_prints_all_three_comparisons(tmp_path: Path) -> None:
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    write_model(first, base_tensors(seed=1), CONFIG, tokenizer_json(extra=["<|endoftext|>"]))
+    renamed = {f"backbone.{name}": value for name, value in base_tensors(seed=1).items()}
+    write_model(second, renamed, dict(CONFIG, _name_or_path="copy"), tokenizer_json(extra=["<|endoftext|>", "<|x|>"]))
+    write_model(other, base_tensors(seed=5), CONFIG, tokenizer_json())
+    same = run_lintml(tmp_path, "compare-models", str(first), str(second))
+    assert same.returncode == 0, same.stderr
+    assert "config" in same.stdout and "identical" in same.stdout
+    assert "tokenizer" in same.stdout and "superset" in same.stdout
+    assert "weights" in same.stdout and "derived" in same.stdout
+    different = run_lintml(tmp_path, "compare-models", str(first), str(other), "--format", "json")
+    assert different.returncode == 1, different.stderr
+    report = json.loads(different.stdout)
+    assert report["weights"]["verdict"] == "unrelated"
+    assert report["config"]["relation"] == "identical"
+    missing = run_lintml(tmp_path, "compare-models", str(first), str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+
+
+def test_index_lists_and_removes_known_models(base_index: Path, tmp_path: Path) -> None:
+    listed = run_lintml(tmp_path, "index", "list", "--index", str(base_index))
+    assert "acme/base-small" in listed.stdout and "config, tokenizer, weights" in listed.stdout
+    bad = run_lintml(tmp_path, "index", "add-model", "acme/x", str(tmp_path / "missing"), "--index", str(base_index))
+    assert bad.returncode == 2 and "no such file or folder" in bad.stderr
+    removed = run_lintml(tmp_path, "index", "remove", "acme/base-small", "--index", str(base_index))
+    assert removed.returncode == 0, removed.stderr
+    assert "acme/base-small" not in run_lintml(tmp_path, "index", "list", "--index", str(base_index)).stdout
+    write_tree(tmp_path / "empty", {"README.md": "nothing\n"})
+    empty = run_lintml(tmp_path, "index", "add-model", "acme/y", str(tmp_path / "empty"), "--index", str(base_index))
+    assert empty.returncode == 2 and "nothing to record" in empty.stderr
