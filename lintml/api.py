@@ -309,9 +309,11 @@ class FixResult:
     @property
     def failed_repairs(self) -> tuple[tuple[Finding, str], ...]:
         """Findings a repair exists for but could not make (a file not UTF-8, a link in the way ...)."""
-        from lintml.fixes import REPAIRS
+        from lintml.fixes import NEEDS_PERSON, REPAIRS
 
-        return tuple((finding, reason) for finding, reason in self.unfixed if finding.rule in REPAIRS)
+        return tuple(
+            (finding, reason) for finding, reason in self.unfixed if finding.rule in REPAIRS and reason != NEEDS_PERSON
+        )
 
     def failed(self) -> bool:
         if self.after is not None:
@@ -340,7 +342,7 @@ def fix(
     written, each atomically. ``date`` (ISO) goes into change notices: default today, or the
     day of ``SOURCE_DATE_EPOCH`` when set.
     """
-    from lintml.fixes import ORDER, REPAIRS, CannotRepair, RepairContext, Workspace
+    from lintml.fixes import NEEDS_PERSON, ORDER, REPAIRS, CannotRepair, RepairContext, Workspace
 
     prepared = _prepare(paths, root, None, config_file, select, ignore, None, indexes, use_catalog)
     cache = FactCache(default_cache_dir() if use_cache else None)
@@ -356,7 +358,7 @@ def fix(
                 continue
             repair = REPAIRS.get(finding.rule)
             if repair is None:
-                unfixed.append((finding, "no automatic repair: it needs a person"))
+                unfixed.append((finding, NEEDS_PERSON))
                 continue
             try:
                 done = repair(finding, context)

@@ -68,7 +68,14 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
         ("model-card-license-unknown", "models/small/README.md"),
         ("model-card-license-other", "models/custom/MODEL_CARD.md"),
         ("model-card-license-link", "models/custom/MODEL_CARD.md"),
+        # a Llama 3 fine-tune under `license: mit`, without the agreement, its Notice, its name or its policy
+        ("model-license", "models/chat/README.md"),
+        ("model-license-duty", "models/chat/README.md"),
+        ("model-attribution", "models/chat/README.md"),
+        ("model-code-residue", "models/chat/config.json"),  # auto_map names modeling_llava_next.py
     }
+    duties = sorted(item["evidence"]["duty"] for item in report["findings"] if item["rule"] == "model-license-duty")
+    assert duties == ["acceptable-use", "agreement-copy", "name-prefix", "notice-file"]
     assert report["summary"]["total"] == len(report["findings"])
 
 

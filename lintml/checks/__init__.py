@@ -39,7 +39,9 @@ USES_PROVENANCE: set[str] = set()
 USES_MODELS: set[str] = set()
 
 
-def check(name: str, *, uses_provenance: bool = False, uses_models: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    name: str, *, uses_provenance: bool = False, uses_models: bool = False
+) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if name in _REGISTRY:
             raise ValueError(f"check {name!r} registered twice")

@@ -47,7 +47,7 @@ class Governing:
 
     terms: ModelLicense
     base: str | None  # the base model it comes from, None when it is the card's own license
-    because: str  # "the card's base_model", "its weights", "the card's license"
+    because: str  # how the license came to govern, for messages
 
 
 def _upstream(name: str, license_id: str | None) -> Upstream:
@@ -110,17 +110,17 @@ def _governing(project: Project, folder: ModelFolder, card: CardDeclaration | No
             model = _known(project, name)
             terms = _terms_of(project, model.license) if model is not None else None
             if terms is not None:
-                found.append(Governing(terms, model.name if model else name, "the card's base_model"))
+                found.append(Governing(terms, name, "named as base_model in the card"))
     for item in _evidence(project, folder):
         if item.kind == "weights":
             terms = _terms_of(project, item.model.license)
             if terms is not None:
-                found.append(Governing(terms, item.model.name, "its weights"))
+                found.append(Governing(terms, item.model.name, "the weights derive from it"))
     if card is not None:
         for value in card.licenses or ("other",):
             own = shipped_model_terms().by_card(value, card.license_name, project.knowledge.hub_ids)
             if own is not None and own.family in OWN_LICENSE_FAMILIES:
-                found.append(Governing(own, None, "the card's license"))
+                found.append(Governing(own, None, "the card's own license"))
     unique: dict[str, Governing] = {}
     for item in found:
         unique.setdefault(item.terms.id, item)
@@ -403,7 +403,7 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
                     continue
                 where = card.path if card is not None else (folder.weights or folder.files)[0]
                 line = card.line_of("license") if card is not None else None
-                source = f"{item.base}, under " if item.base else ""
+                source = f" of the base model {item.base}" if item.base else " (the card's own license)"
                 yield Report(
                     path=where,
                     line=line,
@@ -418,7 +418,21 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
                     },
                     license=item.terms.id,
                     upstream=_upstream(item.base, item.terms.id) if item.base else None,
+                    evidence=_duty_evidence(duty, item, folder, shown),
                 )
+
+
+def _duty_evidence(
+    duty: ModelDuty, governing: Governing, folder: ModelFolder, shown: _Shown
+) -> tuple[tuple[str, str], ...]:
+    """What a repair needs: which duty, its exact text, where the model lives and which NOTICE it has."""
+    facts = [("duty", duty.kind), ("license", governing.terms.key), ("folder", folder.path), ("clause", duty.clause)]
+    if duty.texts:
+        facts.append(("text", duty.texts[0]))
+    notices = sorted((path for path in shown.texts if _is_notice(path)), key=lambda path: (-path.count("/"), path))
+    if notices:
+        facts.append(("notice_file", notices[0]))
+    return tuple(facts)
 
 
 def _fix_hint(duty: ModelDuty, governing: Governing) -> str:

@@ -32,6 +32,17 @@ class CannotRepair(Exception):
     """This finding needs a person; the message says why."""
 
 
+# Why a finding with no repair (or outside what its rule's repair covers) is left alone.
+NEEDS_PERSON = "no automatic repair: it needs a person"
+
+
+class NeedsPerson(CannotRepair):
+    """A rule's repair covers only some of its findings; this one is not among them (not a failure)."""
+
+    def __init__(self) -> None:
+        super().__init__(NEEDS_PERSON)
+
+
 @dataclass(frozen=True)
 class FileChange:
     path: str

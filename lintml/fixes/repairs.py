@@ -15,8 +15,9 @@ from lintml.derivation import Derivation, plain
 from lintml.facts.headers import lintml_change_notice
 from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
-from lintml.fixes import CannotRepair, RepairContext, repair
+from lintml.fixes import CannotRepair, NeedsPerson, RepairContext, repair
 from lintml.fixes.comments import insert_header_lines
+from lintml.models.terms import states
 from lintml.project import Project
 
 
@@ -110,3 +111,22 @@ def write_license_text(finding: Finding, context: RepairContext) -> str | None:
         raise CannotRepair(f"scancode has no text for {spdx}; add it as {target} by hand")
     context.workspace.write(target, text)
     return f"wrote {target}"
+
+
+@repair("model-license-duty")
+def add_model_notice(finding: Finding, context: RepairContext) -> str | None:
+    """The one model-license duty that needs no judgement: the Notice file with the sentence the license fixes."""
+    facts = dict(finding.evidence)
+    if facts.get("duty") != "notice-file" or not facts.get("text"):
+        raise NeedsPerson()
+    folder = facts.get("folder", "")
+    existing = facts.get("notice_file")
+    target = existing or (f"{folder}/NOTICE" if folder else "NOTICE")
+    current = context.workspace.read(target) or ""
+    sentence = facts["text"]
+    if states(current, sentence):
+        return None
+    context.workspace.write(
+        target, current.rstrip("\n") + "\n\n" + sentence + "\n" if current.strip() else sentence + "\n"
+    )
+    return f"added the Notice sentence of {facts.get('license', 'the base model license')} to {target}"
