@@ -17,9 +17,9 @@ from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from catalog_models import feed_forward_size, llama_architectures, llama_config, load_description  # noqa: E402
+from catalog_models import feed_forward_size, llama_architectures, llama_config, load_description
 
-SKU_LIST = '''
+SKU_LIST = """
 VOCAB = 128256
 
 def arch_args_small():
@@ -35,7 +35,7 @@ def models():
         Model(huggingface_repo="acme/Small-Int4", arch_args=arch_args_small(), quantization_format=None),
         Model(huggingface_repo=__import__("os").system("false"), arch_args={}),
     ]
-'''
+"""
 
 
 def test_llama_architectures_are_read_without_running_the_file() -> None:
@@ -56,8 +56,10 @@ def test_every_catalog_license_is_known() -> None:
     terms = shipped_model_terms()
     for entry in load_description()["model"]:
         license_id = entry["license"]
-        assert license_id in terms.licenses or license_id in knowledge.licenses or license_id in set(
-            knowledge.hub_ids.values()
+        assert (
+            license_id in terms.licenses
+            or license_id in knowledge.licenses
+            or license_id in set(knowledge.hub_ids.values())
         ), entry["name"]
     for family in load_description()["llama"]:
         for version in family["versions"]:

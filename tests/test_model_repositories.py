@@ -136,6 +136,11 @@ def test_a_renamed_noised_copy_passed_off_as_apache_is_caught(
     assert "acme/base-small" in evidence["message"]
     assert "weights derive from acme/base-small" in evidence["message"]
     assert "the card declares no base model" in evidence["message"]
+    # The config and tokenizer say the same, each in its own words.
+    assert "its config is acme/base-small's once names and bookkeeping are left out" in evidence["message"]
+    assert (
+        "its tokenizer, compared with acme/base-small's, has the same vocabulary of 300 tokens" in evidence["message"]
+    )
     # The weights make the base's license govern: apache-2.0 conflicts with it, and its duties are unmet.
     assert by_rule["model-license"]["severity"] == "error"
     assert "llama3" in by_rule["model-license"]["message"]
@@ -246,11 +251,21 @@ def test_broken_and_hostile_weights_are_findings_not_crashes(
             "hostile/pytorch_model.bin": hostile.getvalue(),
             "hostile/config.json": json.dumps(CONFIG),
             "lying/model.safetensors": (2**62).to_bytes(8, "little") + b"{}",
+            "broken/config.json": '{"model_type": "llama", "hidden_size": ',
+            "broken/tokenizer.json": '{"model": {"type": "BPE", "vocab": [1, 2',
+            "broken/tokenizer_config.json": "[not, json",
         }
     )
     findings = findings_of(root, base_index)
     unreadable = {finding["path"]: finding["message"] for finding in findings if finding["rule"] == "unreadable-input"}
-    assert set(unreadable) >= {"truncated/model.safetensors", "hostile/pytorch_model.bin", "lying/model.safetensors"}
+    assert set(unreadable) >= {
+        "truncated/model.safetensors",
+        "hostile/pytorch_model.bin",
+        "lying/model.safetensors",
+        "broken/config.json",
+        "broken/tokenizer.json",
+    }
+    assert "not valid JSON" in unreadable["broken/config.json"]
     assert "os" in unreadable["hostile/pytorch_model.bin"] and "system" in unreadable["hostile/pytorch_model.bin"]
     assert not marker.exists(), "a pickle in the scanned repository was executed"
 
@@ -298,3 +313,44 @@ def test_index_lists_and_removes_known_models(base_index: Path, tmp_path: Path) 
     write_tree(tmp_path / "empty", {"README.md": "nothing\n"})
     empty = run_lintml(tmp_path, "index", "add-model", "acme/y", str(tmp_path / "empty"), "--index", str(base_index))
     assert empty.returncode == 2 and "nothing to record" in empty.stderr
+
+
+FACENET = Path(__file__).parent / "data" / "weights" / "facenet-pnet-zip.pt"
+
+
+def test_real_weights_converted_renamed_and_noised_are_traced_to_their_pytorch_original(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    """facenet's real P-Net weights, recorded from the PyTorch file (opcodes walked, never unpickled), are found
+    again in a safetensors copy whose tensors were renamed and given noise of 1.5 times their own spread."""
+    from lintml.models.weights import read_tensors, tensor_values
+
+    index = tmp_path / "faces.sqlite3"
+    recorded = run_lintml(
+        tmp_path, "index", "add-model", "timesler/facenet-pnet", str(FACENET), "--license", "mit", "--index", str(index)
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert "weights" in recorded.stdout
+    rng = np.random.default_rng(11)
+    copied = {}
+    for info in read_tensors(FACENET):
+        values = tensor_values(info, np.arange(info.numel)).reshape(info.shape)
+        noise = rng.normal(0, 1.5 * (float(values.std()) or 0.0), values.shape)
+        copied["detector." + info.name.replace("conv", "layer")] = (values + noise).astype(np.float32)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    save_file(copied, str(staging / "model.safetensors"))
+    root = make_repo(
+        {
+            "README.md": "---\nlicense: apache-2.0\n---\n# FaceFinder\n\nOur own face detector.\n",
+            "LICENSE": "Apache License\nVersion 2.0, January 2004\n",
+            "weights/model.safetensors": (staging / "model.safetensors").read_bytes(),
+        }
+    )
+    findings = findings_of(root, index)
+    evidence = next(finding for finding in findings if finding["rule"] == "base-model")
+    assert "timesler/facenet-pnet" in evidence["message"] and "weights derive from" in evidence["message"]
+    # MIT allows any license on a derivative, so no conflict; the MIT text must still travel with the weights.
+    assert not [finding for finding in findings if finding["rule"] == "model-license"]
+    duties = [finding["message"] for finding in findings if finding["rule"] == "model-license-duty"]
+    assert any("MIT License" in message for message in duties), duties

@@ -143,7 +143,12 @@ def model_card_missing(project: Project) -> Iterator[Report]:
         yield Report(
             path=readme or folder.weights[0],
             line=1 if readme else None,
-            params={"folder": folder.label(), "weights": folder.relative(folder.weights[0]), "reason": reason},
+            params={
+                "folder": folder.label(),
+                "where": f"{folder.path}/" if folder.path else "the top of the repository",
+                "weights": folder.relative(folder.weights[0]),
+                "reason": reason,
+            },
         )
 
 

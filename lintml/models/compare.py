@@ -164,7 +164,7 @@ def describe(comparison: ModelComparison, *, tensors: int = 12) -> list[str]:
         lines.append("tokenizer: not compared (no tokenizer lintml reads on one side)")
     else:
         lines.append(
-            f"tokenizer: {tokenizer.relation}: B's tokenizer has {tokenizer.description} of A's"
+            f"tokenizer: {tokenizer.relation}: compared with A's, B's has {tokenizer.description}"
             f" ({tokenizer.containment:.0%} of A's sampled tokens in B, {tokenizer.extra_tokens} extra)"
         )
     weights = comparison.weights

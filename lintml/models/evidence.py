@@ -108,9 +108,26 @@ def read_folder(
             if isinstance(loaded, dict):
                 reading.config_references[path] = list(code_references(loaded))
     reading.tokenizer = _read_tokenizer(folder, read_bytes, reading.problems)
-    if sketch_weights and folder.weights:
-        reading.sketch = _sketch(folder, file_path, cache, reading.problems)
+    if folder.weights:
+        if sketch_weights:
+            reading.sketch = _sketch(folder, file_path, cache, reading.problems)
+        else:
+            _validate(folder, file_path, reading.problems)
     return reading
+
+
+def _validate(folder: ModelFolder, file_path: Callable[[str], Path | None], problems: dict[str, str]) -> None:
+    """With no known weights to compare with, still read the weights' headers (or pickle opcodes): a hostile or
+    broken file is worth a finding whether or not lintml compares it."""
+    from lintml.models.weights import WeightsError, read_tensors
+
+    target = _weights_target(folder, file_path)
+    if target is None:
+        return
+    try:
+        read_tensors(target)
+    except WeightsError as error:
+        problems[_where(folder, target, error)] = error.reason
 
 
 def _read_tokenizer(
@@ -174,6 +191,13 @@ def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None]
     return max(located, key=lambda entry: entry[1].stat().st_size if entry[1].is_file() else 0)[1]
 
 
+def _where(folder: ModelFolder, target: Path, error: Exception) -> str:
+    """The repository path of the weights file an error is about."""
+    named = Path(getattr(error, "path", "")).name
+    found = next((path for path in folder.weights if Path(path).name == named), None)
+    return found or next((path for path in folder.weights if str(target).endswith(path)), folder.weights[0])
+
+
 def _sketch(
     folder: ModelFolder, file_path: Callable[[str], Path | None], cache: Any | None, problems: dict[str, str]
 ) -> Any | None:
@@ -203,9 +227,7 @@ def _sketch(
     try:
         sketch = sketch_model(target)
     except WeightsError as error:
-        where = next((path for path in folder.weights if Path(error.path).name == Path(path).name), None)
-        where = where or next((path for path in folder.weights if str(target).endswith(path)), folder.weights[0])
-        problems[where] = error.reason
+        problems[_where(folder, target, error)] = error.reason
         return None
     if key is not None:
         cache.put(key, base64.b64encode(sketch.to_bytes()).decode("ascii"))
@@ -245,7 +267,7 @@ def evidence_for(reading: FolderReading, known: list[KnownModel]) -> list[Eviden
                         "tokenizer",
                         comparison.relation,
                         model,
-                        f"its tokenizer has {comparison.description} of {model.name}'s",
+                        f"its tokenizer, compared with {model.name}'s, has {comparison.description}",
                         folder.tokenizer[0],
                         {"model": model.name, "containment": round(float(comparison.containment), 4)},
                     )

@@ -29,7 +29,8 @@ class ModelFolder:
     files: tuple[str, ...]  # every file under the folder, for residue checks
 
     def label(self) -> str:
-        return self.path or "."
+        """How messages name the model: by its folder, or as the repository's own at the top."""
+        return f"the model in {self.path}/" if self.path else "the repository's model"
 
     def relative(self, path: str) -> str:
         return path[len(self.path) + 1 :] if self.path else path
