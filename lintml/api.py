@@ -584,11 +584,12 @@ def index_add_model(
     license_id: str | None = None,
     aliases: Sequence[str] = (),
     index_path: str | Path | None = None,
-) -> KnownModel:
+) -> tuple[KnownModel, list[str]]:
     """Record a model's config, tokenizer and weight sketch under its Hub name in an index.
 
-    The license is ``license_id`` (a Hub id such as ``llama3`` or an SPDX id), else the one the
-    folder's model card declares. Nothing in the folder is executed or unpickled.
+    The license is ``license_id`` (a Hub id such as ``llama3``, a ``license_name`` such as ``qwen``, or an
+    SPDX id), else the one the folder's model card declares. Nothing in the folder is executed or
+    unpickled. Returns the record and what could not be read (recorded without it).
     """
     from lintml.models.compare import ModelReadError, known_model
     from lintml.models.weights import WeightsError
@@ -603,7 +604,7 @@ def index_add_model(
     target = Path(index_path) if index_path is not None else user_index_path()
     content = _existing_content(target)
     try:
-        model = known_model(name, Path(path), chosen, tuple(aliases), "")
+        model, problems = known_model(name, Path(path), chosen, tuple(aliases), "")
     except (ModelReadError, WeightsError) as error:
         raise UsageError(str(error)) from None
     if model.license is None:
@@ -614,7 +615,7 @@ def index_add_model(
             model = replace(model, license=model_license_id(declared) or declared)
     content.replace_model(model)
     write_index(target, content)
-    return model
+    return model, problems
 
 
 def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:

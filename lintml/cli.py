@@ -216,7 +216,9 @@ def fix(
     - copyright-notice: puts the upstream file's copyright lines (and an SPDX tag for its
       license) back at the top of the copy;
     - notice-file: creates or extends NOTICE with the upstream's NOTICE text;
-    - license-text: writes LICENSES/<SPDX-id>.txt from scancode's license data.
+    - license-text: writes LICENSES/<SPDX-id>.txt from scancode's license data;
+    - model-license-duty: writes the Notice sentence a model license fixes (Llama, Gemma,
+      Qwen) into the model's NOTICE file; its other duties need a person.
 
     Conflicts, attribution and your project's own license need a person: they are listed,
     not changed. Files are written atomically, only when they change; a second run changes
@@ -399,7 +401,9 @@ def index_add_model(
     from lintml import api
 
     click.echo(f"lintml: reading {path} ...", err=True)
-    model = api.index_add_model(name, path, license_id=license_id, aliases=aliases, index_path=index_path)
+    model, problems = api.index_add_model(name, path, license_id=license_id, aliases=aliases, index_path=index_path)
+    for problem in problems:
+        click.echo(f"lintml: warning: {problem} (recorded without it)", err=True)
     where = index_path or api.user_index_path()
     click.echo(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
     if model.license is None:

@@ -118,6 +118,7 @@ class Project:
                 self.file_path or (lambda path: None),
                 self.cache,
                 sketch_weights=any(model.sketch is not None for model in self.known_models),
+                sizes={item.path: item.size for item in self.files},
             )
         return self._readings[folder.path]
 
@@ -127,9 +128,18 @@ class Project:
             return {}
         found: dict[str, str] = {}
         for folder in self.model_folders:
-            if any(self.is_target(path) for path in (*folder.configs, *folder.tokenizer, *folder.weights)):
+            if self.holds_model(folder) and any(
+                self.is_target(path) for path in (*folder.configs, *folder.tokenizer, *folder.weights)
+            ):
                 found.update(self.model_reading(folder).problems)
         return found
+
+    def holds_model(self, folder: ModelFolder) -> bool:
+        """Weights, a tokenizer, or a config that describes a model: not any tool's ``config.json``."""
+        if folder.tokenizer or folder.weights:
+            return True
+        configs = self.model_reading(folder).configs.values()  # its own, or its components' (a pipeline)
+        return any(key in config for config in configs for key in ("model_type", "architectures", "_class_name"))
 
     def vendored_folder(self, path: str) -> VendoredFolder | None:
         """The declared vendored folder ``path`` lies in, the deepest one if they nest."""

@@ -17,7 +17,7 @@ def _problems(project: Project, name: str) -> Iterator[Report]:
                 yield Report(path=item.path, line=problem.line, params={"detail": problem.detail})
 
 
-@check("unreadable_input")
+@check("unreadable_input", uses_models=True)
 def unreadable_input(project: Project) -> Iterator[Report]:
     yield from _problems(project, "unreadable_input")
     for path, reason in sorted(project.model_problems().items()):

@@ -69,23 +69,36 @@ def _card(project: Project, folder: ModelFolder) -> CardDeclaration | None:
     return declaration(folder.card, card, project.text_of(folder.card) or "")
 
 
+def _chain(path: str) -> set[str]:
+    """A folder and every folder above it, up to the top ("")."""
+    chain = {path}
+    while path:
+        path = str(PurePosixPath(path).parent)
+        path = "" if path == "." else path
+        chain.add(path)
+    return chain
+
+
+def _parent(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent
+
+
 def _checked(project: Project, folder: ModelFolder) -> bool:
-    """A folder is checked when any of its files, or its card, is among the checked files."""
-    return any(project.is_target(path) for path in (*folder.files, *((folder.card,) if folder.card else ())))
+    """A model is checked when its card, config, tokenizer or weights, or a license file it relies on, is.
+
+    Not every file under it: a model at the top of a repository would otherwise be checked on every commit.
+    """
+    own = [*folder.configs, *folder.tokenizer, *folder.weights, *((folder.card,) if folder.card else ())]
+    chain = _chain(folder.path)
+    licenses = [item.path for item in project.license_files if _parent(item.path) in chain]
+    return any(project.is_target(path) for path in (*own, *licenses))
 
 
 def _folders(project: Project) -> Iterator[ModelFolder]:
     for folder in project.model_folders:
-        if _checked(project, folder) and _is_model(project, folder):
+        if _checked(project, folder) and project.holds_model(folder):
             yield folder
-
-
-def _is_model(project: Project, folder: ModelFolder) -> bool:
-    """Weights, a tokenizer, or a config that describes a model (not any ``config.json`` of a tool)."""
-    if folder.weights or folder.tokenizer:
-        return True
-    config = project.model_reading(folder).config
-    return isinstance(config, dict) and any(key in config for key in ("model_type", "architectures", "_class_name"))
 
 
 def _known(project: Project, name: str) -> KnownModel | None:
@@ -166,8 +179,16 @@ def base_model_unknown(project: Project) -> Iterator[Report]:
                 yield Report(path=card.path, line=card.line_of("base_model"), params={"base": name})
 
 
-def _describe(evidence: list[Evidence]) -> str:
-    return "; ".join(item.detail for item in evidence[:3])
+def _best(evidence: list[Evidence]) -> tuple[KnownModel, list[Evidence], list[str]]:
+    """The known model the evidence points at most strongly (summed over config, tokenizer and weights),
+    its evidence, and the other models that score as high (e.g. instruct and base share an architecture)."""
+    totals: dict[str, int] = {}
+    for item in evidence:
+        totals[item.model.name] = totals.get(item.model.name, 0) + item.strength
+    top = max(totals.values())
+    leaders = sorted(name for name, total in totals.items() if total == top)
+    chosen = next(item.model for item in evidence if item.model.name == leaders[0])
+    return chosen, [item for item in evidence if item.model.name == chosen.name], leaders[1:]
 
 
 @check("base_model_evidence", uses_models=True)
@@ -180,16 +201,19 @@ def base_model_evidence(project: Project) -> Iterator[Report]:
         declared = card.base_models if card is not None else ()
         if any(item.model.answers_to(name) for item in evidence for name in declared):
             continue
-        if declared and any(_known(project, name) is None for name in declared):
-            continue  # a base lintml does not know may itself derive from the model the evidence names
-        strongest = evidence[0]
-        candidates = [item for item in evidence if item.model.name != strongest.model.name]
-        also = sorted({item.model.name for item in candidates if item.strength == strongest.strength})
-        stated = (
-            f"the card declares base_model {', '.join(declared)}"
-            if declared
-            else ("the card declares no base model" if card is not None else "there is no model card")
-        )
+        weights = any(item.kind == "weights" for item in evidence)
+        if declared and not weights and any(_known(project, name) is None for name in declared):
+            continue  # a base lintml does not know may itself derive from the model the config or tokenizer names
+        model, chosen, others = _best(evidence)
+        strongest = chosen[0]
+        if declared:
+            stated = f"the card declares base_model {', '.join(declared)}"
+        elif card is not None:
+            stated = "the card declares no base model"
+        elif folder.card is not None:
+            stated = f"its card {folder.card} cannot be read"
+        else:
+            stated = "there is no model card"
         where = card.path if card is not None else strongest.path
         line = (card.line_of("base_model") or card.line_of("license") or 1) if card is not None else None
         yield Report(
@@ -197,14 +221,14 @@ def base_model_evidence(project: Project) -> Iterator[Report]:
             line=line,
             params={
                 "folder": folder.label(),
-                "evidence": _describe(evidence),
+                "evidence": "; ".join(item.detail for item in chosen),
                 "stated": stated,
-                "base": strongest.model.name,
-                "also": f" (or {', '.join(also[:3])})" if also else "",
+                "base": model.name,
+                "also": f" (or {', '.join(others[:3])}{' ...' if len(others) > 3 else ''})" if others else "",
             },
-            license=strongest.model.license,
-            upstream=_upstream(strongest.model.name, strongest.model.license),
-            evidence=tuple((item.kind, item.detail) for item in evidence[:5]),
+            license=model.license,
+            upstream=_upstream(model.name, model.license),
+            evidence=tuple((item.kind, item.detail) for item in chosen),
         )
 
 
@@ -217,22 +241,28 @@ def model_code_residue(project: Project) -> Iterator[Report]:
 
     for folder in _folders(project):
         reading = project.model_reading(folder)
-        if not reading.config_references:
-            continue
-        relative_files = {folder.relative(path) for path in folder.files}
-        classes: set[str] = set()
-        for path in folder.files:
-            if path.endswith(".py"):
-                classes.update(_DEFINED_CLASS.findall(project.text_of(path) or ""))
         for path, references in sorted(reading.config_references.items()):
-            if not project.is_target(path):
+            if not references or not project.is_target(path):
                 continue
+            # Custom code is loaded from beside the config that names it.
+            beside = _parent(path)
+            prefix = f"{beside}/" if beside else ""
+            relative_files = {item[len(prefix) :] for item in folder.files if item.startswith(prefix)}
+            classes: set[str] = set()
+            for item in folder.files:
+                if item.endswith(".py") and _parent(item) in (beside, folder.path):
+                    classes.update(_DEFINED_CLASS.findall(project.text_of(item) or ""))
             text = project.text_of(path) or ""
             for reference in missing_references(references, relative_files, classes):
                 yield Report(
                     path=path,
                     line=_line_of(text, reference.text),
-                    params={"reference": reference.text, "key": reference.key, "missing": reference.missing},
+                    params={
+                        "reference": reference.text,
+                        "key": reference.key,
+                        "missing": reference.missing,
+                        "where": f"{beside}/" if beside else "the repository's top folder",
+                    },
                 )
 
 
@@ -247,6 +277,7 @@ def _line_of(text: str, needle: str) -> int | None:
 @check("model_license_conflict", uses_models=True)
 def model_license_conflict(project: Project) -> Iterator[Report]:
     terms = shipped_model_terms()
+    reported: set[tuple[str, str, str]] = set()
     for folder in _folders(project):
         card = _card(project, folder)
         if card is None or not card.licenses:
@@ -259,6 +290,9 @@ def model_license_conflict(project: Project) -> Iterator[Report]:
                 key = terms.card_key(value, card.license_name)
                 if key in terms.unjudged or compatibility.verdict(governing.terms, key) is not False:
                     continue
+                if (card.path, key, governing.terms.id) in reported:
+                    continue
+                reported.add((card.path, key, governing.terms.id))
                 allowed = [
                     governing.terms.key
                     if item == "same"
@@ -286,18 +320,26 @@ def model_license_conflict(project: Project) -> Iterator[Report]:
 
 @dataclass(frozen=True)
 class _Shown:
-    """What a model folder shows: its card and the license, NOTICE and README texts of its folder and above."""
+    """What a model folder shows: its card, and the license, NOTICE and document texts of its folder and above."""
 
     card: CardDeclaration | None
-    texts: dict[str, str]  # path -> text
+    texts: dict[str, str]  # path -> text: documents, license and notice files
+    licenses: dict[str, str]  # path -> text: license files only (LICENSE*, NOTICE*, LICENSES/ at the top)
 
     def anywhere(self, phrase: str) -> bool:
         return any(states(text, phrase) for text in self.texts.values()) or (
             self.card is not None and states(self.card.body, phrase)
         )
 
-    def in_files(self, predicate: object, phrase: str) -> bool:
-        return any(states(text, phrase) for path, text in self.texts.items() if predicate(path))  # type: ignore[operator]
+    def in_license_files(self, phrase: str) -> bool:
+        """Whether a license file (not a NOTICE) carries the phrase: a copy of a license is a license file."""
+        return any(states(text, phrase) for path, text in self.licenses.items() if not _is_notice(path))
+
+    def in_notices(self, phrase: str) -> bool:
+        return any(states(text, phrase) for path, text in self.licenses.items() if _is_notice(path))
+
+    def has_notice(self) -> bool:
+        return any(_is_notice(path) for path in self.licenses)
 
 
 def _is_notice(path: str) -> bool:
@@ -305,26 +347,52 @@ def _is_notice(path: str) -> bool:
 
 
 def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> _Shown:
-    chain = {folder.path}
-    current = folder.path
-    while current:
-        current = str(PurePosixPath(current).parent)
-        current = "" if current == "." else current
-        chain.add(current)
+    chain = _chain(folder.path)
     texts: dict[str, str] = {}
+    licenses: dict[str, str] = {}
     for item in project.files:
-        parent = str(PurePosixPath(item.path).parent)
-        parent = "" if parent == "." else parent
-        if parent not in chain:
+        parent = _parent(item.path)
+        top_licenses = parent == "LICENSES"
+        if parent not in chain and not top_licenses:
             continue
         name = item.name.lower()
-        if item.kind in (repository.LICENSE, repository.MODEL_CARD, repository.DOCUMENT) or name.startswith(
-            ("notice", "use_policy", "acceptable")
+        is_license = item.kind == repository.LICENSE
+        if (
+            is_license
+            or item.kind in (repository.MODEL_CARD, repository.DOCUMENT)
+            or name.startswith(("use_policy", "acceptable"))
         ):
             text = project.text_of(item.path)
-            if text is not None:
-                texts[item.path] = text
-    return _Shown(card, texts)
+            if text is None:
+                continue
+            texts[item.path] = text
+            if is_license:
+                licenses[item.path] = text
+    return _Shown(card, texts, licenses)
+
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+# Names of template cards, not of a model: they say nothing about what the model is called.
+_PLACEHOLDER_NAMES = frozenset({"model id", "model card", "model name", "your model name", "model"})
+
+
+def _model_name(card: CardDeclaration) -> str | None:
+    """The card's name for its model, without template wording ("Model Card for X" is X); None for placeholders."""
+    name = card.model_name
+    if name is None:
+        return None
+    name = re.sub(r"^model card (?:for|of)\s+", "", name.strip(), flags=re.IGNORECASE).strip()
+    return None if not name or name.lower() in _PLACEHOLDER_NAMES else name
+
+
+def _begins_with(name: str, prefix: str) -> bool:
+    """ "Llama-3-SuperChat", "llama3_chat" and "Llama 3 SuperChat" all begin with "Llama 3"."""
+    spoken = _SEPARATORS.sub("", plain(name))
+    return spoken.startswith(_SEPARATORS.sub("", plain(prefix)))
+
+
+# Duties toward a base: they bind derivatives only, not the maker's own release under its own license.
+DERIVATIVE_DUTIES = frozenset({"name-prefix", "display", "attribution", "change-indication", "modified-files"})
 
 
 def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Project) -> str | None:
@@ -332,8 +400,8 @@ def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Projec
     card = shown.card
     terms = governing.terms
     if duty.kind == "agreement-copy":
-        if any(shown.in_files(lambda path: not _is_notice(path), phrase) for phrase in terms.recognise):
-            return None
+        if not terms.recognise or any(shown.in_license_files(phrase) for phrase in terms.recognise):
+            return None  # no phrase to recognise a copy by (a family of licenses), or a copy is shipped
         if duty.link_suffices and (
             (card is not None and (card.license_link or terms.key in card.licenses))
             or (terms.url and shown.anywhere(terms.url.split("://", 1)[-1].rstrip("/")))
@@ -343,20 +411,19 @@ def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Projec
     if duty.kind == "notice-file":
         if not duty.texts:
             return None
-        if any(shown.in_files(_is_notice, text) for text in duty.texts):
+        if any(shown.in_notices(text) for text in duty.texts):
             return None
-        has_notice = any(_is_notice(path) for path in shown.texts)
+        has_notice = shown.has_notice()
         return (
             f'the NOTICE file does not carry the sentence "{duty.text}"'
             if has_notice
             else f'there is no Notice file with the sentence "{duty.text}"'
         )
     if duty.kind == "name-prefix":
-        if not duty.text or card is None or card.model_name is None:
+        name = _model_name(card) if card is not None else None
+        if not duty.text or name is None or _begins_with(name, duty.text):
             return None
-        if plain(card.model_name).startswith(plain(duty.text)):
-            return None
-        return f'the model\'s name "{card.model_name}" does not begin with "{duty.text}"'
+        return f'the model\'s name "{name}" does not begin with "{duty.text}"'
     if duty.kind in ("acceptable-use", "use-restrictions"):
         phrases = duty.recognise or ("use restrictions",)
         if any(shown.anywhere(phrase) for phrase in phrases):
@@ -365,9 +432,7 @@ def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Projec
         return f"{what} not passed on: no license file, NOTICE or card mentions {phrases[0]!r}"
     if duty.kind == "code-license":
         shipped = project.shipped_texts
-        if terms.id in shipped or any(
-            shown.in_files(lambda path: not _is_notice(path), phrase) for phrase in terms.recognise
-        ):
+        if terms.id in shipped or any(shown.in_license_files(phrase) for phrase in terms.recognise):
             return None
         return f"no copy of the {terms.name} text is shipped with the weights"
     if duty.kind == "display":
@@ -389,6 +454,8 @@ def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Projec
 
 
 def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
+    # Checkpoint folders under one card share its duties: each unmet duty is reported once per card.
+    reported: set[tuple[str, str, str, str]] = set()
     for folder in _folders(project):
         card = _card(project, folder)
         governing = _governing(project, folder, card)
@@ -399,14 +466,19 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
             for duty in item.terms.duties:
                 if duty.kind not in kinds:
                     continue
-                if item.base is None and duty.kind in ("attribution", "change-indication", "modified-files"):
-                    continue  # duties toward a base need a base
-                if not duty.applies(card.relation if card is not None else None):
+                relation = card.relation if card is not None else None
+                if item.base is None and relation is None and duty.kind in DERIVATIVE_DUTIES:
+                    continue  # the card's own license, with nothing saying it is a derivative: maybe the original
+                if not duty.applies(relation):
                     continue
                 reason = _unmet(duty, item, shown, project)
                 if reason is None:
                     continue
                 where = card.path if card is not None else (folder.weights or folder.files)[0]
+                key = (where, item.terms.id, duty.kind, reason)
+                if key in reported:
+                    continue
+                reported.add(key)
                 line = card.line_of("license") if card is not None else None
                 source = f" of the base model {item.base}" if item.base else " (the card's own license)"
                 yield Report(
@@ -434,7 +506,7 @@ def _duty_evidence(
     facts = [("duty", duty.kind), ("license", governing.terms.key), ("folder", folder.path), ("clause", duty.clause)]
     if duty.texts:
         facts.append(("text", duty.texts[0]))
-    notices = sorted((path for path in shown.texts if _is_notice(path)), key=lambda path: (-path.count("/"), path))
+    notices = sorted((path for path in shown.licenses if _is_notice(path)), key=lambda path: (-path.count("/"), path))
     if notices:
         facts.append(("notice_file", notices[0]))
     return tuple(facts)

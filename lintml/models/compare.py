@@ -51,6 +51,9 @@ def _json(path: Path, problems: list[str]) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError, ValueError) as error:
         problems.append(f"{path}: not readable as JSON ({error})")
         return None
+    except RecursionError:
+        problems.append(f"{path}: nested too deeply to read")
+        return None
     if not isinstance(loaded, dict):
         problems.append(f"{path}: not a JSON object")
         return None
@@ -89,6 +92,9 @@ def read_model(path: Path, *, sketch: bool = True) -> LocalModel:
                 value = card.get("license")
                 if isinstance(value, str) and value.strip():
                     model.card_license = value.strip().lower()
+                    name = card.get("license_name")
+                    if model.card_license == "other" and isinstance(name, str) and name.strip():
+                        model.card_license = name.strip().lower()  # `other` names its terms in license_name
                     break
     has_weights = path.is_file() or any(
         item.suffix.lower() in repository.WEIGHT_SUFFIXES or item.name.endswith(".safetensors.index.json")
@@ -100,6 +106,9 @@ def read_model(path: Path, *, sketch: bool = True) -> LocalModel:
             model.sketch = sketch_model(path)
         except WeightsError as error:
             model.problems.append(str(error))
+        if model.sketch is not None and not model.sketch.tensors:
+            model.problems.append(f"{path}: the weights hold no tensors")
+            model.sketch = None
     return model
 
 
@@ -201,18 +210,26 @@ def compare_models(a: Path, b: Path) -> ModelComparison:
     weights = None
     if left.sketch is not None and right.sketch is not None:
         weights = compare_sketches(left.sketch, right.sketch)
+    if config is None and tokenizer is None and weights is None:
+        problems = "; ".join([*left.problems, *right.problems])
+        raise ModelReadError(
+            f"nothing to compare: A has {left.fingerprints()}, B has {right.fingerprints()}"
+            + (f" ({problems})" if problems else "")
+        )
     return ModelComparison(left, right, config, tokenizer, weights)
 
 
-def known_model(name: str, path: Path, license_id: str | None, aliases: tuple[str, ...], added: str) -> KnownModel:
-    """What ``lintml index add-model`` records of a model folder."""
+def known_model(
+    name: str, path: Path, license_id: str | None, aliases: tuple[str, ...], added: str
+) -> tuple[KnownModel, list[str]]:
+    """What ``lintml index add-model`` records of a model folder, and what could not be read of it."""
     from lintml.models.config import normalize_config
 
     model = read_model(path)
     if model.config is None and model.tokenizer is None and model.sketch is None:
         detail = "; ".join(model.problems) or "no config.json, tokenizer or weights"
         raise ModelReadError(f"{path}: nothing to record ({detail})")
-    return KnownModel(
+    record = KnownModel(
         name=name,
         license=license_id,
         source=str(path),
@@ -222,3 +239,4 @@ def known_model(name: str, path: Path, license_id: str | None, aliases: tuple[st
         sketch=model.sketch.to_bytes() if model.sketch is not None else None,
         added=added,
     )
+    return record, model.problems

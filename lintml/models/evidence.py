@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,20 @@ class FolderReading:
     sketch: Any | None = None  # lintml.models.sketch.ModelSketch
     problems: dict[str, str] = field(default_factory=dict)  # path -> what went wrong
     config_references: dict[str, list[Any]] = field(default_factory=dict)  # path -> CodeReference list
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> every config.json read (components too)
+
+
+def _json_object(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """A JSON object from bytes, or the reason it is not one (never raises: nesting bombs included)."""
+    try:
+        loaded = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        return None, f"config is not valid JSON: {error}"
+    except RecursionError:
+        return None, "config is nested too deeply to read"
+    if not isinstance(loaded, dict):
+        return None, "config is not a JSON object"
+    return loaded, None
 
 
 def read_folder(
@@ -73,70 +88,106 @@ def read_folder(
     cache: Any | None = None,
     *,
     sketch_weights: bool = True,
+    sizes: Mapping[str, int] | None = None,
 ) -> FolderReading:
-    """Read what can be read of a model folder; nothing is executed or unpickled."""
+    """Read what can be read of a model folder; nothing is executed or unpickled.
+
+    ``sizes`` (path -> bytes) lets oversized configs and tokenizers be refused before they are read.
+    """
     from lintml.models.config import code_references
 
     reading = FolderReading(folder)
+    sizes = sizes or {}
     for path in folder.configs:
+        if sizes.get(path, 0) > MAX_CONFIG_BYTES:
+            reading.problems[path] = f"config of {sizes[path]} bytes is larger than lintml reads ({MAX_CONFIG_BYTES})"
+            continue
         data = read_bytes(path)
         if data is None:
             continue
-        if len(data) > MAX_CONFIG_BYTES:
-            reading.problems[path] = f"config of {len(data)} bytes is larger than lintml reads ({MAX_CONFIG_BYTES})"
-            continue
-        try:
-            loaded = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            reading.problems[path] = f"config is not valid JSON: {error}"
-            continue
-        if not isinstance(loaded, dict):
-            reading.problems[path] = "config is not a JSON object"
+        loaded, problem = _json_object(data)
+        if loaded is None:
+            reading.problems[path] = problem or "config is not readable"
             continue
         if path == folder.main_config:
             reading.config = loaded
+        reading.configs[path] = loaded
         reading.config_references[path] = list(code_references(loaded))
     for path in folder.tokenizer:
         if path.endswith(("tokenizer_config.json", "processor_config.json", "preprocessor_config.json")):
-            data = read_bytes(path)
-            if data is None or len(data) > MAX_CONFIG_BYTES:
+            if sizes.get(path, 0) > MAX_CONFIG_BYTES:
                 continue
-            try:
-                loaded = json.loads(data.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                continue  # the tokenizer reader below reports broken tokenizer files
-            if isinstance(loaded, dict):
+            data = read_bytes(path)
+            loaded = _json_object(data)[0] if data is not None else None
+            if loaded is not None:  # the tokenizer reader below reports broken tokenizer files
                 reading.config_references[path] = list(code_references(loaded))
-    reading.tokenizer = _read_tokenizer(folder, read_bytes, reading.problems)
+    reading.tokenizer = _read_tokenizer(folder, read_bytes, reading.problems, sizes)
     if folder.weights:
+        _validate(folder, file_path, reading.problems)
         if sketch_weights:
             reading.sketch = _sketch(folder, file_path, cache, reading.problems)
-        else:
-            _validate(folder, file_path, reading.problems)
     return reading
 
 
+# Files beside the weights that hold training state, not the model; read, they would stand in for it.
+TRAINING_STATE = re.compile(r"^(optimizer|scheduler|rng_state|training_args|trainer_state|scaler)", re.IGNORECASE)
+PICKLE_OR_ZIP = (b"PK\x03\x04", b"\x80")
+
+
+def _readable_weights(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> list[tuple[str, Path]]:
+    """The folder's weights files lintml reads, on disk, not LFS pointers, not training state, not data.
+
+    A ``.bin``/``.pt`` file is taken for a PyTorch checkpoint only when it starts like one (a zip or a
+    pickle): ``train.bin`` token arrays and other data are not weights, and not a problem either.
+    """
+    found = []
+    for path in folder.weights:
+        name = path.rsplit("/", 1)[-1]
+        if not name.lower().endswith(READABLE_WEIGHTS) or TRAINING_STATE.match(name):
+            continue
+        located = file_path(path)
+        if located is None or not located.is_file() or _is_lfs_pointer(located):
+            continue
+        if name.lower().endswith((".bin", ".pt", ".pth")) and not _starts_with(located, PICKLE_OR_ZIP):
+            continue
+        found.append((path, located))
+    return found
+
+
+def _starts_with(path: Path, prefixes: tuple[bytes, ...]) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head.startswith(prefixes)
+
+
 def _validate(folder: ModelFolder, file_path: Callable[[str], Path | None], problems: dict[str, str]) -> None:
-    """With no known weights to compare with, still read the weights' headers (or pickle opcodes): a hostile or
-    broken file is worth a finding whether or not lintml compares it."""
+    """Read every weights file's header (or pickle opcodes): a hostile or broken file is worth a finding
+    whether or not lintml compares the model. Cheap: no tensor values are read."""
     from lintml.models.weights import WeightsError, read_tensors
 
-    target = _weights_target(folder, file_path)
-    if target is None:
-        return
-    try:
-        read_tensors(target)
-    except WeightsError as error:
-        problems[_where(folder, target, error)] = error.reason
+    for path, located in _readable_weights(folder, file_path):
+        try:
+            read_tensors(located)
+        except WeightsError as error:
+            problems[path] = error.reason
 
 
 def _read_tokenizer(
-    folder: ModelFolder, read_bytes: Callable[[str], bytes | None], problems: dict[str, str]
+    folder: ModelFolder,
+    read_bytes: Callable[[str], bytes | None],
+    problems: dict[str, str],
+    sizes: Mapping[str, int],
 ) -> Any | None:
     from lintml.models.tokenizer import TokenizerError, fingerprint_from_files
 
     files: dict[str, bytes] = {}
     for path in folder.tokenizer:
+        if sizes.get(path, 0) > MAX_TOKENIZER_BYTES:
+            problems[path] = f"tokenizer file of {sizes[path]} bytes is larger than lintml reads"
+            continue
         name = path.rsplit("/", 1)[-1]
         data = read_bytes(path)
         if data is None:
@@ -150,7 +201,8 @@ def _read_tokenizer(
     try:
         return fingerprint_from_files(files)
     except TokenizerError as error:
-        where = next((path for path in folder.tokenizer if path.endswith("/" + error.path) or path == error.path), None)
+        named = error.path.rsplit("/", 1)[-1]
+        where = next((path for path in folder.tokenizer if path.rsplit("/", 1)[-1] == named), None)
         problems[where or folder.tokenizer[0]] = error.reason
         return None
 
@@ -168,27 +220,39 @@ def _is_lfs_pointer(path: Path) -> bool:
 
 
 READABLE_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+# The model's own weights, in the order a loader would pick them.
+PREFERRED = (
+    "model.safetensors",
+    "diffusion_pytorch_model.safetensors",
+    "pytorch_model.bin",
+    "diffusion_pytorch_model.bin",
+    "model.pt",
+    "model.pth",
+)
+_SPLIT = re.compile(r"-\d{5}-of-\d{5}\.")
 
 
 def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> Path | None:
-    """What to sketch: a sharded index, the one weights file, or the largest; None when none can be read from disk.
+    """What to sketch: the model's own weights as a loader would pick them; None when none can be read.
 
-    Formats lintml does not read (ONNX, Keras, ...) and Git LFS pointers (weights not fetched)
-    are not problems of the repository, so they give None rather than a finding.
+    Sharded safetensors are read together through their folder (and index); of a split GGUF, the first
+    part; otherwise the preferred name, else the largest file. Formats lintml does not read (ONNX,
+    Keras, ...), Git LFS pointers and training state give None rather than a finding.
     """
-    indexes = [path for path in folder.weights if path.endswith(".safetensors.index.json")]
-    candidates = [path for path in folder.weights if path.lower().endswith(READABLE_WEIGHTS)]
-    own = [path for path in candidates if path.rsplit("/", 1)[0] == folder.path or "/" not in path]
-    chosen = indexes or own or candidates
-    located = [(path, file_path(path)) for path in chosen]
-    located = [(path, item) for path, item in located if item is not None and not _is_lfs_pointer(item)]
-    if not located:
+    readable = _readable_weights(folder, file_path)
+    if not readable:
         return None
-    if len(located) == 1:
-        return located[0][1]
-    if any(part in path for path, _ in located for part in ("-of-", ".index.json")):
-        return located[0][1].parent
-    return max(located, key=lambda entry: entry[1].stat().st_size if entry[1].is_file() else 0)[1]
+    own = [entry for entry in readable if entry[0].rsplit("/", 1)[0] == folder.path or "/" not in entry[0]]
+    pool = own or readable
+    by_name = {path.rsplit("/", 1)[-1]: located for path, located in pool}
+    for name in PREFERRED:
+        if name in by_name:
+            return by_name[name]
+    splits = sorted(entry for entry in pool if _SPLIT.search(entry[0]))
+    if splits:
+        first_path, first = splits[0]
+        return first.parent if first_path.endswith(".safetensors") else first
+    return max(pool, key=lambda entry: entry[1].stat().st_size)[1]
 
 
 def _where(folder: ModelFolder, target: Path, error: Exception) -> str:
@@ -227,7 +291,7 @@ def _sketch(
     try:
         sketch = sketch_model(target)
     except WeightsError as error:
-        problems[_where(folder, target, error)] = error.reason
+        problems.setdefault(_where(folder, target, error), error.reason)
         return None
     if key is not None:
         cache.put(key, base64.b64encode(sketch.to_bytes()).decode("ascii"))
@@ -235,60 +299,82 @@ def _sketch(
 
 
 def evidence_for(reading: FolderReading, known: list[KnownModel]) -> list[Evidence]:
-    """Every relation between the folder and a known model, strongest first, one per (known model, kind)."""
-    from lintml.models.config import compare_configs, normalize_config
-    from lintml.models.sketch import ModelSketch, compare_sketches
-    from lintml.models.tokenizer import TokenizerFingerprint, compare_tokenizers
+    """Every relation between the folder and a known model, strongest first, one per (known model, kind).
 
+    When both sides have weights and they are unrelated, the weights outweigh the rest: a model trained
+    from scratch with a known architecture (or tokenizer) is not derived from the model it shares it with.
+    """
     found: list[Evidence] = []
-    folder = reading.folder
-    normalized = normalize_config(reading.config) if reading.config is not None else None
     for model in known:
-        if normalized is not None and model.config is not None and folder.main_config is not None:
-            comparison = compare_configs(model.config, normalized)
-            if comparison.relation in ("identical", "same-architecture"):
-                detail = (
-                    f"its config is {model.name}'s once names and bookkeeping are left out"
-                    if comparison.relation == "identical"
-                    else f"its config has exactly the architecture of {model.name}"
+        weights = _weights_evidence(reading, model)
+        if weights is not None and weights.verdict == "unrelated":
+            continue
+        found.extend(_config_evidence(reading, model))
+        found.extend(_tokenizer_evidence(reading, model))
+        if weights is not None and weights.verdict == "derived":
+            found.append(
+                Evidence(
+                    "weights",
+                    "derived",
+                    model,
+                    f"its weights derive from {model.name}'s (score {weights.score:.2f} over {weights.paired} tensors)",
+                    reading.folder.weights[0],
+                    {"model": model.name, "score": round(float(weights.score), 4)},
                 )
-                found.append(
-                    Evidence("config", comparison.relation, model, detail, folder.main_config, {"model": model.name})
-                )
-        if reading.tokenizer is not None and model.tokenizer is not None:
-            try:
-                fingerprint = TokenizerFingerprint.from_dict(model.tokenizer)
-            except (KeyError, TypeError, ValueError):
-                continue
-            comparison = compare_tokenizers(fingerprint, reading.tokenizer)
-            if comparison.relation != "different":
-                found.append(
-                    Evidence(
-                        "tokenizer",
-                        comparison.relation,
-                        model,
-                        f"its tokenizer, compared with {model.name}'s, has {comparison.description}",
-                        folder.tokenizer[0],
-                        {"model": model.name, "containment": round(float(comparison.containment), 4)},
-                    )
-                )
-        if reading.sketch is not None and model.sketch is not None:
-            try:
-                theirs = ModelSketch.from_bytes(model.sketch)
-            except ValueError:
-                continue
-            comparison = compare_sketches(theirs, reading.sketch)
-            if comparison.verdict == "derived":
-                found.append(
-                    Evidence(
-                        "weights",
-                        "derived",
-                        model,
-                        f"its weights derive from {model.name}'s (score {comparison.score:.2f} over"
-                        f" {comparison.paired} tensors)",
-                        folder.weights[0],
-                        {"model": model.name, "score": round(float(comparison.score), 4)},
-                    )
-                )
+            )
     found.sort(key=lambda item: (-item.strength, item.model.name, item.kind))
     return found
+
+
+def _config_evidence(reading: FolderReading, model: KnownModel) -> list[Evidence]:
+    from lintml.models.config import compare_configs, normalize_config
+
+    folder = reading.folder
+    if reading.config is None or model.config is None or folder.main_config is None:
+        return []
+    comparison = compare_configs(model.config, normalize_config(reading.config))
+    if comparison.relation not in ("identical", "same-architecture"):
+        return []
+    detail = (
+        f"its config is {model.name}'s once names and bookkeeping are left out"
+        if comparison.relation == "identical"
+        else f"its config has exactly the architecture of {model.name}"
+    )
+    return [Evidence("config", comparison.relation, model, detail, folder.main_config, {"model": model.name})]
+
+
+def _tokenizer_evidence(reading: FolderReading, model: KnownModel) -> list[Evidence]:
+    from lintml.models.tokenizer import TokenizerFingerprint, compare_tokenizers
+
+    if reading.tokenizer is None or model.tokenizer is None:
+        return []
+    try:
+        fingerprint = TokenizerFingerprint.from_dict(model.tokenizer)
+    except (KeyError, TypeError, ValueError):
+        return []
+    comparison = compare_tokenizers(fingerprint, reading.tokenizer)
+    if comparison.relation == "different":
+        return []
+    return [
+        Evidence(
+            "tokenizer",
+            comparison.relation,
+            model,
+            f"its tokenizer, compared with {model.name}'s, has {comparison.description}",
+            reading.folder.tokenizer[0],
+            {"model": model.name, "containment": round(float(comparison.containment), 4)},
+        )
+    ]
+
+
+def _weights_evidence(reading: FolderReading, model: KnownModel) -> Any | None:
+    """The weight comparison with a known model (a WeightComparison), or None when either side has no sketch."""
+    from lintml.models.sketch import ModelSketch, compare_sketches
+
+    if reading.sketch is None or model.sketch is None:
+        return None
+    try:
+        theirs = ModelSketch.from_bytes(model.sketch)
+    except ValueError:
+        return None
+    return compare_sketches(theirs, reading.sketch)

@@ -16,7 +16,23 @@ from pathlib import PurePosixPath
 from lintml import repository
 from lintml.repository import RepoFile
 
-CARD_NAMES = ("model_card.md", "readme.md")
+# The Hub reads README.md; MODEL_CARD.md speaks for a folder only when it has no README with front matter.
+CARD_NAMES = ("readme.md", "model_card.md")
+# Weight suffixes that are model weights whatever the file is called. Others (`.bin`, `.h5`, `.npz` ...)
+# hold data as often as models (nanoGPT's train.bin, mnist.npz), so their names must say "model".
+MODEL_WEIGHT_SUFFIXES = frozenset(
+    ".safetensors .gguf .ggml .ggmlv3 .ckpt .pt .pth .onnx .tflite .mlmodel .pdparams .nemo .engine .plan"
+    " .keras".split()
+)
+_MODEL_WORDS = ("model", "adapter", "weights", "checkpoint", "ckpt", "lora")
+
+
+def is_model_weights(path: str) -> bool:
+    """Whether a file classified as weights is a model's (not a data array that shares a suffix with weights)."""
+    name = PurePosixPath(path).name.lower()
+    if PurePosixPath(name).suffix in MODEL_WEIGHT_SUFFIXES:
+        return True
+    return any(word in name for word in _MODEL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -64,13 +80,14 @@ def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
     def holds_model(folder: str) -> bool:
         kinds = {item.kind for item in by_folder[folder]}
         return (
-            repository.WEIGHTS in kinds
+            any(item.kind == repository.WEIGHTS and is_model_weights(item.path) for item in by_folder[folder])
             or repository.TOKENIZER in kinds
             or "config.json" in names[folder]
             or "model_index.json" in names[folder]
         )
 
-    pipelines = {folder for folder, held in names.items() if "model_index.json" in held}
+    # Folders whose subfolders are parts of one model: diffusers pipelines, sentence-transformers modules.
+    pipelines = {folder for folder, held in names.items() if {"model_index.json", "modules.json"} & held}
     owner_of: dict[str, str] = {}
     for folder in sorted(by_folder):
         if not holds_model(folder):
@@ -99,6 +116,7 @@ def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
         )
         held = sorted(members[owner], key=lambda item: item.path)
         own_folder_files = [item for item in held if _folder_of(item.path) == owner]
+        weights = [item.path for item in held if item.kind == repository.WEIGHTS and is_model_weights(item.path)]
         tokenizer_files = [item for item in own_folder_files if item.kind == repository.TOKENIZER] or [
             item for item in held if item.kind == repository.TOKENIZER
         ]
@@ -112,7 +130,7 @@ def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
                 card=card,
                 configs=tuple(item.path for item in held if item.name == "config.json"),
                 tokenizer=tuple(item.path for item in tokenizer_files),
-                weights=tuple(item.path for item in held if item.kind == repository.WEIGHTS),
+                weights=tuple(weights),
                 files=under,
             )
         )
