@@ -128,9 +128,9 @@ class Project:
             return {}
         found: dict[str, str] = {}
         for folder in self.model_folders:
-            if self.holds_model(folder) and any(
+            if any(
                 self.is_target(path) for path in (*folder.configs, *folder.tokenizer, *folder.weights)
-            ):
+            ) and self.holds_model(folder):  # a folder not checked is not read
                 found.update(self.model_reading(folder).problems)
         return found
 
