@@ -1,0 +1,589 @@
+"""`lintml audit FORK --upstream UPSTREAM`: is this repository someone's work, renamed?
+
+For maintainers who suspect a fork. Each upstream is indexed into a scratch index (the same
+fingerprints `lintml check` uses), every file of the fork is matched against it, and each
+file is paired with its best upstream file and classified: identical, reformatted, renamed,
+modified, partial, or new. Moved, split and merged files show in the pairs. When fork and
+upstream share git history, the merge base and the fork's commits per file are named. Model
+folders are compared as `lintml compare-models` does, and the findings of `lintml check` that
+follow from the upstreams are listed as the fork's obligations.
+
+Folders are read where they are; git URLs (``URL@REF``) are cloned into the lintml cache.
+Nothing from either side is run, and neither side is written to: shared history is read
+through a scratch repository in the cache that borrows both object stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lintml import __version__, repository
+from lintml.derivation import plain
+from lintml.facts.cache import FactCache, default_cache_dir
+from lintml.facts.extract import FactExtractor, FileFacts, decode
+from lintml.provenance.match import Match
+
+FORMAT_NAME = "lintml-audit"
+FORMAT_VERSION = 1
+KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
+# A pair is whole when this much of both files is shared code. A file is a part of its upstream file when
+# it is (nearly) all upstream code but took less than TOOK_PART of it, and holds a part of one when less
+# than HOLDS_PART of it is upstream code. Anything else shared is modified.
+WHOLE = 0.97
+MOSTLY = 0.9
+TOOK_PART = 0.75
+HOLDS_PART = 0.5
+MERGED_SHARE = 0.1  # another upstream file counts as merged in when it gave this much of the file
+SOURCE_CAP = 256 * 1024  # bytes of a file's text kept for the HTML side-by-side view
+SOURCES_TOTAL_CAP = 32 * 1024 * 1024
+
+
+class AuditError(Exception):
+    """A fork or upstream that cannot be audited; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the audit as read: where it came from, where it is on disk, and which commit."""
+
+    name: str
+    source: str
+    root: Path
+    ref: str | None
+    commit: str | None
+    files: tuple[repository.RepoFile, ...]
+
+    @property
+    def code_files(self) -> list[repository.RepoFile]:
+        return [item for item in self.files if item.kind in repository.CODE_KINDS]
+
+
+@dataclass
+class AuditResult:
+    report: dict[str, Any]  # the JSON object of docs/audit-json.md
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)  # side name -> {path: text} of paired files
+
+
+def upstream_name(source: str) -> str:
+    """A name for an upstream given as a folder or URL: its last path part, without .git or @REF."""
+    from lintml.provenance.upstream import is_git_url, split_git_ref
+
+    if "=" in source and not Path(source).exists():
+        return source.split("=", 1)[0]
+    base = split_git_ref(source)[0] if is_git_url(source) else source
+    name = base.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return name or "upstream"
+
+
+def _parse_upstream(given: str) -> tuple[str, str]:
+    """``NAME=SOURCE`` or ``SOURCE`` -> (name, source)."""
+    if "=" in given and not Path(given).exists():
+        name, source = given.split("=", 1)
+        return name.strip(), source.strip()
+    return upstream_name(given), given
+
+
+@contextmanager
+def _side(name: str, source: str) -> Iterator[Side]:
+    from lintml.provenance.upstream import UpstreamError, is_git_url, materialized, split_git_ref
+
+    ref = split_git_ref(source)[1] if is_git_url(source) else None
+    try:
+        with materialized(source) as (root, origin):
+            commit = origin.get("commit") or _head_commit(root)
+            files = tuple(repository.DiskSource(root, use_git=(root / ".git").exists()).files())
+            yield Side(name, source, root.resolve(), ref, commit, files)
+    except UpstreamError as error:
+        raise AuditError(str(error)) from None
+
+
+def _git(root: Path, *arguments: str) -> str | None:
+    """A read-only git command's output, or None when it fails (not a repository, unknown commit ...)."""
+    try:
+        completed = subprocess.run(
+            ["git", "-c", "core.fsmonitor=false", "-C", str(root), *arguments],
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except OSError:
+        return None
+    return completed.stdout.decode("utf-8", "replace") if completed.returncode == 0 else None
+
+
+def _head_commit(root: Path) -> str | None:
+    if not (root / ".git").exists():
+        return None
+    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    return head.strip() if head else None
+
+
+def _git_dir(root: Path) -> Path | None:
+    found = _git(root, "rev-parse", "--absolute-git-dir")
+    return Path(found.strip()) if found else None
+
+
+def merge_base(fork: Side, upstream: Side) -> str | None:
+    """The merge base of fork and upstream when they share history, read in a scratch repository that
+    borrows both object stores (git alternates), so neither repository is written to."""
+    if fork.commit is None or upstream.commit is None:
+        return None
+    fork_git, upstream_git = _git_dir(fork.root), _git_dir(upstream.root)
+    if fork_git is None or upstream_git is None:
+        return None
+    scratch = (
+        default_cache_dir() / "audit-history" / hashlib.sha256(f"{fork_git}\0{upstream_git}".encode()).hexdigest()[:24]
+    )
+    try:
+        if not (scratch / "objects").is_dir():
+            scratch.mkdir(parents=True, exist_ok=True)
+            if _git(scratch, "init", "--bare", "--quiet") is None:
+                return None
+        alternates = scratch / "objects" / "info" / "alternates"
+        alternates.parent.mkdir(parents=True, exist_ok=True)
+        alternates.write_text(f"{fork_git / 'objects'}\n{upstream_git / 'objects'}\n", encoding="utf-8")
+    except OSError:
+        return None
+    found = _git(scratch, "merge-base", fork.commit, upstream.commit)
+    return found.strip() if found else None
+
+
+def commits_since(fork: Side, base: str) -> dict[str, list[dict[str, str]]]:
+    """path -> the fork's commits after ``base`` that changed it, newest first (renames followed to the new path)."""
+    output = _git(
+        fork.root,
+        "log",
+        "--no-color",
+        "--no-renames",
+        "--name-only",
+        "--format=%x00%h%x09%ad%x09%an%x09%s",
+        "--date=short",
+        f"{base}..{fork.commit}",
+    )
+    found: dict[str, list[dict[str, str]]] = defaultdict(list)
+    if not output:
+        return found
+    for block in output.split("\x00")[1:]:
+        lines = block.strip("\n").split("\n")
+        sha, date, author, summary = [*lines[0].split("\t", 3), "", "", ""][:4]
+        for path in lines[1:]:
+            if path.strip():
+                found[path.strip()].append({"sha": sha, "date": date, "author": author, "summary": summary})
+    return found
+
+
+def _best(matches: Sequence[Match]) -> Match:
+    return max(matches, key=lambda match: (match.local_share + match.upstream_share, match.evidence_tokens))
+
+
+def classify(match: Match) -> str:
+    """The kind of a code pair from how much of each side is shared and whether names were changed."""
+    if match.local_share >= WHOLE and match.upstream_share >= WHOLE:
+        return "renamed" if match.renames else "reformatted"
+    if match.local_share < HOLDS_PART or (match.local_share >= MOSTLY and match.upstream_share < TOOK_PART):
+        return "partial"
+    return "modified"
+
+
+def _stripped(match: Match, text: str, facts: FileFacts) -> list[str]:
+    """The upstream file's notices the fork's file no longer carries: its copyright and other lines as written,
+    and each license it stated that the fork's file states nowhere."""
+    kept = plain(text)
+    missing = [line for line in match.upstream_copyrights if plain(line) and plain(line) not in kept]
+    stated = {notice.expression for notice in facts.notices}
+    missing += [f"license notice: {expression}" for expression in match.upstream_notices if expression not in stated]
+    return missing
+
+
+def _pair_record(
+    path: str,
+    kind: str,
+    upstream: str | None,
+    upstream_path: str | None,
+    *,
+    match: Match | None = None,
+    text: str = "",
+    facts: FileFacts | None = None,
+) -> dict[str, Any]:
+    facts = facts or FileFacts()
+    record: dict[str, Any] = {
+        "path": path,
+        "kind": kind,
+        "upstream": upstream,
+        "upstream_path": upstream_path,
+        "moved": upstream_path is not None and upstream_path != path,
+        "fork_share": None,
+        "upstream_share": None,
+        "lines": [],
+        "upstream_lines": [],
+        "renames": [],
+        "stripped_notices": [],
+        "change_notice": bool(facts.change_notes),
+        "commits": [],
+        "also_from": [],
+        "split_with": [],
+    }
+    if kind == "identical":
+        record["fork_share"] = record["upstream_share"] = 1.0
+    if match is not None:
+        record.update(
+            fork_share=round(match.local_share, 4),
+            upstream_share=round(match.upstream_share, 4),
+            lines=[list(span) for span in match.lines],
+            upstream_lines=[list(span) for span in match.upstream_lines],
+            renames=[{"from": old, "to": new, "count": count} for old, new, count in match.renames],
+            stripped_notices=_stripped(match, text, facts),
+        )
+    return record
+
+
+def _digests(side: Side) -> dict[str, list[str]]:
+    """sha256 -> paths of the side's files (small enough to read)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for item in side.files:
+        if item.size > repository.DEFAULT_MAX_FILE_SIZE:
+            continue
+        try:
+            found[hashlib.sha256((side.root / item.path).read_bytes()).hexdigest()].append(item.path)
+        except OSError:
+            continue
+    return found
+
+
+def audit(
+    fork_source: str,
+    upstream_sources: Sequence[str],
+    *,
+    jobs: int | None = None,
+    obligations: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Audit the fork against each upstream; the report of docs/audit-json.md and the paired files' texts."""
+    if not upstream_sources:
+        raise AuditError("name at least one --upstream")
+    started = time.monotonic()
+    say = progress or (lambda step: None)
+    named = [_parse_upstream(given) for given in upstream_sources]
+    names = [name for name, _ in named]
+    if len(set(names)) != len(names):
+        raise AuditError(f"two upstreams are named alike ({', '.join(names)}); name them with NAME=SOURCE")
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lintml-audit-") as scratch:
+        cache = stack.enter_context(closing(FactCache(default_cache_dir())))
+        say(f"reading the fork {fork_source}")
+        fork = stack.enter_context(_side("fork", fork_source))
+        upstreams = []
+        for name, source in named:
+            say(f"reading the upstream {name} ({source})")
+            upstreams.append(stack.enter_context(_side(name, source)))
+        index_path = Path(scratch) / "upstreams.sqlite3"
+        projects = _index(upstreams, index_path, jobs, say)
+        say(f"matching {len(fork.code_files)} code files of the fork")
+        matches = _match(fork, index_path, cache, jobs)
+        pairs, sources = _pairs(fork, upstreams, matches, cache)
+        history = {}
+        for upstream in upstreams:
+            base = merge_base(fork, upstream)
+            history[upstream.name] = base
+            if base:
+                changed = commits_since(fork, base)
+                for record in pairs:
+                    if record["upstream"] == upstream.name or record["kind"] == "new":
+                        record["commits"] = changed.get(record["path"], [])
+        say("comparing model folders")
+        models = _models(fork, upstreams)
+        found_obligations = []
+        if obligations:
+            say("checking the fork's obligations to the upstreams")
+            found_obligations = _obligations(fork, index_path, set(names))
+        report = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "lintml": __version__,
+            "fork": {
+                "source": fork.source,
+                "root": str(fork.root),
+                "ref": fork.ref,
+                "commit": fork.commit,
+                "files": len(fork.files),
+                "code_files": len(fork.code_files),
+            },
+            "upstreams": [
+                {
+                    "name": upstream.name,
+                    "source": upstream.source,
+                    "root": str(upstream.root),
+                    "ref": upstream.ref,
+                    "commit": upstream.commit,
+                    "version": projects[upstream.name].version,
+                    "license": projects[upstream.name].license,
+                    "files": len(upstream.files),
+                    "code_files": len(upstream.code_files),
+                    "merge_base": history.get(upstream.name),
+                }
+                for upstream in upstreams
+            ],
+            "files": pairs,
+            "models": models,
+            "obligations": found_obligations,
+        }
+        report["summary"] = _summary(report, fork, upstreams, time.monotonic() - started)
+        return AuditResult(report, sources)
+
+
+def _index(upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callable[[str], None]) -> dict[str, Any]:
+    from lintml import api
+    from lintml.provenance.upstream import UpstreamSpec
+
+    specs = [UpstreamSpec(side.name, str(side.root), recorded_source=side.source) for side in upstreams]
+    try:
+        added = api.index_add(specs, index_path=path, jobs=jobs, progress=say)
+    except api.UsageError as error:
+        raise AuditError(str(error)) from None
+    return {project.name: project for project in added}
+
+
+def _match(fork: Side, index_path: Path, cache: FactCache, jobs: int | None) -> dict[str, list[Match]]:
+    from lintml.provenance.scan import provenance
+
+    code = []
+    for item in fork.code_files:
+        if item.size > repository.DEFAULT_MAX_FILE_SIZE:
+            continue
+        try:
+            code.append((item.path, (fork.root / item.path).read_bytes()))
+        except OSError:
+            continue
+    return provenance(code, [index_path], cache, jobs=jobs).matches
+
+
+def _read_text(root: Path, path: str) -> str | None:
+    try:
+        return decode((root / path).read_bytes())[0]
+    except OSError:
+        return None
+
+
+def _pairs(
+    fork: Side, upstreams: Sequence[Side], matches: Mapping[str, list[Match]], cache: FactCache
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
+    extractor = FactExtractor(cache)
+    sources: dict[str, dict[str, str]] = {"fork": {}, **{upstream.name: {} for upstream in upstreams}}
+    roots = {upstream.name: upstream.root for upstream in upstreams}
+    budget = [SOURCES_TOTAL_CAP]
+
+    def keep(side: str, root: Path, path: str) -> None:
+        if path in sources[side] or budget[0] <= 0:
+            return
+        text = _read_text(root, path)
+        if text is not None:
+            text = text[:SOURCE_CAP]
+            sources[side][path] = text
+            budget[0] -= len(text)
+
+    records = []
+    for item in fork.files:
+        data = None
+        try:
+            data = (fork.root / item.path).read_bytes() if item.size <= repository.DEFAULT_MAX_FILE_SIZE else None
+        except OSError:
+            data = None
+        digest = hashlib.sha256(data).hexdigest() if data is not None else None
+        same = [
+            (name, paths)
+            for name, digests in by_digest.items()
+            if digest is not None and (paths := digests.get(digest))
+        ]
+        found = [match for match in matches.get(item.path, []) if match.project in roots]
+        if same:
+            name, paths = same[0]
+            upstream_path = item.path if item.path in paths else sorted(paths)[0]
+            record = _pair_record(item.path, "identical", name, upstream_path)
+        elif found:
+            best = _best(found)
+            text = decode(data)[0] if data is not None else ""
+            facts = extractor.facts(item, data) if data is not None else FileFacts()
+            record = _pair_record(
+                item.path, classify(best), best.project, best.upstream_path, match=best, text=text or "", facts=facts
+            )
+            record["also_from"] = [
+                {"upstream_path": match.upstream_path, "fork_share": round(match.local_share, 4)}
+                for match in sorted(found, key=lambda match: -match.local_share)
+                if match is not best and match.local_share >= MERGED_SHARE
+            ]
+        else:
+            record = _pair_record(item.path, "new", None, None)
+        if record["upstream"] is not None and item.kind in repository.CODE_KINDS | {repository.DOCUMENT}:
+            keep("fork", fork.root, item.path)
+            keep(record["upstream"], roots[record["upstream"]], record["upstream_path"])
+        records.append(record)
+    by_upstream_file: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for record in records:
+        if record["upstream"] is not None and record["kind"] != "identical":
+            by_upstream_file[(record["upstream"], record["upstream_path"])].append(record["path"])
+    for record in records:
+        shared = by_upstream_file.get((record["upstream"], record["upstream_path"]), [])
+        record["split_with"] = sorted(path for path in shared if path != record["path"]) if len(shared) > 1 else []
+    records.sort(key=lambda record: record["path"])
+    return records, sources
+
+
+def _models(fork: Side, upstreams: Sequence[Side]) -> list[dict[str, Any]]:
+    """Each model folder of the fork with its best-matching model folder of an upstream."""
+    from lintml.models.compare import ModelReadError, compare_models
+    from lintml.models.folder import model_folders
+
+    found = []
+    theirs = [
+        (upstream, folder)
+        for upstream in upstreams
+        for folder in model_folders(upstream.files)
+        if folder.weights or folder.configs or folder.tokenizer
+    ]
+    for folder in model_folders(fork.files):
+        if not (folder.weights or folder.configs or folder.tokenizer):
+            continue
+        best: tuple[int, dict[str, Any]] | None = None
+        for upstream, candidate in theirs:
+            try:
+                comparison = compare_models(upstream.root / candidate.path, fork.root / folder.path)
+            except ModelReadError:
+                continue
+            data = comparison.as_dict()
+            score = int(comparison.related()) * 10 + sum(
+                1 for part in ("config", "tokenizer", "weights") if data.get(part) is not None
+            )
+            record = {
+                "fork_path": folder.path or ".",
+                "upstream": upstream.name,
+                "upstream_path": candidate.path or ".",
+                "config": data["config"],
+                "tokenizer": data["tokenizer"],
+                "weights": data["weights"],
+                "related": comparison.related(),
+            }
+            if best is None or score > best[0]:
+                best = (score, record)
+        if best is not None:
+            found.append(best[1])
+    return found
+
+
+def _obligations(fork: Side, index_path: Path, names: set[str]) -> list[dict[str, Any]]:
+    """The fork's `lintml check` findings that come from an audited upstream."""
+    from lintml import api
+    from lintml.report.json import finding_record
+
+    try:
+        result = api.check([fork.root], root=fork.root, indexes=[index_path], use_catalog=False)
+    except (api.UsageError, api.ConfigError) as error:
+        return [{"rule": "audit", "path": ".", "severity": "info", "message": f"lintml check could not run: {error}"}]
+    return [
+        finding_record(finding)
+        for finding in result.findings
+        if finding.upstream is not None and finding.upstream.name in names and finding.rule != "provenance"
+    ]
+
+
+_CODE_LINE = re.compile(r"\S")
+
+
+def _summary(report: Mapping[str, Any], fork: Side, upstreams: Sequence[Side], seconds: float) -> dict[str, Any]:
+    files = report["files"]
+    by_kind = {kind: 0 for kind in KINDS}
+    for record in files:
+        by_kind[record["kind"]] += 1
+    code_paths = {item.path for item in fork.code_files}
+    copied_lines = code_lines = 0
+    for record in files:
+        if record["path"] not in code_paths:
+            continue
+        text = _read_text(fork.root, record["path"]) or ""
+        lines = sum(1 for line in text.splitlines() if _CODE_LINE.search(line))
+        code_lines += lines
+        if record["kind"] == "identical" or record["kind"] in ("reformatted", "renamed"):
+            copied_lines += lines
+        elif record["lines"]:
+            copied_lines += min(lines, sum(last - first + 1 for first, last in record["lines"]))
+    used = {(record["upstream"], record["upstream_path"]) for record in files if record["upstream"] is not None}
+    return {
+        "files": len(files),
+        "by_kind": by_kind,
+        "moved": sum(1 for record in files if record["moved"]),
+        "split": sum(1 for record in files if record["split_with"]),
+        "merged": sum(1 for record in files if record["also_from"]),
+        "copied_lines": copied_lines,
+        "code_lines": code_lines,
+        "copied_share": round(copied_lines / code_lines, 4) if code_lines else 0.0,
+        "upstream_files_used": len(used),
+        "upstream_code_files": sum(len(upstream.code_files) for upstream in upstreams),
+        "seconds": round(seconds, 2),
+    }
+
+
+def render_text(report: Mapping[str, Any]) -> str:
+    """The audit for a terminal: the summary, then one line per file that came from an upstream."""
+    summary = report["summary"]
+    lines = [f"fork: {report['fork']['source']} ({report['fork']['files']} files)"]
+    for upstream in report["upstreams"]:
+        version = f" {upstream['version']}" if upstream["version"] else ""
+        base = f", merge base {upstream['merge_base'][:12]}" if upstream["merge_base"] else ""
+        lines.append(
+            f"upstream: {upstream['name']}{version} ({upstream['license'] or 'license unknown'}) from"
+            f" {upstream['source']}{base}"
+        )
+    kinds = ", ".join(f"{count} {kind}" for kind, count in summary["by_kind"].items() if count)
+    lines.append(
+        f"{summary['files']} files: {kinds}; {summary['moved']} moved, {summary['split']} split, {summary['merged']}"
+        f" merged; {summary['copied_share']:.0%} of the fork's code lines come from the upstreams"
+        f" ({summary['upstream_files_used']} upstream files used)"
+    )
+    lines.append("")
+    for record in report["files"]:
+        if record["upstream"] is None:
+            continue
+        where = record["upstream_path"] if record["moved"] else "same path"
+        shares = ""
+        if record["fork_share"] is not None and record["kind"] != "identical":
+            shares = f" ({record['fork_share']:.0%} of this file, {record['upstream_share']:.0%} of the upstream's)"
+        extra = []
+        if record["renames"]:
+            shown = ", ".join(f"{item['from']} -> {item['to']}" for item in record["renames"][:3])
+            more = len(record["renames"]) - 3
+            extra.append(f"renamed {shown}" + (f" and {more} more" if more > 0 else ""))
+        if record["stripped_notices"]:
+            extra.append(f"{len(record['stripped_notices'])} notices stripped")
+        if record["split_with"]:
+            extra.append(f"split with {', '.join(record['split_with'][:2])}")
+        if record["also_from"]:
+            extra.append(f"also from {', '.join(item['upstream_path'] for item in record['also_from'][:2])}")
+        if record["commits"]:
+            extra.append(f"{len(record['commits'])} commits since the merge base")
+        detail = f"; {'; '.join(extra)}" if extra else ""
+        lines.append(f"  {record['path']}: {record['kind']} from {record['upstream']}:{where}{shares}{detail}")
+    for model in report["models"]:
+        weights = model["weights"]["verdict"] if model["weights"] else "not compared"
+        lines.append(
+            f"  model {model['fork_path']} vs {model['upstream']}:{model['upstream_path']}: weights {weights},"
+            f" {'derived' if model['related'] else 'not derived'}"
+        )
+    if report["obligations"]:
+        lines.append("")
+        lines.append(f"{len(report['obligations'])} obligations to the upstreams unmet (`lintml check` on the fork):")
+        for finding in report["obligations"]:
+            where = f"{finding['path']}:{finding['line']}" if finding.get("line") else finding["path"]
+            lines.append(f"  {where}: {finding['rule']} [{finding['severity']}] {finding['message']}")
+    lines.append("")
+    lines.append(f"audited in {summary['seconds']} s")
+    return "\n".join(lines) + "\n"
