@@ -21,13 +21,16 @@ from lintml.facts.declared import package_name, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
-from lintml.fixes import FileChange
 from lintml.git import FileHistory, changed_after_added
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.models.known import KnownModel
 
 if TYPE_CHECKING:
+    from lintml.audit import AuditResult
+    from lintml.fixes import FileChange
     from lintml.models.compare import ModelComparison
+    from lintml.provenance.match import Match
+from lintml.progress import track
 from lintml.project import Project
 from lintml.provenance.catalog import index_paths, user_index_path
 from lintml.provenance.index import (
@@ -89,6 +92,7 @@ def check(
     rules: tuple[Rule, ...] | None = None,
     indexes: Sequence[str | Path] = (),
     use_catalog: bool | None = None,
+    diff_base: str | None = None,
 ) -> CheckResult:
     """Check a repository folder, or only the given files or folders in it.
 
@@ -98,8 +102,13 @@ def check(
     The project root is ``root`` when given, else the nearest folder at or above the first path
     that looks like a project's top (a git work tree, a license file, a manifest, a lintml
     configuration). Files and subfolders are checked with the repository-level facts they need.
+
+    ``diff_base`` (a commit, branch or tag) narrows the check to the files changed since it (see
+    :func:`lintml.git.changed_since`) among those ``paths`` hold; repository-level rules still run.
     """
-    prepared = _prepare(paths, root, config, config_file, select, ignore, fail_on, indexes, use_catalog)
+    prepared = _prepare(
+        paths, root, config, config_file, select, ignore, fail_on, indexes, use_catalog, diff_base=diff_base
+    )
     cache = FactCache(default_cache_dir() if use_cache else None)
     try:
         return check_source(
@@ -132,6 +141,7 @@ def _prepare(
     fail_on: str | None,
     indexes: Sequence[str | Path],
     use_catalog: bool | None,
+    diff_base: str | None = None,
 ) -> _Prepared:
     """The project root, the files asked for, the settings and the indexes of one run, all checked."""
     given = [Path(item) for item in (paths or (".",))]
@@ -161,7 +171,25 @@ def _prepare(
         if not Path(index).is_file():
             raise UsageError(f"{index}: no such index file (create one with `lintml index add`)")
     found = index_paths([*settings.upstreams, *map(Path, indexes)], use_catalog=settings.catalog)
+    if diff_base is not None:
+        targets = _changed_targets(top, diff_base, targets, settings)
     return _Prepared(top, targets, settings, found)
+
+
+def _changed_targets(top: Path, ref: str, targets: frozenset[str] | None, settings: Config) -> frozenset[str]:
+    """The files changed since ``ref`` that the paths asked for hold (all of them without paths)."""
+    from lintml.git import RevisionError, changed_since
+
+    try:
+        changed = changed_since(top, ref)
+    except RevisionError as error:
+        raise UsageError(str(error)) from None
+    folders = tuple(target for target in targets or () if target == "" or target.endswith("/"))
+    return frozenset(
+        path
+        for path in changed
+        if not settings.excluded(path) and (targets is None or path in targets or path.startswith(folders))
+    )
 
 
 _PROJECT_MARKERS = (".git", "LICENSES", "pyproject.toml", "setup.py", "setup.cfg", ".lintml.yaml", ".lintml.yml")
@@ -201,9 +229,14 @@ def check_source(
     rules: tuple[Rule, ...] | None = None,
     knowledge: Knowledge | None = None,
     index_paths: Sequence[Path] = (),
+    matches: Mapping[str, list[Match]] | None = None,
 ) -> CheckResult:
-    """The whole flow on any source: walk, facts, provenance, checks, findings."""
-    return _analyse(source, config, targets, cache, rules, knowledge, index_paths)[0]
+    """The whole flow on any source: walk, facts, provenance, checks, findings.
+
+    ``matches`` (path -> matches), when given, stand for the provenance of the code files: a caller
+    that has matched them already (the audit) is not made to match them again.
+    """
+    return _analyse(source, config, targets, cache, rules, knowledge, index_paths, matches=matches)[0]
 
 
 def _analyse(
@@ -214,6 +247,8 @@ def _analyse(
     rules: tuple[Rule, ...] | None,
     knowledge: Knowledge | None,
     index_paths: Sequence[Path],
+    *,
+    matches: Mapping[str, list[Match]] | None = None,
 ) -> tuple[CheckResult, Project]:
     """:func:`check_source`, also giving the project as the checks saw it (repairs read it)."""
     chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
@@ -238,7 +273,7 @@ def _analyse(
     facts: dict[str, FileFacts] = {}
     code: list[tuple[str, bytes]] = []
     skipped: list[tuple[str, str]] = []
-    for item in all_files:
+    for item in track(all_files, "reading files"):
         if item.kind not in _READ_KINDS or not _needed(item, targets):
             continue
         if item.size > config.max_file_size:
@@ -254,7 +289,9 @@ def _analyse(
             code.append((item.path, data))
     found = ProvenanceResult({}, 0)
     own_names = _own_names(all_files, facts)
-    if config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
+    if matches is not None:
+        found = ProvenanceResult(dict(matches), 0)
+    elif config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
         try:
             found = provenance(
                 code,
@@ -335,6 +372,7 @@ def fix(
     indexes: Sequence[str | Path] = (),
     use_catalog: bool | None = None,
     use_cache: bool = True,
+    diff_base: str | None = None,
 ) -> FixResult:
     """Repair what can be repaired among the findings of a check, then check again.
 
@@ -344,7 +382,7 @@ def fix(
     """
     from lintml.fixes import NEEDS_PERSON, ORDER, REPAIRS, CannotRepair, RepairContext, Workspace
 
-    prepared = _prepare(paths, root, None, config_file, select, ignore, None, indexes, use_catalog)
+    prepared = _prepare(paths, root, None, config_file, select, ignore, None, indexes, use_catalog, diff_base=diff_base)
     cache = FactCache(default_cache_dir() if use_cache else None)
     try:
         source = DiskSource(prepared.top)
@@ -525,6 +563,7 @@ def index_add(
     index_path: str | Path | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    compact: bool = True,
 ) -> list[UpstreamProject]:
     """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
 
@@ -555,7 +594,7 @@ def index_add(
         added.append(project)
     if progress is not None:
         progress(f"writing {path} ({len(content.projects)} projects)")
-    write_index(path, content)
+    write_index(path, content, compact=compact)
     return added
 
 
@@ -630,6 +669,30 @@ def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:
         raise UsageError(str(error)) from None
     finally:
         index.close()
+
+
+def audit(
+    fork: str | Path,
+    upstreams: Sequence[str | Path],
+    *,
+    jobs: int | None = None,
+    obligations: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> AuditResult:
+    """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`."""
+    from lintml.audit import AuditError
+    from lintml.audit import audit as run_audit
+
+    for given in [fork, *upstreams]:
+        text = str(given)
+        if "://" not in text and "@" not in text and "=" not in text and not Path(text).exists():
+            raise UsageError(f"{text}: no such folder, archive or git URL")
+    try:
+        return run_audit(
+            str(fork), [str(item) for item in upstreams], jobs=jobs, obligations=obligations, progress=progress
+        )
+    except AuditError as error:
+        raise UsageError(str(error)) from None
 
 
 def compare_models(a: str | Path, b: str | Path) -> ModelComparison:

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lintml import __version__, repository
@@ -183,17 +183,95 @@ def commits_since(fork: Side, base: str) -> dict[str, list[dict[str, str]]]:
     return found
 
 
-def _best(matches: Sequence[Match]) -> Match:
-    return max(matches, key=lambda match: (match.local_share + match.upstream_share, match.evidence_tokens))
+# Pairs that score within this of the best are ties; the one whose file name is most like the fork's wins.
+TIE = 0.1
+
+
+def _best(path: str, matches: Sequence[Match]) -> Match:
+    """The upstream file a fork file pairs with: the largest shares both ways; among near-ties (an upstream
+    that copies code between its own files, as transformers does), the one at the same path, else the one
+    whose file name is most like the fork file's."""
+    from difflib import SequenceMatcher
+
+    def shares(match: Match) -> float:
+        return match.local_share + match.upstream_share
+
+    top = max(shares(match) for match in matches)
+    close = [match for match in matches if shares(match) >= top - TIE]
+    name = PurePosixPath(path).stem
+
+    def likeness(match: Match) -> tuple[bool, float, float, int]:
+        theirs = PurePosixPath(match.upstream_path).stem
+        return (
+            match.upstream_path == path,
+            SequenceMatcher(None, name, theirs).ratio(),
+            shares(match),
+            match.evidence_tokens,
+        )
+
+    return max(close, key=likeness)
 
 
 def classify(match: Match) -> str:
     """The kind of a code pair from how much of each side is shared and whether names were changed."""
-    if match.local_share >= WHOLE and match.upstream_share >= WHOLE:
-        return "renamed" if match.renames else "reformatted"
-    if match.local_share < HOLDS_PART or (match.local_share >= MOSTLY and match.upstream_share < TOOK_PART):
+    return _kind(match.local_share, match.upstream_share, renamed=bool(match.renames))
+
+
+def _kind(local: float, upstream: float, *, renamed: bool = False) -> str:
+    if local >= WHOLE and upstream >= WHOLE:
+        return "renamed" if renamed else "reformatted"
+    if local < HOLDS_PART or (local >= MOSTLY and upstream < TOOK_PART):
         return "partial"
     return "modified"
+
+
+# A file too plain to fingerprint (settings, a config class of assignments and docstrings) is compared
+# line by line with its namesake upstream file; this share of either side makes it a pair.
+TEXT_PAIR = 0.3
+
+
+def _namesakes(path: str, upstream: Side) -> list[str]:
+    """Upstream files that could be this file under its own or a near name: the same path, the same file
+    name elsewhere, or a name this one extends (``utils_a.py`` from ``utils.py``)."""
+    paths = {item.path for item in upstream.files}
+    if path in paths:
+        return [path]
+    name = PurePosixPath(path)
+    same_name = sorted(candidate for candidate in paths if PurePosixPath(candidate).name == name.name)
+    if same_name:
+        return same_name[:3]
+    return sorted(
+        candidate
+        for candidate in paths
+        if PurePosixPath(candidate).suffix == name.suffix
+        and len(PurePosixPath(candidate).stem) >= 4
+        and name.stem.startswith(PurePosixPath(candidate).stem)
+    )[:3]
+
+
+def _content_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, stripped line) of the lines that carry content: not blank, not comments (license
+    headers are the same boilerplate in unrelated files), not a bare bracket or keyword."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if len(stripped) < 6 or stripped.startswith(("#", "//", "/*", "*", "<!--")):
+            continue
+        found.append((number, stripped))
+    return found
+
+
+def _text_pair(text: str, upstream_text: str) -> tuple[float, float, list[list[int]], list[list[int]]]:
+    """Shares and line ranges two texts have in common, line by line over their content lines."""
+    from difflib import SequenceMatcher
+
+    mine, theirs = _content_lines(text), _content_lines(upstream_text)
+    matcher = SequenceMatcher(None, [line for _, line in mine], [line for _, line in theirs], autojunk=False)
+    blocks = [block for block in matcher.get_matching_blocks() if block.size >= 2]
+    shared = sum(block.size for block in blocks)
+    lines = [[mine[block.a][0], mine[block.a + block.size - 1][0]] for block in blocks]
+    upstream_lines = [[theirs[block.b][0], theirs[block.b + block.size - 1][0]] for block in blocks]
+    return shared / max(len(mine), 1), shared / max(len(theirs), 1), lines, upstream_lines
 
 
 def _stripped(match: Match, text: str, facts: FileFacts) -> list[str]:
@@ -288,9 +366,14 @@ def audit(
             upstreams.append(stack.enter_context(_side(name, source)))
         index_path = Path(scratch) / "upstreams.sqlite3"
         projects = _index(upstreams, index_path, jobs, say)
-        say(f"matching {len(fork.code_files)} code files of the fork")
-        matches = _match(fork, index_path, cache, jobs)
-        pairs, sources = _pairs(fork, upstreams, matches, cache)
+        by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
+        known = set().union(*(digests.keys() for digests in by_digest.values()))
+        # Files with an upstream file's very bytes are paired by their hash; only the rest are fingerprinted.
+        changed = _changed_code(fork, known)
+        say(f"matching {len(changed)} changed code files of the fork ({len(fork.code_files) - len(changed)} identical)")
+        matches = _match(fork, changed, index_path, cache, jobs)
+        matches.update(_identical_matches(fork, index_path, by_digest, {path for path, _ in changed}))
+        pairs, sources = _pairs(fork, upstreams, matches, cache, by_digest)
         history = {}
         for upstream in upstreams:
             base = merge_base(fork, upstream)
@@ -305,7 +388,7 @@ def audit(
         found_obligations = []
         if obligations:
             say("checking the fork's obligations to the upstreams")
-            found_obligations = _obligations(fork, index_path, set(names))
+            found_obligations = _obligations(fork, index_path, set(names), matches, cache)
         report = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -347,23 +430,32 @@ def _index(upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callabl
 
     specs = [UpstreamSpec(side.name, str(side.root), recorded_source=side.source) for side in upstreams]
     try:
-        added = api.index_add(specs, index_path=path, jobs=jobs, progress=say)
+        added = api.index_add(specs, index_path=path, jobs=jobs, progress=say, compact=False)
     except api.UsageError as error:
         raise AuditError(str(error)) from None
     return {project.name: project for project in added}
 
 
-def _match(fork: Side, index_path: Path, cache: FactCache, jobs: int | None) -> dict[str, list[Match]]:
-    from lintml.provenance.scan import provenance
-
+def _changed_code(fork: Side, known: set[str]) -> list[tuple[str, bytes]]:
+    """The fork's code files (path, bytes) whose bytes are no upstream file's."""
     code = []
     for item in fork.code_files:
         if item.size > repository.DEFAULT_MAX_FILE_SIZE:
             continue
         try:
-            code.append((item.path, (fork.root / item.path).read_bytes()))
+            data = (fork.root / item.path).read_bytes()
         except OSError:
             continue
+        if hashlib.sha256(data).hexdigest() not in known:
+            code.append((item.path, data))
+    return code
+
+
+def _match(
+    fork: Side, code: list[tuple[str, bytes]], index_path: Path, cache: FactCache, jobs: int | None
+) -> dict[str, list[Match]]:
+    from lintml.provenance.scan import provenance
+
     return provenance(code, [index_path], cache, jobs=jobs).matches
 
 
@@ -375,9 +467,12 @@ def _read_text(root: Path, path: str) -> str | None:
 
 
 def _pairs(
-    fork: Side, upstreams: Sequence[Side], matches: Mapping[str, list[Match]], cache: FactCache
+    fork: Side,
+    upstreams: Sequence[Side],
+    matches: Mapping[str, list[Match]],
+    cache: FactCache,
+    by_digest: Mapping[str, Mapping[str, list[str]]],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
-    by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
     extractor = FactExtractor(cache)
     sources: dict[str, dict[str, str]] = {"fork": {}, **{upstream.name: {} for upstream in upstreams}}
     roots = {upstream.name: upstream.root for upstream in upstreams}
@@ -411,7 +506,7 @@ def _pairs(
             upstream_path = item.path if item.path in paths else sorted(paths)[0]
             record = _pair_record(item.path, "identical", name, upstream_path)
         elif found:
-            best = _best(found)
+            best = _best(item.path, found)
             text = decode(data)[0] if data is not None else ""
             facts = extractor.facts(item, data) if data is not None else FileFacts()
             record = _pair_record(
@@ -424,6 +519,28 @@ def _pairs(
             ]
         else:
             record = _pair_record(item.path, "new", None, None)
+            text = decode(data)[0] if data is not None and item.kind != repository.OTHER else None
+            for upstream in upstreams if text else ():
+                paired = False
+                for candidate in _namesakes(item.path, upstream):
+                    theirs = _read_text(upstream.root, candidate)
+                    if theirs is None:
+                        continue
+                    local, taken, lines, upstream_lines = _text_pair(text or "", theirs)
+                    if max(local, taken) < TEXT_PAIR:
+                        continue
+                    facts = extractor.facts(item, data) if data is not None else FileFacts()
+                    record = _pair_record(item.path, _kind(local, taken), upstream.name, candidate, facts=facts)
+                    record.update(
+                        fork_share=round(local, 4),
+                        upstream_share=round(taken, 4),
+                        lines=lines,
+                        upstream_lines=upstream_lines,
+                    )
+                    paired = True
+                    break
+                if paired:
+                    break
         if record["upstream"] is not None and item.kind in repository.CODE_KINDS | {repository.DOCUMENT}:
             keep("fork", fork.root, item.path)
             keep(record["upstream"], roots[record["upstream"]], record["upstream_path"])
@@ -480,13 +597,87 @@ def _models(fork: Side, upstreams: Sequence[Side]) -> list[dict[str, Any]]:
     return found
 
 
-def _obligations(fork: Side, index_path: Path, names: set[str]) -> list[dict[str, Any]]:
-    """The fork's `lintml check` findings that come from an audited upstream."""
+def _identical_matches(
+    fork: Side, index_path: Path, by_digest: Mapping[str, Mapping[str, list[str]]], matched: set[str]
+) -> dict[str, list[Match]]:
+    """Matches for the fork's code files that are an upstream file byte for byte, read from the index
+    (what the upstream file and project say of themselves) instead of fingerprinting them again."""
+    import json
+    import sqlite3
+
+    with closing(sqlite3.connect(f"{index_path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        projects = {
+            row[0]: row
+            for row in connection.execute(
+                "SELECT name, version, url, license, notice, copyrights FROM projects ORDER BY name"
+            )
+        }
+        files = {
+            (row[0], row[2]): row
+            for row in connection.execute(
+                "SELECT projects.name, files.path, files.sha256, files.tokens, files.notices FROM files"
+                " JOIN projects ON projects.id = files.project"
+            )
+        }
+    found: dict[str, list[Match]] = {}
+    for item in fork.code_files:
+        if item.path in matched or item.size > repository.DEFAULT_MAX_FILE_SIZE:
+            continue
+        try:
+            data = (fork.root / item.path).read_bytes()
+        except OSError:
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        for name in by_digest:
+            row = files.get((name, digest))
+            if row is None or name not in projects:
+                continue
+            _, upstream_path, _, tokens, notices_json = row
+            _, version, url, license_id, notice, copyrights = projects[name]
+            notices = json.loads(notices_json)
+            lines = max(1, data.count(b"\n") + (not data.endswith(b"\n")))
+            found[item.path] = [
+                Match(
+                    project=name,
+                    version=version,
+                    url=url,
+                    license=license_id,
+                    upstream_path=upstream_path,
+                    local_share=1.0,
+                    upstream_share=1.0,
+                    lines=((1, lines),),
+                    upstream_lines=((1, lines),),
+                    verbatim=True,
+                    renames=(),
+                    evidence_tokens=int(tokens),
+                    spans=1,
+                    longest_span=int(tokens),
+                    shared_fingerprints=0,
+                    upstream_notices=tuple(notices.get("licenses", ())),
+                    upstream_copyrights=tuple(notices.get("copyrights", ())),
+                    notice=notice,
+                    project_copyrights=tuple(json.loads(copyrights)),
+                    upstream_credits=tuple(notices.get("credits", ())),
+                )
+            ]
+            break
+    return found
+
+
+def _obligations(
+    fork: Side, index_path: Path, names: set[str], matches: Mapping[str, list[Match]], cache: FactCache
+) -> list[dict[str, Any]]:
+    """The fork's `lintml check` findings that come from an audited upstream (the audit's matches stand for
+    the check's provenance, so nothing is fingerprinted twice)."""
     from lintml import api
+    from lintml.config import resolve_config
     from lintml.report.json import finding_record
 
     try:
-        result = api.check([fork.root], root=fork.root, indexes=[index_path], use_catalog=False)
+        config = resolve_config(fork.root, None)
+        result = api.check_source(
+            repository.DiskSource(fork.root), config, cache=cache, index_paths=[index_path], matches=matches
+        )
     except (api.UsageError, api.ConfigError) as error:
         return [{"rule": "audit", "path": ".", "severity": "info", "message": f"lintml check could not run: {error}"}]
     return [

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lintml.findings import SEVERITIES
 from lintml.repository import DEFAULT_MAX_FILE_SIZE
 
@@ -236,6 +234,8 @@ def load_config_file(path: Path) -> Config:
             raise ConfigError(f"{path}: not valid TOML: {error}") from error
         section = data.get("tool", {}).get("lintml") if isinstance(data.get("tool"), dict) else None
         return parse_config(section, f"{path} [tool.lintml]", path)
+    import yaml  # here, not at the top: most runs have no .lintml.yaml and need no PyYAML
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:

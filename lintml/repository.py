@@ -9,9 +9,10 @@ beyond the few bytes needed to tell a model card or a binary file.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
@@ -109,11 +110,23 @@ class RepoFile:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return file_name(self.path)
 
     @property
     def suffix(self) -> str:
-        return PurePosixPath(self.path).suffix.lower()
+        return file_suffix(self.path).lower()
+
+
+# Every file of the tree is classified, and its name read, on every run: string operations that
+# give what PurePosixPath(path).name and .suffix give for a file's path, without building one.
+def file_name(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def file_suffix(path: str) -> str:
+    name = file_name(path)
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def is_license_file_name(path: str) -> bool:
@@ -121,12 +134,11 @@ def is_license_file_name(path: str) -> bool:
 
     ``license.py``, ``notice_table.json`` and the like are code and data, not license texts.
     """
-    pure = PurePosixPath(path)
-    if any(part == "LICENSES" for part in pure.parts[:-1]):
+    if "LICENSES" in path.rstrip("/").split("/")[:-1]:
         return True
-    if pure.suffix.lower() in _NOT_LICENSE_SUFFIXES:
+    if file_suffix(path).lower() in _NOT_LICENSE_SUFFIXES:
         return False
-    stem = pure.name.lower()
+    stem = file_name(path).lower()
     for marker in LICENSE_STEMS:
         if stem == marker or stem.startswith((marker + ".", marker + "-", marker + "_")):
             return True
@@ -135,9 +147,8 @@ def is_license_file_name(path: str) -> bool:
 
 def classify(path: str, head: bytes = b"") -> str:
     """The kind of a file from its name, and for README.md/.md files, its first bytes."""
-    pure = PurePosixPath(path)
-    name = pure.name.lower()
-    suffix = pure.suffix.lower()
+    name = file_name(path).lower()
+    suffix = file_suffix(path).lower()
     if is_license_file_name(path):
         return LICENSE
     if name in MANIFEST_NAMES:
@@ -231,25 +242,26 @@ class DiskSource:
         return [described for path in sorted(set(paths)) if (described := self.describe(path)) is not None]
 
     def describe(self, path: str) -> RepoFile | None:
-        entry = self._inside_tree(path)
-        if entry is None:
+        size = self._size_inside_tree(path)
+        if size is None:
             return None
-        try:
-            size = entry.stat().st_size
-        except OSError:
-            return None
-        head = _read_head(entry) if path.lower().endswith(".md") else b""
+        head = _read_head(self.root / path) if path.lower().endswith(".md") else b""
         return RepoFile(path, classify(path, head), size)
 
-    def _inside_tree(self, path: str) -> Path | None:
-        """The file, if it is a regular file that does not lead out of the tree."""
-        entry = self.root / path
+    def _size_inside_tree(self, path: str) -> int | None:
+        """The file's size, if it is a regular file that does not lead out of the tree.
+
+        One lstat for a plain file (every check describes every file: no Path objects, no second stat)."""
+        entry = f"{self.root}{os.sep}{path}"
         try:
-            if entry.is_symlink() and not entry.resolve(strict=True).is_relative_to(self.root):
-                return None
-            return entry if entry.is_file() else None
-        except (OSError, RuntimeError):  # unreadable, dangling, or a symlink loop
+            status = os.lstat(entry)
+            if stat.S_ISLNK(status.st_mode):
+                if not Path(entry).resolve(strict=True).is_relative_to(self.root):
+                    return None
+                status = os.stat(entry)
+        except (OSError, RuntimeError, ValueError):  # unreadable, dangling, a symlink loop, a NUL in the name
             return None
+        return status.st_size if stat.S_ISREG(status.st_mode) else None
 
     def _git_paths(self) -> list[str] | None:
         from lintml.git import tracked_files

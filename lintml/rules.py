@@ -14,9 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lintml.findings import CATEGORIES, SEVERITIES, Severity
+from lintml.yaml_files import InvalidYAML, read_yaml
 
 
 class RuleError(Exception):
@@ -235,8 +234,8 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
         if "licenses" in source.relative_to(root).parts:
             continue  # license knowledge, not rules
         try:
-            raw = yaml.load(source.read_text(encoding="utf-8"), Loader=_yaml_loader())
-        except yaml.YAMLError as error:
+            raw = read_yaml(source)
+        except InvalidYAML as error:
             raise RuleError(f"{source}: not valid YAML: {error}") from error
         rule = parse_rule(raw, source, set(CHECKS))
         if rule.id in rules:
@@ -248,10 +247,6 @@ def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
 @lru_cache(maxsize=1)
 def shipped_rules() -> tuple[Rule, ...]:
     return load_rules()
-
-
-def _yaml_loader() -> type[yaml.SafeLoader]:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def matches_selector(rule_id: str, selector: str) -> bool:

@@ -337,3 +337,9 @@ def test_speed() -> None:
     for _ in range(100):
         match_known_notices(header)
     assert (time.perf_counter() - started) / 100 < 0.002  # ~0.3 ms measured for this 60-line header
+
+
+def test_the_facts_cache_key_hashes_the_table_file_itself() -> None:
+    from lintml.facts import extract
+
+    assert extract.NOTICE_TABLE_PATH == notice_table.DATA_PATH

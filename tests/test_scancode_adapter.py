@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -145,24 +144,25 @@ def test_copyrights_with_holders_and_caller_line_numbers() -> None:
     assert detect_copyrights([(1, "import os")]) == ()
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_announce_prints_one_line_when_not_a_terminal() -> None:
-    stream = io.StringIO()
-    with scancode_adapter._announce("loading", stream):
+def test_announce_prints_one_line_when_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LINTML_PROGRESS", raising=False)
+    with scancode_adapter._announce("lintml: loading..."):
         pass
-    assert stream.getvalue() == "loading\n"
+    assert capsys.readouterr().err == "lintml: loading...\n"
 
 
-def test_announce_erases_its_spinner_on_a_terminal() -> None:
-    stream = _Terminal()
-    with scancode_adapter._announce("loading", stream):
+def test_announce_shows_an_erased_bar_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LINTML_NO_PROGRESS", raising=False)
+    monkeypatch.setenv("LINTML_PROGRESS", "1")  # as on a terminal
+    with scancode_adapter._announce("lintml: loading..."):
         pass
-    assert "loading" in stream.getvalue()
-    assert stream.getvalue().endswith("\r\x1b[K")
+    shown = capsys.readouterr().err
+    assert "loading [00:00]" in shown and "lintml:" not in shown
+    assert shown.endswith("\r")  # erased when done
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Iterator
 from urllib.parse import unquote
@@ -43,6 +42,8 @@ def model_card_license_missing(project: Project) -> Iterator[Report]:
 
 @check("model_card_license_unknown")
 def model_card_license_unknown(project: Project) -> Iterator[Report]:
+    import difflib  # only for a license the Hub does not know
+
     hub_ids = project.knowledge.hub_ids
     for item, card in _cards(project):
         for value in _licenses_of(card):

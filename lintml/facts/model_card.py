@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-
-import yaml
 
 _TOP_LEVEL_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*)\s*:")
 
@@ -49,14 +48,21 @@ class ModelCard:
         )
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases: a card is a few keys, and alias bombs are an attack."""
+@lru_cache(maxsize=1)
+def _front_matter_loader() -> type:
+    """A safe loader that refuses aliases: a card is a few keys, and alias bombs are an attack.
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+    Made on first use: PyYAML is imported only when a card is parsed, not on every check."""
+    import yaml
+
+    class FrontMatterLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+            return super().compose_node(parent, index)
+
+    return FrontMatterLoader
 
 
 def parse_model_card(text: str) -> ModelCard:
@@ -74,8 +80,10 @@ def parse_model_card(text: str) -> ModelCard:
         match = _TOP_LEVEL_KEY.match(lines[index])
         if match:
             key_lines.setdefault(match.group("key"), index + 1)
+    import yaml
+
     try:
-        loaded = yaml.load(body, Loader=_FrontMatterLoader)  # a safe loader that refuses aliases
+        loaded = yaml.load(body, Loader=_front_matter_loader())  # a safe loader that refuses aliases
     except RecursionError:
         return ModelCard(
             metadata=None, key_lines=key_lines, problem="front matter is nested too deeply to read", problem_line=2

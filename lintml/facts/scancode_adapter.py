@@ -5,8 +5,8 @@ license index costs ~8 s and ~1.4 GB to load. ``lintml.facts.notice_table`` answ
 common notices without it; callers come here for what the table leaves unexplained,
 with small texts (a header block or a license file), never whole source files.
 
-- ``detect_licenses`` loads the index once per process, saying so on stderr (one line,
-  or a spinner that is erased when stderr is a terminal), and reports scancode's
+- ``detect_licenses`` loads the index once per process, saying so on stderr (one line, or
+  on a terminal a progress bar with its time that is erased when done), and reports scancode's
   individual matches with SPDX ids and 1-based line numbers over ``text.splitlines()``.
   Reading the matches, not a file-level detection, keeps third-party notices: scancode's
   detections resolve "see LICENSE" to the scanned project's own license.
@@ -20,7 +20,6 @@ under lintml's own cache folder, and this process's temporary folder is removed 
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
 import shutil
 import sys
@@ -29,7 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 from lintml.facts.notice_table import NoticeMatch
 
@@ -91,32 +90,17 @@ def _import_scancode_config() -> None:
 
 
 @contextmanager
-def _announce(message: str, stream: TextIO | None = None) -> Iterator[None]:
-    """Say on stderr that something slow is happening: a spinner on a terminal, else one line."""
-    stream = stream if stream is not None else sys.stderr
-    if not stream.isatty():
-        print(message, file=stream, flush=True)
+def _announce(message: str) -> Iterator[None]:
+    """Say on stderr that something slow is happening: a bar with its time on a terminal (erased when
+    done), else one line, so a CI log shows why the run paused."""
+    from lintml.progress import interactive, progress_bar
+
+    if not interactive():
+        print(message, file=sys.stderr, flush=True)
         yield
         return
-    done = threading.Event()
-    started = time.monotonic()
-
-    def spin() -> None:
-        for frame in itertools.cycle("|/-\\"):
-            stream.write(f"\r{frame} {message} {time.monotonic() - started:.0f} s")
-            stream.flush()
-            if done.wait(0.1):
-                break
-
-    spinner = threading.Thread(target=spin, name="lintml-scancode-spinner", daemon=True)
-    spinner.start()
-    try:
+    with progress_bar(message.removeprefix("lintml: ").removesuffix("..."), None):
         yield
-    finally:
-        done.set()
-        spinner.join()
-        stream.write("\r\x1b[K")  # erase the spinner line
-        stream.flush()
 
 
 def _license_cache() -> Any:

@@ -15,9 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lintml.rules import RuleError, rules_directory
+from lintml.yaml_files import InvalidYAML, read_yaml
 
 DUTY_KINDS = frozenset(
     {
@@ -158,8 +157,8 @@ def _compatibility(path: Path, table: dict[str, Any]) -> dict[str, Compatibility
 def load_model_terms(directory: Path | None = None) -> ModelTerms:
     path = (directory or rules_directory()) / "licenses" / "models.yaml"
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
+        loaded = read_yaml(path)
+    except (OSError, InvalidYAML) as error:
         raise RuleError(f"{path}: cannot load model-license knowledge: {error}") from error
     if not isinstance(loaded, dict) or not isinstance(loaded.get("licenses"), dict):
         raise RuleError(f"{path}: expected a mapping with a `licenses:` table")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -133,13 +132,16 @@ def indexable(path: str, stream: TokenStream) -> bool:
     return True
 
 
-def write_index(path: Path, content: IndexContent) -> None:
-    """Write ``content`` as the index at ``path``, atomically."""
+def write_index(path: Path, content: IndexContent, *, compact: bool = True) -> None:
+    """Write ``content`` as the index at ``path``, atomically; ``compact=False`` skips the final VACUUM
+    (for a scratch index read once, such as an audit's)."""
+    import tempfile  # here: a check, which only reads indexes, need not import it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        _write(Path(temporary), content)
+        _write(Path(temporary), content, compact=compact)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # an index is shared data, not a private temporary file
@@ -149,7 +151,7 @@ def write_index(path: Path, content: IndexContent) -> None:
         raise
 
 
-def _write(target: Path, content: IndexContent) -> None:
+def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None:
     connection = sqlite3.connect(target)
     try:
         connection.execute("PRAGMA journal_mode=OFF")
@@ -263,7 +265,8 @@ def _write(target: Path, content: IndexContent) -> None:
         }
         connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
         connection.commit()
-        connection.execute("VACUUM")
+        if compact:
+            connection.execute("VACUUM")
     finally:
         connection.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from lintml.facts.declared import canonical_package_name
@@ -122,10 +123,17 @@ class Matcher:
         """``exclude``: upstream projects not to match (the checked project itself, when it is in an index);
         ``requires``: the projects the checked project depends on."""
         self.indexes = list(indexes)
-        self.common: frozenset[int] = frozenset().union(*(index.common for index in self.indexes))
         self.exclude = frozenset(canonical_package_name(name) for name in exclude)
         self.requires = frozenset(canonical_package_name(name) for name in requires)
-        self._excluded_files = [index.file_ids_of(self.exclude) for index in self.indexes]
+
+    # Read on the first match, not here: a warm check takes every match from the cache and needs neither.
+    @cached_property
+    def common(self) -> frozenset[int]:
+        return frozenset().union(*(index.common for index in self.indexes))
+
+    @cached_property
+    def _excluded_files(self) -> list[frozenset[int]]:
+        return [index.file_ids_of(self.exclude) for index in self.indexes]
 
     @property
     def identity(self) -> str:

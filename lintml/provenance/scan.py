@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lintml import __version__
 from lintml.facts.cache import FactCache
 from lintml.facts.extract import decode
+from lintml.progress import Progress, progress_bar
 from lintml.provenance.catalog import open_indexes
 from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
@@ -62,10 +62,14 @@ def provenance(
             else:
                 missing.append((path, data, key))
         workers = min(jobs or os.cpu_count() or 1, 8)
-        if workers > 1 and len(missing) >= PARALLEL_FROM:
-            computed = _in_workers(missing, index_paths, frozenset(exclude), frozenset(requires), workers)
-        else:
-            computed = [_match_one(matcher, path, data) for path, data, _ in missing]
+        with progress_bar(f"fingerprinting {len(missing)} code files", len(missing)) as bar:
+            if workers > 1 and len(missing) >= PARALLEL_FROM:
+                computed = _in_workers(missing, index_paths, frozenset(exclude), frozenset(requires), workers, bar)
+            else:
+                computed = []
+                for path, data, _ in missing:
+                    computed.append(_match_one(matcher, path, data))
+                    bar.advance()
         for (path, _, key), matches in zip(missing, computed, strict=False):
             results[path] = matches
             cache.put(key, [match.as_dict() for match in matches])
@@ -107,8 +111,15 @@ def _in_workers(
     exclude: frozenset[str],
     requires: frozenset[str],
     workers: int,
+    progress: Progress,
 ) -> list[list[Match]]:
+    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, ~15 ms a warm run need not pay
+
     jobs = [(path, data) for path, data, _ in missing]
     arguments = (list(index_paths), exclude, requires)
+    computed = []
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=arguments) as pool:
-        return list(pool.map(_worker_match, jobs, chunksize=8))
+        for matches in pool.map(_worker_match, jobs, chunksize=8):
+            computed.append(matches)
+            progress.advance()
+    return computed

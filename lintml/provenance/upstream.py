@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
-import tarfile
-import tempfile
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +22,7 @@ from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import requirements
 from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
+from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import TokenStream, normalize
 
@@ -91,6 +87,8 @@ def materialized(source: str) -> Iterator[tuple[Path, dict[str, str | None]]]:
     if not source.lower().endswith(ARCHIVE_SUFFIXES):
         raise UpstreamError(f"{source}: not a folder, an archive ({', '.join(ARCHIVE_SUFFIXES)}) or a git URL")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    import tempfile  # here and in _unpack: `lintml check` imports this module, and never unpacks
+
     with tempfile.TemporaryDirectory(prefix="lintml-upstream-") as scratch:
         target = Path(scratch)
         _unpack(path, target)
@@ -100,6 +98,10 @@ def materialized(source: str) -> Iterator[tuple[Path, dict[str, str | None]]]:
 
 
 def _unpack(archive: Path, target: Path) -> None:
+    import shutil
+    import tarfile
+    import zipfile
+
     name = archive.name.lower()
     try:
         if name.endswith((".zip", ".whl")):
@@ -148,7 +150,7 @@ def read_upstream(
         extractor = FactExtractor(cache)
         facts: dict[str, FileFacts] = {}
         code: list[tuple[repository.RepoFile, bytes]] = []
-        for item in files:
+        for item in track(files, f"reading {spec.name}"):
             if item.size > repository.DEFAULT_MAX_FILE_SIZE:
                 continue
             if (
@@ -209,9 +211,18 @@ def read_upstream(
 
 def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
     if jobs <= 1 or len(jobs_in) < 64:
-        return [_normalize_one(job) for job in jobs_in]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_normalize_one, jobs_in, chunksize=16))
+        return [_normalize_one(job) for job in track(jobs_in, f"fingerprinting {len(jobs_in)} code files")]
+    from concurrent.futures import ProcessPoolExecutor
+
+    streams = []
+    with (
+        progress_bar(f"fingerprinting {len(jobs_in)} code files", len(jobs_in)) as bar,
+        ProcessPoolExecutor(max_workers=jobs) as pool,
+    ):
+        for stream in pool.map(_normalize_one, jobs_in, chunksize=16):
+            streams.append(stream)
+            bar.advance()
+    return streams
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:

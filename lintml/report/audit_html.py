@@ -1,0 +1,1110 @@
+"""The fork audit as one self-contained HTML page, for people to read offline.
+
+``render_audit_html(report, sources)`` turns the JSON object of ``docs/audit-json.md`` and the
+texts of the paired files into a single file: inline CSS, inline JavaScript, no network. The
+summary, the chart, the file table, the models and the obligations are plain HTML written
+here; each pair's side-by-side view is built by the page's script when the pair is opened, from
+data kept in a ``<script type="application/json">`` block, so a report of thousands of files
+opens quickly. File texts and paths are untrusted: every one is HTML-escaped, and data never
+becomes script (a content security policy allows only the page's own script, by hash).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Mapping
+from html import escape as _html_escape
+from typing import Any
+
+from lintml.findings import SEVERITIES
+
+LINES_SHOWN = 2000  # lines per side of a pair view; the rest is left out with a note
+TENSORS_SHOWN = 12  # the weakest tensor pairs listed per model comparison
+KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
+# Okabe-Ito colours: told apart with the common colour-vision deficiencies too.
+KIND_COLORS = {
+    "identical": "#d55e00",
+    "reformatted": "#e69f00",
+    "renamed": "#cc79a7",
+    "modified": "#0072b2",
+    "partial": "#56b4e9",
+    "new": "#999999",
+}
+_OTHER_COLOR = "#666666"
+# Characters HTML does not allow in a document (controls, lone surrogates, noncharacters): shown as U+FFFD.
+_NOT_IN_HTML = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_SEVERITY_ORDER = tuple(reversed(SEVERITIES))  # error first
+
+_CHART_WIDTH = 1200
+_CHART_HEIGHT = 280
+_CHART_LEFT = 110
+_CHART_RIGHT = 10
+_CHART_TOP = 16
+_CHART_BOTTOM = 16
+
+
+def render_audit_html(report: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]]) -> str:
+    """The whole page for an audit ``report``; ``sources`` maps "fork" and each upstream's name to {path: text}.
+
+    A paired file whose text is missing from ``sources`` is shown as not included. The same
+    input always gives the same text.
+    """
+    files = [entry for entry in _list(report.get("files")) if isinstance(entry, Mapping)]
+    pairs = [(index, entry) for index, entry in enumerate(files) if _is_pair(entry)]
+    fork = _mapping(report.get("fork"))
+    upstreams = [item for item in _list(report.get("upstreams")) if isinstance(item, Mapping)]
+    title = f"lintml audit: {fork.get('source') or 'fork'}"
+    if upstreams:
+        title += " against " + ", ".join(str(item.get("name") or "?") for item in upstreams)
+    data = {"pairs": {str(index): _pair_data(entry, sources) for index, entry in pairs}}
+    body = "\n".join(
+        [
+            _summary(report, files),
+            _chart(files, pairs),
+            _files_table(files, pairs),
+            _pairs(pairs),
+            _models(report),
+            _obligations(report),
+        ]
+    )
+    import base64
+    import hashlib  # here, not at the top: lintml.report imports this module on every run
+
+    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    policy = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
+    )
+    nav = "".join(
+        f'<a href="#{anchor}">{label}</a>'
+        for anchor, label in (
+            ("summary", "Summary"),
+            ("chart", "Similarity"),
+            ("files", "Files"),
+            ("pairs", "Pairs"),
+            ("models", "Models"),
+            ("obligations", "Obligations"),
+        )
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="lintml ' + escape(str(report.get("lintml") or "")) + '">\n'
+        '<link rel="icon" href="data:,">\n'
+        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f'<header class="top"><h1>{escape(title)}</h1><nav>{nav}</nav></header>\n'
+        '<noscript><p class="note">The side-by-side views, sorting and filtering need JavaScript.</p></noscript>\n'
+        f"<main>\n{body}\n</main>\n"
+        f'<script type="application/json" id="audit-data">{_json_for_script(data)}</script>\n'
+        f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """``text`` for HTML text or a quoted attribute value."""
+    return _html_escape(_NOT_IN_HTML.sub("\ufffd", text))
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _is_pair(entry: Mapping[str, Any]) -> bool:
+    return entry.get("kind") != "new" and bool(entry.get("upstream_path"))
+
+
+def _ranges(value: Any) -> list[tuple[int, int]]:
+    """Valid [first, last] line ranges, in the order given."""
+    ranges = []
+    for item in _list(value):
+        if isinstance(item, list | tuple) and len(item) == 2 and all(type(part) is int for part in item):
+            first, last = item
+            if 1 <= first <= last:
+                ranges.append((first, last))
+    return ranges
+
+
+def _renames(entry: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
+    renames = []
+    for item in _list(entry.get("renames")):
+        if isinstance(item, Mapping) and isinstance(item.get("from"), str) and isinstance(item.get("to"), str):
+            count = item.get("count")
+            renames.append((item["from"], item["to"], count if type(count) is int else None))
+    return renames
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines numbered as lintml numbers them: split at "\\n", a trailing "\\r" dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _segments(
+    fork_count: int, upstream_count: int, lines: list[tuple[int, int]], upstream_lines: list[tuple[int, int]]
+) -> list[list[int]]:
+    """Blocks [fork first, fork last, upstream first, upstream last, copied region?] that face each other.
+
+    ``fork_count`` and ``upstream_count`` are the lines shown on each side. When both sides list
+    the same number of copied ranges, each side's in order, the k-th ranges face each other and
+    so do the gaps between them (ranges past the lines shown are cut or left out on both sides).
+    Otherwise the two files make one block. The page aligns lines within a block when it opens.
+    """
+    ordered = all(a[1] < b[0] for side in (lines, upstream_lines) for a, b in itertools.pairwise(side))
+    if len(lines) != len(upstream_lines) or not ordered or not fork_count or not upstream_count:
+        return [[1, fork_count, 1, upstream_count, 0]]
+    segments = []
+    fork_next, upstream_next = 1, 1
+    for (first, last), (up_first, up_last) in zip(lines, upstream_lines, strict=True):
+        if first > fork_count or up_first > upstream_count:
+            break
+        last, up_last = min(last, fork_count), min(up_last, upstream_count)
+        segments.append([fork_next, first - 1, upstream_next, up_first - 1, 0])
+        segments.append([first, last, up_first, up_last, 1])
+        fork_next, upstream_next = last + 1, up_last + 1
+    segments.append([fork_next, fork_count, upstream_next, upstream_count, 0])
+    return [segment for segment in segments if segment[0] <= segment[1] or segment[2] <= segment[3]]
+
+
+def _side(text: Any) -> tuple[list[str] | None, int]:
+    if not isinstance(text, str):
+        return None, 0
+    lines = _split_lines(text)
+    return lines[:LINES_SHOWN], len(lines)
+
+
+def _pair_data(entry: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    fork_text = _mapping(sources.get("fork")).get(str(entry.get("path")))
+    upstream_text = _mapping(sources.get(str(entry.get("upstream")))).get(str(entry.get("upstream_path")))
+    fork_lines, fork_total = _side(fork_text)
+    upstream_lines, upstream_total = _side(upstream_text)
+    fork_ranges, upstream_ranges = _ranges(entry.get("lines")), _ranges(entry.get("upstream_lines"))
+    segments = _segments(len(fork_lines or ()), len(upstream_lines or ()), fork_ranges, upstream_ranges)
+    return {
+        "fork": fork_lines,
+        "fork_total": fork_total,
+        "upstream": upstream_lines,
+        "upstream_total": upstream_total,
+        "lines": [list(item) for item in fork_ranges],
+        "upstream_lines": [list(item) for item in upstream_ranges],
+        "segments": segments,
+        "renames": [[old, new, count] for old, new, count in _renames(entry)],
+        "moved": entry.get("moved") is True,
+        "change_notice": entry.get("change_notice") is True,
+        "stripped_notices": [item for item in _list(entry.get("stripped_notices")) if isinstance(item, str)],
+        "also_from": [
+            [str(item.get("upstream_path") or ""), _percent_text(item.get("fork_share"))]
+            for item in _list(entry.get("also_from"))
+            if isinstance(item, Mapping)
+        ],
+        "split_with": [item for item in _list(entry.get("split_with")) if isinstance(item, str)],
+        "commits": [
+            [str(commit.get(key) or "") for key in ("sha", "date", "author", "summary")]
+            for commit in _list(entry.get("commits"))
+            if isinstance(commit, Mapping)
+        ],
+    }
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that cannot end its <script> element: "<", ">" and "&" are written as \\u escapes."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def _text(value: Any, missing: str = "—") -> str:
+    if value is None or value == "":
+        return missing
+    return escape(str(value))
+
+
+def _percent_text(value: Any) -> str:
+    share = _number(value)
+    if share is None:
+        return "—"
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share * 100:.0f}%"
+
+
+def _percent(value: Any) -> str:
+    return escape(_percent_text(value))
+
+
+def _count(value: Any) -> str:
+    number = _number(value)
+    return "—" if number is None else f"{number:,.0f}"
+
+
+def _kind_class(kind: str) -> str:
+    return kind if kind in KIND_COLORS else "other"
+
+
+def _kind(kind: Any) -> str:
+    name = str(kind or "unknown")
+    return f'<span class="kind k-{_kind_class(name)}">{escape(name)}</span>'
+
+
+def _upstream_label(entry: Mapping[str, Any]) -> str:
+    name, path = entry.get("upstream"), entry.get("upstream_path")
+    if not path:
+        return ""
+    return f"{escape(str(name))}: {escape(str(path))}" if name else escape(str(path))
+
+
+def _short_sha(value: Any) -> str:
+    if not value:
+        return "—"
+    text = str(value)
+    return f'<code title="{escape(text)}">{escape(text[:12])}</code>'
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _sort_number(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def _share_bar(value: Any) -> str:
+    share = _number(value)
+    if share is None:
+        return '<span class="num">—</span>'
+    width = max(0.0, min(share, 1.0)) * 100
+    return f'<span class="bar"><span class="fill" style="width:{width:.1f}%"></span></span>{_percent(share)}'
+
+
+# -- sections --------------------------------------------------------------------------------
+
+
+def _summary(report: Mapping[str, Any], files: list[Mapping[str, Any]]) -> str:
+    fork = _mapping(report.get("fork"))
+    summary = _mapping(report.get("summary"))
+    upstreams = [item for item in _list(report.get("upstreams")) if isinstance(item, Mapping)]
+    parts = ['<section id="summary">', "<h2>Summary</h2>", '<div class="cards">']
+    parts.append(
+        '<div class="card"><h3>Fork</h3><dl>'
+        f"<dt>source</dt><dd><code>{_text(fork.get('source'))}</code></dd>"
+        f"<dt>ref</dt><dd>{_text(fork.get('ref'))}</dd>"
+        f"<dt>commit</dt><dd>{_short_sha(fork.get('commit'))}</dd>"
+        f"<dt>files</dt><dd>{_count(fork.get('files'))} ({_count(fork.get('code_files'))} code)</dd>"
+        "</dl></div>"
+    )
+    for upstream in upstreams:
+        parts.append(
+            f'<div class="card"><h3>Upstream {_text(upstream.get("name"))}</h3><dl>'
+            f"<dt>source</dt><dd><code>{_text(upstream.get('source'))}</code></dd>"
+            f"<dt>version</dt><dd>{_text(upstream.get('version'))}</dd>"
+            f"<dt>license</dt><dd>{_text(upstream.get('license'), 'unknown')}</dd>"
+            f"<dt>ref</dt><dd>{_text(upstream.get('ref'))}</dd>"
+            f"<dt>commit</dt><dd>{_short_sha(upstream.get('commit'))}</dd>"
+            f"<dt>merge base</dt><dd>{_short_sha(upstream.get('merge_base'))}</dd>"
+            f"<dt>files</dt><dd>{_count(upstream.get('files'))} ({_count(upstream.get('code_files'))} code)</dd>"
+            "</dl></div>"
+        )
+    parts.append("</div>")
+
+    by_kind = _mapping(summary.get("by_kind"))
+    kinds = list(KINDS) + sorted(str(kind) for kind in by_kind if kind not in KINDS)
+    parts.append('<h3>Files by kind</h3><ul class="kinds">')
+    for kind in kinds:
+        parts.append(f"<li>{_kind(kind)} <strong>{_count(by_kind.get(kind, 0))}</strong></li>")
+    parts.append("</ul>")
+
+    copied, code = _number(summary.get("copied_lines")), _number(summary.get("code_lines"))
+    facts = [
+        f"<dt>files in the fork</dt><dd>{_count(summary.get('files', len(files)))}</dd>",
+        f"<dt>moved / split / merged</dt><dd>{_count(summary.get('moved'))} / {_count(summary.get('split'))}"
+        f" / {_count(summary.get('merged'))}</dd>",
+        f"<dt>copied share of the fork's code</dt><dd>{_share_bar(summary.get('copied_share'))}"
+        + (f" ({copied:,.0f} of {code:,.0f} lines)" if copied is not None and code is not None else "")
+        + "</dd>",
+        f"<dt>upstream files used</dt><dd>{_count(summary.get('upstream_files_used'))} of"
+        f" {_count(summary.get('upstream_code_files'))} upstream code files</dd>",
+    ]
+    models = [item for item in _list(report.get("models")) if isinstance(item, Mapping)]
+    if models:
+        related = sum(1 for item in models if item.get("related") is True)
+        verdicts = ", ".join(
+            f"<code>{_text(item.get('fork_path'))}</code>: "
+            + ("looks derived" if item.get("related") is True else "does not look derived")
+            for item in models
+        )
+        facts.append(f"<dt>models</dt><dd>{related} of {len(models)} look derived ({verdicts})</dd>")
+    else:
+        facts.append("<dt>models</dt><dd>no model folders paired</dd>")
+    severities = _severity_counts(report)
+    facts.append(
+        "<dt>obligation findings</dt><dd>"
+        + " ".join(
+            f'<span class="sev s-{name}">{_plural(count, name) if name != "info" else f"{count} info"}</span>'
+            for name, count in severities.items()
+        )
+        + "</dd>"
+    )
+    seconds = _number(summary.get("seconds"))
+    if seconds is not None:
+        facts.append(f"<dt>audit took</dt><dd>{seconds:.1f} s</dd>")
+    facts.append(
+        f"<dt>report</dt><dd>{_text(report.get('format'))} version {_text(report.get('version'))},"
+        f" lintml {_text(report.get('lintml'))}</dd>"
+    )
+    parts.append('<dl class="facts">' + "".join(facts) + "</dl>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _severity_counts(report: Mapping[str, Any]) -> dict[str, int]:
+    counts = dict.fromkeys(_SEVERITY_ORDER, 0)
+    for finding in _list(report.get("obligations")):
+        severity = _mapping(finding).get("severity")
+        if severity in counts:
+            counts[severity] += 1
+    return counts
+
+
+def _chart(files: list[Mapping[str, Any]], pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
+    parts = ['<section id="chart">', "<h2>Similarity across files</h2>"]
+    shown = [(index, entry) for index, entry in pairs if _number(entry.get("fork_share")) is not None]
+    if not shown:
+        parts.append('<p class="note">No file of the fork pairs with an upstream file.</p></section>')
+        return "\n".join(parts)
+    shown.sort(
+        key=lambda item: (
+            -(_number(item[1].get("fork_share")) or 0.0),
+            -(_number(item[1].get("upstream_share")) or 0.0),
+            str(item[1].get("path")),
+        )
+    )
+    plot_width = _CHART_WIDTH - _CHART_LEFT - _CHART_RIGHT
+    half = (_CHART_HEIGHT - _CHART_TOP - _CHART_BOTTOM) / 2
+    middle = _CHART_TOP + half
+    slot = min(plot_width / len(shown), 40.0)  # a few files: narrow bars from the left, not a wall
+    bar = max(slot * 0.75, min(slot, 1.0))
+    svg = [
+        f'<svg id="similarity-chart" viewBox="0 0 {_CHART_WIDTH} {_CHART_HEIGHT}" width="100%"'
+        ' aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">',
+        '<title id="chart-title">Share of each paired fork file that is upstream code (up) and share of its'
+        " upstream file that it holds (down)</title>",
+    ]
+    for fraction in (1.0, 0.5):
+        for y in (middle - half * fraction, middle + half * fraction):
+            svg.append(
+                f'<line class="grid" x1="{_CHART_LEFT}" x2="{_CHART_WIDTH - _CHART_RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            )
+            svg.append(f'<text class="tick" x="{_CHART_LEFT - 6}" y="{y + 4:.1f}">{fraction:.0%}</text>')
+    svg.append(f'<text class="tick" x="{_CHART_LEFT - 6}" y="{middle + 4:.1f}">0</text>')
+    svg.append(f'<text class="axis" x="4" y="{middle - half / 4 + 4:.1f}">fork share ↑</text>')
+    svg.append(f'<text class="axis" x="4" y="{middle + half / 4 + 4:.1f}">upstream share ↓</text>')
+    for position, (index, entry) in enumerate(shown):
+        kind = str(entry.get("kind"))
+        color = KIND_COLORS.get(kind, _OTHER_COLOR)
+        fork_share = max(0.0, min(_number(entry.get("fork_share")) or 0.0, 1.0))
+        upstream_share = max(0.0, min(_number(entry.get("upstream_share")) or 0.0, 1.0))
+        x = _CHART_LEFT + position * slot + (slot - bar) / 2
+        up, down = fork_share * half, upstream_share * half
+        label = (
+            f"{entry.get('path')} ({kind})\nupstream: {entry.get('upstream')}: {entry.get('upstream_path')}\n"
+            f"fork share {_percent_text(fork_share)}, upstream share {_percent_text(upstream_share)}"
+        )
+        svg.append(
+            f'<a href="#pair-{index}" class="bar-link"><title>{escape(label)}</title>'
+            f'<rect class="hit" x="{x:.2f}" y="{_CHART_TOP}" width="{bar:.2f}" height="{2 * half:.1f}"/>'
+            f'<rect x="{x:.2f}" y="{middle - up:.2f}" width="{bar:.2f}" height="{up:.2f}" fill="{color}"/>'
+            f'<rect x="{x:.2f}" y="{middle:.2f}" width="{bar:.2f}" height="{down:.2f}" fill="{color}"'
+            ' fill-opacity="0.5"/></a>'
+        )
+    right = _CHART_WIDTH - _CHART_RIGHT
+    svg.append(f'<line class="zero" x1="{_CHART_LEFT}" x2="{right}" y1="{middle:.1f}" y2="{middle:.1f}"/>')
+    svg.append("</svg>")
+    parts.extend(svg)
+    counts: dict[str, int] = {}
+    for _, entry in shown:
+        counts[str(entry.get("kind"))] = counts.get(str(entry.get("kind")), 0) + 1
+    legend = "".join(
+        f'<li><span class="swatch k-{_kind_class(kind)}"></span>{escape(kind)} {counts[kind]}</li>'
+        for kind in [*KINDS, *sorted(set(counts) - set(KINDS))]
+        if kind in counts
+    )
+    new_files = sum(1 for entry in files if not _is_pair(entry))
+    parts.append(f'<ul class="legend">{legend}</ul>')
+    parts.append(
+        f'<p class="note">One bar per paired file ({len(shown):,}), most copied first: up, the share of the fork'
+        " file's code that is upstream code; down (paler), the share of the upstream file's code that the fork file"
+        f" holds. {_plural(new_files, 'file')} with nothing from the upstreams not drawn. Click a bar for its pair.</p>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+_COLUMNS = (
+    ("path", "Path", "text"),
+    ("kind", "Kind", "text"),
+    ("upstream", "Upstream file", "text"),
+    ("fork_share", "Fork share", "number"),
+    ("upstream_share", "Upstream share", "number"),
+    ("renames", "Renames", "number"),
+    ("notices", "Stripped notices", "number"),
+    ("change_notice", "Change notice", "text"),
+)
+
+
+def _files_table(files: list[Mapping[str, Any]], pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
+    paired = {index for index, _ in pairs}
+    kinds = [kind for kind in KINDS if any(entry.get("kind") == kind for entry in files)]
+    kinds += sorted({str(entry.get("kind")) for entry in files} - set(KINDS))
+    options = "".join(f'<option value="{escape(kind)}">{escape(kind)}</option>' for kind in kinds)
+    parts = [
+        '<section id="files">',
+        "<h2>Files</h2>",
+        '<div class="controls">'
+        '<input type="search" id="file-filter" placeholder="Filter by path, kind or upstream file"'
+        ' aria-label="Filter files">'
+        f'<select id="kind-filter" aria-label="Kind"><option value="">every kind</option>{options}</select>'
+        f'<span id="file-count" class="note">{len(files):,} of {len(files):,} files</span></div>',
+        '<table id="file-table" class="files"><thead><tr>',
+    ]
+    for key, label, kind in _COLUMNS:
+        sort = ' aria-sort="ascending"' if key == "path" else ""
+        parts.append(
+            f'<th data-key="{key}" data-type="{kind}"{sort}><button type="button" class="sort">{label}</button></th>'
+        )
+    parts.append("</tr></thead><tbody>")
+    for index, entry in enumerate(files):
+        path = str(entry.get("path") or "")
+        kind = str(entry.get("kind") or "unknown")
+        upstream = _upstream_label(entry)
+        renames = _list(entry.get("renames"))
+        notices = [item for item in _list(entry.get("stripped_notices")) if isinstance(item, str)]
+        link = f'<a href="#pair-{index}">{escape(path)}</a>' if index in paired else f"<span>{escape(path)}</span>"
+        tags = ""
+        if entry.get("moved") is True:
+            tags += ' <span class="tag">moved</span>'
+        if _list(entry.get("split_with")):
+            tags += ' <span class="tag">split</span>'
+        if _list(entry.get("also_from")):
+            tags += ' <span class="tag">merged</span>'
+        fork_share, upstream_share = _number(entry.get("fork_share")), _number(entry.get("upstream_share"))
+        change = entry.get("change_notice")
+        change_text = "—" if not upstream else ("yes" if change is True else "no")
+        parts.append(
+            f'<tr data-kind="{escape(kind)}">'
+            f'<td data-v="{escape(path)}" class="path">{link}{tags}</td>'
+            f'<td data-v="{escape(kind)}">{_kind(kind)}</td>'
+            f'<td data-v="{upstream}" class="path">{upstream or "—"}</td>'
+            f'<td data-v="{_sort_number(fork_share)}" class="num">{_share_bar(fork_share)}</td>'
+            f'<td data-v="{_sort_number(upstream_share)}" class="num">{_share_bar(upstream_share)}</td>'
+            f'<td data-v="{len(renames)}" class="num">{len(renames) or "—"}</td>'
+            f'<td data-v="{len(notices)}" class="num">{len(notices) or "—"}</td>'
+            f'<td data-v="{change_text}" class="cn-{change_text if change_text != "—" else "none"}">{change_text}</td>'
+            "</tr>"
+        )
+    parts.append("</tbody></table>")
+    if not files:
+        parts.append('<p class="note">The fork has no files.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _pairs(pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
+    parts = ['<section id="pairs">', "<h2>Pairs</h2>"]
+    if not pairs:
+        parts.append('<p class="note">No file of the fork pairs with an upstream file.</p></section>')
+        return "\n".join(parts)
+    parts.append(
+        '<p class="note">Open a pair to compare the fork file (left) with its upstream file (right). Copied lines'
+        ' are <span class="copied-sample">highlighted</span>, facing each other where they align; renamed'
+        ' identifiers are <mark class="rn">marked</mark>. At most'
+        f" {LINES_SHOWN:,} lines of each side are shown.</p>"
+    )
+    for index, entry in pairs:
+        parts.append(
+            f'<details class="pair" id="pair-{index}" data-pair="{index}"><summary>{_kind(entry.get("kind"))}'
+            f' <code>{_text(entry.get("path"))}</code> <span class="arrow">⇄</span>'
+            f" <code>{_upstream_label(entry)}</code>"
+            f' <span class="shares">fork {_percent(entry.get("fork_share"))} · upstream'
+            f" {_percent(entry.get('upstream_share'))}</span></summary>"
+            '<div class="pair-body"><div class="pair-view" data-state="empty"></div>'
+            '<p class="back"><a href="#files">back to the file table</a></p></div></details>'
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _models(report: Mapping[str, Any]) -> str:
+    models = [item for item in _list(report.get("models")) if isinstance(item, Mapping)]
+    parts = ['<section id="models">', "<h2>Models</h2>"]
+    if not models:
+        parts.append('<p class="note">No model folder of the fork pairs with a model folder of an upstream.</p>')
+    for model in models:
+        related = model.get("related") is True
+        parts.append(
+            f'<div class="model card"><h3><code>{_text(model.get("fork_path"))}</code> ⇄'
+            f" <code>{_text(model.get('upstream'))}: {_text(model.get('upstream_path'))}</code>"
+            f' <span class="verdict {"v-derived" if related else "v-unrelated"}">'
+            f"{'looks derived' if related else 'does not look derived'}</span></h3><dl>"
+        )
+        config = model.get("config")
+        if isinstance(config, Mapping):
+            differences = [str(item) for item in _list(config.get("differences"))]
+            parts.append(
+                f"<dt>config</dt><dd><strong>{_text(config.get('relation'))}</strong>"
+                f" ({_count(config.get('compared'))} architecture values compared"
+                + (f"; differs in {escape(', '.join(differences))}" if differences else "")
+                + ")</dd>"
+            )
+        else:
+            parts.append("<dt>config</dt><dd>not compared</dd>")
+        tokenizer = model.get("tokenizer")
+        if isinstance(tokenizer, Mapping):
+            parts.append(
+                f"<dt>tokenizer</dt><dd><strong>{_text(tokenizer.get('relation'))}</strong>:"
+                f" {_text(tokenizer.get('description'), '')} ({_percent(tokenizer.get('containment'))} of the"
+                f" upstream's sampled tokens found, {_count(tokenizer.get('extra_tokens'))} extra)</dd>"
+            )
+        else:
+            parts.append("<dt>tokenizer</dt><dd>not compared</dd>")
+        weights = model.get("weights")
+        if isinstance(weights, Mapping):
+            score = _number(weights.get("score"))
+            parts.append(
+                f"<dt>weights</dt><dd><strong>{_text(weights.get('verdict'))}</strong>"
+                + (f" (score {score:.3f})" if score is not None else "")
+                + f" {_text(weights.get('reason'), '')}"
+                f"<br>{_count(weights.get('paired_by_name'))} tensor pairs by name,"
+                f" {_count(weights.get('paired_by_shape'))} by shape, {_count(weights.get('informative'))}"
+                f" informative, {_count(weights.get('unpaired_a'))} upstream and {_count(weights.get('unpaired_b'))}"
+                " fork tensors unpaired</dd>"
+            )
+        else:
+            parts.append("<dt>weights</dt><dd>not compared</dd>")
+        parts.append("</dl>")
+        if isinstance(weights, Mapping):
+            parts.append(_weakest_tensors(weights))
+        parts.append("</div>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _weakest_tensors(weights: Mapping[str, Any]) -> str:
+    evidence = [
+        item
+        for item in _list(weights.get("evidence"))
+        if isinstance(item, Mapping) and _number(item.get("correlation")) is not None
+    ]
+    if not evidence:
+        return ""
+    evidence.sort(key=lambda item: (_number(item.get("correlation")), str(item.get("a")), str(item.get("b"))))
+    rows = "".join(
+        f"<tr><td><code>{_text(item.get('a'))}</code></td><td><code>{_text(item.get('b'))}</code></td>"
+        f'<td class="num">{_number(item.get("correlation")):+.3f}</td><td>{_text(item.get("paired"))}</td>'
+        f"<td>{_text(item.get('kind'))}</td></tr>"
+        for item in evidence[:TENSORS_SHOWN]
+    )
+    return (
+        f"<details><summary>The {min(TENSORS_SHOWN, len(evidence))} weakest tensor pairs</summary>"
+        '<table class="tensors"><thead><tr><th>upstream tensor</th><th>fork tensor</th><th>correlation</th>'
+        f"<th>paired by</th><th>kind</th></tr></thead><tbody>{rows}</tbody></table></details>"
+    )
+
+
+def _obligations(report: Mapping[str, Any]) -> str:
+    findings = [item for item in _list(report.get("obligations")) if isinstance(item, Mapping)]
+    parts = ['<section id="obligations">', "<h2>Obligations</h2>"]
+    if not findings:
+        parts.append('<p class="note">lintml found nothing the fork owes the upstreams.</p></section>')
+        return "\n".join(parts)
+    parts.append(
+        '<table class="obligations"><thead><tr><th>severity</th><th>rule</th><th>where</th><th>message</th>'
+        "<th>fix</th></tr></thead><tbody>"
+    )
+    for finding in findings:
+        severity = str(finding.get("severity") or "")
+        css = severity if severity in SEVERITIES else "other"
+        where = escape(str(finding.get("path") or ""))
+        if type(finding.get("line")) is int:
+            where += f":{finding['line']}"
+        parts.append(
+            f'<tr><td><span class="sev s-{css}">{escape(severity)}</span></td><td><code>{_text(finding.get("rule"))}'
+            f'</code></td><td class="path"><code>{where}</code></td><td>{_text(finding.get("message"))}</td>'
+            f"<td>{_text(finding.get('fix'), '')}</td></tr>"
+        )
+    parts.append("</tbody></table></section>")
+    return "\n".join(parts)
+
+
+_STYLE = (
+    """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa; --accent: #0969da;
+  --copied: #fff1c2; --copied-line: #f2d46b; --mark: #f9c4e4; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--fg); background: var(--bg); line-height: 1.45;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono",
+  monospace; font-size: 12.5px; }
+header.top { background: var(--soft); border-bottom: 1px solid var(--line);
+  padding: 10px 24px; display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
+header.top h1 { font-size: 18px; margin: 0; overflow-wrap: anywhere; }
+header.top nav a { margin-right: 14px; }
+main { max-width: 1240px; margin: 0 auto; padding: 8px 24px 48px; }
+section { margin-top: 28px; }
+h2 { font-size: 20px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 0 0 8px; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+.note { color: var(--muted); }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; background: var(--soft);
+  min-width: 280px; flex: 1 1 280px; }
+.card dl, dl.facts, dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
+dt { color: var(--muted); }
+dd { margin: 0; overflow-wrap: anywhere; }
+dl.facts { margin-top: 12px; }
+ul.kinds, ul.legend { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 8px 18px; }
+.kind { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; color: #fff; background: #666; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px;
+  vertical-align: -1px; background: #666; }
+"""
+    + "".join(f".k-{kind} {{ background: {color}; }}\n" for kind, color in KIND_COLORS.items())
+    + """
+.k-reformatted, .k-partial { color: #1f2328; }
+.sev { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; border: 1px solid; }
+.s-error { color: #cf222e; border-color: #cf222e; }
+.s-warning { color: #9a6700; border-color: #bf8700; }
+.s-info { color: #0969da; border-color: #0969da; }
+.sev + .sev { margin-left: 6px; }
+.bar { display: inline-block; width: 48px; height: 8px; background: #e6e9ed; border-radius: 4px; margin-right: 6px;
+  vertical-align: 0; overflow: hidden; }
+.bar .fill { display: block; height: 100%; background: #57606a; }
+#similarity-chart { display: block; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+#similarity-chart .grid { stroke: #e6e9ed; }
+#similarity-chart .zero { stroke: #57606a; }
+#similarity-chart text { font-size: 11px; fill: var(--muted); }
+#similarity-chart .tick { text-anchor: end; }
+#similarity-chart .hit { fill: transparent; }
+#similarity-chart a:hover .hit { fill: #0969da1a; }
+.legend { margin-top: 8px !important; }
+section > h3 { margin-top: 16px; }
+table.files { table-layout: fixed; }
+table.files th[data-key="path"] { width: 27%; }
+table.files th[data-key="kind"] { width: 9%; }
+table.files th[data-key="upstream"] { width: 22%; }
+table.files th[data-key="fork_share"], table.files th[data-key="upstream_share"] { width: 11%; }
+table.files th[data-key="renames"], table.files th[data-key="notices"], table.files th[data-key="change_notice"] {
+  width: 6.6%; }
+table.files th { font-size: 13px; }
+.controls { display: flex; gap: 10px; align-items: center; margin-bottom: 8px; }
+.controls input { width: 360px; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+.controls select { padding: 4px 6px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+td.num { white-space: nowrap; }
+td.path { overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono",
+  monospace; font-size: 12.5px; }
+table.files thead th { position: sticky; top: 0; background: var(--soft); z-index: 1; }
+th button.sort { all: unset; cursor: pointer; font-weight: 600; }
+th button.sort::after { content: " ↕"; color: #afb8c1; }
+th[aria-sort="ascending"] button.sort::after { content: " ▲"; color: var(--fg); }
+th[aria-sort="descending"] button.sort::after { content: " ▼"; color: var(--fg); }
+th button.sort:focus-visible { outline: 2px solid var(--accent); }
+tr[hidden] { display: none; }
+.tag { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 8px; padding: 0 5px;
+  font-family: system-ui, sans-serif; }
+.cn-no { color: #cf222e; }
+.cn-yes { color: #1a7f37; }
+details.pair { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
+details.pair:not([open]) { content-visibility: auto; contain-intrinsic-size: auto 34px; }
+details.pair > summary { padding: 6px 10px; cursor: pointer; background: var(--soft); overflow-wrap: anywhere; }
+details.pair[open] > summary { border-bottom: 1px solid var(--line); }
+details.pair:target > summary { outline: 2px solid var(--accent); }
+.shares { color: var(--muted); margin-left: 8px; }
+.arrow { color: var(--muted); }
+.pair-body { padding: 10px 12px; }
+dl.meta { margin-bottom: 10px; }
+table.renames { width: auto; }
+table.renames td, table.renames th { padding: 1px 6px; border: 0; }
+code.from, code.to { background: var(--mark); border-radius: 3px; padding: 0 2px; }
+ul.items { margin: 0; padding-left: 18px; }
+.pair-view { max-height: 75vh; overflow: auto; border: 1px solid var(--line); border-radius: 4px; }
+.pair-view:empty { display: none; }
+.pair-notes { margin: 0 0 6px; color: var(--muted); }
+.regions button { font: inherit; font-size: 12px; margin: 0 4px 4px 0; border: 1px solid var(--copied-line);
+  background: var(--copied); border-radius: 4px; cursor: pointer; }
+table.code { table-layout: fixed; width: 100%; }
+table.code col.ln { width: 52px; }
+table.code thead th { position: sticky; top: 0; background: var(--soft); z-index: 1; font-weight: 600;
+  overflow-wrap: anywhere; border-bottom: 1px solid var(--line); }
+table.code td { padding: 0 6px; border: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
+  "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 12px; line-height: 1.5; }
+table.code td.ln { color: #8c959f; text-align: right; user-select: none; background: var(--soft); }
+table.code td.src { white-space: pre-wrap; word-break: break-all; tab-size: 4; }
+table.code td.src.right { border-left: 1px solid var(--line); }
+table.code td.copied { background: var(--copied); }
+table.code td.ln.copied { background: var(--copied-line); color: #57606a; }
+table.code td.blank { background: repeating-linear-gradient(135deg, #fafbfc, #fafbfc 4px, #f1f3f5 4px, #f1f3f5 8px); }
+mark.rn { background: var(--mark); color: inherit; border-radius: 2px; }
+.copied-sample { background: var(--copied); padding: 0 3px; }
+.model { margin-bottom: 12px; }
+.verdict { font-size: 12px; border-radius: 10px; padding: 0 8px; margin-left: 8px; font-weight: normal; }
+.v-derived { background: #ffebe9; color: #cf222e; }
+.v-unrelated { background: #dafbe1; color: #1a7f37; }
+table.tensors { margin-top: 6px; }
+"""
+)
+
+# The page's one script. It reads data with JSON.parse and writes text with textContent only.
+_SCRIPT = r"""
+"use strict";
+(() => {
+  const dataNode = document.getElementById("audit-data");
+  let data = null;
+  const pairData = (key) => {
+    if (data === null) data = JSON.parse(dataNode.textContent);
+    return data.pairs[key];
+  };
+  const element = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  // The file table: sort by a column, filter by text and kind.
+  const table = document.getElementById("file-table");
+  if (table) {
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows);
+    const searchText = rows.map((row, index) => {
+      row.dataset.order = String(index);
+      return [0, 1, 2].map((column) => row.cells[column].dataset.v).join(" ").toLowerCase();
+    });
+    const headers = Array.from(table.tHead.rows[0].cells);
+    const sortBy = (header) => {
+      const column = headers.indexOf(header);
+      const numeric = header.dataset.type === "number";
+      const ascending = header.getAttribute("aria-sort") !== "ascending";
+      const keyed = rows.map((row) => {
+        const text = row.cells[column].dataset.v;
+        return [text === "" ? null : (numeric ? Number(text) : text), Number(row.dataset.order), row];
+      });
+      const compare = ([x, xOrder], [y, yOrder]) => {
+        if (x === null || y === null) return x === y ? xOrder - yOrder : (x === null ? 1 : -1);  // no value: last
+        let order = x < y ? -1 : (x > y ? 1 : 0);
+        if (!ascending) order = -order;
+        return order || xOrder - yOrder;
+      };
+      const fragment = document.createDocumentFragment();
+      keyed.sort(compare).forEach((item) => fragment.appendChild(item[2]));
+      body.appendChild(fragment);
+      headers.forEach((other) => other.removeAttribute("aria-sort"));
+      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    };
+    headers.forEach((header) => {
+      header.querySelector("button").addEventListener("click", () => sortBy(header));
+    });
+    const filter = document.getElementById("file-filter");
+    const kind = document.getElementById("kind-filter");
+    const count = document.getElementById("file-count");
+    const apply = () => {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let shown = 0;
+      rows.forEach((row, index) => {
+        const visible = (!kind.value || row.dataset.kind === kind.value)
+          && words.every((word) => searchText[index].includes(word));
+        if (row.hidden === visible) row.hidden = !visible;
+        if (visible) shown += 1;
+      });
+      count.textContent = shown.toLocaleString("en") + " of " + rows.length.toLocaleString("en") + " files";
+    };
+    let pending = 0;
+    filter.addEventListener("input", () => {  // a large table re-lays out slowly: wait for a pause in typing
+      clearTimeout(pending);
+      if (rows.length > 500) pending = setTimeout(apply, 150);
+      else apply();
+    });
+    kind.addEventListener("change", apply);
+  }
+
+  // Pairs: the side-by-side view is built the first time a pair is opened.
+  const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&");
+  const tokenPattern = (names) => {
+    const unique = Array.from(new Set(names.filter(Boolean)));
+    if (!unique.length) return null;
+    unique.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+    const word = "[\\p{L}\\p{N}_$]";
+    return new RegExp("(?<!" + word + ")(?:" + unique.map(escapeRegExp).join("|") + ")(?!" + word + ")", "gu");
+  };
+  const fillCode = (cell, text, pattern, titles) => {
+    if (!pattern) { cell.textContent = text; return; }
+    let last = 0;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      if (match.index > last) cell.appendChild(document.createTextNode(text.slice(last, match.index)));
+      const mark = element("mark", "rn", match[0]);
+      mark.title = titles.get(match[0]);
+      cell.appendChild(mark);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) cell.appendChild(document.createTextNode(text.slice(last)));
+  };
+  const marks = (ranges, count) => {
+    const copied = new Uint8Array(count + 2);
+    ranges.forEach(([first, last]) => {
+      for (let line = first; line <= Math.min(last, count); line += 1) copied[line] = 1;
+    });
+    return copied;
+  };
+  // Rows [fork line or null, upstream line or null] for two runs of lines: a longest common
+  // subsequence of their keys faces each other, the lines between matches run side by side.
+  const alignRows = (forkSpan, upstreamSpan, forkKeys, upstreamKeys) => {
+    let head = 0;
+    while (head < forkKeys.length && head < upstreamKeys.length && forkKeys[head] === upstreamKeys[head]) head += 1;
+    let forkEnd = forkKeys.length, upstreamEnd = upstreamKeys.length;
+    while (forkEnd > head && upstreamEnd > head && forkKeys[forkEnd - 1] === upstreamKeys[upstreamEnd - 1]) {
+      forkEnd -= 1;
+      upstreamEnd -= 1;
+    }
+    const matches = [];
+    for (let index = 0; index < head; index += 1) matches.push([index, index]);
+    const n = forkEnd - head, m = upstreamEnd - head;
+    if (n > 0 && m > 0 && n * m <= 4100000) {
+      const width = m + 1;
+      const table = new Uint16Array((n + 1) * width);
+      for (let i = n - 1; i >= 0; i -= 1) {
+        for (let j = m - 1; j >= 0; j -= 1) {
+          table[i * width + j] = forkKeys[head + i] === upstreamKeys[head + j]
+            ? table[(i + 1) * width + j + 1] + 1
+            : Math.max(table[(i + 1) * width + j], table[i * width + j + 1]);
+        }
+      }
+      for (let i = 0, j = 0; i < n && j < m;) {
+        if (forkKeys[head + i] === upstreamKeys[head + j]) { matches.push([head + i, head + j]); i += 1; j += 1; }
+        else if (table[(i + 1) * width + j] >= table[i * width + j + 1]) i += 1;
+        else j += 1;
+      }
+    }
+    for (let index = 0; index < forkKeys.length - forkEnd; index += 1) {
+      matches.push([forkEnd + index, upstreamEnd + index]);
+    }
+    matches.push([forkKeys.length, upstreamKeys.length]);  // the end, as a match past both runs
+    const rows = [];
+    let fork = 0, upstream = 0;
+    matches.forEach(([forkMatch, upstreamMatch]) => {
+      while (fork < forkMatch || upstream < upstreamMatch) {
+        rows.push([fork < forkMatch ? forkSpan[fork] : null, upstream < upstreamMatch ? upstreamSpan[upstream] : null]);
+        if (fork < forkMatch) fork += 1;
+        if (upstream < upstreamMatch) upstream += 1;
+      }
+      if (forkMatch < forkKeys.length) rows.push([forkSpan[forkMatch], upstreamSpan[upstreamMatch]]);
+      fork = forkMatch + 1;
+      upstream = upstreamMatch + 1;
+    });
+    return rows;
+  };
+  const sideNote = (label, lines, total) => {
+    if (lines === null) return label + " file not included in this report.";
+    if (total > lines.length) {
+      return label + " file: the first " + lines.length.toLocaleString("en") + " of " + total.toLocaleString("en")
+        + " lines are shown.";
+    }
+    return "";
+  };
+  const formatRanges = (ranges) => ranges.map(([first, last]) => (first === last ? String(first) : first + "–" + last))
+    .join(", ") || "—";
+  const renderMeta = (pair) => {
+    const list = element("dl", "meta");
+    const add = (term, content) => {
+      list.appendChild(element("dt", "", term));
+      const value = element("dd");
+      if (typeof content === "string") value.textContent = content;
+      else value.appendChild(content);
+      list.appendChild(value);
+      return value;
+    };
+    const bullets = (items, make) => {
+      const bulleted = element("ul", "items");
+      items.forEach((item) => bulleted.appendChild(make(item)));
+      return bulleted;
+    };
+    add("moved", pair.moved ? "yes" : "no");
+    add("change notice", pair.change_notice ? "yes: the fork's file says it was changed"
+      : "no: the fork's file does not say it was changed").className = pair.change_notice ? "cn-yes" : "cn-no";
+    add("copied lines", "fork " + formatRanges(pair.lines) + "; upstream " + formatRanges(pair.upstream_lines));
+    if (pair.renames.length) {
+      const renames = element("table", "renames");
+      const head = renames.createTHead().insertRow();
+      ["upstream", "", "fork", "uses"].forEach((label) => head.appendChild(element("th", "", label)));
+      const body = renames.createTBody();
+      pair.renames.forEach(([from, to, count]) => {
+        const row = body.insertRow();
+        row.insertCell().appendChild(element("code", "from", from));
+        row.insertCell().textContent = "→";
+        row.insertCell().appendChild(element("code", "to", to));
+        const uses = row.insertCell();
+        uses.className = "num";
+        uses.textContent = count === null ? "" : "×" + count;
+      });
+      add("renamed identifiers", renames);
+    } else add("renamed identifiers", "none");
+    add("stripped notices", pair.stripped_notices.length
+      ? bullets(pair.stripped_notices, (notice) => {
+        const item = element("li");
+        item.appendChild(element("code", "", notice));
+        return item;
+      })
+      : "none");
+    if (pair.also_from.length) {
+      add("also took code from", bullets(pair.also_from, ([path, share]) => {
+        const item = element("li");
+        item.appendChild(element("code", "", path));
+        item.appendChild(document.createTextNode(" (" + share + ")"));
+        return item;
+      }));
+    }
+    if (pair.split_with.length) {
+      add("split with", bullets(pair.split_with, (path) => {
+        const item = element("li");
+        item.appendChild(element("code", "", path));
+        return item;
+      }));
+    }
+    if (pair.commits.length) {
+      add("commits since the merge base", bullets(pair.commits, ([sha, date, author, summary]) => {
+        const item = element("li");
+        const code = element("code", "", sha.slice(0, 12));
+        code.title = sha;
+        item.appendChild(code);
+        item.appendChild(document.createTextNode(" " + [date, author].filter(Boolean).join(" ") + ": " + summary));
+        return item;
+      }));
+    }
+    return list;
+  };
+  const renderPair = (details) => {
+    const view = details.querySelector(".pair-view");
+    if (!view || view.dataset.state !== "empty") return;
+    const pair = pairData(details.dataset.pair);
+    if (!pair) return;
+    view.dataset.state = "rendered";
+    const forkLines = pair.fork || [];
+    const upstreamLines = pair.upstream || [];
+    const forkTitles = new Map(pair.renames.map(([from, to]) => [to, "renamed from " + from]));
+    const upstreamTitles = new Map(pair.renames.map(([from, to]) => [from, "renamed to " + to]));
+    const forkPattern = tokenPattern(pair.renames.map((item) => item[1]));
+    const upstreamPattern = tokenPattern(pair.renames.map((item) => item[0]));
+    const forkCopied = marks(pair.lines, forkLines.length);
+    const upstreamCopied = marks(pair.upstream_lines, upstreamLines.length);
+
+    const notes = [
+      sideNote("Fork", pair.fork, pair.fork_total), sideNote("Upstream", pair.upstream, pair.upstream_total),
+    ].filter(Boolean);
+    const parent = view.parentNode;
+    parent.insertBefore(renderMeta(pair), view);
+    if (notes.length) {
+      const note = element("p", "pair-notes", notes.join(" "));
+      parent.insertBefore(note, view);
+    }
+    const codeTable = element("table", "code");
+    const columns = document.createElement("colgroup");
+    ["ln", "src", "ln", "src"].forEach((name) => {
+      const col = document.createElement("col");
+      col.className = name;
+      columns.appendChild(col);
+    });
+    codeTable.appendChild(columns);
+    const head = codeTable.createTHead().insertRow();
+    const summaryCodes = details.querySelectorAll("summary code");
+    [["fork", 0], ["upstream", 1]].forEach(([label, index]) => {
+      const cell = element("th", "", label + ": " + (summaryCodes[index] ? summaryCodes[index].textContent : ""));
+      cell.colSpan = 2;
+      head.appendChild(cell);
+    });
+    const tbody = codeTable.createTBody();
+    const addCells = (row, lines, number, copied, pattern, titles, right) => {
+      if (number !== null) {
+        const isCopied = copied[number] === 1;
+        row.appendChild(element("td", "ln" + (isCopied ? " copied" : ""), String(number)));
+        const cell = element("td", "src" + (right ? " right" : "") + (isCopied ? " copied" : ""));
+        fillCode(cell, lines[number - 1], pattern, titles);
+        row.appendChild(cell);
+      } else {
+        row.appendChild(element("td", "ln blank"));
+        row.appendChild(element("td", "src blank" + (right ? " right" : "")));
+      }
+    };
+    // Within each block, lines that are the same once renamed and stripped of white space face each other.
+    const forkName = new Map(pair.renames.map(([from, to]) => [from, to]));
+    const forkKey = (line) => line.replace(/\s+/g, "");
+    const upstreamKey = (line) => forkKey(
+      upstreamPattern ? line.replace(upstreamPattern, (name) => forkName.get(name)) : line,
+    );
+    const regions = element("p", "regions", "Copied regions: ");
+    pair.segments.forEach(([forkFirst, forkLast, upFirst, upLast, region]) => {
+      const forkSpan = [], upstreamSpan = [];
+      for (let line = forkFirst; line <= Math.min(forkLast, forkLines.length); line += 1) forkSpan.push(line);
+      for (let line = upFirst; line <= Math.min(upLast, upstreamLines.length); line += 1) upstreamSpan.push(line);
+      const rows = alignRows(
+        forkSpan, upstreamSpan, forkSpan.map((line) => forkKey(forkLines[line - 1])),
+        upstreamSpan.map((line) => upstreamKey(upstreamLines[line - 1])),
+      );
+      rows.forEach(([forkLine, upstreamLine], index) => {
+        const row = tbody.insertRow();
+        addCells(row, forkLines, forkLine, forkCopied, forkPattern, forkTitles, false);
+        addCells(row, upstreamLines, upstreamLine, upstreamCopied, upstreamPattern, upstreamTitles, true);
+        if (index === 0 && region) {
+          const label = "fork " + forkFirst + "–" + forkLast + " ⇄ upstream " + upFirst + "–" + upLast;
+          const button = element("button", "", label);
+          button.type = "button";
+          button.addEventListener("click", () => {
+            const offset = row.getBoundingClientRect().top - view.getBoundingClientRect().top;
+            view.scrollTop += offset - codeTable.tHead.offsetHeight;
+          });
+          regions.appendChild(button);
+        }
+      });
+    });
+    if (regions.childElementCount > 0) parent.insertBefore(regions, view);
+    view.appendChild(codeTable);
+  };
+  document.addEventListener("toggle", (event) => {
+    const target = event.target;
+    if (target instanceof HTMLDetailsElement && target.classList.contains("pair") && target.open) renderPair(target);
+  }, true);
+  const openFromHash = () => {
+    const id = location.hash.slice(1);
+    if (!/^pair-\d+$/.test(id)) return;
+    const details = document.getElementById(id);
+    if (!details) return;
+    renderPair(details);
+    details.open = true;
+    details.scrollIntoView();
+  };
+  window.addEventListener("hashchange", openFromHash);
+  openFromHash();
+})();
+"""

@@ -1,0 +1,99 @@
+"""The YAML files lintml ships (``rules/``), parsed once and then read back from the user cache.
+
+Every check reads some fifty rule and license-knowledge files. Parsing them costs ~30 ms, and
+importing PyYAML ~15 ms more: more than a tenth of a pre-commit run. So the parsed content of
+each file is kept in ``<cache>/parsed-yaml.marshal`` under the file's path and a hash of its bytes
+(an edited rule file is parsed again), and a run that finds them all there never imports PyYAML.
+
+The cache holds plain data only (``marshal``: dicts, lists, strings, numbers, booleans, None); a
+file whose content is anything else (a YAML date, say) is simply parsed each time. Each call gets
+fresh objects, so a caller that changes what it got cannot change what the next caller gets.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import marshal
+import os
+from pathlib import Path
+from typing import Any
+
+CACHE_NAME = "parsed-yaml.marshal"
+_FORMAT = 1  # bump when the layout of the cache file changes
+
+_memo: dict[str, tuple[bytes, bytes]] | None = None  # path -> (hash of the bytes, marshalled content)
+_changed = False
+
+
+class InvalidYAML(ValueError):
+    """A file that is not valid YAML; the message is PyYAML's."""
+
+
+def read_yaml(path: Path) -> Any:
+    """The content of the YAML file at ``path``, as PyYAML's safe loader gives it.
+
+    Raises OSError when it cannot be read and :class:`InvalidYAML` when it is not YAML.
+    """
+    global _changed
+    data = path.read_bytes()
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    memo = _loaded_memo()
+    key = str(path)
+    kept = memo.get(key)
+    if kept is not None and kept[0] == digest:
+        return marshal.loads(kept[1])
+    content = _parse(data)
+    try:
+        memo[key] = (digest, marshal.dumps(content))
+    except ValueError:  # not plain data: parsed again next time
+        return content
+    if not _changed:
+        _changed = True
+        atexit.register(_save)
+    return content
+
+
+def _parse(data: bytes) -> Any:
+    import yaml
+
+    try:
+        # As read_text() gives it: universal newlines.
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        raise InvalidYAML(str(error)) from None
+
+
+def _cache_path() -> Path:
+    from lintml.facts.cache import default_cache_dir
+
+    return default_cache_dir() / CACHE_NAME
+
+
+def _loaded_memo() -> dict[str, tuple[bytes, bytes]]:
+    global _memo
+    if _memo is None:
+        _memo = {}
+        try:
+            stored = marshal.loads(_cache_path().read_bytes())
+            if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _FORMAT and isinstance(stored[1], dict):
+                _memo = stored[1]
+        except (OSError, EOFError, ValueError, TypeError):  # none yet, or unreadable: parse afresh
+            pass
+    return _memo
+
+
+def _save() -> None:
+    """Write the cache whole, atomically; a cache that cannot be written is only a slower next run."""
+    if _memo is None:
+        return
+    path = _cache_path()
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    kept = {name: entry for name, entry in _memo.items() if os.path.isfile(name)}  # forget files gone
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(marshal.dumps((_FORMAT, kept)))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
