@@ -13,7 +13,7 @@ lintml cache (cold) and again (warm); and copydetect (in its own virtualenv, mad
 benchmark) on the changed Python files against the upstream's, timed, with its best match per file.
 Writes the ``audit`` section of benchmarks/RESULTS.md.
 
-    python benchmarks/bench_audit.py [--upstream-tree DIR] [--no-copydetect] [--no-write]
+    python benchmarks/bench_audit.py [--upstream-tree DIR] [--no-copydetect] [--no-write] [--section NAME]
 """
 
 from __future__ import annotations
@@ -287,11 +287,9 @@ def machine() -> str:
 
 def render(results: dict[str, Any]) -> str:
     lines = [
-        "## `lintml audit`: speed and accuracy on a fork of a real upstream",
+        f"## `lintml audit`: speed and accuracy on a fork of {results['upstream']}",
         "",
-        f"Machine: {results['machine']}. Command: `python benchmarks/bench_audit.py"
-        + (f" --upstream-tree {results['upstream_arg']}" if results["upstream_arg"] else "")
-        + "`.",
+        f"Machine: {results['machine']}. Command: `python benchmarks/bench_audit.py{results['arguments']}`.",
         "",
         f"Upstream: `{results['upstream']}` ({results['upstream_files']:,} files). The fork is made from it by the"
         " script (seeded): files moved, reindented, renamed with their header dropped, cut to a part, modified,"
@@ -327,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream-tree", type=Path, help="an unpacked upstream (default: transformers 4.46.3)")
     parser.add_argument("--no-copydetect", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--section", default="audit", help="the RESULTS.md section to write (default: audit)")
     options = parser.parse_args(argv)
     upstream = (options.upstream_tree or DEFAULT_UPSTREAM).resolve()
     if not upstream.is_dir():
@@ -351,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "machine": machine(),
         "upstream": upstream.name,
-        "upstream_arg": str(options.upstream_tree) if options.upstream_tree else "",
+        "arguments": "".join(f" {item}" for item in (argv if argv is not None else sys.argv[1:])),
         "upstream_files": len(tracked(upstream)),
         "runs": runs,
         "score": score(report, truth),
@@ -360,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     section = render(results)
     print(section)
     if not options.no_write:
-        write_section(RESULTS, "audit", section)
-        log(f"wrote the audit section of {RESULTS}")
+        write_section(RESULTS, options.section, section)
+        log(f"wrote the {options.section} section of {RESULTS}")
     return 0
 
 
