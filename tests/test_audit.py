@@ -153,16 +153,16 @@ def test_git_urls_with_a_ref_and_the_text_report(fork_and_upstream: tuple[Path, 
     assert "ours/relocated.py: identical from orig:upstream/moved.py" in result.stdout
 
 
+EXAMPLE_AUDIT = (
+    "audit",
+    str(ROOT / "examples" / "vision-adapter"),
+    "--upstream",
+    str(ROOT / "examples" / "upstreams" / "minivlm"),
+)
+
+
 def test_the_example_audit_names_the_stripped_notices_and_obligations(tmp_path: Path) -> None:
-    result = run_lintml(
-        tmp_path,
-        "audit",
-        str(ROOT / "examples" / "vision-adapter"),
-        "--upstream",
-        str(ROOT / "examples" / "upstreams" / "minivlm"),
-        "--format",
-        "json",
-    )
+    result = run_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     files = {record["path"]: record for record in report["files"]}
@@ -172,17 +172,7 @@ def test_the_example_audit_names_the_stripped_notices_and_obligations(tmp_path: 
     rules = {finding["rule"] for finding in report["obligations"]}
     assert {"change-notice", "copyright-notice", "license-text", "notice-file"} <= rules
     html = tmp_path / "audit.html"
-    written = run_lintml(
-        tmp_path,
-        "audit",
-        str(ROOT / "examples" / "vision-adapter"),
-        "--upstream",
-        str(ROOT / "examples" / "upstreams" / "minivlm"),
-        "--format",
-        "html",
-        "--output",
-        str(html),
-    )
+    written = run_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "html", "--output", str(html))
     assert written.returncode == 0, written.stderr
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "image_slicing.py" in page
