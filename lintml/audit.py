@@ -369,10 +369,10 @@ def audit(
         by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
         known = set().union(*(digests.keys() for digests in by_digest.values()))
         # Files with an upstream file's very bytes are paired by their hash; only the rest are fingerprinted.
-        changed = _changed_code(fork, known)
+        changed, identical = _changed_code(fork, known)
         say(f"matching {len(changed)} changed code files of the fork ({len(fork.code_files) - len(changed)} identical)")
         matches = _match(fork, changed, index_path, cache, jobs)
-        matches.update(_identical_matches(fork, index_path, by_digest, {path for path, _ in changed}))
+        matches.update(_identical_matches(identical, index_path, by_digest))
         pairs, sources = _pairs(fork, upstreams, matches, cache, by_digest)
         history = {}
         for upstream in upstreams:
@@ -436,9 +436,10 @@ def _index(upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callabl
     return {project.name: project for project in added}
 
 
-def _changed_code(fork: Side, known: set[str]) -> list[tuple[str, bytes]]:
-    """The fork's code files (path, bytes) whose bytes are no upstream file's."""
-    code = []
+def _changed_code(fork: Side, known: set[str]) -> tuple[list[tuple[str, bytes]], list[tuple[str, str, int]]]:
+    """The fork's code files read once, split in two: (path, bytes) of those whose bytes are no upstream
+    file's, and (path, sha256, lines) of those that are one's."""
+    changed, identical = [], []
     for item in fork.code_files:
         if item.size > repository.DEFAULT_MAX_FILE_SIZE:
             continue
@@ -446,9 +447,12 @@ def _changed_code(fork: Side, known: set[str]) -> list[tuple[str, bytes]]:
             data = (fork.root / item.path).read_bytes()
         except OSError:
             continue
-        if hashlib.sha256(data).hexdigest() not in known:
-            code.append((item.path, data))
-    return code
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            identical.append((item.path, digest, max(1, data.count(b"\n") + (not data.endswith(b"\n")))))
+        else:
+            changed.append((item.path, data))
+    return changed, identical
 
 
 def _match(
@@ -598,7 +602,7 @@ def _models(fork: Side, upstreams: Sequence[Side]) -> list[dict[str, Any]]:
 
 
 def _identical_matches(
-    fork: Side, index_path: Path, by_digest: Mapping[str, Mapping[str, list[str]]], matched: set[str]
+    identical: Sequence[tuple[str, str, int]], index_path: Path, by_digest: Mapping[str, Mapping[str, list[str]]]
 ) -> dict[str, list[Match]]:
     """Matches for the fork's code files that are an upstream file byte for byte, read from the index
     (what the upstream file and project say of themselves) instead of fingerprinting them again."""
@@ -620,14 +624,7 @@ def _identical_matches(
             )
         }
     found: dict[str, list[Match]] = {}
-    for item in fork.code_files:
-        if item.path in matched or item.size > repository.DEFAULT_MAX_FILE_SIZE:
-            continue
-        try:
-            data = (fork.root / item.path).read_bytes()
-        except OSError:
-            continue
-        digest = hashlib.sha256(data).hexdigest()
+    for path, digest, lines in identical:
         for name in by_digest:
             row = files.get((name, digest))
             if row is None or name not in projects:
@@ -635,8 +632,7 @@ def _identical_matches(
             _, upstream_path, _, tokens, notices_json = row
             _, version, url, license_id, notice, copyrights = projects[name]
             notices = json.loads(notices_json)
-            lines = max(1, data.count(b"\n") + (not data.endswith(b"\n")))
-            found[item.path] = [
+            found[path] = [
                 Match(
                     project=name,
                     version=version,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lintml.derivation import Derivation, Modification, Owners
     from lintml.facts.cache import FactCache
     from lintml.git import FileHistory
-    from lintml.models.evidence import FolderReading
+    from lintml.models.evidence import Evidence, FolderReading
     from lintml.models.folder import ModelFolder
     from lintml.models.known import KnownModel
 
@@ -62,6 +62,7 @@ class Project:
     file_path: Callable[[str], Path | None] | None = None
     cache: FactCache | None = None
     _readings: dict[str, FolderReading] = field(default_factory=dict, repr=False)
+    model_evidence: dict[str, list[Evidence]] = field(default_factory=dict, repr=False)  # see checks.models
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
     exemptions: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)  # see derivation
 

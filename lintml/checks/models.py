@@ -22,7 +22,7 @@ from lintml.checks import Report, check
 from lintml.findings import Upstream
 from lintml.models.card import CardDeclaration, declaration
 from lintml.models.evidence import Evidence, evidence_for
-from lintml.models.folder import ModelFolder
+from lintml.models.folder import ModelFolder, folder_chain, parent_folder
 from lintml.models.known import KnownModel
 from lintml.models.terms import ModelDuty, ModelLicense, plain, shipped_model_terms, states
 from lintml.project import Project
@@ -69,29 +69,14 @@ def _card(project: Project, folder: ModelFolder) -> CardDeclaration | None:
     return declaration(folder.card, card, project.text_of(folder.card) or "")
 
 
-def _chain(path: str) -> set[str]:
-    """A folder and every folder above it, up to the top ("")."""
-    chain = {path}
-    while path:
-        path = str(PurePosixPath(path).parent)
-        path = "" if path == "." else path
-        chain.add(path)
-    return chain
-
-
-def _parent(path: str) -> str:
-    parent = str(PurePosixPath(path).parent)
-    return "" if parent == "." else parent
-
-
 def _checked(project: Project, folder: ModelFolder) -> bool:
     """A model is checked when its card, config, tokenizer or weights, or a license file it relies on, is.
 
     Not every file under it: a model at the top of a repository would otherwise be checked on every commit.
     """
     own = [*folder.configs, *folder.tokenizer, *folder.weights, *((folder.card,) if folder.card else ())]
-    chain = _chain(folder.path)
-    licenses = [item.path for item in project.license_files if _parent(item.path) in chain]
+    chain = folder_chain(folder.path)
+    licenses = [item.path for item in project.license_files if parent_folder(item.path) in chain]
     return any(project.is_target(path) for path in (*own, *licenses))
 
 
@@ -106,7 +91,10 @@ def _known(project: Project, name: str) -> KnownModel | None:
 
 
 def _evidence(project: Project, folder: ModelFolder) -> list[Evidence]:
-    return evidence_for(project.model_reading(folder), list(project.known_models))
+    """The folder's evidence against the known models, worked out once per run (four checks read it)."""
+    if folder.path not in project.model_evidence:
+        project.model_evidence[folder.path] = evidence_for(project.model_reading(folder), list(project.known_models))
+    return project.model_evidence[folder.path]
 
 
 def _terms_of(project: Project, license_id: str | None) -> ModelLicense | None:
@@ -245,12 +233,12 @@ def model_code_residue(project: Project) -> Iterator[Report]:
             if not references or not project.is_target(path):
                 continue
             # Custom code is loaded from beside the config that names it.
-            beside = _parent(path)
+            beside = parent_folder(path)
             prefix = f"{beside}/" if beside else ""
             relative_files = {item[len(prefix) :] for item in folder.files if item.startswith(prefix)}
             classes: set[str] = set()
             for item in folder.files:
-                if item.endswith(".py") and _parent(item) in (beside, folder.path):
+                if item.endswith(".py") and parent_folder(item) in (beside, folder.path):
                     classes.update(_DEFINED_CLASS.findall(project.text_of(item) or ""))
             text = project.text_of(path) or ""
             for reference in missing_references(references, relative_files, classes):
@@ -347,11 +335,11 @@ def _is_notice(path: str) -> bool:
 
 
 def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> _Shown:
-    chain = _chain(folder.path)
+    chain = folder_chain(folder.path)
     texts: dict[str, str] = {}
     licenses: dict[str, str] = {}
     for item in project.files:
-        parent = _parent(item.path)
+        parent = parent_folder(item.path)
         top_licenses = parent == "LICENSES"
         if parent not in chain and not top_licenses:
             continue

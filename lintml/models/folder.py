@@ -58,9 +58,12 @@ class ModelFolder:
         return wanted if wanted in self.configs else None
 
 
-def _folder_of(path: str) -> str:
-    # What PurePosixPath(path).parent gives ("" for "."), without building a path: once per file, every run.
+def parent_folder(path: str) -> str:
+    """The folder a path is in, "" at the top: what PurePosixPath(path).parent gives, without building a path."""
     return path.rstrip("/").rpartition("/")[0]
+
+
+_folder_of = parent_folder
 
 
 def _ancestors(folder: str) -> Iterable[str]:
@@ -68,6 +71,11 @@ def _ancestors(folder: str) -> Iterable[str]:
     while current:
         current = _folder_of(current)
         yield current
+
+
+def folder_chain(folder: str) -> set[str]:
+    """A folder and every folder above it, up to the top ("")."""
+    return {folder, *_ancestors(folder)}
 
 
 def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
