@@ -13,7 +13,12 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from lintml.containment import Escape, OutsideTree, Tree
+
+if TYPE_CHECKING:
+    import pathspec
 
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 
@@ -227,16 +232,22 @@ class DiskSource:
 
     def __init__(self, root: Path, *, use_git: bool = True) -> None:
         self.root = root.resolve()
+        self.tree = Tree(self.root)
         self.use_git = use_git  # False: walk the folder as it is on disk (an upstream being indexed)
         self.walked_with_git = False
+        # Links that lead out of the tree, by the link's path: what they lead to is never read.
+        self.escapes: dict[str, Escape] = {}
+        self.refused: dict[str, str] = {}  # folders the walk could not or would not read -> why
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        """The file's bytes; :class:`~lintml.containment.OutsideTree` (an OSError) if it leads out of the tree."""
+        with open(self.tree.locate(path), "rb") as handle:
+            return handle.read()
 
     def files(self) -> list[RepoFile]:
         paths = self._git_paths() if self.use_git else None
         if paths is None:
-            paths = list(_walk_honouring_gitignore(self.root))
+            paths = list(_walk_honouring_gitignore(self.root, self.refused))
         else:
             self.walked_with_git = True
         return [described for path in sorted(set(paths)) if (described := self.describe(path)) is not None]
@@ -245,20 +256,19 @@ class DiskSource:
         size = self._size_inside_tree(path)
         if size is None:
             return None
-        head = _read_head(self.root / path) if path.lower().endswith(".md") else b""
+        head = _read_head(Path(self.tree.locate(path))) if path.lower().endswith(".md") else b""
         return RepoFile(path, classify(path, head), size)
 
     def _size_inside_tree(self, path: str) -> int | None:
         """The file's size, if it is a regular file that does not lead out of the tree.
 
-        One lstat for a plain file (every check describes every file: no Path objects, no second stat)."""
-        entry = f"{self.root}{os.sep}{path}"
+        A file reached through a link that leads out (the file itself, or a folder on its way) is
+        recorded in :attr:`escapes` under the link's path, and not described."""
         try:
-            status = os.lstat(entry)
-            if stat.S_ISLNK(status.st_mode):
-                if not Path(entry).resolve(strict=True).is_relative_to(self.root):
-                    return None
-                status = os.stat(entry)
+            status = os.stat(self.tree.locate(path))
+        except OutsideTree as refused:
+            self.escapes.setdefault(refused.escape.link, refused.escape)
+            return None
         except (OSError, RuntimeError, ValueError):  # unreadable, dangling, a symlink loop, a NUL in the name
             return None
         return status.st_size if stat.S_ISREG(status.st_mode) else None
@@ -277,36 +287,73 @@ def _read_head(entry: Path) -> bytes:
         return b""
 
 
-def _walk_honouring_gitignore(root: Path) -> Iterator[str]:
+MAX_FOLDER_DEPTH = 256  # folders within folders; real projects nest a few dozen deep at most
+
+
+def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None) -> Iterator[str]:
+    """Every file under ``root`` that .gitignore files do not exclude, as POSIX paths relative to it.
+
+    The walk keeps its own stack (a tree nested thousands deep cannot exhaust Python's recursion)
+    and does not descend into linked folders; a link is listed like a file, so that the caller
+    judges where it leads. Folders nested deeper than :data:`MAX_FOLDER_DEPTH`, or that cannot be
+    listed, are recorded in ``refused`` (path -> why) and left out.
+    """
     import pathspec
 
     specs: list[tuple[str, pathspec.PathSpec]] = []
-    for directory, subdirectories, filenames in os.walk(root, followlinks=False):
-        relative = Path(directory).relative_to(root).as_posix()
-        relative = "" if relative == "." else relative
-        ignore_file = Path(directory) / ".gitignore"
-        if ignore_file.is_file():
+    stack: list[str] = [""]
+    while stack:
+        relative = stack.pop()
+        # A folder's rules apply to everything under it and to nothing beside it: drop the rules of
+        # folders this one is not under (the stack is depth first, so they are at the end).
+        while specs and specs[-1][0] and not relative.startswith(specs[-1][0] + "/"):
+            specs.pop()
+        directory = f"{root}{os.sep}{relative}" if relative else str(root)
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted((entry.name, _is_real_folder(entry)) for entry in listing)
+        except OSError as error:
+            if refused is not None and relative:
+                refused[relative] = f"{relative}: folder not read ({error.strerror or error})"
+            continue
+        if any(name == ".gitignore" and not is_folder for name, is_folder in entries):
             try:
-                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                lines = Path(directory, ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
                 specs.append((relative, pathspec.GitIgnoreSpec.from_lines(lines)))
             except OSError:
                 pass
-
-        def ignored(name: str, is_directory: bool, relative: str = relative) -> bool:
+        folders: list[str] = []
+        for name, is_folder in entries:
             path = f"{relative}/{name}" if relative else name
-            verdict = False
-            for base, spec in specs:  # root first, deeper files later: the last that decides wins
-                if base and not path.startswith(base + "/"):
-                    continue
-                local = path[len(base) + 1 :] if base else path
-                decided = spec.check_file(local + ("/" if is_directory else "")).include
-                if decided is not None:
-                    verdict = decided
-            return verdict
+            if is_folder and name == ".git":
+                continue
+            if _ignored(specs, path, is_folder):
+                continue
+            if not is_folder:
+                yield path
+            elif path.count("/") >= MAX_FOLDER_DEPTH:
+                if refused is not None:
+                    refused[path] = f"{path}: folders nested more than {MAX_FOLDER_DEPTH} deep were not read"
+            else:
+                folders.append(path)
+        stack.extend(reversed(folders))
 
-        subdirectories[:] = sorted(
-            name for name in subdirectories if name != ".git" and not ignored(name, is_directory=True)
-        )
-        for name in sorted(filenames):
-            if not ignored(name, is_directory=False):
-                yield f"{relative}/{name}" if relative else name
+
+def _is_real_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder that is not a link (a linked folder is listed as a file: its target is judged, not walked)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _ignored(specs: list[tuple[str, pathspec.PathSpec]], path: str, is_folder: bool) -> bool:
+    verdict = False
+    for base, spec in specs:  # root first, deeper files later: the last that decides wins
+        if base and not path.startswith(base + "/"):
+            continue
+        local = path[len(base) + 1 :] if base else path
+        decided = spec.check_file(local + ("/" if is_folder else "")).include
+        if decided is not None:
+            verdict = decided
+    return verdict
