@@ -146,18 +146,23 @@ def _prepare(
     """The project root, the files asked for, the settings and the indexes of one run, all checked."""
     given = [Path(item) for item in (paths or (".",))]
     for item in given:
-        if not item.exists():
+        if not item.exists() and not item.is_symlink():
             raise UsageError(f"{item}: no such file or directory")
+    # The root and the targets are found from the paths as written, not from where links lead: a
+    # file given as vendor/ops.py, where vendor is a link out of the repository, is a file of this
+    # repository that is refused (and reported), not a reason to check the folder the link names.
     if root is not None:
         if not Path(root).is_dir():
             raise UsageError(f"{root}: --root must be an existing folder")
-        top = Path(root).resolve()
+        lexical_top = Path(os.path.abspath(root))
     else:
-        anchor = given[0].resolve()
-        top = project_root(anchor if anchor.is_dir() else anchor.parent)
+        anchor = Path(os.path.abspath(given[0]))
+        named_folder = anchor.is_dir()
+        lexical_top = project_root(anchor if named_folder else anchor.parent, given=named_folder)
+    top = lexical_top.resolve()
     targets: frozenset[str] | None = None
-    if not (len(given) == 1 and given[0].resolve() == top):
-        targets = frozenset(_relative_targets(given, top))
+    if not (len(given) == 1 and Path(os.path.abspath(given[0])) == lexical_top):
+        targets = frozenset(_relative_targets(given, lexical_top))
     settings = config or resolve_config(top, Path(config_file) if config_file else None)
     # Command-line choices go on top of the file's: --select replaces, --ignore adds.
     settings = replace(
@@ -195,9 +200,28 @@ def _changed_targets(top: Path, ref: str, targets: frozenset[str] | None, settin
 _PROJECT_MARKERS = (".git", "LICENSES", "pyproject.toml", "setup.py", "setup.cfg", ".lintml.yaml", ".lintml.yml")
 
 
-def project_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` that holds a project's top-level files; else ``start``."""
-    for folder in [start, *start.parents]:
+def project_root(start: Path, *, given: bool = True) -> Path:
+    """The nearest folder at or above ``start`` that holds a project's top-level files; else ``start``.
+
+    ``start`` itself is the folder the user named when ``given``; a folder above it that is a
+    symbolic link, or lies under a linked folder below the current folder, is passed over: a
+    repository can make ``vendor`` a link to anywhere, and a file given as ``vendor/ops.py`` must
+    not make that anywhere the project.
+    """
+    start = Path(os.path.abspath(start))
+    here = Path(os.path.abspath(os.curdir))
+    candidates = [start, *start.parents]
+    passed_over: set[Path] = set()
+    for folder in candidates:
+        if (folder == start and given) or folder == here:
+            continue
+        if folder.is_symlink():
+            passed_over.add(folder)
+            if folder.is_relative_to(here):
+                passed_over.update(candidate for candidate in candidates if candidate.is_relative_to(folder))
+    for folder in candidates:
+        if folder in passed_over:
+            continue
         if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
             return folder
         try:
@@ -209,13 +233,20 @@ def project_root(start: Path) -> Path:
 
 
 def _relative_targets(given: Iterable[Path], top: Path) -> Iterable[str]:
+    """The paths asked for, relative to the root as written (folders end with "/", the root is "")."""
     for item in given:
-        resolved = item.resolve()
-        if not resolved.is_relative_to(top):
+        relative = os.path.relpath(os.path.abspath(item), top)
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
             raise UsageError(f"{item}: outside the repository being checked ({top})")
-        relative = resolved.relative_to(top).as_posix()
-        if resolved.is_dir():
-            yield f"{relative}/" if relative != "." else ""
+        relative = Path(relative).as_posix()
+        if relative == ".":
+            yield ""
+        elif item.is_dir():
+            # A folder named through a link inside the tree is that folder; one whose link leads
+            # out is named as it is, and refused when its files are read.
+            real = item.resolve()
+            inside = real.is_relative_to(top.resolve())
+            yield f"{real.relative_to(top.resolve()).as_posix()}/" if inside and real != top.resolve() else relative
         else:
             yield relative
 
@@ -254,6 +285,7 @@ def _analyse(
     chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
     _check_selectors(config, rules or shipped_rules())
     all_files = [item for item in source.files() if not config.excluded(item.path)]
+    asked = targets
     if targets is not None:
         # A file named explicitly is checked even when git does not track it (yet).
         listed = {item.path for item in all_files}
@@ -287,6 +319,9 @@ def _analyse(
         facts[item.path] = extractor.facts(item, data)
         if item.kind in repository.CODE_KINDS and (targets is None or item.path in targets):
             code.append((item.path, data))
+    for path, detail in source.problems().items():
+        if path not in facts:  # reported for the files checked, like any other unreadable input
+            facts[path] = FileFacts(problems=(Problem("unreadable_input", detail),))
     found = ProvenanceResult({}, 0)
     own_names = _own_names(all_files, facts)
     if matches is not None:
@@ -319,6 +354,7 @@ def _analyse(
         read_bytes=lambda path: _read_bytes(source, path),
         file_path=lambda path: _file_path(source, path),
         cache=cache,
+        refused=_refusals_touching(source.refused(), asked),
     )
     findings = [
         finding
@@ -513,6 +549,19 @@ def _check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:
     for option, selector in named:
         if selector != ALL_RULES and not any(matches_selector(rule.id, selector) for rule in rules):
             raise ConfigError(f"{where}: {option}: {selector!r} names no rule (see `lintml rules`)")
+
+
+def _refusals_touching(refused: Mapping[str, str], asked: frozenset[str] | None) -> dict[str, str]:
+    """The refused paths (links out of the tree, ...) that the paths asked for touch: all of them when the
+    whole tree is checked; else those asked for, holding a file asked for, or under a folder asked for."""
+    if asked is None:
+        return dict(refused)
+    folders = tuple(target for target in asked if target == "" or target.endswith("/"))
+    return {
+        path: detail
+        for path, detail in refused.items()
+        if path in asked or path.startswith(folders) or any(target.startswith(path + "/") for target in asked)
+    }
 
 
 def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:

@@ -25,31 +25,55 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _reports_errors(command: F) -> F:
-    """Turn lintml's own user-facing errors into one line and exit code 2."""
+    """Every abnormal end as one line on stderr and exit code 2; the traceback only with ``--debug``.
+
+    lintml's own errors (a missing path, a bad configuration, an index or upstream it cannot use)
+    say what is wrong and where; an OSError names its file; anything else is a bug in lintml,
+    said as such. Nothing a scanned repository holds can make lintml print a traceback.
+    """
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from lintml.api import UsageError
-        from lintml.config import ConfigError
-        from lintml.rules import RuleError
-
         context = click.get_current_context()
-        debug = bool(context.find_root().params.get("debug") or kwargs.pop("debug", False))
+        debug = bool(kwargs.pop("debug", False) or context.find_root().params.get("debug"))
         try:
             return command(*args, **kwargs)
-        except (UsageError, ConfigError, RuleError) as error:
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own: usage errors already exit 2 with a message
+        except KeyboardInterrupt:
             if debug:
                 raise
-            click.echo(f"lintml: error: {error}", err=True)
-            sys.exit(EXIT_USAGE)
-        except OSError as error:  # e.g. --output into a folder that cannot be written
+            _fail("interrupted")
+        except Exception as error:
             if debug:
                 raise
-            where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"lintml: error: {where}{error.strerror or error}", err=True)
-            sys.exit(EXIT_USAGE)
+            _fail(_describe_error(error))
 
     return run  # type: ignore[return-value]
+
+
+def _describe_error(error: Exception) -> str:
+    from lintml.api import UsageError
+    from lintml.config import ConfigError
+    from lintml.rules import RuleError
+
+    if isinstance(error, UsageError | ConfigError | RuleError):
+        return str(error)
+    if isinstance(error, OSError):  # e.g. --output into a folder that cannot be written
+        where = f"{os.fsdecode(error.filename)}: " if error.filename else ""
+        return f"{where}{error.strerror or error}"
+    if isinstance(error, MemoryError):
+        return "out of memory (a file too large to read? lower max-file-size or exclude it)"
+    detail = str(error) or type(error).__name__
+    return f"internal error: {type(error).__name__}: {detail} (run again with --debug for the traceback, and report it)"
+
+
+def _fail(message: str) -> None:
+    """Say ``message`` on one line of stderr, whatever it holds, and exit with the usage code."""
+    from lintml.escaping import printable
+
+    click.echo(f"lintml: error: {printable(message)}", err=True)
+    sys.exit(EXIT_USAGE)
 
 
 @click.group(

@@ -97,6 +97,19 @@ def _string_list(value: Any, option: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _patterns(value: Any, option: str, where: str) -> tuple[str, ...]:
+    """A list of gitignore-style patterns, each one checked now so a bad one is named with its option."""
+    import pathspec
+
+    patterns = _string_list(value, option, where)
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError) as error:  # pathspec's GitWildMatchPatternError is a ValueError
+            raise ConfigError(f"{where}: option {option!r}: {pattern!r} is not a valid pattern ({error})") from None
+    return patterns
+
+
 _SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?i?b?)\s*$", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -125,6 +138,8 @@ def _mapping(value: Any, option: str, where: str) -> dict[str, Any]:
 
 def _per_path(value: Any, option: str, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     mapping = _mapping(value, option, where)
+    for pattern in mapping:
+        _patterns(str(pattern), f"{option} key", where)
     return tuple((str(pattern), _string_list(ids, f"{option}.{pattern}", where)) for pattern, ids in mapping.items())
 
 
@@ -194,7 +209,7 @@ _OPTIONS: dict[str, tuple[str, Callable[[Any, str, str], Any]]] = {
     "fail-on": ("fail_on", _level),
     "project-license": ("project_license", _license),
     "max-file-size": ("max_file_size", _size),
-    "exclude": ("exclude", _string_list),
+    "exclude": ("exclude", _patterns),
     "upstreams": ("upstreams", _index_files),
     "catalog": ("catalog", _flag),
     "provenance": ("provenance", _flag),
@@ -222,24 +237,44 @@ def parse_config(raw: Any, where: str, source: Path | None = None) -> Config:
     return Config(source=source, **values)
 
 
+MAX_CONFIG_SIZE = 1024 * 1024  # bytes; a real configuration is a few hundred
+
+
 def load_config_file(path: Path) -> Config:
+    """The configuration in ``path``; :class:`ConfigError` naming the file for anything it cannot use.
+
+    The file may come with a repository lintml is asked to check, so it is read as untrusted input:
+    a size cap, UTF-8 only, no YAML aliases, a nesting cap.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_SIZE + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from error
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{path}: the configuration is larger than {MAX_CONFIG_SIZE // 1024} KB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: the configuration is not UTF-8 text") from None
     if path.name == "pyproject.toml":
         try:
-            data = tomllib.loads(text)
+            parsed = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from error
-        section = data.get("tool", {}).get("lintml") if isinstance(data.get("tool"), dict) else None
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        except RecursionError:  # tomllib descends once a level of nested arrays or tables
+            raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+        tool = parsed.get("tool")
+        section = tool.get("lintml") if isinstance(tool, dict) else None
         return parse_config(section, f"{path} [tool.lintml]", path)
-    import yaml  # here, not at the top: most runs have no .lintml.yaml and need no PyYAML
+    from lintml.yaml_files import InvalidYAML, load_untrusted  # PyYAML only when there is a .lintml.yaml
 
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+        raw = load_untrusted(text)
+    except InvalidYAML as error:
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"{path}: not valid YAML: {reason}") from None
     return parse_config(raw, str(path), path)
 
 

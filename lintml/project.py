@@ -49,6 +49,7 @@ class Project:
     targets: frozenset[str] | None = None  # None: every file is checked
     license_override: str | None = None
     extra_problems: dict[str, list[Problem]] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # paths not read (links out of the tree ...) -> why
     provenance: dict[str, list[Match]] = field(default_factory=dict)  # path -> upstream matches
     vendored: tuple[VendoredFolder, ...] = ()
     # Adapters the source provides: any file's text on demand, and git history of some files.

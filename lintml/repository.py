@@ -9,9 +9,10 @@ beyond the few bytes needed to tell a model card or a binary file.
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -199,29 +200,73 @@ class Source(Protocol):
         """The file at ``path`` even if the listing left it out (untracked), or None."""
         ...
 
+    def refused(self) -> Mapping[str, str]:
+        """Paths the source would not read, each with why: links that lead out of the tree (by the
+        link's path), folders nested too deep or that cannot be listed. Known once ``files()`` or
+        ``describe()`` met them."""
+        ...
+
+    def problems(self) -> Mapping[str, str]:
+        """Listed files whose first bytes could not be read (so their kind is a guess), each with why."""
+        ...
+
 
 @dataclass
 class MemorySource:
-    """A repository given as path -> content; used by rule examples and tests."""
+    """A repository given as path -> content; used by rule examples and tests.
+
+    ``links`` maps a path to what a symbolic link there would say, so examples can show a link that
+    leads out of the tree (an absolute target, or one that climbs out with ``..``): files at or under
+    such a link are refused like :class:`DiskSource` refuses them. Links that stay inside are ignored.
+    """
 
     contents: Mapping[str, str | bytes]
     root: Path | None = None
+    links: Mapping[str, str] = field(default_factory=dict)
+    _refused: dict[str, str] = field(default_factory=dict, repr=False)
 
     def _bytes(self, path: str) -> bytes:
         value = self.contents[path]
         return value.encode("utf-8") if isinstance(value, str) else value
 
     def files(self) -> list[RepoFile]:
+        for link in self.links:
+            self._escape(link)
         return sorted(
             (described for path in self.contents if (described := self.describe(path)) is not None),
             key=lambda item: item.path,
         )
 
     def read(self, path: str) -> bytes:
+        escape = self._escape(path)
+        if escape is not None:
+            raise OutsideTree(escape)
         return self._bytes(path)
 
+    def refused(self) -> Mapping[str, str]:
+        return dict(self._refused)
+
+    def problems(self) -> Mapping[str, str]:
+        return {}
+
+    def _escape(self, path: str) -> Escape | None:
+        """The link at or above ``path`` that leads out of the tree, recorded when met."""
+        parts = path.split("/")
+        for end in range(1, len(parts) + 1):
+            link = "/".join(parts[:end])
+            target = self.links.get(link)
+            if target is None:
+                continue
+            folder = posixpath.dirname(link)
+            landing = posixpath.normpath(posixpath.join(folder, target))
+            if target.startswith("/") or landing == ".." or landing.startswith("../"):
+                escape = Escape(path, link, target)
+                self._refused.setdefault(link, escape.describe())
+                return escape
+        return None
+
     def describe(self, path: str) -> RepoFile | None:
-        if path not in self.contents:
+        if path not in self.contents or self._escape(path) is not None:
             return None
         data = self._bytes(path)
         return RepoFile(path, classify(path, data[:HEAD_BYTES]), len(data))
@@ -237,7 +282,8 @@ class DiskSource:
         self.walked_with_git = False
         # Links that lead out of the tree, by the link's path: what they lead to is never read.
         self.escapes: dict[str, Escape] = {}
-        self.refused: dict[str, str] = {}  # folders the walk could not or would not read -> why
+        self._refused: dict[str, str] = {}  # folders the walk could not or would not read -> why
+        self._problems: dict[str, str] = {}  # listed files whose first bytes could not be read -> why
 
     def read(self, path: str) -> bytes:
         """The file's bytes; :class:`~lintml.containment.OutsideTree` (an OSError) if it leads out of the tree."""
@@ -247,16 +293,29 @@ class DiskSource:
     def files(self) -> list[RepoFile]:
         paths = self._git_paths() if self.use_git else None
         if paths is None:
-            paths = list(_walk_honouring_gitignore(self.root, self.refused))
+            paths = list(_walk_honouring_gitignore(self.root, self._refused))
         else:
             self.walked_with_git = True
         return [described for path in sorted(set(paths)) if (described := self.describe(path)) is not None]
+
+    def refused(self) -> Mapping[str, str]:
+        found = {link: escape.describe() for link, escape in self.escapes.items()}
+        return {**self._refused, **found}
+
+    def problems(self) -> Mapping[str, str]:
+        return dict(self._problems)
 
     def describe(self, path: str) -> RepoFile | None:
         size = self._size_inside_tree(path)
         if size is None:
             return None
-        head = _read_head(Path(self.tree.locate(path))) if path.lower().endswith(".md") else b""
+        head = b""
+        if path.lower().endswith(".md"):
+            try:
+                with open(self.tree.locate(path), "rb") as handle:
+                    head = handle.read(HEAD_BYTES)
+            except OSError as error:  # its kind is then a guess from the name: say so
+                self._problems[path] = f"cannot read: {error.strerror or error}"
         return RepoFile(path, classify(path, head), size)
 
     def _size_inside_tree(self, path: str) -> int | None:
@@ -279,14 +338,6 @@ class DiskSource:
         return tracked_files(self.root)
 
 
-def _read_head(entry: Path) -> bytes:
-    try:
-        with entry.open("rb") as handle:
-            return handle.read(HEAD_BYTES)
-    except OSError:
-        return b""
-
-
 MAX_FOLDER_DEPTH = 256  # folders within folders; real projects nest a few dozen deep at most
 
 
@@ -298,8 +349,6 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
     judges where it leads. Folders nested deeper than :data:`MAX_FOLDER_DEPTH`, or that cannot be
     listed, are recorded in ``refused`` (path -> why) and left out.
     """
-    import pathspec
-
     specs: list[tuple[str, pathspec.PathSpec]] = []
     stack: list[str] = [""]
     while stack:
@@ -319,7 +368,7 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
         if any(name == ".gitignore" and not is_folder for name, is_folder in entries):
             try:
                 lines = Path(directory, ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                specs.append((relative, pathspec.GitIgnoreSpec.from_lines(lines)))
+                specs.append((relative, _gitignore_spec(lines)))
             except OSError:
                 pass
         folders: list[str] = []
@@ -337,6 +386,23 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
             else:
                 folders.append(path)
         stack.extend(reversed(folders))
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
+    """A .gitignore's patterns; lines git would not understand either (a lone ``!``) are left out, as git does."""
+    import pathspec
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        kept = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                continue
+            kept.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(kept)
 
 
 def _is_real_folder(entry: os.DirEntry[str]) -> bool:

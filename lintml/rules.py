@@ -49,6 +49,8 @@ class RuleExample:
     upstream: dict[str, Any] | None = None
     # Known models (name, license, aliases, config) recorded in the example's index.
     models: tuple[dict[str, Any], ...] = ()
+    # Symbolic links: path -> what the link says (see repository.MemorySource).
+    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def passing(self) -> bool:
@@ -116,7 +118,7 @@ _RULE_KEYS = {
 _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
-_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models", "links"}
 _MODEL_KEYS = {"name", "license", "aliases", "config"}
 _UPSTREAM_KEYS = {"name", "version", "license", "url", "notice", "files"}
 _EXPECT_KEYS = {"path", "line"}
@@ -177,6 +179,10 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
         config=_require_mapping(example.get("config") or {}, "an example config", source),
         upstream=upstream,
         models=tuple(models),
+        links={
+            str(path): str(target)
+            for path, target in _require_mapping(example.get("links") or {}, "an example's links", source).items()
+        },
     )
 
 

@@ -97,3 +97,56 @@ def _save() -> None:
         os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)
+
+
+MAX_YAML_DEPTH = 64  # collections within collections in a file a user or a repository wrote; real ones nest a few deep
+
+
+def load_untrusted(text: str) -> Any:
+    """YAML written by someone else (a configuration, a model card), read with PyYAML's safe loader and
+    refused, as :class:`InvalidYAML`, when it uses aliases (``*name``: the way to a billion laughs) or
+    nests deeper than :data:`MAX_YAML_DEPTH` (composition recurses once a level)."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_untrusted_loader())
+    except RecursionError:
+        raise InvalidYAML(f"nested more than {MAX_YAML_DEPTH} levels deep") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None)
+        if mark is None or problem is None:
+            raise InvalidYAML(" ".join(str(error).split())) from None
+        raise InvalidYAML(f"line {mark.line + 1}, column {mark.column + 1}: {problem}") from None
+
+
+_loader: type | None = None
+
+
+def _untrusted_loader() -> type:
+    """Made on first use, so PyYAML is imported only when such a file is read."""
+    global _loader
+    if _loader is not None:
+        return _loader
+    import yaml
+
+    class UntrustedLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+            if self.depth >= MAX_YAML_DEPTH:
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    _loader = UntrustedLoader
+    return _loader

@@ -46,7 +46,7 @@ def test_rule_example(rule: Rule, example: RuleExample, tmp_path: Path) -> None:
         )
         write_index(tmp_path / "example.sqlite3", IndexContent([(project, files)]))
         indexes.append(tmp_path / "example.sqlite3")
-    result = check_source(MemorySource(example.files), config, index_paths=indexes)
+    result = check_source(MemorySource(example.files, links=example.links), config, index_paths=indexes)
     found = sorted((finding.path, finding.line) for finding in result.findings if finding.rule == rule.id)
     expected = sorted((item.path, item.line) for item in example.expect)
     comparable = sorted(

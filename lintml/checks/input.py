@@ -28,3 +28,11 @@ def unreadable_input(project: Project) -> Iterator[Report]:
 @check("model_card_front_matter")
 def model_card_front_matter(project: Project) -> Iterator[Report]:
     yield from _problems(project, "model_card_front_matter")
+
+
+@check("path_refused")
+def path_refused(project: Project) -> Iterator[Report]:
+    """Links that lead out of the tree and folders that were not walked, once each, by the link's path
+    (the engine keeps only those that touch the files checked)."""
+    for path, detail in sorted(project.refused.items()):
+        yield Report(path=path, params={"detail": detail})

@@ -140,7 +140,13 @@ def model_card_missing(project: Project) -> Iterator[Report]:
             (path for path in (f"{folder.path}/README.md" if folder.path else "README.md",) if path in project.paths),
             None,
         )
-        reason = f"its {readme} has no YAML front matter" if readme else "it has no README.md or MODEL_CARD.md"
+        unreadable = [problem.detail for problem in project.facts_of(readme).problems] if readme else []
+        if unreadable:  # its kind was a guess: say why, not that it has no front matter
+            reason = f"its {readme} could not be read ({unreadable[0]})"
+        elif readme:
+            reason = f"its {readme} has no YAML front matter"
+        else:
+            reason = "it has no README.md or MODEL_CARD.md"
         yield Report(
             path=readme or folder.weights[0],
             line=1 if readme else None,

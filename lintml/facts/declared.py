@@ -12,6 +12,7 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,12 +42,24 @@ def _classifier_licenses(classifiers: object, text: str) -> list[Declaration]:
     return found
 
 
+@lru_cache(maxsize=8)
+def _toml(text: str) -> tuple[dict[str, Any], str | None]:
+    """A pyproject.toml's tables and what is wrong with it (None when it parsed); read once for every reader.
+
+    The file comes with the repository: nesting that would exhaust tomllib's recursion is a problem, not a crash."""
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as error:
+        return {}, f"not valid TOML: {error}"
+    except RecursionError:
+        return {}, "not valid TOML: nested too deeply to read"
+
+
 def from_pyproject(text: str) -> tuple[list[Declaration], str | None]:
     """Declarations and an error message (None when the TOML parsed)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        return [], f"not valid TOML: {error}"
+    data, problem = _toml(text)
+    if problem is not None:
+        return [], problem
     found: list[Declaration] = []
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     license_value = project.get("license")
@@ -116,10 +129,7 @@ READERS = {"pyproject.toml": from_pyproject, "setup.cfg": from_setup_cfg, "setup
 def package_name(path: str, text: str) -> str | None:
     """The distribution name a top-level manifest gives the project, if it states one literally."""
     if path == "pyproject.toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
-            return None
+        data = _toml(text)[0]
         project = data.get("project") if isinstance(data.get("project"), dict) else {}
         tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
         poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
@@ -169,10 +179,7 @@ def requirements(path: str, text: str) -> set[str]:
             if key.strip().lower() == "requires-dist":
                 specs.append(value)
     elif name == "pyproject.toml":
-        try:
-            project = tomllib.loads(text).get("project")
-        except tomllib.TOMLDecodeError:
-            return set()
+        project = _toml(text)[0].get("project")
         if isinstance(project, dict):
             specs.extend(item for item in project.get("dependencies") or () if isinstance(item, str))
             optional = project.get("optional-dependencies")
@@ -209,10 +216,7 @@ def authors(path: str, text: str) -> list[str]:
             if key.strip().lower() in ("author", "maintainer", "author-email", "maintainer-email"):
                 found.extend(re.sub(r"<[^>]*>|\S+@\S+", " ", part).strip(' "') for part in value.split(","))
     elif name == "pyproject.toml":
-        try:
-            project = tomllib.loads(text).get("project")
-        except tomllib.TOMLDecodeError:
-            return []
+        project = _toml(text)[0].get("project")
         if isinstance(project, dict):
             for key in ("authors", "maintainers"):
                 for person in project.get(key) or ():
