@@ -32,9 +32,7 @@ def _said(result: object) -> str:
     return json.dumps([finding.message for finding in result.findings])  # type: ignore[attr-defined]
 
 
-def test_a_tracked_folder_replaced_by_a_link_out_is_not_read(
-    make_repo: Callable[..., Path], tmp_path: Path
-) -> None:
+def test_a_tracked_folder_replaced_by_a_link_out_is_not_read(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     outside = _outside(tmp_path)
     root = make_repo({"LICENSE": MIT_TEXT, "vendor/ops.py": "def op():\n    return 1\n", "main.py": "x = 1\n"})
     shutil.rmtree(root / "vendor")
@@ -118,7 +116,7 @@ def test_deeply_nested_folders_are_walked_without_recursion(tmp_path: Path) -> N
 
 
 def _remove_nested(root: Path, name: str) -> None:
-    """Remove a chain of folders ``root/name/name/...`` (and the files in them) from the bottom up, without recursion."""
+    """Remove the chain of folders ``root/name/name/...`` and their files bottom up, without recursion."""
     chain = [os.open(root, os.O_RDONLY)]
     try:
         while True:
