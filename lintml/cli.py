@@ -240,12 +240,21 @@ def fix(
 
     Conflicts, attribution and your project's own license need a person: they are listed,
     not changed. Files are written atomically, only when they change; a second run changes
-    nothing. The diff goes to standard output, the summary to standard error. Exit code 0
-    when no error-level finding remains, 1 otherwise (in a dry run, also when a change is pending).
+    nothing. Every target is checked before the first write; a file that cannot be written
+    (read-only, disk full, a file where its folder should be) is named with the reason and left
+    as it was, and the other files are still written. The diff goes to standard output (control
+    characters escaped when it is a terminal), the summary to standard error.
+
+    \b
+    Exit code 0 when no error-level finding remains, 1 otherwise (in a dry run, also when a
+    change is pending), 2 when a file could not be written: a write failure is a fault of the
+    system, not a finding, so it must not read as "findings left" (1) or, when the repair was
+    for a warning, as clean (0).
     """
     import datetime
 
     from lintml import api
+    from lintml.report import for_terminal, one_line
 
     if date is not None:
         try:
@@ -265,8 +274,11 @@ def fix(
         use_cache=not no_cache,
         diff_base=diff_base,
     )
+    # Piped, the diff is a patch and must carry the files' bytes; on a terminal, nothing in them may act.
+    to_terminal = sys.stdout.isatty()
     for change in result.changes:
-        click.echo(change.diff(), nl=False)
+        diff = change.diff()
+        click.echo(for_terminal(diff) if to_terminal else diff, nl=False)
     verb = "would change" if dry_run else "changed"
     files = len(result.changes)
     click.echo(
@@ -274,17 +286,28 @@ def fix(
         f"{verb} {files} file{'s' if files != 1 else ''}",
         err=True,
     )
+    for failure in result.unwritten:
+        lost = len(failure.findings)
+        click.echo(
+            one_line(
+                f"lintml: could not write {failure.path}: {failure.reason}; left as it was"
+                + (f" ({lost} repair{'s' if lost != 1 else ''} not made)" if lost else "")
+            ),
+            err=True,
+        )
     for finding, reason in result.failed_repairs:
-        click.echo(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}", err=True)
+        click.echo(one_line(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}"), err=True)
     left = result.after.findings if result.after is not None else tuple(finding for finding, _ in result.unfixed)
     left = tuple(finding for finding in left if finding.severity != "info")
     if left:
         click.echo(f"lintml: {len(left)} finding{'s' if len(left) != 1 else ''} left for a person:", err=True)
         for finding in left:
             where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-            click.echo(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}", err=True)
+            click.echo(one_line(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}"), err=True)
             if finding.fix:
-                click.echo(f"      fix: {finding.fix}", err=True)
+                click.echo(one_line(f"      fix: {finding.fix}"), err=True)
+    if result.unwritten:
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
