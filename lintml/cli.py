@@ -191,7 +191,8 @@ def check(
     if output is not None:
         _write_atomically(output, report)
     else:
-        click.echo(report, nl=not report.endswith("\n"))
+        # color=True: click would otherwise strip the colours asked for with --color from a pipe.
+        click.echo(report, nl=not report.endswith("\n"), color=True if context.color else None)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
@@ -274,11 +275,12 @@ def fix(
         use_cache=not no_cache,
         diff_base=diff_base,
     )
-    # Piped, the diff is a patch and must carry the files' bytes; on a terminal, nothing in them may act.
+    # Piped, the diff is a patch and must carry the files' bytes (color=True: click would strip escape
+    # sequences from it); on a terminal, nothing in them may act.
     to_terminal = sys.stdout.isatty()
     for change in result.changes:
         diff = change.diff()
-        click.echo(for_terminal(diff) if to_terminal else diff, nl=False)
+        click.echo(for_terminal(diff) if to_terminal else diff, nl=False, color=True)
     verb = "would change" if dry_run else "changed"
     files = len(result.changes)
     click.echo(

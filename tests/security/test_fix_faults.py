@@ -26,11 +26,17 @@ import pytest
 from lintml import api
 from lintml.files import TEMPORARY_NAME, temporary_name
 from tests.conftest import MIT_TEXT
-from tests.test_fix import RENAMED_SLICING, minivlm_index  # noqa: F401 (a fixture)
+from tests.test_fix import MINIVLM, RENAMED_SLICING
+from tests.test_obligations import index_upstream
 
 DATE = "2026-11-21"
 LICENSE_TEXT = "LICENSES/Apache-2.0.txt"
 TARGETS = ("NOTICE", LICENSE_TEXT, "vision/slicing.py")
+
+
+@pytest.fixture
+def minivlm_index(tmp_path: Path) -> Path:
+    return index_upstream(tmp_path, "minivlm", MINIVLM, "auto")
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -229,7 +235,11 @@ def test_only_lintml_temporaries_are_swept_and_only_by_fix(
     outside = tmp_path / "outside.txt"
     outside.write_text("not lintml's\n", encoding="utf-8")
     local = _repository(make_repo)
-    leftovers = [".NOTICE.lintml-0123abcd.tmp", "vision/.slicing.py.lintml-ffffffff.tmp", "deep/a/b/.x.lintml-00000000.tmp"]
+    leftovers = [
+        ".NOTICE.lintml-0123abcd.tmp",
+        "vision/.slicing.py.lintml-ffffffff.tmp",
+        "deep/a/b/.x.lintml-00000000.tmp",
+    ]
     kept = [
         ".data.csv.lintml-0123abc.tmp",  # seven digits
         ".data.csv.lintml-0123ABCD.tmp",  # lintml writes lowercase
