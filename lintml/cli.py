@@ -591,16 +591,20 @@ def audit(
     result = api.audit(
         fork, list(upstreams), jobs=jobs, obligations=not no_obligations, progress=say if interactive() else None
     )
+    # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
     if output_format == "json":
-        text = json_module.dumps(result.report, indent=2, sort_keys=True) + "\n"
+        from lintml.report import valid_everywhere
+
+        text = json_module.dumps(valid_everywhere(result.report), indent=2, sort_keys=True) + "\n"
     elif output_format == "html":
         from lintml.report.audit_html import render_audit_html
 
         text = render_audit_html(result.report, result.sources)
     else:
         from lintml.audit import render_text
+        from lintml.report import for_terminal
 
-        text = render_text(result.report)
+        text = for_terminal(render_text(result.report))
     if output is not None:
         _write_atomically(output, text)
         click.echo(f"lintml: wrote the audit to {output}", err=True)

@@ -362,3 +362,26 @@ def test_fix_diff_on_a_terminal_escapes_what_the_patch_carries_raw(
     assert b"+++ b/vision/slicing.py" in shown
     assert b"# note \\x1b]0;owned\\x07\\x1b[2J" in shown
     assert b"\x1b" not in shown and b"\x07" not in shown
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_audit_of_a_fork_with_hostile_names_prints_valid_escaped_text(
+    tmp_path: Path, make_repo: Callable[..., Path], output_format: str
+) -> None:
+    fork = make_repo({"LICENSE": MIT_TEXT}, name="fork")
+    copy = b"sl\x1b[2Jice\xff.py"
+    with open(os.path.join(os.fsencode(fork), copy), "wb") as stream:
+        stream.write(RENAMED_SLICING.encode("utf-8"))
+    _commit_all(fork)
+    result = _lintml(tmp_path, "audit", str(fork), "--upstream", str(MINIVLM), "--format", output_format)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    assert b"Traceback" not in result.stderr
+    output = result.stdout.decode("utf-8")
+    if output_format == "text":
+        assert RAW.search(output) is None
+        assert "sl\\x1b[2Jice\\xff.py: renamed from minivlm:minivlm/image_slicing.py" in output
+    else:
+        document = json.loads(output)
+        strings = list(_strings(document))
+        assert "sl\x1b[2Jice\\xff.py" in strings  # JSON escapes the control character itself
+        assert not [text for text in strings if re.search(r"[\ud800-\udfff]", text)]
