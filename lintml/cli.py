@@ -196,6 +196,13 @@ def check(
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
+def _echo_line(text: str, err: bool = False) -> None:
+    """Print one line that quotes an upstream, an index or a model: its control characters escaped, tabs kept."""
+    from lintml.report import one_line
+
+    click.echo("\t".join(one_line(part) for part in text.split("\t")), err=err)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     from lintml.files import write_atomically
 
@@ -398,22 +405,22 @@ def index_add(
     from lintml.provenance.upstream import UpstreamSpec
 
     spec = UpstreamSpec(name, source, license_id, url, version, tuple(exclude))
-    click.echo(f"lintml: indexing {source} ...", err=True)
+    _echo_line(f"lintml: indexing {source} ...", err=True)
     (project,) = api.index_add([spec], index_path=index_path)
     where = index_path or api.user_index_path()
-    click.echo(
+    _echo_line(
         f"added {project.label()} ({project.license or 'license unknown'}): {project.files} files,"
         f" {project.tokens} tokens, to {where}"
     )
     if project.license == "NONE":
-        click.echo(
+        _echo_line(
             f"lintml: warning: {name} has no license file, no license metadata and no license notice, so it"
             " grants no license (NONE): code copied from it will be reported as a license-conflict. Pass"
             " --license SPDX if it is licensed somewhere lintml did not look.",
             err=True,
         )
     elif project.license is None:
-        click.echo(
+        _echo_line(
             f"lintml: warning: no license found for {name}; copies of it will be reported as coming from an"
             " upstream with no known license. Pass --license SPDX if you know it.",
             err=True,
@@ -444,14 +451,14 @@ def index_add_model(
     """
     from lintml import api
 
-    click.echo(f"lintml: reading {path} ...", err=True)
+    _echo_line(f"lintml: reading {path} ...", err=True)
     model, problems = api.index_add_model(name, path, license_id=license_id, aliases=aliases, index_path=index_path)
     for problem in problems:
-        click.echo(f"lintml: warning: {problem} (recorded without it)", err=True)
+        _echo_line(f"lintml: warning: {problem} (recorded without it)", err=True)
     where = index_path or api.user_index_path()
-    click.echo(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
+    _echo_line(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
     if model.license is None:
-        click.echo(
+        _echo_line(
             f"lintml: warning: no license found for {name}; pass --license so its duties can be checked", err=True
         )
 
@@ -468,21 +475,21 @@ def index_list(index_path: Path | None) -> None:
     path, projects = api.index_projects(index_path=chosen)
     models = api.index_models(index_path=path) if path.is_file() else []
     if not projects and not models:
-        click.echo(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
+        _echo_line(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
         return
-    click.echo(f"{path}:")
+    _echo_line(f"{path}:")
     if projects:
         width = max(len(project.name) for project in projects)
         for project in projects:
-            click.echo(
+            _echo_line(
                 f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
                 f"  {project.files:>6} files"
             )
     if models:
-        click.echo("models:")
+        _echo_line("models:")
         width = max(len(model.name) for model in models)
         for model in models:
-            click.echo(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
+            _echo_line(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
 
 
 @index.command("remove", short_help="Remove an upstream project from an index.")
@@ -494,7 +501,7 @@ def index_remove(name: str, index_path: Path | None) -> None:
     from lintml import api
 
     api.index_remove(name, index_path=index_path)
-    click.echo(f"removed {name}")
+    _echo_line(f"removed {name}")
 
 
 @index.command("info", short_help="Show what an index records about one upstream.")
@@ -520,20 +527,20 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
         ("files", f"{project.files} ({project.tokens} tokens)"),
     ]
     for key, value in rows:
-        click.echo(f"{key + ':':<10} {value}")
-    click.echo("copyright:" if project.copyrights else "copyright: none recorded")
+        _echo_line(f"{key + ':':<10} {value}")
+    _echo_line("copyright:" if project.copyrights else "copyright: none recorded")
     for line in project.copyrights[:20]:
-        click.echo(f"  {line}")
+        _echo_line(f"  {line}")
     if project.notice:
-        click.echo("NOTICE:")
+        _echo_line("NOTICE:")
         for line in project.notice.splitlines():
-            click.echo(f"  {line}".rstrip())
+            _echo_line(f"  {line}".rstrip())
     else:
-        click.echo("NOTICE:    none")
+        _echo_line("NOTICE:    none")
     if show_files:
-        click.echo("indexed files:")
+        _echo_line("indexed files:")
         for path in paths:
-            click.echo(f"  {path}")
+            _echo_line(f"  {path}")
 
 
 @main.command(short_help="Audit a fork against its upstreams: what was copied, renamed, stripped and owed.")
@@ -643,7 +650,7 @@ def compare_models(first: Path, second: Path, output_format: str) -> None:
         click.echo(json_module.dumps(comparison.as_dict(), indent=2, sort_keys=True))
     else:
         for line in describe(comparison):
-            click.echo(line)
+            _echo_line(line)
     sys.exit(EXIT_CLEAN if comparison.related() else EXIT_FINDINGS)
 
 

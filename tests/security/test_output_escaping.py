@@ -385,3 +385,13 @@ def test_audit_of_a_fork_with_hostile_names_prints_valid_escaped_text(
         strings = list(_strings(document))
         assert "sl\x1b[2Jice\\xff.py" in strings  # JSON escapes the control character itself
         assert not [text for text in strings if re.search(r"[\ud800-\udfff]", text)]
+
+
+def test_index_info_of_a_hostile_upstream_prints_nothing_raw(tmp_path: Path, hostile_upstream_index: Path) -> None:
+    result = _lintml(tmp_path, "index", "info", "minivlm", "--index", str(hostile_upstream_index), "--files")
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    output = result.stdout.decode("utf-8")
+    assert RAW.search(output) is None
+    lines = output.splitlines()
+    assert 'url:       https://example.invalid/minivlm\\rprint("PWNED")' in lines
+    assert "  \\x1b[2J\\x1b[3J" in lines  # the NOTICE's last line
