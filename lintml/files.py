@@ -44,9 +44,11 @@ def stage(path: Path, data: bytes) -> Path:
         existing = None
     except OSError as error:
         raise _about(error, path) from None
-    while True:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for name in ("O_NOFOLLOW", "O_CLOEXEC", "O_BINARY"):  # O_BINARY: no newline translation on Windows
+        flags |= getattr(os, name, 0)
+    for _ in range(100):
         temporary = path.with_name(temporary_name(path.name))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
             handle = os.open(temporary, flags, 0o666)
         except FileExistsError:
@@ -54,10 +56,15 @@ def stage(path: Path, data: bytes) -> Path:
         except OSError as error:
             raise _about(error, path) from None
         break
+    else:
+        raise OSError(errno.EEXIST, "no free temporary name beside it", str(path))
     try:
         try:
             if existing is not None and stat.S_ISREG(existing.st_mode):
-                os.fchmod(handle, stat.S_IMODE(existing.st_mode))
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle, stat.S_IMODE(existing.st_mode))
+                else:  # Windows before Python 3.13
+                    os.chmod(temporary, stat.S_IMODE(existing.st_mode))
             view = memoryview(data)
             while view:
                 view = view[os.write(handle, view) :]
