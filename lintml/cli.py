@@ -1,7 +1,8 @@
 """The ``lintml`` command: parse options, call :mod:`lintml.api`, print, choose the exit code.
 
-Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage or configuration
-error (one line on stderr, a traceback only with ``--debug``).
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, configuration or I/O
+error (one line on stderr, a traceback only with ``--debug``), and for ``fix`` a file it could
+not write (one line per file).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _reports_errors(command: F) -> F:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or configuration error.",
+    epilog="Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, configuration or I/O error "
+    "(for fix, also a file it could not write).",
 )
 @click.version_option(__version__, "--version", "-V", prog_name="lintml")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
