@@ -27,7 +27,7 @@ from lintml.models.known import KnownModel
 
 if TYPE_CHECKING:
     from lintml.audit import AuditResult
-    from lintml.fixes import FileChange
+    from lintml.fixes import FileChange, WriteFailure
     from lintml.models.compare import ModelComparison
     from lintml.provenance.match import Match
 from lintml.progress import track
@@ -373,11 +373,14 @@ def _analyse(
 class FixResult:
     """What `lintml fix` changed (or, in a dry run, would change), and what is left for a person."""
 
-    changes: tuple[FileChange, ...]
+    changes: tuple[FileChange, ...]  # in a real run, the changes that were written
     fixed: tuple[tuple[Finding, str], ...]  # finding, what its repair did
     unfixed: tuple[tuple[Finding, str], ...]  # finding, why lintml left it
     after: CheckResult | None  # a fresh check once the changes are written; None in a dry run
     dry_run: bool
+    # Files a repair changed but that could not be written (left as they were), with the findings
+    # whose repairs were lost with them; those findings are in neither ``fixed`` nor ``unfixed``.
+    unwritten: tuple[WriteFailure, ...] = ()
 
     @property
     def failed_repairs(self) -> tuple[tuple[Finding, str], ...]:
@@ -426,6 +429,7 @@ def fix(
         context = RepairContext(Workspace(prepared.top), project, date or _today())
         rank = {rule_id: position for position, rule_id in enumerate(ORDER)}
         fixed: list[tuple[Finding, str]] = []
+        touched: list[frozenset[str]] = []  # the files each fixed finding's repair wrote
         unfixed: list[tuple[Finding, str]] = []
         for finding in sorted(result.findings, key=lambda item: (rank.get(item.rule, len(rank)), item.sort_key())):
             if finding.severity == "info":
@@ -434,6 +438,7 @@ def fix(
             if repair is None:
                 unfixed.append((finding, NEEDS_PERSON))
                 continue
+            start = len(context.workspace.journal)
             try:
                 done = repair(finding, context)
             except CannotRepair as reason:
@@ -441,10 +446,20 @@ def fix(
                 continue
             if done is not None:
                 fixed.append((finding, done))
+                touched.append(frozenset(context.workspace.journal[start:]))
         changes = tuple(context.workspace.changes())
         if dry_run:
             return FixResult(changes, tuple(fixed), tuple(unfixed), None, True)
-        context.workspace.commit()
+        committed = context.workspace.commit()
+        unwritten = tuple(
+            replace(
+                failure,
+                findings=tuple(item for (item, _), paths in zip(fixed, touched, strict=True) if failure.path in paths),
+            )
+            for failure in committed.failed
+        )
+        lost = {failure.path for failure in unwritten}
+        fixed = [item for item, paths in zip(fixed, touched, strict=True) if not paths & lost]
         after = check_source(
             DiskSource(prepared.top),
             prepared.config,
@@ -452,7 +467,7 @@ def fix(
             cache=cache,
             index_paths=prepared.index_paths,
         )
-        return FixResult(changes, tuple(fixed), tuple(unfixed), after, False)
+        return FixResult(committed.written, tuple(fixed), tuple(unfixed), after, False, unwritten)
     finally:
         cache.close()
 

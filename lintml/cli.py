@@ -1,7 +1,8 @@
 """The ``lintml`` command: parse options, call :mod:`lintml.api`, print, choose the exit code.
 
-Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage or configuration
-error (one line on stderr, a traceback only with ``--debug``).
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, configuration or I/O
+error (one line on stderr, a traceback only with ``--debug``), and for ``fix`` a file it could
+not write (one line per file).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def _fail(message: str) -> None:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or configuration error.",
+    epilog="Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage, configuration or I/O error "
+    "(for fix, also a file it could not write).",
 )
 @click.version_option(__version__, "--version", "-V", prog_name="lintml")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
@@ -215,8 +217,16 @@ def check(
     if output is not None:
         _write_atomically(output, report)
     else:
-        click.echo(report, nl=not report.endswith("\n"))
+        # color=True: click would otherwise strip the colours asked for with --color from a pipe.
+        click.echo(report, nl=not report.endswith("\n"), color=True if context.color else None)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
+
+
+def _echo_line(text: str, err: bool = False) -> None:
+    """Print one line that quotes an upstream, an index or a model: its control characters escaped, tabs kept."""
+    from lintml.report import one_line
+
+    click.echo("\t".join(one_line(part) for part in text.split("\t")), err=err)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -264,12 +274,21 @@ def fix(
 
     Conflicts, attribution and your project's own license need a person: they are listed,
     not changed. Files are written atomically, only when they change; a second run changes
-    nothing. The diff goes to standard output, the summary to standard error. Exit code 0
-    when no error-level finding remains, 1 otherwise (in a dry run, also when a change is pending).
+    nothing. Every target is checked before the first write; a file that cannot be written
+    (read-only, disk full, a file where its folder should be) is named with the reason and left
+    as it was, and the other files are still written. The diff goes to standard output (control
+    characters escaped when it is a terminal), the summary to standard error.
+
+    \b
+    Exit code 0 when no error-level finding remains, 1 otherwise (in a dry run, also when a
+    change is pending), 2 when a file could not be written: a write failure is a fault of the
+    system, not a finding, so it must not read as "findings left" (1) or, when the repair was
+    for a warning, as clean (0).
     """
     import datetime
 
     from lintml import api
+    from lintml.report import for_terminal, one_line
 
     if date is not None:
         try:
@@ -289,8 +308,12 @@ def fix(
         use_cache=not no_cache,
         diff_base=diff_base,
     )
+    # Piped, the diff is a patch and must carry the files' bytes (color=True: click would strip escape
+    # sequences from it); on a terminal, nothing in them may act.
+    to_terminal = sys.stdout.isatty()
     for change in result.changes:
-        click.echo(change.diff(), nl=False)
+        diff = change.diff()
+        click.echo(for_terminal(diff) if to_terminal else diff, nl=False, color=True)
     verb = "would change" if dry_run else "changed"
     files = len(result.changes)
     click.echo(
@@ -298,17 +321,28 @@ def fix(
         f"{verb} {files} file{'s' if files != 1 else ''}",
         err=True,
     )
+    for failure in result.unwritten:
+        lost = len(failure.findings)
+        click.echo(
+            one_line(
+                f"lintml: could not write {failure.path}: {failure.reason}; left as it was"
+                + (f" ({lost} repair{'s' if lost != 1 else ''} not made)" if lost else "")
+            ),
+            err=True,
+        )
     for finding, reason in result.failed_repairs:
-        click.echo(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}", err=True)
+        click.echo(one_line(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}"), err=True)
     left = result.after.findings if result.after is not None else tuple(finding for finding, _ in result.unfixed)
     left = tuple(finding for finding in left if finding.severity != "info")
     if left:
         click.echo(f"lintml: {len(left)} finding{'s' if len(left) != 1 else ''} left for a person:", err=True)
         for finding in left:
             where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-            click.echo(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}", err=True)
+            click.echo(one_line(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}"), err=True)
             if finding.fix:
-                click.echo(f"      fix: {finding.fix}", err=True)
+                click.echo(one_line(f"      fix: {finding.fix}"), err=True)
+    if result.unwritten:
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
@@ -397,22 +431,22 @@ def index_add(
     from lintml.provenance.upstream import UpstreamSpec
 
     spec = UpstreamSpec(name, source, license_id, url, version, tuple(exclude))
-    click.echo(f"lintml: indexing {source} ...", err=True)
+    _echo_line(f"lintml: indexing {source} ...", err=True)
     (project,) = api.index_add([spec], index_path=index_path)
     where = index_path or api.user_index_path()
-    click.echo(
+    _echo_line(
         f"added {project.label()} ({project.license or 'license unknown'}): {project.files} files,"
         f" {project.tokens} tokens, to {where}"
     )
     if project.license == "NONE":
-        click.echo(
+        _echo_line(
             f"lintml: warning: {name} has no license file, no license metadata and no license notice, so it"
             " grants no license (NONE): code copied from it will be reported as a license-conflict. Pass"
             " --license SPDX if it is licensed somewhere lintml did not look.",
             err=True,
         )
     elif project.license is None:
-        click.echo(
+        _echo_line(
             f"lintml: warning: no license found for {name}; copies of it will be reported as coming from an"
             " upstream with no known license. Pass --license SPDX if you know it.",
             err=True,
@@ -443,14 +477,14 @@ def index_add_model(
     """
     from lintml import api
 
-    click.echo(f"lintml: reading {path} ...", err=True)
+    _echo_line(f"lintml: reading {path} ...", err=True)
     model, problems = api.index_add_model(name, path, license_id=license_id, aliases=aliases, index_path=index_path)
     for problem in problems:
-        click.echo(f"lintml: warning: {problem} (recorded without it)", err=True)
+        _echo_line(f"lintml: warning: {problem} (recorded without it)", err=True)
     where = index_path or api.user_index_path()
-    click.echo(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
+    _echo_line(f"added model {model.name} ({model.license or 'license unknown'}): {model.what()}, to {where}")
     if model.license is None:
-        click.echo(
+        _echo_line(
             f"lintml: warning: no license found for {name}; pass --license so its duties can be checked", err=True
         )
 
@@ -467,21 +501,21 @@ def index_list(index_path: Path | None) -> None:
     path, projects = api.index_projects(index_path=chosen)
     models = api.index_models(index_path=path) if path.is_file() else []
     if not projects and not models:
-        click.echo(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
+        _echo_line(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
         return
-    click.echo(f"{path}:")
+    _echo_line(f"{path}:")
     if projects:
         width = max(len(project.name) for project in projects)
         for project in projects:
-            click.echo(
+            _echo_line(
                 f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
                 f"  {project.files:>6} files"
             )
     if models:
-        click.echo("models:")
+        _echo_line("models:")
         width = max(len(model.name) for model in models)
         for model in models:
-            click.echo(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
+            _echo_line(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
 
 
 @index.command("remove", short_help="Remove an upstream project from an index.")
@@ -493,7 +527,7 @@ def index_remove(name: str, index_path: Path | None) -> None:
     from lintml import api
 
     api.index_remove(name, index_path=index_path)
-    click.echo(f"removed {name}")
+    _echo_line(f"removed {name}")
 
 
 @index.command("info", short_help="Show what an index records about one upstream.")
@@ -519,20 +553,20 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
         ("files", f"{project.files} ({project.tokens} tokens)"),
     ]
     for key, value in rows:
-        click.echo(f"{key + ':':<10} {value}")
-    click.echo("copyright:" if project.copyrights else "copyright: none recorded")
+        _echo_line(f"{key + ':':<10} {value}")
+    _echo_line("copyright:" if project.copyrights else "copyright: none recorded")
     for line in project.copyrights[:20]:
-        click.echo(f"  {line}")
+        _echo_line(f"  {line}")
     if project.notice:
-        click.echo("NOTICE:")
+        _echo_line("NOTICE:")
         for line in project.notice.splitlines():
-            click.echo(f"  {line}".rstrip())
+            _echo_line(f"  {line}".rstrip())
     else:
-        click.echo("NOTICE:    none")
+        _echo_line("NOTICE:    none")
     if show_files:
-        click.echo("indexed files:")
+        _echo_line("indexed files:")
         for path in paths:
-            click.echo(f"  {path}")
+            _echo_line(f"  {path}")
 
 
 @main.command(short_help="Audit a fork against its upstreams: what was copied, renamed, stripped and owed.")
@@ -590,16 +624,20 @@ def audit(
     result = api.audit(
         fork, list(upstreams), jobs=jobs, obligations=not no_obligations, progress=say if interactive() else None
     )
+    # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
     if output_format == "json":
-        text = json_module.dumps(result.report, indent=2, sort_keys=True) + "\n"
+        from lintml.report import valid_everywhere
+
+        text = json_module.dumps(valid_everywhere(result.report), indent=2, sort_keys=True) + "\n"
     elif output_format == "html":
         from lintml.report.audit_html import render_audit_html
 
         text = render_audit_html(result.report, result.sources)
     else:
         from lintml.audit import render_text
+        from lintml.report import for_terminal
 
-        text = render_text(result.report)
+        text = for_terminal(render_text(result.report))
     if output is not None:
         _write_atomically(output, text)
         click.echo(f"lintml: wrote the audit to {output}", err=True)
@@ -638,7 +676,7 @@ def compare_models(first: Path, second: Path, output_format: str) -> None:
         click.echo(json_module.dumps(comparison.as_dict(), indent=2, sort_keys=True))
     else:
         for line in describe(comparison):
-            click.echo(line)
+            _echo_line(line)
     sys.exit(EXIT_CLEAN if comparison.related() else EXIT_FINDINGS)
 
 

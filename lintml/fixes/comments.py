@@ -54,18 +54,34 @@ _HEADER_WORDS = re.compile(
 )
 
 
+# Characters some language, editor or terminal takes as a line break or a command. The text of a
+# comment comes from an upstream (its copyright lines, URL, name), so it may be hostile: inside a
+# comment these could end it early and turn the rest into code (Python ends a line at a lone CR,
+# JavaScript at U+2028), reorder what a reviewer sees (bidirectional controls) or act on a screen.
+_ENDS_OR_BENDS_A_COMMENT = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
 def comment_block(path: str, lines: Sequence[str]) -> list[str]:
     """Render text lines as comment lines in the language of `path` (no trailing newlines).
 
     One line comment per line where the language has line comments (an empty line gives
     the bare marker, ``#``); else one block, ``<!-- text -->`` for a single line. Raises
     ``ValueError`` for formats without comments (JSON, notebooks) and for text that would
-    end the block early.
+    end the block early: a control character or line separator, or a line comment ending in
+    a backslash (C and C++ splice the next line into it).
     """
     texts = [part.rstrip() for line in lines for part in line.split("\n")]
     if not texts:
         return []
+    for text in texts:
+        unsafe = _ENDS_OR_BENDS_A_COMMENT.search(text)
+        if unsafe:
+            raise ValueError(f"the text to add holds U+{ord(unsafe.group()):04X}, which could end the comment early")
     line_marker, block = _writing_syntax(path)
+    if line_marker is not None and any(text.endswith("\\") for text in texts):
+        raise ValueError("a line of the text to add ends in a backslash, which could join the next line to it")
     if line_marker is not None:
         return [f"{line_marker} {text}" if text else line_marker for text in texts]
     assert block is not None

@@ -69,6 +69,12 @@ def add_change_notice(finding: Finding, context: RepairContext) -> str:
     return f"added a notice that it was modified from {derivation.label}"
 
 
+# What plain text may hold besides printable characters: tab, line feed, CR before LF, form feed.
+_NOT_PLAIN_TEXT = re.compile(
+    r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\r(?!\n)"
+)
+
+
 @repair("notice-file")
 def carry_notice(finding: Finding, context: RepairContext) -> str | None:
     name = finding.upstream.name if finding.upstream else None
@@ -91,6 +97,13 @@ def carry_notice(finding: Finding, context: RepairContext) -> str | None:
         f"This product includes code from {derivation.label}{address}, licensed under {derivation.license}.\n"
         f"Its NOTICE file reads:\n\n{derivation.notice.strip()}\n"
     )
+    unsafe = _NOT_PLAIN_TEXT.search(block)
+    if unsafe:
+        # The upstream's text is untrusted: escape sequences in NOTICE would act on the terminal of whoever reads it.
+        raise CannotRepair(
+            f"the upstream's NOTICE or name holds U+{ord(unsafe.group()):04X}, a control character; "
+            f"copy what {finding.path} should say by hand"
+        )
     context.workspace.write(finding.path, current.rstrip("\n") + "\n\n" + block if current.strip() else block)
     return f"carried the NOTICE of {derivation.label}"
 

@@ -1,15 +1,24 @@
-"""Formatters: pure functions from findings (and the rules that were run) to one output document.
+r"""Formatters: pure functions from findings (and the rules that were run) to one output document.
 
 Each output format is a module in this package that registers one function with
 ``@register("name")``; the package imports every module in it, so adding a format is adding a
 file. Every formatter returns the whole document, ending in a newline unless it is empty, so
 a front end writes it as it is. The same findings in any order give the same output.
+
+Names and messages come from the scanned repository, so they are escaped here, at the edge,
+never in the findings themselves. A file name that is not valid UTF-8 reaches lintml with each
+undecodable byte held as a surrogate escape (U+DC80-U+DCFF); every format writes such a byte
+as the four characters ``\xNN`` (:func:`valid_text`), and the formats meant for programs carry
+the exact bytes beside it as well (``path_bytes`` in JSON, percent-encoded URIs in SARIF).
+Formats read in a terminal or log also escape control characters (:func:`one_line`).
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,13 +91,86 @@ def summarize(findings: Sequence[Finding]) -> dict[str, Any]:
     }
 
 
+# Any surrogate: lone, it cannot be written as UTF-8 (and JSON readers reject it as \uDCxx).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What must not reach a terminal or a log raw: C0 controls, DEL and C1 controls; the bidirectional
+# formatting characters, which reorder what is shown; line and paragraph separators; and surrogates.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"  # an undecodable byte of a name, as the byte it was
+    if character in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[character]
+    if code < 0x20 or code == 0x7F:
+        return f"\\x{code:02x}"  # below 0x80, so never mistaken for an undecodable byte
+    return f"\\u{code:04x}"
+
+
+def valid_text(text: str) -> str:
+    r"""``text`` as valid Unicode: an undecodable byte (surrogate escape) as ``\xNN``, another surrogate ``\uDXXX``."""
+    return _SURROGATE.sub(lambda match: _escape(match.group()), text)
+
+
+def one_line(text: str) -> str:
+    r"""``text`` safe to print on one line of a terminal or log: control characters and the like escaped.
+
+    Newline, carriage return and tab become ``\n``, ``\r``, ``\t``; other C0 controls and DEL
+    ``\xNN``; C1 controls, bidirectional controls and line separators ``\uNNNN``; undecodable
+    bytes ``\xNN`` (NN from 80 up, so never confused with a control character).
+    """
+    return _UNSAFE.sub(lambda match: _escape(match.group()), text)
+
+
+def for_terminal(text: str) -> str:
+    """Lines of text (a diff) for a terminal: line breaks (LF, CRLF) and tabs kept, the rest as :func:`one_line`."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        body, ending = (line[:-1], "\r") if line.endswith("\r") and number < len(lines) - 1 else (line, "")
+        lines[number] = "\t".join(one_line(part) for part in body.split("\t")) + ending
+    return "\n".join(lines)
+
+
+def raw_bytes(text: str) -> bytes:
+    """The bytes a name or text stood for: undecodable bytes given back as they were."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that was never a byte: keep it, encoded as is
+        return text.encode("utf-8", "surrogatepass")
+
+
+def name_bytes(path: str | None) -> str | None:
+    """Base64 of a name's exact bytes when they are not valid UTF-8 (so ``path`` had to escape them), else None."""
+    if path is None or not _SURROGATE.search(path):
+        return None
+    return base64.b64encode(raw_bytes(path)).decode("ascii")
+
+
+def valid_everywhere(value: Any) -> Any:
+    """A JSON-like value with :func:`valid_text` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_text(key) if isinstance(key, str) else key: valid_everywhere(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_everywhere(item) for item in value]
+    return value
+
+
 def upstream_record(upstream: Upstream) -> dict[str, Any]:
-    """An upstream as plain JSON data; JSON output and SARIF properties share this shape."""
+    """An upstream as plain JSON data; JSON output and SARIF properties share this shape.
+
+    Strings are as the upstream has them; pass the record through :func:`valid_everywhere` before writing it.
+    """
     return {
         "name": upstream.name,
         "version": upstream.version,
         "url": upstream.url,
         "path": upstream.path,
+        "path_bytes": name_bytes(upstream.path),
         "license": upstream.license,
         "similarity": upstream.similarity,
         "verbatim": upstream.verbatim,

@@ -4,6 +4,10 @@
 
 GitHub reads ``file`` relative to the repository, so when the scanned path was a relative
 folder other than ``.``, it is put in front of each finding's path.
+
+Escaping follows the workflow-command rules (``%``, CR and LF everywhere, ``:`` and ``,`` in
+properties too); any other control character, and an undecodable byte of a name, is written
+as :func:`lintml.report.one_line` writes it, so nothing in a finding reaches the log raw.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ from collections.abc import Sequence
 from pathlib import PureWindowsPath
 
 from lintml.findings import Finding
-from lintml.report import ReportContext, ordered, register
+from lintml.report import ReportContext, one_line, ordered, register
 from lintml.rules import Rule
 
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    """Escape a command's message so a ``%`` or a line break can't end or bend it."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a command's message so a ``%`` or a line break can't end or bend it, nor a control character act."""
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

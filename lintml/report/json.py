@@ -1,8 +1,10 @@
-"""JSON for programs: the stable contract documented in ``docs/json-output.md``.
+r"""JSON for programs: the stable contract documented in ``docs/json-output.md``.
 
 Every finding carries every field, ``null`` where a value is unknown, so a consumer never
 has to tell a missing key from an empty one. Keys are sorted and the text is ASCII, so the
-same findings always give the same bytes.
+same findings always give the same bytes. The document is valid Unicode: an undecodable byte
+in a name is written as ``\xNN`` (:func:`lintml.report.valid_text`), and ``path_bytes`` holds
+the name's exact bytes whenever ``path`` had to escape any.
 """
 
 from __future__ import annotations
@@ -12,17 +14,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from lintml.findings import Finding
-from lintml.report import ReportContext, ordered, register, summarize, upstream_record
+from lintml.report import (
+    ReportContext,
+    name_bytes,
+    ordered,
+    register,
+    summarize,
+    upstream_record,
+    valid_everywhere,
+)
 from lintml.rules import Rule
 
 
 def finding_record(finding: Finding) -> dict[str, Any]:
-    """One finding as the JSON object the contract describes."""
+    """One finding as the JSON object the contract describes (strings as found; see :func:`format_json`)."""
     return {
         "rule": finding.rule,
         "category": finding.category,
         "severity": finding.severity,
         "path": finding.path,
+        "path_bytes": name_bytes(finding.path),
         "line": finding.line,
         "end_line": finding.end_line,
         "column": finding.column,
@@ -53,4 +64,4 @@ def format_json(findings: Sequence[Finding], rules: Sequence[Rule], context: Rep
         "findings": [finding_record(finding) for finding in ordered(findings)],
         "summary": summary_record(findings, context),
     }
-    return json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps(valid_everywhere(document), indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -2,8 +2,10 @@
 
 One run. ``tool.driver.rules`` lists every rule that was run, fired or not, so a dashboard
 can show what was checked and close alerts whose rule stopped firing. Paths are relative
-URIs under ``%SRCROOT%``, the scanned folder. Each result carries a fingerprint that ignores
-line numbers, so an alert survives edits above it.
+URIs under ``%SRCROOT%``, the scanned folder, percent-encoded from the name's exact bytes
+(RFC 3986), so a name that is not valid UTF-8 survives. Each result carries a fingerprint that
+ignores line numbers, so an alert survives edits above it. Texts are made valid Unicode
+(:func:`lintml.report.valid_text`), so the log is valid UTF-8 JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ from typing import Any
 from urllib.parse import quote
 
 from lintml.findings import Finding
-from lintml.report import ReportContext, ordered, ordered_rules, register, upstream_record
+from lintml.report import (
+    ReportContext,
+    ordered,
+    ordered_rules,
+    raw_bytes,
+    register,
+    upstream_record,
+    valid_everywhere,
+)
 from lintml.rules import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -41,8 +51,8 @@ _LINE_REFERENCES = (
 
 
 def artifact_uri(path: str) -> str:
-    """A POSIX path as a relative URI reference, percent-encoded where a URI needs it."""
-    return quote(path, safe=_PATH_SAFE)
+    """A POSIX path as a relative URI reference, percent-encoded where a URI needs it, from its exact bytes."""
+    return quote(raw_bytes(path), safe=_PATH_SAFE)
 
 
 def without_line_numbers(message: str) -> str:
@@ -55,7 +65,7 @@ def without_line_numbers(message: str) -> str:
 def fingerprint(finding: Finding) -> str:
     """A hash of what a finding is (rule, file, message), not where in the file it sits."""
     identity = "\0".join((finding.rule, finding.path, without_line_numbers(finding.message)))
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(raw_bytes(identity)).hexdigest()[:32]
 
 
 def _root_location(root: str) -> dict[str, Any]:
@@ -215,7 +225,7 @@ def sarif_log(findings: Sequence[Finding], rules: Sequence[Rule], context: Repor
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return valid_everywhere({"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]})
 
 
 @register("sarif")

@@ -1,9 +1,12 @@
-"""Plain text for people at a terminal: one line per finding, its fix beneath, a summary last.
+r"""Plain text for people at a terminal: one line per finding, its fix beneath, a summary last.
 
     LICENSE:3:1: notice-file [error] the NOTICE file of transformers is missing
         fix: copy transformers' NOTICE into NOTICE
 
 The location comes first in the ``path:line:col:`` form editors and terminals turn into links.
+Names, messages and fixes are printed through :func:`lintml.report.one_line`: they quote the
+scanned repository, so a newline in a file name or an escape sequence in a copyright line is
+shown as ``\n`` or ``\x1b``, never acted on, and one finding is always one line.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lintml.findings import Finding
-from lintml.report import ReportContext, ordered, register, summarize
+from lintml.report import ReportContext, one_line, ordered, register, summarize
 from lintml.rules import Rule
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -20,21 +23,17 @@ _INDENT = "    "
 
 
 def _location(finding: Finding) -> str:
+    path = one_line(finding.path)
     if finding.line is None:
-        return finding.path
+        return path
     if finding.column is None:
-        return f"{finding.path}:{finding.line}"
-    return f"{finding.path}:{finding.line}:{finding.column}"
+        return f"{path}:{finding.line}"
+    return f"{path}:{finding.line}:{finding.column}"
 
 
 def _severity(severity: str, color: bool) -> str:
     word = f"[{severity}]"
     return f"{_COLORS[severity]}{word}{_RESET}" if color and severity in _COLORS else word
-
-
-def _continued(text: str) -> str:
-    # A message that spans lines keeps the one-finding-per-unindented-line shape.
-    return text.replace("\n", "\n" + _INDENT)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -59,9 +58,9 @@ def format_text(findings: Sequence[Finding], rules: Sequence[Rule], context: Rep
     lines = []
     for finding in ordered(findings):
         severity = _severity(finding.severity, context.color)
-        lines.append(f"{_location(finding)}: {finding.rule} {severity} {_continued(finding.message)}")
+        lines.append(f"{_location(finding)}: {one_line(finding.rule)} {severity} {one_line(finding.message)}")
         if finding.fix:
-            lines.append(f"{_INDENT}fix: {_continued(finding.fix)}")
+            lines.append(f"{_INDENT}fix: {one_line(finding.fix)}")
     if lines:
         lines.append("")
     lines.append(summary_line(findings, context.files_checked))
