@@ -71,9 +71,9 @@ def _describe_error(error: Exception) -> str:
 
 def _fail(message: str) -> None:
     """Say ``message`` on one line of stderr, whatever it holds, and exit with the usage code."""
-    from lintml.escaping import printable
+    from lintml.report import one_line
 
-    click.echo(f"lintml: error: {printable(message)}", err=True)
+    click.echo(f"lintml: error: {one_line(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
