@@ -20,11 +20,15 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from lintml.facts.headers import CommentSyntax, comment_syntax, opens_block
+
+if TYPE_CHECKING:
+    import subprocess
 
 # ----------------------------------------------------------------------------- running git
 
@@ -106,6 +110,7 @@ _CLONE_SETTINGS = (
 )
 _CLONE_ENVIRONMENT = {
     "GIT_TERMINAL_PROMPT": "0",
+    "GCM_INTERACTIVE": "never",  # Git Credential Manager: stored credentials only, no sign-in window
     "GIT_ASKPASS": "",
     "SSH_ASKPASS": "",
     "SSH_ASKPASS_REQUIRE": "never",
@@ -115,7 +120,8 @@ _CLONE_ENVIRONMENT = {
 
 
 class GitTimeoutError(Exception):
-    """git did not answer in time (a FIFO or a slow device in the repository's config); the message names it."""
+    """git did not answer in time (a FIFO or a slow device in the repository's config or git folder); the
+    message names the repository."""
 
 
 @dataclass(frozen=True)
@@ -223,11 +229,10 @@ def _cap_memory(pid: int) -> None:
         pass
 
 
-def _kill(process: object) -> None:
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill git and everything it started (its process group), and reap it."""
     import signal
-    import subprocess
 
-    assert isinstance(process, subprocess.Popen)
     try:
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
@@ -336,8 +341,7 @@ def _commit(root: Path, revision: str) -> str | None:
 
 def _plain(path: str) -> bool:
     """A relative path that stays inside the folder (a crafted index or tree may hold ``../x``)."""
-    parts = PurePosixPath(path).parts
-    return bool(parts) and not path.startswith("/") and ".." not in parts
+    return bool(path) and not path.startswith("/") and ".." not in path.split("/")
 
 
 def _tree_blobs(listing: bytes) -> dict[str, str]:
@@ -363,51 +367,61 @@ class _IndexEntry:
 _DEBUG_FIELD = re.compile(rb"(ctime|mtime): (\d+):(\d+)|(ino|size): (\d+)")
 
 
+# git 2.39's --debug record, whole: mode, id, stage, path, then ctime, mtime, inode and size among the rest.
+_DEBUG_RECORD = re.compile(
+    rb"(\d{6}) ([0-9a-f]+) (\d)\t([^\0]+)\0"
+    rb"  ctime: (\d+):(\d+)\n  mtime: (\d+):(\d+)\n  dev: \d+\tino: (\d+)\n  uid: \d+\tgid: \d+\n"
+    rb"  size: (\d+)\tflags: [0-9a-f]+\n"
+)
+
+
 def _index_entries(listing: bytes) -> dict[str, _IndexEntry]:
     """``git ls-files -z --stage --debug`` output -> path: entry (an unmerged path keeps its last stage).
 
     --debug follows each ``<mode> <id> <stage>\\t<path>\\0`` record with lines that start with two
-    spaces (stat data). Its format is not promised to stay, so a record whose stat data cannot be
-    read keeps none, and is hashed."""
+    spaces (the stat data). Their format is not promised to stay: when the records are not all in the
+    form git 2.39 writes, they are read one by one, and one whose stat data cannot be read keeps none
+    (its file is hashed)."""
     entries: dict[str, _IndexEntry] = {}
-    pending: bytes | None = None  # the record whose debug lines come next
-    debug: list[bytes] = []
-
-    def close() -> None:
-        if pending is None:
-            return
-        header, _, name = pending.partition(b"\t")
+    end = 0
+    for match in _DEBUG_RECORD.finditer(listing):
+        if match.start() != end:
+            break
+        end = match.end()
+        mode, object_id, stage, name = match.group(1, 2, 3, 4)
+        recorded = tuple(int(number) for number in match.group(5, 6, 7, 8, 9, 10))
+        entries[os.fsdecode(name)] = _IndexEntry(mode.decode(), object_id.decode(), int(stage), recorded)
+    if end == len(listing):
+        return entries
+    entries = {}
+    for record, details in _debug_records(listing):
+        header, _, name = record.partition(b"\t")
         fields = header.split(b" ")
         if len(fields) != 3 or not name:
-            return
+            continue
         values: dict[bytes, tuple[int, ...]] = {}
-        for line in debug:
-            for match in _DEBUG_FIELD.finditer(line):
-                if match[1]:
-                    values[match[1]] = (int(match[2]), int(match[3]))
-                else:
-                    values[match[4]] = (int(match[5]),)
+        for found in _DEBUG_FIELD.finditer(b"\n".join(details)):
+            values[found[1] or found[4]] = (int(found[2]), int(found[3])) if found[1] else (int(found[5]),)
         wanted = (b"ctime", b"mtime", b"ino", b"size")
-        recorded = tuple(number for key in wanted for number in values[key]) if set(wanted) <= set(values) else None
+        stat_data = tuple(number for key in wanted for number in values[key]) if set(wanted) <= set(values) else None
         stage = int(fields[2]) if fields[2].isdigit() else 0
-        entries[os.fsdecode(name)] = _IndexEntry(
-            fields[0].decode("ascii", "replace"), fields[1].decode(), stage, recorded
-        )
+        mode, object_id = fields[0].decode("ascii", "replace"), fields[1].decode("ascii", "replace")
+        entries[os.fsdecode(name)] = _IndexEntry(mode, object_id, stage, stat_data)
+    return entries
 
+
+def _debug_records(listing: bytes) -> Iterator[tuple[bytes, list[bytes]]]:
+    """(record, its debug lines) from ``ls-files -z --debug`` output. After each NUL come the previous
+    record's debug lines, then the next record (whose path may hold a line break of its own)."""
+    record: bytes | None = None
     for chunk in listing.split(b"\0"):
-        # Everything up to the first line that does not start with two spaces is the previous record's
-        # stat data; the rest is the next record (whose path may hold a line break of its own).
         lines = chunk.split(b"\n")
         count = 0
         while count < len(lines) and lines[count].startswith(b"  "):
             count += 1
-        if pending is not None:
-            debug = lines[:count]
-            close()
-        rest = b"\n".join(lines[count:])
-        pending, debug = (rest, []) if rest else (None, [])
-    close()
-    return entries
+        if record is not None:
+            yield record, lines[:count]
+        record = b"\n".join(lines[count:]) or None
 
 
 class _WorkTree:
@@ -431,10 +445,10 @@ class _WorkTree:
         conversion when it was stored hashes differently from its blob: it counts as changed, which
         only means one more file checked.
         """
-        parent = os.path.dirname(path)
+        parent = path.rpartition("/")[0]
         if parent and not self._inside(parent):
             return None
-        location = os.path.join(self.root, path)
+        location = f"{self.root}/{path}"
         try:
             status = os.lstat(location)
         except (OSError, ValueError):
