@@ -164,8 +164,7 @@ def _run(
 
     ``about`` names the repository in a timeout's message (default: ``where``). ``memory_cap``
     bounds the memory git may allocate (on Linux), for commands on a repository lintml did not make.
-    Raises
-    :class:`GitTimeoutError` when git does not finish within the timeout (``LINTML_GIT_TIMEOUT``
+    Raises :class:`GitTimeoutError` when git does not finish within the timeout (``LINTML_GIT_TIMEOUT``
     seconds when set); git and every process it started are killed first.
     """
     import subprocess
