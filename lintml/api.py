@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from lintml import repository
 from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE, Report
@@ -21,7 +22,7 @@ from lintml.facts.declared import package_name, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
-from lintml.git import FileHistory, changed_after_added
+from lintml.git import FileHistory, GitTimeoutError, changed_after_added
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.models.known import KnownModel
 
@@ -49,6 +50,23 @@ from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
 
 class UsageError(Exception):
     """The user asked for something impossible (a missing path, a file outside the repository)."""
+
+
+_Arguments = ParamSpec("_Arguments")
+_Returned = TypeVar("_Returned")
+
+
+def _git_answers_in_time(function: Callable[_Arguments, _Returned]) -> Callable[_Arguments, _Returned]:
+    """A git that did not answer (a FIFO in the repository's config) is a usage error: one line, exit 2."""
+
+    @wraps(function)
+    def run(*args: _Arguments.args, **kwargs: _Arguments.kwargs) -> _Returned:
+        try:
+            return function(*args, **kwargs)
+        except GitTimeoutError as error:
+            raise UsageError(str(error)) from None
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,7 @@ _READ_KINDS = frozenset(
 )
 
 
+@_git_answers_in_time
 def check(
     paths: Sequence[str | Path] = (".",),
     *,
@@ -399,6 +418,7 @@ class FixResult:
         )
 
 
+@_git_answers_in_time
 def fix(
     paths: Sequence[str | Path] = (".",),
     *,
@@ -621,6 +641,7 @@ def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:
 # ----------------------------------------------------------------------------- upstream indexes
 
 
+@_git_answers_in_time
 def index_add(
     specs: Sequence[UpstreamSpec],
     *,
@@ -735,6 +756,7 @@ def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:
         index.close()
 
 
+@_git_answers_in_time
 def audit(
     fork: str | Path,
     upstreams: Sequence[str | Path],

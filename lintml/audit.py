@@ -16,9 +16,7 @@ through a scratch repository in the cache that borrows both object stores.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -28,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lintml import __version__, repository
+from lintml import __version__, git, repository
 from lintml.derivation import plain
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, decode
@@ -101,86 +99,32 @@ def _side(name: str, source: str) -> Iterator[Side]:
     ref = split_git_ref(source)[1] if is_git_url(source) else None
     try:
         with materialized(source) as (root, origin):
-            commit = origin.get("commit") or _head_commit(root)
+            commit = origin.get("commit") or git.head_commit(root)
             files = tuple(repository.DiskSource(root, use_git=(root / ".git").exists()).files())
             yield Side(name, source, root.resolve(), ref, commit, files)
     except UpstreamError as error:
         raise AuditError(str(error)) from None
 
 
-def _git(root: Path, *arguments: str) -> str | None:
-    """A read-only git command's output, or None when it fails (not a repository, unknown commit ...)."""
-    try:
-        completed = subprocess.run(
-            ["git", "-c", "core.fsmonitor=false", "-C", str(root), *arguments],
-            capture_output=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-    except OSError:
-        return None
-    return completed.stdout.decode("utf-8", "replace") if completed.returncode == 0 else None
-
-
-def _head_commit(root: Path) -> str | None:
-    if not (root / ".git").exists():
-        return None
-    head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return head.strip() if head else None
-
-
-def _git_dir(root: Path) -> Path | None:
-    found = _git(root, "rev-parse", "--absolute-git-dir")
-    return Path(found.strip()) if found else None
-
-
 def merge_base(fork: Side, upstream: Side) -> str | None:
-    """The merge base of fork and upstream when they share history, read in a scratch repository that
-    borrows both object stores (git alternates), so neither repository is written to."""
+    """The merge base of fork and upstream when they share history (read without writing to either)."""
     if fork.commit is None or upstream.commit is None:
         return None
-    fork_git, upstream_git = _git_dir(fork.root), _git_dir(upstream.root)
-    if fork_git is None or upstream_git is None:
-        return None
-    scratch = (
-        default_cache_dir() / "audit-history" / hashlib.sha256(f"{fork_git}\0{upstream_git}".encode()).hexdigest()[:24]
-    )
-    try:
-        if not (scratch / "objects").is_dir():
-            scratch.mkdir(parents=True, exist_ok=True)
-            if _git(scratch, "init", "--bare", "--quiet") is None:
-                return None
-        alternates = scratch / "objects" / "info" / "alternates"
-        alternates.parent.mkdir(parents=True, exist_ok=True)
-        alternates.write_text(f"{fork_git / 'objects'}\n{upstream_git / 'objects'}\n", encoding="utf-8")
-    except OSError:
-        return None
-    found = _git(scratch, "merge-base", fork.commit, upstream.commit)
-    return found.strip() if found else None
+    scratch = default_cache_dir() / "audit-history"
+    return git.merge_base_across(fork.root, fork.commit, upstream.root, upstream.commit, scratch)
 
 
 def commits_since(fork: Side, base: str) -> dict[str, list[dict[str, str]]]:
     """path -> the fork's commits after ``base`` that changed it, newest first (renames followed to the new path)."""
-    output = _git(
-        fork.root,
-        "log",
-        "--no-color",
-        "--no-renames",
-        "--name-only",
-        "--format=%x00%h%x09%ad%x09%an%x09%s",
-        "--date=short",
-        f"{base}..{fork.commit}",
-    )
-    found: dict[str, list[dict[str, str]]] = defaultdict(list)
-    if not output:
-        return found
-    for block in output.split("\x00")[1:]:
-        lines = block.strip("\n").split("\n")
-        sha, date, author, summary = [*lines[0].split("\t", 3), "", "", ""][:4]
-        for path in lines[1:]:
-            if path.strip():
-                found[path.strip()].append({"sha": sha, "date": date, "author": author, "summary": summary})
-    return found
+    if fork.commit is None:
+        return {}
+    return {
+        path: [
+            {"sha": commit.short, "date": commit.date, "author": commit.author, "summary": commit.subject}
+            for commit in commits
+        ]
+        for path, commits in git.commits_by_path(fork.root, base, fork.commit).items()
+    }
 
 
 # Pairs that score within this of the best are ties; the one whose file name is most like the fork's wins.
