@@ -1,7 +1,7 @@
 """The walk: which files a repository has, what kind each is, and their bytes.
 
 Two sources feed the same pipeline: a folder on disk (git-tracked and staged files via
-gitpython in a work tree, otherwise a walk that honours ``.gitignore``) and an in-memory
+``git ls-files`` in a work tree, otherwise a walk that honours ``.gitignore``) and an in-memory
 mapping of path -> content (rule examples, tests). Nothing here interprets content
 beyond the few bytes needed to tell a model card or a binary file.
 """
