@@ -7,7 +7,8 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -662,13 +663,8 @@ def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         return []
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return index.models
-    except IndexFileError as error:
-        raise UsageError(str(error)) from None
-    finally:
-        index.close()
 
 
 def audit(
@@ -711,11 +707,8 @@ def index_projects(*, index_path: str | Path | None = None) -> tuple[Path, list[
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         return path, []
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return path, index.projects()
-    finally:
-        index.close()
 
 
 def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[UpstreamProject, list[str]]:
@@ -723,24 +716,27 @@ def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[Upst
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         raise UsageError(f"{path}: no such index file (create one with `lintml index add`)")
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         project = index.project(name)
         if project is None:
             known = ", ".join(item.name for item in index.projects()) or "none"
             raise UsageError(f"{path}: no upstream named {name!r} (known: {known})")
         return project, index.file_paths(name)
-    finally:
-        index.close()
 
 
-def _open_for_cli(path: Path) -> UpstreamIndex:
+@contextmanager
+def _reading(path: Path) -> Iterator[UpstreamIndex]:
+    """An index open for the block, whose damage, found on opening or on any later read, is a usage error."""
     try:
         index = UpstreamIndex(path)
-        index.projects()  # read now, so a damaged table is a usage error here rather than a traceback later
-        return index
     except IndexFileError as error:
         raise UsageError(str(error)) from None
+    try:
+        yield index
+    except IndexFileError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        index.close()
 
 
 def _existing_content(path: Path, replacing: set[str] | None = None) -> IndexContent:
@@ -762,11 +758,8 @@ def _existing_content(path: Path, replacing: set[str] | None = None) -> IndexCon
             f" add its upstreams again: {again}"
         ) from None
     index.close()
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return index.content()
-    finally:
-        index.close()
 
 
 def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFacts]) -> str | None:

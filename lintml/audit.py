@@ -606,54 +606,39 @@ def _identical_matches(
 ) -> dict[str, list[Match]]:
     """Matches for the fork's code files that are an upstream file byte for byte, read from the index
     (what the upstream file and project say of themselves) instead of fingerprinting them again."""
-    import json
-    import sqlite3
+    from lintml.provenance.index import UpstreamIndex
 
-    with closing(sqlite3.connect(f"{index_path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-        projects = {
-            row[0]: row
-            for row in connection.execute(
-                "SELECT name, version, url, license, notice, copyrights FROM projects ORDER BY name"
-            )
-        }
-        files = {
-            (row[0], row[2]): row
-            for row in connection.execute(
-                "SELECT projects.name, files.path, files.sha256, files.tokens, files.notices FROM files"
-                " JOIN projects ON projects.id = files.project"
-            )
-        }
+    with closing(UpstreamIndex(index_path)) as index:
+        records = {(record.project.name, record.sha256): record for record in index.file_records()}
     found: dict[str, list[Match]] = {}
     for path, digest, lines in identical:
         for name in by_digest:
-            row = files.get((name, digest))
-            if row is None or name not in projects:
+            record = records.get((name, digest))
+            if record is None:
                 continue
-            _, upstream_path, _, tokens, notices_json = row
-            _, version, url, license_id, notice, copyrights = projects[name]
-            notices = json.loads(notices_json)
+            project = record.project
             found[path] = [
                 Match(
                     project=name,
-                    version=version,
-                    url=url,
-                    license=license_id,
-                    upstream_path=upstream_path,
+                    version=project.version,
+                    url=project.url,
+                    license=project.license,
+                    upstream_path=record.path,
                     local_share=1.0,
                     upstream_share=1.0,
                     lines=((1, lines),),
                     upstream_lines=((1, lines),),
                     verbatim=True,
                     renames=(),
-                    evidence_tokens=int(tokens),
+                    evidence_tokens=record.tokens,
                     spans=1,
-                    longest_span=int(tokens),
+                    longest_span=record.tokens,
                     shared_fingerprints=0,
-                    upstream_notices=tuple(notices.get("licenses", ())),
-                    upstream_copyrights=tuple(notices.get("copyrights", ())),
-                    notice=notice,
-                    project_copyrights=tuple(json.loads(copyrights)),
-                    upstream_credits=tuple(notices.get("credits", ())),
+                    upstream_notices=record.notices,
+                    upstream_copyrights=record.copyrights,
+                    notice=project.notice,
+                    project_copyrights=project.copyrights,
+                    upstream_credits=record.credits,
                 )
             ]
             break
