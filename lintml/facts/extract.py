@@ -109,7 +109,7 @@ class FileFacts:
             notices=_notices(data["notices"]),
             copyrights=_copyright_lines(data["copyrights"]),
             suppressions=Suppressions.from_dict(data["suppressions"]),
-            problems=tuple(Problem(*_fields(item, _PROBLEM_FIELDS)) for item in data["problems"]),
+            problems=tuple(Problem(*item) for item in _records(data["problems"], _PROBLEM_FIELDS)),
             model_card=ModelCard.from_dict(card) if card else None,
             text=data.get("text"),
             change_notes=tuple((int(line), str(words)) for line, words in data.get("change_notes") or ()),
@@ -136,12 +136,18 @@ def _fields(item: Any, types: tuple[type | tuple[type, ...], ...]) -> list[Any]:
     return item
 
 
+def _records(cached: Any, types: tuple[type | tuple[type, ...], ...]) -> list[list[Any]]:
+    if not isinstance(cached, list):
+        raise ValueError("cached records that are not a list")
+    return [_fields(item, types) for item in cached]
+
+
 def _notices(cached: Any) -> tuple[Notice, ...]:
-    return tuple(Notice(*_fields(item, _NOTICE_FIELDS)) for item in cached)
+    return tuple(Notice(*item) for item in _records(cached, _NOTICE_FIELDS))
 
 
 def _copyright_lines(cached: Any) -> tuple[CopyrightLine, ...]:
-    return tuple(CopyrightLine(*_fields(item, _COPYRIGHT_FIELDS)) for item in cached)
+    return tuple(CopyrightLine(*item) for item in _records(cached, _COPYRIGHT_FIELDS))
 
 
 def decode(data: bytes) -> tuple[str | None, Problem | None]:
