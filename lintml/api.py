@@ -43,7 +43,7 @@ from lintml.provenance.index import (
     write_index,
 )
 from lintml.provenance.scan import ProvenanceResult, provenance
-from lintml.provenance.upstream import UpstreamSpec
+from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits, UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
 
@@ -565,11 +565,13 @@ def index_add(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     compact: bool = True,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> list[UpstreamProject]:
     """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
 
     The index is rebuilt whole into a temporary file and renamed into place, so it is never half-written.
-    ``progress`` is told what is being done as each upstream is read and as the index is written.
+    ``progress`` is told what is being done as each upstream is read and as the index is written. An
+    upstream given as an archive may unpack to no more than ``unpack_limits`` (else a UsageError).
     """
     from lintml.provenance.upstream import UpstreamError, read_upstream
 
@@ -584,7 +586,9 @@ def index_add(
         if progress is not None:
             progress(f"reading {spec.name} from {spec.source}")
         try:
-            project, files = read_upstream(spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1)
+            project, files = read_upstream(
+                spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1, limits=unpack_limits
+            )
         except UpstreamError as error:
             raise UsageError(str(error)) from None
         if spec.license != "auto":
@@ -674,8 +678,10 @@ def audit(
     jobs: int | None = None,
     obligations: bool = True,
     progress: Callable[[str], None] | None = None,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> AuditResult:
-    """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`."""
+    """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`. A side given as an
+    archive may unpack to no more than ``unpack_limits``."""
     from lintml.audit import AuditError
     from lintml.audit import audit as run_audit
 
@@ -685,9 +691,14 @@ def audit(
             raise UsageError(f"{text}: no such folder, archive or git URL")
     try:
         return run_audit(
-            str(fork), [str(item) for item in upstreams], jobs=jobs, obligations=obligations, progress=progress
+            str(fork),
+            [str(item) for item in upstreams],
+            jobs=jobs,
+            obligations=obligations,
+            progress=progress,
+            unpack_limits=unpack_limits,
         )
-    except AuditError as error:
+    except (AuditError, IndexFileError) as error:
         raise UsageError(str(error)) from None
 
 

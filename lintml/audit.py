@@ -33,6 +33,7 @@ from lintml.derivation import plain
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, decode
 from lintml.provenance.match import Match
+from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits
 
 FORMAT_NAME = "lintml-audit"
 FORMAT_VERSION = 1
@@ -95,12 +96,12 @@ def _parse_upstream(given: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _side(name: str, source: str) -> Iterator[Side]:
+def _side(name: str, source: str, limits: UnpackLimits) -> Iterator[Side]:
     from lintml.provenance.upstream import UpstreamError, is_git_url, materialized, split_git_ref
 
     ref = split_git_ref(source)[1] if is_git_url(source) else None
     try:
-        with materialized(source) as (root, origin):
+        with materialized(source, limits) as (root, origin):
             commit = origin.get("commit") or _head_commit(root)
             files = tuple(repository.DiskSource(root, use_git=(root / ".git").exists()).files())
             yield Side(name, source, root.resolve(), ref, commit, files)
@@ -346,8 +347,10 @@ def audit(
     jobs: int | None = None,
     obligations: bool = True,
     progress: Callable[[str], None] | None = None,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> AuditResult:
-    """Audit the fork against each upstream; the report of docs/audit-json.md and the paired files' texts."""
+    """Audit the fork against each upstream; the report of docs/audit-json.md and the paired files' texts.
+    A side given as an archive may unpack to no more than ``unpack_limits``."""
     if not upstream_sources:
         raise AuditError("name at least one --upstream")
     started = time.monotonic()
@@ -359,11 +362,11 @@ def audit(
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lintml-audit-") as scratch:
         cache = stack.enter_context(closing(FactCache(default_cache_dir())))
         say(f"reading the fork {fork_source}")
-        fork = stack.enter_context(_side("fork", fork_source))
+        fork = stack.enter_context(_side("fork", fork_source, unpack_limits))
         upstreams = []
         for name, source in named:
             say(f"reading the upstream {name} ({source})")
-            upstreams.append(stack.enter_context(_side(name, source)))
+            upstreams.append(stack.enter_context(_side(name, source, unpack_limits)))
         index_path = Path(scratch) / "upstreams.sqlite3"
         projects = _index(upstreams, index_path, jobs, say)
         by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
