@@ -259,15 +259,23 @@ def test_a_hostile_index_is_one_line_and_exit_2(tmp_path: Path, copier: Path, ca
     assert sorted(item.name for item in tmp_path.iterdir()) == before
 
 
-def test_hostile_indexes_named_in_the_configuration_are_configuration_errors(copier: Path) -> None:
-    """The API path: IndexFileError becomes ConfigError, naming the file."""
+def test_a_hostile_index_named_in_the_configuration_is_a_configuration_error(copier: Path) -> None:
+    """The API raises ConfigError naming the file; the command says it in one line and exits 2; the
+    repository holding the index is left exactly as it was."""
     index = copier / "idx.sqlite"
     write_upstream_index(index)
     _sql("DROP TABLE meta", RECURSIVE_META)(index)
     (copier / ".lintml.yaml").write_text("upstreams: [idx.sqlite]\n", encoding="utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=copier, check=True)
+    subprocess.run(["git", "commit", "-qm", "index"], cwd=copier, check=True)
+    before_files, before_status = listing(copier), git_status(copier)
+
     with pytest.raises(ConfigError, match=re.escape("idx.sqlite: not a lintml index (it holds the view 'meta')")):
         api.check([copier], use_catalog=False)
-    assert sorted(item.name for item in copier.iterdir()) == [".git", ".lintml.yaml", "LICENSE", "idx.sqlite", "src"]
+    line = one_error_line(run_bounded(copier, "check", "."), index)
+
+    assert "it holds the view 'meta'" in line
+    assert listing(copier) == before_files and git_status(copier) == before_status == ""
 
 
 def test_index_commands_refuse_a_hostile_index_in_one_line(tmp_path: Path, copier: Path) -> None:
