@@ -346,9 +346,9 @@ def _connect(path: Path, budget: _QueryBudget) -> sqlite3.Connection:
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     try:
         if sys.version_info >= (3, 11):
-            # The longest string or blob SQLite will read or make. Python 3.10 cannot set it: there the values
-            # are bounded by the file's own size (with views refused, no query can build a long one) and are
-            # checked by length as they are read.
+            # The longest string or blob SQLite will read or make. Python 3.10 cannot set it: there a value is
+            # bounded by the file's own size (with views refused, no query can build a long one) and checked by
+            # length once read (see UpstreamIndex._fetch).
             connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_progress_handler(budget, _PROGRESS_STEPS)
         # No function or virtual table with side effects from the file's schema, no write even by mistake, no
@@ -489,9 +489,12 @@ class UpstreamIndex:
         """Every row of a query, run on the time budget; a SQLite error is an IndexFileError naming the file."""
         self._budget.restart()
         try:
-            return self._connection.execute(sql, parameters).fetchall()
+            rows = self._connection.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
             raise _failure(self.path, self._budget, error) from None
+        if sys.version_info < (3, 11) and any(_oversized(value) for row in rows for value in row):
+            raise _failure(self.path, self._budget, sqlite3.DataError("string or blob too big"))
+        return rows
 
     def _damaged(self, what: str) -> IndexFileError:
         return IndexFileError(f"{self.path}: the index is damaged ({what})")
@@ -649,6 +652,10 @@ class UpstreamIndex:
         if not all(isinstance(path, str) for path in paths):
             raise self._damaged(f"a file of {_shown(name)} has no path")
         return paths
+
+
+def _oversized(value: object) -> bool:
+    return isinstance(value, str | bytes) and len(value) > MAX_VALUE_BYTES
 
 
 def _json(value: object, path: Path, what: str) -> Any:
