@@ -101,10 +101,10 @@ class FileFacts:
     def from_dict(cls, data: dict[str, Any]) -> FileFacts:
         """What :meth:`as_dict` wrote; ValueError, TypeError or KeyError for anything else (a damaged cache)."""
         card = data.get("model_card")
-        if not (card is None or isinstance(card.get("metadata"), dict | None)) or not isinstance(
-            data.get("text"), str | None
-        ):
-            raise ValueError("not the facts of a file")
+        if card is not None and not isinstance(card.get("metadata"), dict | None):
+            raise ValueError("a model card whose metadata is not a mapping")
+        if not isinstance(data.get("text"), str | None):
+            raise ValueError("a text that is not a string")
         return cls(
             notices=_notices(data["notices"]),
             copyrights=_copyright_lines(data["copyrights"]),
