@@ -7,7 +7,8 @@ runs it on any :class:`~lintml.repository.Source`, such as an in-memory reposito
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import wraps
 from pathlib import Path
@@ -43,7 +44,7 @@ from lintml.provenance.index import (
     write_index,
 )
 from lintml.provenance.scan import ProvenanceResult, provenance
-from lintml.provenance.upstream import UpstreamSpec
+from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits, UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
 
@@ -649,11 +650,13 @@ def index_add(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     compact: bool = True,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> list[UpstreamProject]:
     """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
 
     The index is rebuilt whole into a temporary file and renamed into place, so it is never half-written.
-    ``progress`` is told what is being done as each upstream is read and as the index is written.
+    ``progress`` is told what is being done as each upstream is read and as the index is written. An
+    upstream given as an archive may unpack to no more than ``unpack_limits`` (else a UsageError).
     """
     from lintml.provenance.upstream import UpstreamError, read_upstream
 
@@ -668,7 +671,9 @@ def index_add(
         if progress is not None:
             progress(f"reading {spec.name} from {spec.source}")
         try:
-            project, files = read_upstream(spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1)
+            project, files = read_upstream(
+                spec, detect_license=_detected_license, jobs=jobs or os.cpu_count() or 1, limits=unpack_limits
+            )
         except UpstreamError as error:
             raise UsageError(str(error)) from None
         if spec.license != "auto":
@@ -747,13 +752,8 @@ def index_models(*, index_path: str | Path | None = None) -> list[KnownModel]:
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         return []
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return index.models
-    except IndexFileError as error:
-        raise UsageError(str(error)) from None
-    finally:
-        index.close()
 
 
 @_git_answers_in_time
@@ -764,8 +764,10 @@ def audit(
     jobs: int | None = None,
     obligations: bool = True,
     progress: Callable[[str], None] | None = None,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> AuditResult:
-    """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`."""
+    """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`. A side given as an
+    archive may unpack to no more than ``unpack_limits``."""
     from lintml.audit import AuditError
     from lintml.audit import audit as run_audit
 
@@ -775,9 +777,14 @@ def audit(
             raise UsageError(f"{text}: no such folder, archive or git URL")
     try:
         return run_audit(
-            str(fork), [str(item) for item in upstreams], jobs=jobs, obligations=obligations, progress=progress
+            str(fork),
+            [str(item) for item in upstreams],
+            jobs=jobs,
+            obligations=obligations,
+            progress=progress,
+            unpack_limits=unpack_limits,
         )
-    except AuditError as error:
+    except (AuditError, IndexFileError) as error:
         raise UsageError(str(error)) from None
 
 
@@ -797,11 +804,8 @@ def index_projects(*, index_path: str | Path | None = None) -> tuple[Path, list[
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         return path, []
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return path, index.projects()
-    finally:
-        index.close()
 
 
 def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[UpstreamProject, list[str]]:
@@ -809,24 +813,27 @@ def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[Upst
     path = Path(index_path) if index_path is not None else user_index_path()
     if not path.is_file():
         raise UsageError(f"{path}: no such index file (create one with `lintml index add`)")
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         project = index.project(name)
         if project is None:
             known = ", ".join(item.name for item in index.projects()) or "none"
             raise UsageError(f"{path}: no upstream named {name!r} (known: {known})")
         return project, index.file_paths(name)
-    finally:
-        index.close()
 
 
-def _open_for_cli(path: Path) -> UpstreamIndex:
+@contextmanager
+def _reading(path: Path) -> Iterator[UpstreamIndex]:
+    """An index open for the block, whose damage, found on opening or on any later read, is a usage error."""
     try:
         index = UpstreamIndex(path)
-        index.projects()  # read now, so a damaged table is a usage error here rather than a traceback later
-        return index
     except IndexFileError as error:
         raise UsageError(str(error)) from None
+    try:
+        yield index
+    except IndexFileError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        index.close()
 
 
 def _existing_content(path: Path, replacing: set[str] | None = None) -> IndexContent:
@@ -848,11 +855,8 @@ def _existing_content(path: Path, replacing: set[str] | None = None) -> IndexCon
             f" add its upstreams again: {again}"
         ) from None
     index.close()
-    index = _open_for_cli(path)
-    try:
+    with _reading(path) as index:
         return index.content()
-    finally:
-        index.close()
 
 
 def _detected_license(root: Path, files: list[RepoFile], facts: dict[str, FileFacts]) -> str | None:

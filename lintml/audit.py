@@ -31,6 +31,7 @@ from lintml.derivation import plain
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, decode
 from lintml.provenance.match import Match
+from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits
 
 FORMAT_NAME = "lintml-audit"
 FORMAT_VERSION = 1
@@ -93,12 +94,12 @@ def _parse_upstream(given: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _side(name: str, source: str) -> Iterator[Side]:
+def _side(name: str, source: str, limits: UnpackLimits) -> Iterator[Side]:
     from lintml.provenance.upstream import UpstreamError, is_git_url, materialized, split_git_ref
 
     ref = split_git_ref(source)[1] if is_git_url(source) else None
     try:
-        with materialized(source) as (root, origin):
+        with materialized(source, limits) as (root, origin):
             commit = origin.get("commit") or git.head_commit(root)
             files = tuple(repository.DiskSource(root, use_git=(root / ".git").exists()).files())
             yield Side(name, source, root.resolve(), ref, commit, files)
@@ -290,8 +291,10 @@ def audit(
     jobs: int | None = None,
     obligations: bool = True,
     progress: Callable[[str], None] | None = None,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> AuditResult:
-    """Audit the fork against each upstream; the report of docs/audit-json.md and the paired files' texts."""
+    """Audit the fork against each upstream; the report of docs/audit-json.md and the paired files' texts.
+    A side given as an archive may unpack to no more than ``unpack_limits``."""
     if not upstream_sources:
         raise AuditError("name at least one --upstream")
     started = time.monotonic()
@@ -303,11 +306,11 @@ def audit(
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="lintml-audit-") as scratch:
         cache = stack.enter_context(closing(FactCache(default_cache_dir())))
         say(f"reading the fork {fork_source}")
-        fork = stack.enter_context(_side("fork", fork_source))
+        fork = stack.enter_context(_side("fork", fork_source, unpack_limits))
         upstreams = []
         for name, source in named:
             say(f"reading the upstream {name} ({source})")
-            upstreams.append(stack.enter_context(_side(name, source)))
+            upstreams.append(stack.enter_context(_side(name, source, unpack_limits)))
         index_path = Path(scratch) / "upstreams.sqlite3"
         projects = _index(upstreams, index_path, jobs, say)
         by_digest = {upstream.name: _digests(upstream) for upstream in upstreams}
@@ -550,54 +553,39 @@ def _identical_matches(
 ) -> dict[str, list[Match]]:
     """Matches for the fork's code files that are an upstream file byte for byte, read from the index
     (what the upstream file and project say of themselves) instead of fingerprinting them again."""
-    import json
-    import sqlite3
+    from lintml.provenance.index import UpstreamIndex
 
-    with closing(sqlite3.connect(f"{index_path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-        projects = {
-            row[0]: row
-            for row in connection.execute(
-                "SELECT name, version, url, license, notice, copyrights FROM projects ORDER BY name"
-            )
-        }
-        files = {
-            (row[0], row[2]): row
-            for row in connection.execute(
-                "SELECT projects.name, files.path, files.sha256, files.tokens, files.notices FROM files"
-                " JOIN projects ON projects.id = files.project"
-            )
-        }
+    with closing(UpstreamIndex(index_path)) as index:
+        records = {(record.project.name, record.sha256): record for record in index.file_records()}
     found: dict[str, list[Match]] = {}
     for path, digest, lines in identical:
         for name in by_digest:
-            row = files.get((name, digest))
-            if row is None or name not in projects:
+            record = records.get((name, digest))
+            if record is None:
                 continue
-            _, upstream_path, _, tokens, notices_json = row
-            _, version, url, license_id, notice, copyrights = projects[name]
-            notices = json.loads(notices_json)
+            project = record.project
             found[path] = [
                 Match(
                     project=name,
-                    version=version,
-                    url=url,
-                    license=license_id,
-                    upstream_path=upstream_path,
+                    version=project.version,
+                    url=project.url,
+                    license=project.license,
+                    upstream_path=record.path,
                     local_share=1.0,
                     upstream_share=1.0,
                     lines=((1, lines),),
                     upstream_lines=((1, lines),),
                     verbatim=True,
                     renames=(),
-                    evidence_tokens=int(tokens),
+                    evidence_tokens=record.tokens,
                     spans=1,
-                    longest_span=int(tokens),
+                    longest_span=record.tokens,
                     shared_fingerprints=0,
-                    upstream_notices=tuple(notices.get("licenses", ())),
-                    upstream_copyrights=tuple(notices.get("copyrights", ())),
-                    notice=notice,
-                    project_copyrights=tuple(json.loads(copyrights)),
-                    upstream_credits=tuple(notices.get("credits", ())),
+                    upstream_notices=record.notices,
+                    upstream_copyrights=record.copyrights,
+                    notice=project.notice,
+                    project_copyrights=project.copyrights,
+                    upstream_credits=record.credits,
                 )
             ]
             break

@@ -12,11 +12,14 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from lintml import __version__
+
+if TYPE_CHECKING:
+    from lintml.provenance.upstream import UnpackLimits
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FORMAT_NAMES = ("text", "json", "sarif", "github")
@@ -127,6 +130,54 @@ def _shared_options(command: F) -> F:
     for option in reversed(_SHARED_OPTIONS):
         command = option(command)
     return command
+
+
+class _Size(click.ParamType):
+    """A size on the command line: 2000000, 500MB, 2GB (K, M and G are powers of 1024, as in max-file-size)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from lintml.config import parse_size
+
+        size = parse_size(str(value))
+        if size is None or size <= 0:
+            self.fail(f"{value!r} is not a size such as 2000000, 500MB or 2GB", param, ctx)
+        return size
+
+
+# Defaults (None) are those of lintml.provenance.upstream.UnpackLimits, not imported here to keep start-up light.
+_UNPACK_OPTIONS = (
+    click.option(
+        "--max-unpacked-size",
+        type=_Size(),
+        metavar="SIZE",
+        help="Refuse an archive (sdist, wheel, zip, tar) that unpacks to more than this. Default: 1GB.",
+    ),
+    click.option(
+        "--max-unpacked-files",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Refuse an archive that unpacks to more files and folders than this. Default: 100000.",
+    ),
+)
+
+
+def _unpack_options(command: F) -> F:
+    for option in reversed(_UNPACK_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _unpack_limits(max_size: int | None, max_files: int | None) -> UnpackLimits:
+    """The UnpackLimits the options ask for; what they leave out keeps its default."""
+    from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits
+
+    return UnpackLimits(
+        max_bytes=max_size or DEFAULT_UNPACK_LIMITS.max_bytes, max_files=max_files or DEFAULT_UNPACK_LIMITS.max_files
+    )
 
 
 _DIFF_BASE_OPTION = click.option(
@@ -412,6 +463,7 @@ _INDEX_OPTION = click.option(
     "--exclude", multiple=True, metavar="GLOB", help="Leave out matching files (gitignore style; repeatable)."
 )
 @_INDEX_OPTION
+@_unpack_options
 @_reports_errors
 def index_add(
     name: str,
@@ -421,6 +473,8 @@ def index_add(
     version: str | None,
     exclude: tuple[str, ...],
     index_path: Path | None,
+    max_unpacked_size: int | None,
+    max_unpacked_files: int | None,
 ) -> None:
     """Add the upstream NAME from SOURCE to an index, replacing an upstream of the same name.
 
@@ -432,7 +486,8 @@ def index_add(
 
     spec = UpstreamSpec(name, source, license_id, url, version, tuple(exclude))
     _echo_line(f"lintml: indexing {source} ...", err=True)
-    (project,) = api.index_add([spec], index_path=index_path)
+    limits = _unpack_limits(max_unpacked_size, max_unpacked_files)
+    (project,) = api.index_add([spec], index_path=index_path, unpack_limits=limits)
     where = index_path or api.user_index_path()
     _echo_line(
         f"added {project.label()} ({project.license or 'license unknown'}): {project.files} files,"
@@ -590,6 +645,7 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file.")
 @click.option("--no-obligations", is_flag=True, help="Skip running `lintml check` on the fork for its obligations.")
 @click.option("--jobs", type=int, metavar="N", help="Processes fingerprinting code (default: all CPUs).")
+@_unpack_options
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def audit(
@@ -599,6 +655,8 @@ def audit(
     output: Path | None,
     no_obligations: bool,
     jobs: int | None,
+    max_unpacked_size: int | None,
+    max_unpacked_files: int | None,
 ) -> None:
     """Audit FORK (a folder or git URL[@REF]) against each --upstream, for maintainers who suspect their work
     was copied and renamed.
@@ -622,7 +680,12 @@ def audit(
 
     # On a terminal each step is named and the long ones (indexing, fingerprinting) draw a bar; piped, nothing.
     result = api.audit(
-        fork, list(upstreams), jobs=jobs, obligations=not no_obligations, progress=say if interactive() else None
+        fork,
+        list(upstreams),
+        jobs=jobs,
+        obligations=not no_obligations,
+        progress=say if interactive() else None,
+        unpack_limits=_unpack_limits(max_unpacked_size, max_unpacked_files),
     )
     # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
     if output_format == "json":

@@ -114,14 +114,21 @@ _SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?i?b?)\s*$", 
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
+def parse_size(text: str) -> int | None:
+    """A size such as ``2000000``, ``500KB`` or ``2GB`` in bytes (K, M and G are powers of 1024); None if it is none."""
+    match = _SIZE.match(text)
+    if match is None:
+        return None
+    return int(float(match.group("number")) * _UNITS[match.group("unit").lower()[:1]])
+
+
 def _size(value: Any, option: str, where: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    match = _SIZE.match(str(value)) if isinstance(value, str) else None
-    if match is None:
+    size = parse_size(value) if isinstance(value, str) else None
+    if size is None:
         raise ConfigError(f"{where}: option {option!r} must be a size such as 2000000, '500KB' or '2MB'")
-    unit = match.group("unit").lower()[:1]
-    return int(float(match.group("number")) * _UNITS[unit])
+    return size
 
 
 def _level(value: Any, option: str, where: str) -> str:

@@ -7,12 +7,14 @@ each file is kept in ``<cache>/parsed-yaml.marshal`` under the file's path and a
 
 The cache holds plain data only (``marshal``: dicts, lists, strings, numbers, booleans, None); a
 file whose content is anything else (a YAML date, say) is simply parsed each time. Each call gets
-fresh objects, so a caller that changes what it got cannot change what the next caller gets.
+fresh objects, so a caller that changes what it got cannot change what the next caller gets. A
+cache file that is damaged, cut short or another version's is ignored (and rewritten at exit).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import marshal
 import os
@@ -20,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 CACHE_NAME = "parsed-yaml.marshal"
-_FORMAT = 1  # bump when the layout of the cache file changes
+# The cache file: this line, a BLAKE2b digest of the rest, then marshal's bytes of (_FORMAT, memo).
+_MAGIC = b"lintml parsed YAML\n"
+_DIGEST_SIZE = 16
+_FORMAT = 2  # bump when the layout of the cache file changes
 
 _memo: dict[str, tuple[bytes, bytes]] | None = None  # path -> (hash of the bytes, marshalled content)
 _changed = False
@@ -42,7 +47,10 @@ def read_yaml(path: Path) -> Any:
     key = str(path)
     kept = memo.get(key)
     if kept is not None and kept[0] == digest:
-        return marshal.loads(kept[1])
+        try:
+            return marshal.loads(kept[1])
+        except (EOFError, ValueError, TypeError):  # cannot happen to a file whose digest held; parse it again
+            pass
     content = _parse(data)
     try:
         memo[key] = (digest, marshal.dumps(content))
@@ -75,28 +83,61 @@ def _loaded_memo() -> dict[str, tuple[bytes, bytes]]:
     global _memo
     if _memo is None:
         _memo = {}
-        try:
-            stored = marshal.loads(_cache_path().read_bytes())
-            if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _FORMAT and isinstance(stored[1], dict):
-                _memo = stored[1]
-        except (OSError, EOFError, ValueError, TypeError):  # none yet, or unreadable: parse afresh
-            pass
+        with contextlib.suppress(OSError):  # none yet, or unreadable: parse afresh
+            _memo = _stored_memo(_cache_path().read_bytes())
     return _memo
 
 
+def _stored_memo(data: bytes) -> dict[str, tuple[bytes, bytes]]:
+    """The memo a cache file holds, or {} when it is damaged, cut short or from another lintml.
+
+    marshal is not made for untrusted bytes (a few bytes can ask it for gigabytes), so it reads only what the
+    digest vouches for: bytes this code wrote. Whoever can write the cache folder on purpose can do worse
+    there anyway (see lintml.facts.cache).
+    """
+    body = data[len(_MAGIC) + _DIGEST_SIZE :]
+    digest = data[len(_MAGIC) : len(_MAGIC) + _DIGEST_SIZE]
+    if not data.startswith(_MAGIC) or hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() != digest:
+        return {}
+    try:
+        stored = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _FORMAT and isinstance(stored[1], dict)):
+        return {}
+    memo = stored[1]
+    if all(_entry(name, kept) for name, kept in memo.items()):
+        return memo
+    return {}
+
+
+def _entry(name: object, kept: object) -> bool:
+    return (
+        isinstance(name, str)
+        and isinstance(kept, tuple)
+        and len(kept) == 2
+        and isinstance(kept[0], bytes)
+        and isinstance(kept[1], bytes)
+    )
+
+
 def _save() -> None:
-    """Write the cache whole, atomically; a cache that cannot be written is only a slower next run."""
-    if _memo is None:
+    """Write the cache whole, atomically; a cache that cannot be written is only a slower next run (and one
+    warning line, from usable_cache_dir)."""
+    from lintml.facts.cache import usable_cache_dir
+
+    if _memo is None or usable_cache_dir() is None:
         return
     path = _cache_path()
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     kept = {name: entry for name, entry in _memo.items() if os.path.isfile(name)}  # forget files gone
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(marshal.dumps((_FORMAT, kept)))
+        body = marshal.dumps((_FORMAT, kept))
+        temporary.write_bytes(_MAGIC + hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() + body)
         os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 MAX_YAML_DEPTH = 64  # collections within collections in a file a user or a repository wrote; real ones nest a few deep

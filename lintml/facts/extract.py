@@ -99,12 +99,18 @@ class FileFacts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileFacts:
+        """What :meth:`as_dict` wrote; ValueError, TypeError or KeyError for anything else (a damaged cache)."""
+        card = data.get("model_card")
+        if card is not None and not isinstance(card.get("metadata"), dict | None):
+            raise ValueError("a model card whose metadata is not a mapping")
+        if not isinstance(data.get("text"), str | None):
+            raise ValueError("a text that is not a string")
         return cls(
-            notices=tuple(Notice(*item) for item in data["notices"]),
-            copyrights=tuple(CopyrightLine(*item) for item in data["copyrights"]),
+            notices=_notices(data["notices"]),
+            copyrights=_copyright_lines(data["copyrights"]),
             suppressions=Suppressions.from_dict(data["suppressions"]),
-            problems=tuple(Problem(*item) for item in data["problems"]),
-            model_card=ModelCard.from_dict(data["model_card"]) if data.get("model_card") else None,
+            problems=tuple(Problem(*item) for item in _records(data["problems"], _PROBLEM_FIELDS)),
+            model_card=ModelCard.from_dict(card) if card else None,
             text=data.get("text"),
             change_notes=tuple((int(line), str(words)) for line, words in data.get("change_notes") or ()),
             credits=tuple(str(line) for line in data.get("credits") or ()),
@@ -113,6 +119,35 @@ class FileFacts:
 
 def _astuple(item: Any) -> tuple[Any, ...]:
     return tuple(getattr(item, name) for name in item.__dataclass_fields__)
+
+
+# The types of each field of a record as the cache stores it (a list), checked on reading it back.
+_NOTICE_FIELDS: tuple[type | tuple[type, ...], ...] = (str, int, int, str, str)
+_COPYRIGHT_FIELDS: tuple[type | tuple[type, ...], ...] = (str, (str, type(None)), int)
+_PROBLEM_FIELDS: tuple[type | tuple[type, ...], ...] = (str, str, (int, type(None)))
+
+
+def _fields(item: Any, types: tuple[type | tuple[type, ...], ...]) -> list[Any]:
+    """A cached record's fields, once they have the types given; ValueError otherwise."""
+    if not isinstance(item, list) or len(item) != len(types):
+        raise ValueError("a cached record of another shape")
+    if not all(isinstance(value, kind) for value, kind in zip(item, types, strict=True)):
+        raise ValueError("a cached record with values of other types")
+    return item
+
+
+def _records(cached: Any, types: tuple[type | tuple[type, ...], ...]) -> list[list[Any]]:
+    if not isinstance(cached, list):
+        raise ValueError("cached records that are not a list")
+    return [_fields(item, types) for item in cached]
+
+
+def _notices(cached: Any) -> tuple[Notice, ...]:
+    return tuple(Notice(*item) for item in _records(cached, _NOTICE_FIELDS))
+
+
+def _copyright_lines(cached: Any) -> tuple[CopyrightLine, ...]:
+    return tuple(CopyrightLine(*item) for item in _records(cached, _COPYRIGHT_FIELDS))
 
 
 def decode(data: bytes) -> tuple[str | None, Problem | None]:
@@ -149,9 +184,9 @@ class FactExtractor:
         key = (
             f"file:{FACTS_VERSION}:{__version__}:{_table_version()}:{item.kind}:{mode}:{_syntax_name(syntax)}:{digest}"
         )
-        cached = self.cache.get(key)
+        cached = self.cache.get(key, FileFacts.from_dict)
         if cached is not None:
-            return FileFacts.from_dict(cached)
+            return cached
         facts = self._extract(item, data, syntax)
         self.cache.put(key, facts.as_dict())
         return facts
@@ -262,9 +297,9 @@ class FactExtractor:
         if digest in self._license_memo:
             return self._license_memo[digest]
         key = f"licenses:{FACTS_VERSION}:{_table_version()}:{digest}"
-        cached = self.cache.get(key)
+        cached = self.cache.get(key, _notices)
         if cached is not None:
-            found = tuple(Notice(*item) for item in cached)
+            found = cached
         else:
             found = _match_licenses(text, whole_file, use_scancode)
             self.cache.put(key, [list(_astuple(item)) for item in found])
@@ -282,9 +317,9 @@ class FactExtractor:
         if digest in self._copyright_memo:
             return self._copyright_memo[digest]
         key = f"copyrights:{FACTS_VERSION}:{digest}"
-        cached = self.cache.get(key)
-        if cached is not None:
-            found = tuple(CopyrightLine(*item) for item in cached)
+        cached_lines = self.cache.get(key, _copyright_lines)
+        if cached_lines is not None:
+            found = cached_lines
         else:
             from lintml.facts import scancode_adapter
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lintml.facts.notice_table import NoticeMatch
@@ -70,13 +71,29 @@ def prepare_environment() -> None:
     """
     if os.environ.get("SCANCODE_CACHE") and os.environ.get("SCANCODE_TEMP"):
         return
-    from lintml.facts.cache import default_cache_dir
+    from lintml.facts.cache import usable_cache_dir
 
-    base = default_cache_dir() / "scancode"
-    for variable, folder in (("SCANCODE_CACHE", base / "cache"), ("SCANCODE_TEMP", base / "tmp")):
+    cache = usable_cache_dir()
+    base = _folders_under(cache / "scancode") if cache is not None else None
+    if base is None:  # no usable cache (one warning said so): scancode's index is rebuilt in a temporary folder
+        import tempfile
+
+        base = Path(tempfile.mkdtemp(prefix="lintml-scancode-"))
+        atexit.register(shutil.rmtree, base, ignore_errors=True)
+        _folders_under(base)
+    for variable, name in (("SCANCODE_CACHE", "cache"), ("SCANCODE_TEMP", "tmp")):
         if not os.environ.get(variable):
-            folder.mkdir(parents=True, exist_ok=True)
-            os.environ[variable] = str(folder)
+            os.environ[variable] = str(base / name)
+
+
+def _folders_under(base: Path) -> Path | None:
+    """``base`` once its ``cache`` and ``tmp`` folders exist; None when they cannot be made."""
+    try:
+        for name in ("cache", "tmp"):
+            (base / name).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return base
 
 
 def _import_scancode_config() -> None:

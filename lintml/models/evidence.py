@@ -262,10 +262,17 @@ def _where(folder: ModelFolder, target: Path, error: Exception) -> str:
     return found or next((path for path in folder.weights if str(target).endswith(path)), folder.weights[0])
 
 
+def _cached_sketch(value: Any) -> Any:
+    """The weight sketch a cache entry holds (base64 text); ValueError or TypeError for anything else."""
+    from lintml.models.sketch import ModelSketch
+
+    return ModelSketch.from_bytes(base64.b64decode(value, validate=True))
+
+
 def _sketch(
     folder: ModelFolder, file_path: Callable[[str], Path | None], cache: Any | None, problems: dict[str, str]
 ) -> Any | None:
-    from lintml.models.sketch import ModelSketch, sketch_model
+    from lintml.models.sketch import sketch_model
     from lintml.models.weights import WeightsError
 
     target = _weights_target(folder, file_path)
@@ -282,12 +289,9 @@ def _sketch(
                 status = None
             stamps.append((path, status.st_size if status else -1, status.st_mtime_ns if status else -1))
         key = f"sketch:{SKETCH_CACHE_VERSION}:{target.resolve()}:{json.dumps(stamps)}"
-        stored = cache.get(key)
-        if isinstance(stored, str):
-            try:
-                return ModelSketch.from_bytes(base64.b64decode(stored))
-            except ValueError:
-                pass
+        stored = cache.get(key, _cached_sketch)
+        if stored is not None:
+            return stored
     try:
         sketch = sketch_model(target)
     except WeightsError as error:

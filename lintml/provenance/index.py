@@ -12,12 +12,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
+import time
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Any
 from zlib import crc32
 
 from lintml import __version__
@@ -287,52 +291,232 @@ def _now() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class UpstreamIndex:
-    """An index opened for reading. Opening checks that it is a lintml index this version can use."""
+# ----------------------------------------------------------------------------- reading an index
+#
+# An index a run reads is untrusted input: a repository's configuration may name one inside the repository
+# (``upstreams:``), a teammate may share one, a download may be anything. So it is opened read-only with SQLite's
+# own defences on, its schema must be exactly the one write_index makes before any table is read (no view, trigger
+# or virtual table can run code or loop), every query runs on a time budget, and every value is checked as it is
+# read. Whatever does not hold is an IndexFileError naming the file: never a traceback, a hang, a memory blow-up,
+# or a file written beside the index.
 
-    def __init__(self, path: Path) -> None:
+# No value lintml writes comes near these (the catalog's largest: a 177 KB weight sketch, and a 35 KB token
+# stream that inflates to 400 KB); a larger one is damage or an attack, not an upstream.
+MAX_VALUE_BYTES = 16 * 1024 * 1024
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+# The wall-clock budget of one query. The slowest on the shipped catalog takes milliseconds, on an index of
+# dozens of upstreams well under a second: a query still running after a minute is not reading an index of lintml's.
+QUERY_SECONDS = 60.0
+_PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at the clock
+_CACHE_KIB = 16 * 1024  # page cache of one open index
+_OPTIONAL_TABLES = frozenset({"models"})  # schema-2 indexes written before known models were recorded lack it
+_META_KEYS = ("format", "schema", "normalizer", "k", "window", "lintml", "identity", *build_settings())
+
+
+class _QueryBudget:
+    """SQLite's progress handler: ends the running query once it has taken longer than its budget."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.spent = False
+
+    def restart(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+        self.spent = False
+
+    def __call__(self) -> int:
+        if time.monotonic() > self.deadline:
+            self.spent = True
+            return 1  # SQLite ends the query with "interrupted"
+        return 0
+
+
+def _connect(path: Path, budget: _QueryBudget) -> sqlite3.Connection:
+    """A connection to an index file that reads it as hostile input and can write nothing anywhere.
+
+    ``immutable=1`` rather than a copy in the cache (20 MB of catalog copied on every run): SQLite then takes
+    no lock and never makes a -wal, -shm or -journal file beside the index, so an index inside the checked
+    repository leaves it as it was, even one left in WAL mode (whose un-checkpointed -wal is then ignored;
+    lintml never writes one). Promising SQLite that the file will not change is safe for lintml's indexes
+    because write_index never changes one in place: it renames a new file over the old, so a check that
+    opened the old one keeps reading that unchanged file while ``lintml index add`` replaces it. A file that
+    another program changes in place while it is read may look damaged; it cannot make a file appear.
+    """
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    try:
+        if sys.version_info >= (3, 11):
+            # The longest string or blob SQLite will read or make. Python 3.10 cannot set it: there a value is
+            # bounded by the file's own size (with views refused, no query can build a long one) and checked by
+            # length once read (see UpstreamIndex._fetch).
+            connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        connection.set_progress_handler(budget, _PROGRESS_STEPS)
+        # No function or virtual table with side effects from the file's schema, no write even by mistake, no
+        # memory map (a file that shrinks under one kills the process with SIGBUS), a bounded page cache.
+        for pragma in ("trusted_schema=OFF", "query_only=ON", "mmap_size=0", f"cache_size=-{_CACHE_KIB}"):
+            connection.execute(f"PRAGMA {pragma}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+@dataclass(frozen=True)
+class _Schema:
+    tables: dict[str, tuple[tuple[object, ...], ...]]  # table -> its columns, as PRAGMA table_xinfo lists them
+    indexes: dict[str, str]  # index -> its table (the automatic ones of UNIQUE and PRIMARY KEY constraints)
+
+
+@lru_cache(maxsize=1)
+def _expected_schema() -> _Schema:
+    """The schema write_index makes, read from _TABLES itself so that the two cannot disagree."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.executescript(_TABLES)
+        entries = connection.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+        return _Schema(
+            {name: _columns(connection, name) for kind, name, _ in entries if kind == "table"},
+            {name: table for kind, name, table in entries if kind == "index"},
+        )
+    finally:
+        connection.close()
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> tuple[tuple[object, ...], ...]:
+    # table_xinfo, unlike table_info, also lists generated columns, which compute a value on every read.
+    return tuple(connection.execute(f'PRAGMA table_xinfo("{table}")').fetchall())
+
+
+def _failure(path: Path, budget: _QueryBudget, error: sqlite3.Error) -> IndexFileError:
+    if budget.spent:
+        return IndexFileError(f"{path}: a query ran longer than {budget.seconds:g} s; the index is damaged or hostile")
+    if isinstance(error, sqlite3.DataError):  # "string or blob too big"
+        return IndexFileError(f"{path}: the index holds a value over {MAX_VALUE_BYTES} bytes; it is damaged or hostile")
+    return IndexFileError(f"{path}: the index is damaged ({error})")
+
+
+def _shown(value: object) -> str:
+    """A name read from an untrusted file, fit for a one-line message."""
+    return repr(str(value)[:80])
+
+
+def _check_schema(connection: sqlite3.Connection, path: Path) -> frozenset[str]:
+    """The tables of the index, once it holds nothing but lintml's tables and their automatic indexes."""
+    expected = _expected_schema()
+    present = set()
+    for kind, name, table, sql in connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master LIMIT 64"):
+        if kind == "table" and name in expected.tables and isinstance(sql, str) and sql.startswith("CREATE TABLE"):
+            present.add(name)
+        elif not (kind == "index" and sql is None and name in expected.indexes and expected.indexes[name] == table):
+            raise IndexFileError(f"{path}: not a lintml index (it holds the {_shown(kind)[1:-1]} {_shown(name)})")
+    if "meta" not in present or _columns(connection, "meta") != expected.tables["meta"]:
+        raise IndexFileError(f"{path}: not a lintml index")
+    return frozenset(present)
+
+
+def _read_meta(connection: sqlite3.Connection, path: Path) -> dict[str, str]:
+    marks = ",".join("?" * len(_META_KEYS))
+    meta = {}
+    for key, value in connection.execute(f"SELECT key, value FROM meta WHERE key IN ({marks})", _META_KEYS):
+        if not isinstance(value, str) or len(value) > 1000:
+            raise IndexFileError(f"{path}: the index is damaged (its {key} is not a short text)")
+        meta[key] = value
+    return meta
+
+
+def _check_tables(connection: sqlite3.Connection, path: Path, present: frozenset[str]) -> None:
+    for name, columns in _expected_schema().tables.items():
+        if name not in present:
+            if name in _OPTIONAL_TABLES:
+                continue
+            raise IndexFileError(f"{path}: the index is damaged (it has no {name} table)")
+        if _columns(connection, name) != columns:
+            raise IndexFileError(f"{path}: the index is damaged (its {name} table is not as lintml writes it)")
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What an index says of one upstream file, its tokens aside: enough to pair a byte-for-byte copy with it."""
+
+    project: UpstreamProject
+    path: str
+    sha256: str
+    tokens: int
+    notices: tuple[str, ...]
+    copyrights: tuple[str, ...]
+    credits: tuple[str, ...]
+
+
+class UpstreamIndex:
+    """An index opened for reading. Opening checks that it is a lintml index this version can use
+    (see "reading an index" above); ``query_seconds`` is the time budget of each query."""
+
+    def __init__(self, path: Path, *, query_seconds: float = QUERY_SECONDS) -> None:
         self.path = path
         if not path.is_file():
             raise IndexFileError(f"{path}: no such index file")
+        self._budget = _QueryBudget(query_seconds)
         try:
-            self._connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-            meta = dict(self._connection.execute("SELECT key, value FROM meta").fetchall())
+            self._connection = _connect(path, self._budget)
         except sqlite3.Error as error:
             raise IndexFileError(f"{path}: not a lintml index ({error})") from None
-        if meta.get("format") != FORMAT_NAME:
-            raise IndexFileError(f"{path}: not a lintml index")
-        if meta.get("schema") != SCHEMA_VERSION or meta.get("normalizer") != NORMALIZER_VERSION:
-            raise IndexFileError(
-                f"{path}: built by lintml {meta.get('lintml', '?')} in another format;"
-                " rebuild it with `lintml index add`"
-            )
-        if meta.get("k") != str(K) or meta.get("window") != str(WINDOW):
-            raise IndexFileError(f"{path}: built with other fingerprint settings; rebuild it")
+        try:
+            self._tables = _check_schema(self._connection, path)
+            meta = _read_meta(self._connection, path)
+            if meta.get("format") != FORMAT_NAME:
+                raise IndexFileError(f"{path}: not a lintml index")
+            if meta.get("schema") != SCHEMA_VERSION or meta.get("normalizer") != NORMALIZER_VERSION:
+                raise IndexFileError(
+                    f"{path}: built by lintml {meta.get('lintml', '?')} in another format;"
+                    " rebuild it with `lintml index add`"
+                )
+            if meta.get("k") != str(K) or meta.get("window") != str(WINDOW):
+                raise IndexFileError(f"{path}: built with other fingerprint settings; rebuild it")
+            _check_tables(self._connection, path, self._tables)
+        except sqlite3.Error as error:
+            self._connection.close()
+            if self._budget.spent or isinstance(error, sqlite3.DataError):
+                raise _failure(path, self._budget, error) from None
+            raise IndexFileError(f"{path}: not a lintml index ({error})") from None
+        except IndexFileError:
+            self._connection.close()
+            raise
         self.identity = meta.get("identity", "")
         self.meta = meta
         self._file = lru_cache(maxsize=256)(self._load_file)
+
+    def _fetch(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query, run on the time budget; a SQLite error is an IndexFileError naming the file."""
+        self._budget.restart()
+        try:
+            rows = self._connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise _failure(self.path, self._budget, error) from None
+        if sys.version_info < (3, 11) and any(_oversized(value) for row in rows for value in row):
+            raise _failure(self.path, self._budget, sqlite3.DataError("string or blob too big"))
+        return rows
+
+    def _damaged(self, what: str) -> IndexFileError:
+        return IndexFileError(f"{self.path}: the index is damaged ({what})")
 
     # Read on first use: a run that only checks that an index opens (the shipped catalog's) pays for the meta table.
     @cached_property
     def common(self) -> frozenset[int]:
         """Fingerprint hashes of boilerplate: never posted, never evidence."""
-        try:
-            return frozenset(row[0] for row in self._connection.execute("SELECT hash FROM common"))
-        except sqlite3.Error as error:
-            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
+        hashes = frozenset(row[0] for row in self._fetch("SELECT hash FROM common"))
+        if not all(type(value) is int for value in hashes):
+            raise self._damaged("a common fingerprint is not a whole number")
+        return hashes
 
     @cached_property
     def _projects(self) -> dict[int, UpstreamProject]:
-        try:
-            return {
-                row[0]: _project_from_row(row[1:])
-                for row in self._connection.execute(
-                    "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
-                    " added, requires FROM projects ORDER BY name"
-                )
-            }
-        except (sqlite3.Error, ValueError) as error:
-            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
+        return {
+            row[0]: _project_from_row(row[1:], self.path)
+            for row in self._fetch(
+                "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
+                " added, requires FROM projects ORDER BY name"
+            )
+        }
 
     def close(self) -> None:
         self._connection.close()
@@ -349,52 +533,102 @@ class UpstreamIndex:
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            yield from self._connection.execute(f"SELECT hash, file, pos FROM postings WHERE hash IN ({marks})", chunk)
+            rows = self._fetch(f"SELECT hash, file, pos FROM postings WHERE hash IN ({marks})", chunk)
+            if not all(type(value) is int and type(file) is int and type(pos) is int for value, file, pos in rows):
+                raise self._damaged("a posting is not three whole numbers")
+            yield from rows
 
     def file(self, file_id: int) -> tuple[UpstreamProject, UpstreamFile]:
         return self._file(file_id)
 
     def _load_file(self, file_id: int) -> tuple[UpstreamProject, UpstreamFile]:
-        row = self._connection.execute(
-            "SELECT project, path, sha256, stream, notices FROM files WHERE id = ?", (file_id,)
-        ).fetchone()
-        if row is None:
-            raise IndexFileError(f"{self.path}: the index is damaged (file {file_id} is missing)")
-        notices = json.loads(row[4])
-        upstream_file = UpstreamFile(
-            row[1],
-            row[2],
-            TokenStream.unpack(row[3]),
-            tuple(notices["licenses"]),
-            tuple(notices["copyrights"]),
-            tuple(notices.get("credits", ())),
-        )
-        return self._projects[row[0]], upstream_file
+        rows = self._fetch("SELECT project, path, sha256, stream, notices FROM files WHERE id = ?", (file_id,))
+        if not rows:
+            raise self._damaged(f"file {file_id} is missing")
+        project_id, path, sha256, blob, notices = rows[0]
+        project = self._projects.get(project_id)
+        if project is None or not isinstance(path, str) or not isinstance(sha256, str) or not isinstance(blob, bytes):
+            raise self._damaged(f"file {file_id} has values of the wrong type or no project")
+        licenses, copyrights, credits = self._notices(notices, file_id)
+        return project, UpstreamFile(path, sha256, self._stream(blob, file_id), licenses, copyrights, credits)
+
+    def _notices(self, value: object, file_id: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        found = _json(value, self.path, f"file {file_id}")
+        if isinstance(found, dict):
+            licenses, copyrights = _strings(found.get("licenses")), _strings(found.get("copyrights"))
+            credits = _strings(found.get("credits", []))
+            if licenses is not None and copyrights is not None and credits is not None:
+                return licenses, copyrights, credits
+        raise self._damaged(f"the notices of file {file_id} are not lists of texts")
+
+    def _stream(self, blob: bytes, file_id: int) -> TokenStream:
+        # Inflated once with a cap first: a small blob must not inflate to gigabytes in TokenStream.unpack.
+        inflater = zlib.decompressobj()
+        try:
+            inflater.decompress(blob, MAX_STREAM_BYTES)
+        except zlib.error:
+            raise self._damaged(f"the token stream of file {file_id} is not zlib data") from None
+        if inflater.unconsumed_tail:
+            raise self._damaged(f"the token stream of file {file_id} inflates past {MAX_STREAM_BYTES} bytes")
+        try:
+            stream = TokenStream.unpack(blob)
+        except (ValueError, RuntimeError, zlib.error):  # RuntimeError: fewer texts than symbols (PEP 479)
+            raise self._damaged(f"the token stream of file {file_id} cannot be read") from None
+        if not len(stream.symbols) == len(stream.lines) == len(stream.texts):
+            raise self._damaged(f"the token stream of file {file_id} cannot be read")
+        return stream
 
     def content(self) -> IndexContent:
         """Everything in the index, to rebuild it with a project added or removed."""
         by_project: dict[int, list[UpstreamFile]] = defaultdict(list)
-        for file_id, project_id in self._connection.execute("SELECT id, project FROM files ORDER BY id"):
+        for file_id, project_id in self._fetch("SELECT id, project FROM files ORDER BY id"):
             by_project[project_id].append(self._load_file(file_id)[1])
         return IndexContent(
             [(project, by_project[project_id]) for project_id, project in self._projects.items()], list(self.models)
         )
 
+    def file_records(self) -> list[FileRecord]:
+        """Every file's record in the order written (a project's files by path), without reading its tokens."""
+        records = []
+        for file_id, project_id, path, sha256, tokens, notices in self._fetch(
+            "SELECT id, project, path, sha256, tokens, notices FROM files ORDER BY id"
+        ):
+            project = self._projects.get(project_id)
+            if project is None or not isinstance(path, str) or not isinstance(sha256, str) or type(tokens) is not int:
+                raise self._damaged(f"file {file_id} has values of the wrong type or no project")
+            records.append(FileRecord(project, path, sha256, tokens, *self._notices(notices, file_id)))
+        return records
+
     @cached_property
     def models(self) -> list[KnownModel]:
         """The known models (configs, tokenizers, weight sketches) the index records; [] for an index without them."""
-        try:
-            tables = {row[0] for row in self._connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "models" not in tables:
-                return []
-            return [
-                KnownModel.from_row(row)
-                for row in self._connection.execute(
-                    "SELECT name, license, source, aliases, config, tokenizer, sketch, added FROM models ORDER BY name"
-                )
-            ]
-        except (sqlite3.Error, ValueError) as error:
-            raise IndexFileError(f"{self.path}: the index is damaged ({error})") from None
+        if "models" not in self._tables:
+            return []
+        return [
+            self._model(row)
+            for row in self._fetch(
+                "SELECT name, license, source, aliases, config, tokenizer, sketch, added FROM models ORDER BY name"
+            )
+        ]
+
+    def _model(self, row: tuple[Any, ...]) -> KnownModel:
+        name, license_id, source, aliases, config, tokenizer, sketch, added = row
+        what = f"the model {_shown(name)}"
+        names = _strings(_json(aliases, self.path, what))
+        config_value = None if config is None else _json(config, self.path, what)
+        tokenizer_value = None if tokenizer is None else _json(tokenizer, self.path, what)
+        if (
+            not isinstance(name, str)
+            or not _optional_text(license_id)
+            or not _optional_text(source)
+            or names is None
+            or not (config_value is None or isinstance(config_value, dict))
+            or not (tokenizer_value is None or isinstance(tokenizer_value, dict))
+            or not (sketch is None or isinstance(sketch, bytes))
+            or not isinstance(added, str)
+        ):
+            raise self._damaged(f"{what} has values of the wrong type")
+        return KnownModel(name, license_id, source, names, config_value, tokenizer_value, sketch, added)
 
     def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
         """The ids of every file of the projects named (in PEP 503 normal form)."""
@@ -404,41 +638,77 @@ class UpstreamIndex:
         if not wanted:
             return frozenset()
         marks = ",".join("?" * len(wanted))
-        return frozenset(
-            row[0] for row in self._connection.execute(f"SELECT id FROM files WHERE project IN ({marks})", wanted)
-        )
+        return frozenset(row[0] for row in self._fetch(f"SELECT id FROM files WHERE project IN ({marks})", wanted))
 
     def file_paths(self, name: str) -> list[str]:
-        return [
+        paths = [
             row[0]
-            for row in self._connection.execute(
+            for row in self._fetch(
                 "SELECT files.path FROM files JOIN projects ON projects.id = files.project WHERE projects.name = ?"
                 " ORDER BY files.path",
                 (name,),
             )
         ]
+        if not all(isinstance(path, str) for path in paths):
+            raise self._damaged(f"a file of {_shown(name)} has no path")
+        return paths
 
 
-def _project_from_row(row: Iterable[object]) -> UpstreamProject:
+def _oversized(value: object) -> bool:
+    return isinstance(value, str | bytes) and len(value) > MAX_VALUE_BYTES
+
+
+def _json(value: object, path: Path, what: str) -> Any:
+    """A JSON column's value; IndexFileError when it is not JSON text of a sane size."""
+    if isinstance(value, str) and len(value) <= MAX_VALUE_BYTES:
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            pass
+    raise IndexFileError(f"{path}: the index is damaged (a JSON value of {what} does not parse)")
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    """A JSON list of texts as a tuple; None when it is anything else."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+def _optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
     name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires = row
+    what = f"the project {_shown(name)}"
+    holders = _strings(_json(copyrights, path, what))
+    needs = _strings(_json(requires, path, what))
+    texts = (version, url, license_id, source, sha256, notice)
+    if (
+        not isinstance(name, str)
+        or not all(_optional_text(value) for value in texts)
+        or holders is None
+        or needs is None
+        or type(files) is not int
+        or type(tokens) is not int
+        or not isinstance(added, str)
+    ):
+        raise IndexFileError(f"{path}: the index is damaged ({what} has values of the wrong type)")
     return UpstreamProject(
-        name=str(name),
-        version=_text(version),
-        url=_text(url),
-        license=_text(license_id),
-        source=_text(source),
-        source_sha256=_text(sha256),
-        notice=_text(notice),
-        copyrights=tuple(json.loads(str(copyrights))),
-        files=int(files),  # type: ignore[call-overload]
-        tokens=int(tokens),  # type: ignore[call-overload]
-        added=str(added),
-        requires=tuple(json.loads(str(requires))),
+        name=name,
+        version=version,  # type: ignore[arg-type]
+        url=url,  # type: ignore[arg-type]
+        license=license_id,  # type: ignore[arg-type]
+        source=source,  # type: ignore[arg-type]
+        source_sha256=sha256,  # type: ignore[arg-type]
+        notice=notice,  # type: ignore[arg-type]
+        copyrights=holders,
+        files=files,
+        tokens=tokens,
+        added=added,
+        requires=needs,
     )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def updated(project: UpstreamProject, files: list[UpstreamFile]) -> UpstreamProject:
@@ -446,13 +716,25 @@ def updated(project: UpstreamProject, files: list[UpstreamFile]) -> UpstreamProj
 
 
 def recorded_projects(path: Path) -> list[tuple[str, str]]:
-    """``(name, source)`` of each project an index file records, read from any format; [] if unreadable."""
+    """``(name, source)`` of each project an index file records, read from any format of lintml's (all made of
+    plain tables, so a file with anything else is read no further); [] if unreadable."""
+    budget = _QueryBudget(QUERY_SECONDS)
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = connection.execute("SELECT name, source FROM projects ORDER BY name").fetchall()
-        finally:
-            connection.close()
+        connection = _connect(path, budget)
     except sqlite3.Error:
         return []
-    return [(str(name), str(source or "?")) for name, source in rows]
+    try:
+        entries = connection.execute("SELECT type, sql FROM sqlite_master LIMIT 64").fetchall()
+        if not all(
+            (kind == "table" and isinstance(sql, str) and sql.startswith("CREATE TABLE"))
+            or (kind == "index" and sql is None)
+            for kind, sql in entries
+        ):
+            return []
+        budget.restart()
+        rows = connection.execute("SELECT name, source FROM projects ORDER BY name LIMIT 10000").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        connection.close()
+    return [(name, source if isinstance(source, str) else "?") for name, source in rows if isinstance(name, str)]

@@ -13,6 +13,7 @@ import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from lintml import __version__
 from lintml.facts.cache import FactCache
@@ -56,9 +57,9 @@ def provenance(
         missing: list[tuple[str, bytes, str]] = []
         for path, data in files:
             key = _key(path, data, matcher.identity)
-            cached = cache.get(key)
+            cached = cache.get(key, _cached_matches)
             if cached is not None:
-                results[path] = [Match.from_dict(item) for item in cached]
+                results[path] = cached
             else:
                 missing.append((path, data, key))
         workers = min(jobs or os.cpu_count() or 1, 8)
@@ -77,6 +78,13 @@ def provenance(
     finally:
         for index in indexes:
             index.close()
+
+
+def _cached_matches(value: Any) -> list[Match]:
+    """The matches a cache entry holds; TypeError when it holds anything else (a damaged entry is a miss)."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError("not a list of matches")
+    return [Match.from_dict(item) for item in value]
 
 
 def _key(path: str, data: bytes, identity: str) -> str:

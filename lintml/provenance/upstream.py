@@ -39,6 +39,24 @@ class UpstreamError(Exception):
     """A source that cannot be read as an upstream; the message names it and says why."""
 
 
+# transformers' sdist, among the largest an ML project depends on, is ~10 MB packed and ~50 MB and ~3,000
+# files unpacked: these leave twenty times that room and stop an archive bomb long before a disk fills.
+DEFAULT_MAX_UNPACKED_BYTES = 1 << 30
+DEFAULT_MAX_UNPACKED_FILES = 100_000
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """How much an archive may unpack to: bytes written and members (files and folders), counted while
+    unpacking, whatever the archive declares (see :mod:`lintml.provenance.archives`)."""
+
+    max_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+    max_files: int = DEFAULT_MAX_UNPACKED_FILES
+
+
+DEFAULT_UNPACK_LIMITS = UnpackLimits()
+
+
 @dataclass(frozen=True)
 class UpstreamSpec:
     """What the user asked to index: a name, a source, and what they know about it."""
@@ -65,8 +83,11 @@ def split_git_ref(source: str) -> tuple[str, str | None]:
 
 
 @contextmanager
-def materialized(source: str) -> Iterator[tuple[Path, dict[str, str | None]]]:
-    """The source as a folder, plus what its form tells (sha256 of an archive, the commit of a clone)."""
+def materialized(
+    source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+) -> Iterator[tuple[Path, dict[str, str | None]]]:
+    """The source as a folder, plus what its form tells (sha256 of an archive, the commit of a clone);
+    an archive may unpack to no more than ``limits``."""
     if is_git_url(source):
         from lintml.git import CloneError, clone
 
@@ -86,46 +107,29 @@ def materialized(source: str) -> Iterator[tuple[Path, dict[str, str | None]]]:
         raise UpstreamError(f"{source}: no such folder, archive or git URL")
     if not source.lower().endswith(ARCHIVE_SUFFIXES):
         raise UpstreamError(f"{source}: not a folder, an archive ({', '.join(ARCHIVE_SUFFIXES)}) or a git URL")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    import tempfile  # here and in _unpack: `lintml check` imports this module, and never unpacks
+    import tempfile  # here, and archives: `lintml check` imports this module, and never unpacks
 
+    from lintml.provenance.archives import ArchiveError, unpack
+
+    digest = _sha256_of(path)
     with tempfile.TemporaryDirectory(prefix="lintml-upstream-") as scratch:
         target = Path(scratch)
-        _unpack(path, target)
+        try:
+            unpack(path, target, limits)
+        except ArchiveError as error:
+            raise UpstreamError(str(error)) from None
         entries = [entry for entry in target.iterdir()]
         top = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
         yield top, {"commit": None, "sha256": digest}
 
 
-def _unpack(archive: Path, target: Path) -> None:
-    import shutil
-    import tarfile
-    import zipfile
-
-    name = archive.name.lower()
-    try:
-        if name.endswith((".zip", ".whl")):
-            with zipfile.ZipFile(archive) as bundle:
-                for member in bundle.infolist():
-                    destination = (target / member.filename).resolve()
-                    if not destination.is_relative_to(target.resolve()):
-                        raise UpstreamError(f"{archive}: member {member.filename!r} would unpack outside its folder")
-                bundle.extractall(target)
-        else:
-            with tarfile.open(archive) as bundle:
-                if hasattr(tarfile, "data_filter"):
-                    bundle.extractall(target, filter="data")
-                else:  # pragma: no cover - Python before 3.10.12 / 3.11.4
-                    for member in bundle.getmembers():
-                        if not (member.isfile() or member.isdir()) or not (
-                            (target / member.name).resolve().is_relative_to(target.resolve())
-                        ):
-                            raise UpstreamError(f"{archive}: member {member.name!r} is unsafe to unpack")
-                    bundle.extractall(target)
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(exist_ok=True)
-        raise UpstreamError(f"{archive}: cannot unpack ({error})") from None
+def _sha256_of(path: Path) -> str:
+    """The archive's sha256, read in chunks: an archive can be larger than memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _normalize_one(job: tuple[str, bytes]) -> TokenStream | None:
@@ -139,9 +143,10 @@ def read_upstream(
     *,
     detect_license: Callable[[Path, list[repository.RepoFile], dict[str, FileFacts]], str | None],
     jobs: int = 1,
+    limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> tuple[UpstreamProject, list[UpstreamFile]]:
-    """Everything the index needs about one upstream."""
-    with materialized(spec.source) as folder, closing(FactCache(default_cache_dir())) as cache:
+    """Everything the index needs about one upstream (an archive unpacking to no more than ``limits``)."""
+    with materialized(spec.source, limits) as folder, closing(FactCache(default_cache_dir())) as cache:
         root, origin = folder
         # What is on disk is what was released: the walk honours .gitignore but not the index of
         # whatever work tree the folder happens to sit in.
