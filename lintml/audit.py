@@ -705,4 +705,6 @@ def render_text(report: Mapping[str, Any]) -> str:
             lines.append(f"  {where}: {finding['rule']} [{finding['severity']}] {finding['message']}")
     lines.append("")
     lines.append(f"audited in {summary['seconds']} s")
-    return "\n".join(lines) + "\n"
+    from lintml.report import one_line  # names and notices come from the fork: one record, one line
+
+    return "\n".join(one_line(line) for line in lines) + "\n"
