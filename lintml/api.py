@@ -445,16 +445,15 @@ def _read_bytes(source: Source, path: str) -> bytes | None:
 
 
 def _file_path(source: Source, path: str) -> Path | None:
-    """A file of a folder source on disk, for memory-mapped reading; None for memory sources and escaping links."""
-    if source.root is None:
+    """The real path of a file (``""``: the root) of a folder source, located through its containment tree;
+    None for memory sources, and for a path that leads out of the tree or cannot be located."""
+    tree = getattr(source, "tree", None)
+    if source.root is None or tree is None:
         return None
-    located = source.root / path if path not in ("", ".") else source.root
     try:
-        if not located.resolve().is_relative_to(source.root.resolve()):
-            return None
-    except OSError:
+        return Path(tree.locate(path if path not in ("", ".") else ""))
+    except (OSError, ValueError):  # OutsideTree is an OSError
         return None
-    return located
 
 
 def _known_models(paths: Sequence[Path]) -> list[KnownModel]:

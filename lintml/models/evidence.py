@@ -9,6 +9,8 @@ Three kinds of evidence, each against every known model of the indexes:
 
 Plus residue: ``auto_map`` and ``architectures`` entries naming code the repository does not
 have. Reading never raises: what cannot be read is a ``problem`` for the unreadable-input rule.
+Weights are read through the repository's :class:`~lintml.containment.Tree` (its root is what
+``file_path("")`` gives): a shard or index that leads out of the repository is such a problem.
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import Tree
 from lintml.models.folder import ModelFolder
 from lintml.models.known import KnownModel
 
 # Reading a tokenizer file larger than this would cost more than the evidence is worth.
 MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
+# A model config is a few KB (the largest real ones, with label maps of thousands of classes, a few
+# hundred KB); more is not a config worth comparing.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# Lists and objects in a config: a label map is one object; a million is no config.
+MAX_CONFIG_CONTAINERS = 100_000
 SKETCH_CACHE_VERSION = "1"
 
 # How strong each relation is; the strongest evidence per known model is the one reported.
@@ -64,18 +72,17 @@ class FolderReading:
     tokenizer: Any | None = None  # lintml.models.tokenizer.TokenizerVocabulary
     sketch: Any | None = None  # lintml.models.sketch.ModelSketch
     problems: dict[str, str] = field(default_factory=dict)  # path -> what went wrong
+    unsafe_pickles: set[str] = field(default_factory=set)  # weights whose pickle names a global outside the allow-list
     config_references: dict[str, list[Any]] = field(default_factory=dict)  # path -> CodeReference list
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> every config.json read (components too)
 
 
 def _json_object(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """A JSON object from bytes, or the reason it is not one (never raises: nesting bombs included)."""
+    """A JSON object from bytes, or the reason it is not one (never raises: nesting and size bombs included)."""
     try:
-        loaded = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        return None, f"config is not valid JSON: {error}"
-    except RecursionError:
-        return None, "config is nested too deeply to read"
+        loaded = load_json(data, max_bytes=MAX_CONFIG_BYTES, max_containers=MAX_CONFIG_CONTAINERS)
+    except JSONInputError as error:
+        return None, f"config is {error.reason}" if error.reason.startswith("not ") else f"config: {error.reason}"
     if not isinstance(loaded, dict):
         return None, "config is not a JSON object"
     return loaded, None
@@ -123,9 +130,11 @@ def read_folder(
                 reading.config_references[path] = list(code_references(loaded))
     reading.tokenizer = _read_tokenizer(folder, read_bytes, reading.problems, sizes)
     if folder.weights:
-        _validate(folder, file_path, reading.problems)
+        root = file_path("")
+        tree = Tree(root) if root is not None else None
+        _validate(folder, file_path, tree, reading)
         if sketch_weights:
-            reading.sketch = _sketch(folder, file_path, cache, reading.problems)
+            reading.sketch = _sketch(folder, file_path, tree, cache, reading.problems)
     return reading
 
 
@@ -163,16 +172,20 @@ def _starts_with(path: Path, prefixes: tuple[bytes, ...]) -> bool:
     return head.startswith(prefixes)
 
 
-def _validate(folder: ModelFolder, file_path: Callable[[str], Path | None], problems: dict[str, str]) -> None:
+def _validate(
+    folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None, reading: FolderReading
+) -> None:
     """Read every weights file's header (or pickle opcodes): a hostile or broken file is worth a finding
     whether or not lintml compares the model. Cheap: no tensor values are read."""
-    from lintml.models.weights import WeightsError, read_tensors
+    from lintml.models.weights import UnsafePickle, WeightsError, read_tensors
 
     for path, located in _readable_weights(folder, file_path):
         try:
-            read_tensors(located)
+            read_tensors(located, tree)
         except WeightsError as error:
-            problems[path] = error.reason
+            reading.problems[path] = error.reason
+            if isinstance(error, UnsafePickle):
+                reading.unsafe_pickles.add(path)
 
 
 def _read_tokenizer(
@@ -263,7 +276,11 @@ def _where(folder: ModelFolder, target: Path, error: Exception) -> str:
 
 
 def _sketch(
-    folder: ModelFolder, file_path: Callable[[str], Path | None], cache: Any | None, problems: dict[str, str]
+    folder: ModelFolder,
+    file_path: Callable[[str], Path | None],
+    tree: Tree | None,
+    cache: Any | None,
+    problems: dict[str, str],
 ) -> Any | None:
     from lintml.models.sketch import ModelSketch, sketch_model
     from lintml.models.weights import WeightsError
@@ -289,7 +306,7 @@ def _sketch(
             except ValueError:
                 pass
     try:
-        sketch = sketch_model(target)
+        sketch = sketch_model(target, tree)
     except WeightsError as error:
         problems.setdefault(_where(folder, target, error), error.reason)
         return None
