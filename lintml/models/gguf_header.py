@@ -19,9 +19,8 @@ import itertools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from lintml.models.weights import MAX_DIMENSION, WeightsError, shown
+from lintml.models.weights import MAX_DIMENSION, PositionalFile, WeightsError, shown
 
 # Tensors one file may list: a dense model has a few hundred to two thousand, a mixture of experts
 # stored per expert some tens of thousands. Each costs a few hundred bytes once listed.
@@ -101,14 +100,6 @@ GGML_TYPES: dict[int, tuple[str, int, int]] = {
     35: ("TQ2_0", 256, 66),
     39: ("MXFP4", 32, 17),
 }
-
-
-class PositionalFile(Protocol):
-    """What the reader needs of an open file: its size and positioned reads."""
-
-    size: int
-
-    def read(self, offset: int, length: int, *, exact: bool = True) -> bytes: ...
 
 
 @dataclass(frozen=True)

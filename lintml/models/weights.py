@@ -38,7 +38,7 @@ import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -164,6 +164,14 @@ ALLOWED_GLOBALS = frozenset(
 # Subtrees of a checkpoint that hold training state, not the model's weights.
 _TRAINING_STATE = re.compile(r"optim|scheduler|scaler", re.IGNORECASE)
 _SHARD = re.compile(r"^(?P<stem>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.safetensors$")
+
+
+class PositionalFile(Protocol):
+    """What readers of headers need of an open file: its size and reads at an offset."""
+
+    size: int
+
+    def read(self, offset: int, length: int, *, exact: bool = True) -> bytes: ...
 
 
 class WeightsError(Exception):
@@ -304,7 +312,7 @@ def _pick_in_folder(folder: Path, tree: Tree) -> Path | list[Path]:
 
 
 def _read_file(path: Path, tree: Tree) -> list[TensorInfo]:
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         head = opened.read(0, 264, exact=False)
     if path.suffix == ".safetensors":
         return _read_safetensors(path, tree)
@@ -326,7 +334,7 @@ def _read_file(path: Path, tree: Tree) -> list[TensorInfo]:
 
 
 def _read_safetensors(path: Path, tree: Tree) -> list[TensorInfo]:
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         size = opened.size
         if size < 8:
             raise WeightsError(
@@ -436,7 +444,7 @@ def _json_object(path: Path, raw: bytes, what: str, limit: int) -> dict[str, Any
 
 
 def _read_index(index: Path, tree: Tree) -> list[TensorInfo]:
-    with _Opened(index, tree) as opened:
+    with OpenedFile(index, tree) as opened:
         if opened.size > MAX_INDEX:
             raise WeightsError(index, f"the index is {opened.size} bytes, over the {MAX_INDEX}-byte limit")
         raw = opened.read(0, opened.size)
@@ -881,7 +889,7 @@ def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-def zip_directory(path: Path, opened: _Opened) -> tuple[int, int]:
+def zip_directory(path: Path | str, opened: PositionalFile) -> tuple[int, int]:
     """(offset, size) of a zip archive's central directory, found as :mod:`zipfile` finds it, within the caps.
 
     zipfile builds an object per directory entry before anything can be checked, so the
@@ -924,7 +932,7 @@ def zip_directory(path: Path, opened: _Opened) -> tuple[int, int]:
 
 
 def _read_torch_zip(path: Path, tree: Tree) -> list[TensorInfo]:
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         zip_directory(path, opened)
         handle = opened.stream()
     try:
@@ -959,7 +967,7 @@ def _read_torch_zip(path: Path, tree: Tree) -> list[TensorInfo]:
     storages: dict[str, _Storage] = {}
     tensors = _flatten(path, _walk_pickle(path, data, storages))
     infos: list[TensorInfo] = []
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         places: dict[str, tuple[int, int]] = {}
         for key in sorted({tensor.storage.key for _, tensor in tensors}):
             member = members.get(f"{root}data/{key}")
@@ -992,7 +1000,7 @@ def _read_torch_zip(path: Path, tree: Tree) -> list[TensorInfo]:
 
 def _read_torch_legacy(path: Path, tree: Tree) -> list[TensorInfo]:
     """A pre-1.6 ``torch.save`` file: five pickles (magic, protocol, sys info, data, storage keys), then storages."""
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         stream = io.BytesIO(opened.read(0, min(opened.size, MAX_PICKLE), exact=False))
         storages: dict[str, _Storage] = {}
         magic = _walk_pickle(path, stream, storages)
@@ -1050,7 +1058,7 @@ def _read_torch_legacy(path: Path, tree: Tree) -> list[TensorInfo]:
 def _read_gguf(path: Path, tree: Tree) -> list[TensorInfo]:
     from lintml.models.gguf_header import read_header
 
-    with _Opened(path, tree) as opened:
+    with OpenedFile(path, tree) as opened:
         header = read_header(path, opened)
     infos = []
     for tensor in header.tensors:
@@ -1113,7 +1121,7 @@ def _gather(info: TensorInfo, offsets: np.ndarray, itemsize: int) -> np.ndarray:
     order = np.argsort(offsets, kind="stable")
     ordered = offsets[order]
     low, high = int(ordered[0]), int(ordered[-1]) + itemsize
-    with _Opened(info.file, info.tree or Tree(info.file.parent)) as opened:
+    with OpenedFile(info.file, info.tree or Tree(info.file.parent)) as opened:
         if high > info.nbytes:
             raise WeightsError(info.file, f"tensor {shown(info.name)} is read past its end")
         if high - low <= SMALL_READ:
@@ -1179,7 +1187,7 @@ _E4M3 = _e4m3_table()
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
-class _Opened:
+class OpenedFile:
     """A regular file inside ``tree``, opened for positioned reads, advised that they are random (no read-ahead).
 
     ``path`` names the file in errors; what is opened is its real path, located through ``tree``.
@@ -1201,7 +1209,7 @@ class _Opened:
             with contextlib.suppress(OSError):
                 os.posix_fadvise(self.descriptor, 0, 0, os.POSIX_FADV_RANDOM)
 
-    def __enter__(self) -> _Opened:
+    def __enter__(self) -> OpenedFile:
         return self
 
     def __exit__(self, *_: object) -> None:
