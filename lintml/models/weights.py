@@ -54,10 +54,10 @@ MAX_INDEX = 64 * 1024 * 1024  # bytes of a sharded checkpoint's index
 MAX_PICKLE = 64 * 1024 * 1024  # bytes of a PyTorch pickle (a real data.pkl is a few KB per hundred tensors)
 MAX_CONTAINERS = 2_000_000  # lists, dicts and tuples one pickle may build (a real one: about 6 per tensor)
 # Opcodes one pickle may run: a checkpoint takes about 50 per tensor (facenet's P-Net: 533 for 10),
-# so this is 200,000 tensors; at about a microsecond each it bounds the walk to seconds.
-MAX_OPCODES = 10_000_000
+# so this is 100,000 tensors, optimizer state included; at about 0.6 µs each the walk stays under 4 s.
+MAX_OPCODES = 5_000_000
 # Memo entries (PUT/MEMOIZE): about 14 per tensor in real checkpoints; each costs about 100 bytes.
-MAX_MEMO = 3_000_000
+MAX_MEMO = 2_000_000
 # Values waiting on the stack, and open MARKs: pickle batches appends and setitems by 1,000, so a
 # real stack holds a few thousand at most; without a cap one-byte opcodes could pile up 64 million.
 MAX_STACK = 1_000_000
