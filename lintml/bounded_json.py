@@ -22,13 +22,14 @@ import numpy as np
 # leaves room for odd files while every walk over a loaded document stays far from Python's
 # recursion limit (about 1,000 frames).
 MAX_DEPTH = 64
-# Values (strings, numbers, containers) one document may hold unless its reader says otherwise:
-# a 260k-token tokenizer.json with its merges holds about 1.2 million. Each costs 30-200 bytes
-# once built, so this keeps a document under about a gigabyte however it is spelled.
-MAX_ITEMS = 8_000_000
-# Lists and objects: the expensive values (a small dict is about 200 bytes). A Unigram
-# tokenizer of a million pieces holds a million two-item lists.
-MAX_CONTAINERS = 2_000_000
+# Values (strings, numbers, containers; counted as commas plus brackets) one document may hold
+# unless its reader says otherwise: a 260k-token tokenizer.json with its merges holds about 1.1
+# million. A value costs up to about 100 bytes once built, a list or object up to 200, so the two
+# caps keep a document under about 600 MB however it is spelled.
+MAX_ITEMS = 4_000_000
+# Lists and objects, the expensive values: a Unigram tokenizer of a million pieces holds a million
+# two-item lists.
+MAX_CONTAINERS = 1_000_000
 
 _CHUNK = 1 << 22  # bytes measured at a time: keeps the work arrays to a few tens of MB
 # Each byte's effect on the nesting level, outside strings.

@@ -34,8 +34,9 @@ MAX_ARRAY = 4_000_000
 MAX_VALUES = 16_000_000
 # Arrays within arrays: llama.cpp writes none deeper than one; the format allows nesting.
 MAX_NESTING = 8
-# A key or tensor name: llama.cpp caps tensor names at 64 bytes (GGML_MAX_NAME); keys are shorter.
-MAX_NAME = 4096
+# A key or tensor name: llama.cpp caps tensor names at 64 bytes (GGML_MAX_NAME), and keys are
+# shorter; names are kept, so this also bounds what MAX_TENSORS of them cost (under 70 MB).
+MAX_NAME = 256
 # A metadata string (a chat template is the longest real one, tens of KB); never read, only stepped over.
 MAX_STRING = 16 * 1024 * 1024
 # Bytes of header (metadata and tensor entries): a 260k-token vocabulary with its merges takes about 10 MB.

@@ -23,6 +23,7 @@ import io
 import pickletools
 import re
 import struct
+import warnings
 from dataclasses import dataclass
 
 from lintml.models.weights import PositionalFile, WeightsError, zip_directory
@@ -128,10 +129,12 @@ def _is_pickle(head: bytes, *, protocol_0: bool) -> bool:
         return False
     parsed = 0
     try:
-        for opcode, _argument, _position in pickletools.genops(io.BytesIO(head)):
-            parsed += 1
-            if parsed >= _OPCODES_TO_TELL or opcode.name == "STOP":
-                return True
+        with warnings.catch_warnings():  # bad escapes in text opcodes: text, most likely
+            warnings.simplefilter("ignore")
+            for opcode, _argument, _position in pickletools.genops(io.BytesIO(head)):
+                parsed += 1
+                if parsed >= _OPCODES_TO_TELL or opcode.name == "STOP":
+                    return True
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error):
         # text that is not a pickle; or one whose second opcode runs past the bytes read
         return parsed >= 1 and len(head) == HEAD_BYTES

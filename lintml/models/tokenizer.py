@@ -49,15 +49,18 @@ from lintml.containment import OutsideTree, Tree
 
 # The largest real tokenizer files (a 260k-token tokenizer.json with its merges) are about 35 MB.
 MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
-MAX_TOKENS = 4_000_000  # the largest real vocabularies hold about 260k tokens (XLM-V: 900k)
+# Tokens read from one file: real vocabularies hold up to about 260k (XLM-V: 900k). Reading costs
+# about 3 µs a token (hashing, protobuf fields), so this bounds a tokenizer to a few seconds.
+MAX_TOKENS = 1_500_000
 # Protobuf fields walked in a SentencePiece model: about four per piece (the piece, its score and
-# type, the message); the cap keeps the walk to seconds whatever the file spells.
+# type, the message); about 0.7 µs each, whatever the file spells.
 MAX_PROTOBUF_FIELDS = 4 * MAX_TOKENS
-# Lists and objects in a tokenizer JSON: a merge is a two-item list in the newer format, a
-# Unigram piece a [piece, score] pair; every real tokenizer holds under two million.
-MAX_TOKENIZER_CONTAINERS = 2 * MAX_TOKENS
-# Values in one: about three per token and per merge.
-MAX_TOKENIZER_ITEMS = 4 * MAX_TOKENS
+# Values in a tokenizer JSON (commas and brackets): one per vocabulary entry, three per merge in
+# the newer [a, b] format or per Unigram [piece, score]; a 260k vocabulary with its merges holds
+# about 1.1 million, XLM-V's 900k Unigram pieces about 2.7 million.
+MAX_TOKENIZER_ITEMS = 3 * MAX_TOKENS
+# Lists and objects in one: a merge or a Unigram piece is one.
+MAX_TOKENIZER_CONTAINERS = MAX_TOKENS
 SAMPLE_SIZE = 256
 SPECIAL_TOKENS_KEPT = 64
 SUPERSET_EXTRA_TOKENS = 1024  # or 1% of the known vocabulary, whichever is larger

@@ -35,6 +35,7 @@ import pickletools
 import re
 import stat
 import struct
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -47,9 +48,10 @@ from lintml.containment import OutsideTree, Tree
 
 MAX_HEADER = 100_000_000  # bytes of a safetensors JSON header; safetensors itself refuses more
 # Values and lists/objects of a safetensors header: a tensor takes about ten values and three
-# containers, so these hold a million tensors (the largest real checkpoints have some tens of thousands).
-MAX_HEADER_ITEMS = 12_000_000
-MAX_HEADER_CONTAINERS = 3_000_000
+# containers, so these hold 400,000 tensors (the largest real checkpoints have some tens of thousands)
+# and keep the parsed header under about 600 MB.
+MAX_HEADER_ITEMS = 4_000_000
+MAX_HEADER_CONTAINERS = 1_200_000
 MAX_INDEX = 64 * 1024 * 1024  # bytes of a sharded checkpoint's index
 MAX_PICKLE = 64 * 1024 * 1024  # bytes of a PyTorch pickle (a real data.pkl is a few KB per hundred tensors)
 MAX_CONTAINERS = 2_000_000  # lists, dicts and tuples one pickle may build (a real one: about 6 per tensor)
@@ -551,6 +553,12 @@ class _Machine:
         return WeightsError(self.path, f"malformed pickle: {reason}")
 
     def run(self, stream: io.BytesIO) -> Any:
+        # pickletools warns of bad escapes in text opcodes: a malformed file, not something to report twice
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self._run(stream)
+
+    def _run(self, stream: io.BytesIO) -> Any:
         try:
             for count, (opcode, argument, _position) in enumerate(pickletools.genops(stream), 1):
                 if count > MAX_OPCODES:
