@@ -551,10 +551,12 @@ def pickle_weights(project: Project) -> Iterator[Report]:
     from lintml.models.pickled import SUFFIXES
 
     unsafe = _unsafe_pickles(project)
+    root = project.file_path("") if project.file_path is not None else None
+    tree = Tree(root) if root is not None else None
     for item in project.checked_files():
         if item.suffix not in SUFFIXES or item.path in unsafe:
             continue
-        found = _pickle_file(project, item.path)
+        found = _pickle_file(project, tree, item.path)
         if found is None:
             continue
         how = (
@@ -572,15 +574,15 @@ def _unsafe_pickles(project: Project) -> set[str]:
     return {path for folder in _folders(project) for path in project.model_reading(folder).unsafe_pickles}
 
 
-def _pickle_file(project: Project, path: str) -> PickleFile | None:
+def _pickle_file(project: Project, tree: Tree | None, path: str) -> PickleFile | None:
     """What pickle-based format the file is in (read from disk through the tree, or from memory), or None."""
     from lintml.models.pickled import BytesFile, pickle_format
     from lintml.models.weights import OpenedFile, WeightsError
 
-    located = project.file_path(path) if project.file_path is not None else None
+    located = project.file_path(path) if project.file_path is not None and tree is not None else None
     try:
-        if located is not None:
-            with OpenedFile(located, Tree(located.parent)) as opened:
+        if located is not None and tree is not None:
+            with OpenedFile(located, tree) as opened:
                 return pickle_format(path, opened)
         data = project.read_bytes(path) if project.read_bytes is not None else None
         return None if data is None else pickle_format(path, BytesFile(path, data))

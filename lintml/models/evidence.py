@@ -143,7 +143,9 @@ TRAINING_STATE = re.compile(r"^(optimizer|scheduler|rng_state|training_args|trai
 PICKLE_OR_ZIP = (b"PK\x03\x04", b"\x80")
 
 
-def _readable_weights(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> list[tuple[str, Path]]:
+def _readable_weights(
+    folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None
+) -> list[tuple[str, Path]]:
     """The folder's weights files lintml reads, on disk, not LFS pointers, not training state, not data.
 
     A ``.bin``/``.pt`` file is taken for a PyTorch checkpoint only when it starts like one (a zip or a
@@ -155,21 +157,24 @@ def _readable_weights(folder: ModelFolder, file_path: Callable[[str], Path | Non
         if not name.lower().endswith(READABLE_WEIGHTS) or TRAINING_STATE.match(name):
             continue
         located = file_path(path)
-        if located is None or not located.is_file() or _is_lfs_pointer(located):
+        head = _head(located, tree) if located is not None else None
+        if head is None or head.startswith(LFS_POINTER):
             continue
-        if name.lower().endswith((".bin", ".pt", ".pth")) and not _starts_with(located, PICKLE_OR_ZIP):
+        if name.lower().endswith((".bin", ".pt", ".pth")) and not head.startswith(PICKLE_OR_ZIP):
             continue
         found.append((path, located))
     return found
 
 
-def _starts_with(path: Path, prefixes: tuple[bytes, ...]) -> bool:
+def _head(located: Path, tree: Tree | None) -> bytes | None:
+    """The first bytes of a regular file, read through the tree; None when it cannot be read."""
+    from lintml.models.weights import OpenedFile, WeightsError
+
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return False
-    return head.startswith(prefixes)
+        with OpenedFile(located, tree or Tree(located.parent)) as opened:
+            return opened.read(0, len(LFS_POINTER), exact=False)
+    except WeightsError:
+        return None
 
 
 def _validate(
@@ -179,7 +184,7 @@ def _validate(
     whether or not lintml compares the model. Cheap: no tensor values are read."""
     from lintml.models.weights import UnsafePickle, WeightsError, read_tensors
 
-    for path, located in _readable_weights(folder, file_path):
+    for path, located in _readable_weights(folder, file_path, tree):
         try:
             read_tensors(located, tree)
         except WeightsError as error:
@@ -220,16 +225,8 @@ def _read_tokenizer(
         return None
 
 
+# A Git LFS pointer: the weights were not fetched, so there is nothing to read (and nothing wrong).
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-
-
-def _is_lfs_pointer(path: Path) -> bool:
-    """A Git LFS pointer: the weights were not fetched, so there is nothing to read (and nothing wrong)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(LFS_POINTER)) == LFS_POINTER
-    except OSError:
-        return False
 
 
 READABLE_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -245,14 +242,14 @@ PREFERRED = (
 _SPLIT = re.compile(r"-\d{5}-of-\d{5}\.")
 
 
-def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> Path | None:
+def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None) -> Path | None:
     """What to sketch: the model's own weights as a loader would pick them; None when none can be read.
 
     Sharded safetensors are read together through their folder (and index); of a split GGUF, the first
     part; otherwise the preferred name, else the largest file. Formats lintml does not read (ONNX,
     Keras, ...), Git LFS pointers and training state give None rather than a finding.
     """
-    readable = _readable_weights(folder, file_path)
+    readable = _readable_weights(folder, file_path, tree)
     if not readable:
         return None
     own = [entry for entry in readable if entry[0].rsplit("/", 1)[0] == folder.path or "/" not in entry[0]]
@@ -285,7 +282,7 @@ def _sketch(
     from lintml.models.sketch import ModelSketch, sketch_model
     from lintml.models.weights import WeightsError
 
-    target = _weights_target(folder, file_path)
+    target = _weights_target(folder, file_path, tree)
     if target is None:
         return None
     key = None

@@ -742,7 +742,10 @@ def fingerprint_from_files(files: Mapping[str, bytes], primary: str | None = Non
 
 def _read_capped(tree: Tree, path: Path) -> bytes:
     try:
-        with open(tree.inside(path), "rb") as handle:
+        real = tree.inside(path)
+        if not real.is_file():  # a FIFO or a device would block or never end
+            raise TokenizerError(str(path), "not a regular file")
+        with open(real, "rb") as handle:
             raw = handle.read(MAX_TOKENIZER_BYTES + 1)
     except OutsideTree as refused:
         raise TokenizerError(str(path), refused.escape.describe()) from None
