@@ -507,3 +507,28 @@ def test_json_and_text_bombs_in_a_model_folder_are_findings(make_repo: Callable[
     assert "notebook: nested 100,001 levels deep" in unreadable["nb/deep.ipynb"]
     front = of_rule(found, "model-card-front-matter")
     assert "front matter of 300,018 characters is more than lintml reads (262,144)" in front["card/README.md"]
+
+
+def test_compare_models_on_fifos_and_a_gguf_bomb_ends_with_one_line(tmp_path: Path) -> None:
+    """FIFOs named like a config, a tokenizer, a card and weights are not opened (opening one blocks)."""
+    first = tmp_path / "a"
+    first.mkdir()
+    save_file(tensors(1), str(first / "model.safetensors"))
+    second = tmp_path / "b"
+    second.mkdir()
+    for name in ("config.json", "tokenizer.json", "README.md", "model.safetensors"):
+        os.mkfifo(second / name)
+    (second / "model.gguf").write_bytes(
+        b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + gguf_string(b"k") + struct.pack("<IIQ", 9, 0, 1 << 40)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "lintml.cli", "compare-models", str(first), str(second)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "model.gguf: not a readable GGUF file: 'k' is an array of 1,099,511,627,776 elements" in done.stderr
