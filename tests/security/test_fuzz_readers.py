@@ -16,11 +16,13 @@ import contextlib
 import functools
 import io
 import json
+import os
 import pickle
 import pickletools
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, configuration, given, settings
 from hypothesis import strategies as st
 
 from lintml.bounded_json import JSONInputError, load_json
@@ -45,6 +47,11 @@ from lintml.models.tokenizer import TokenizerError, fingerprint_from_files
 from lintml.models.weights import WeightsError, read_tensors, tensor_values
 from lintml.repository import NOTEBOOK, RepoFile
 from tests.conftest import ROOT
+
+# Hypothesis keeps caches (character tables, the constants of test modules) in ``.hypothesis/`` of the
+# working folder, from collection on: set here, at import, they go to the temporary folder instead.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "lintml-hypothesis")
 
 FUZZ = settings(
     max_examples=250,
@@ -196,7 +203,6 @@ def gguf_files(draw: st.DrawFn) -> bytes:
 @functools.cache
 def real_gguf() -> bytes:
     """A small GGUF file written by the gguf package: metadata of every kind, float and quantized tensors."""
-    import tempfile
 
     import gguf
 
