@@ -203,7 +203,6 @@ def gguf_files(draw: st.DrawFn) -> bytes:
 @functools.cache
 def real_gguf() -> bytes:
     """A small GGUF file written by the gguf package: metadata of every kind, float and quantized tensors."""
-
     import gguf
 
     with tempfile.TemporaryDirectory() as folder:
