@@ -517,16 +517,17 @@ def _read_bytes(source: Source, path: str) -> bytes | None:
 
 
 def _file_path(source: Source, path: str) -> Path | None:
-    """A file of a folder source on disk, for memory-mapped reading; None for memory sources and escaping links."""
-    if source.root is None:
+    """A file (``""``: the root) of a folder source on disk, once its containment tree has located it inside;
+    None for memory sources, and for a path that leads out of the tree or cannot be located. Readers open it
+    through the tree again (``Tree(file_path(""))``), so a link swapped in later is refused too."""
+    tree = getattr(source, "tree", None)
+    if source.root is None or tree is None:
         return None
-    located = source.root / path if path not in ("", ".") else source.root
     try:
-        if not located.resolve().is_relative_to(source.root.resolve()):
-            return None
-    except OSError:
+        tree.locate(path if path not in ("", ".") else "")
+    except (OSError, ValueError):  # OutsideTree is an OSError
         return None
-    return located
+    return source.root / path if path not in ("", ".") else source.root
 
 
 def _known_models(paths: Sequence[Path]) -> list[KnownModel]:

@@ -50,7 +50,7 @@ CODE_SUFFIXES = frozenset(
 WEIGHT_SUFFIXES = frozenset(
     (
         ".safetensors .bin .pt .pth .ckpt .gguf .ggml .ggmlv3 .onnx .h5 .hdf5 .keras .msgpack "
-        ".tflite .pb .pdparams .mlmodel .npz .engine .plan .nemo .joblib"
+        ".tflite .pb .pdparams .mlmodel .npz .engine .plan .nemo .joblib .pkl .pickle .npy"
     ).split()
 )
 TOKENIZER_NAMES = frozenset(

@@ -7,6 +7,9 @@ card names and lintml knows, of a known model its weights derive from, and its c
 license when that is a model license only its maker's derivatives carry (Llama, Gemma,
 Qwen). Each governing license's duties (``rules/licenses/models.yaml``) are checked where
 the repository can show them: the card, NOTICE and LICENSE files, READMEs.
+
+Apart from licenses, every pickle-based file of the repository (``lintml.models.pickled``) is
+reported: loading one can run code.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.checks import Report, check
+from lintml.containment import Tree
 from lintml.findings import Upstream
 from lintml.models.card import CardDeclaration, declaration
 from lintml.models.evidence import Evidence, evidence_for
@@ -26,6 +31,9 @@ from lintml.models.folder import ModelFolder, folder_chain, parent_folder
 from lintml.models.known import KnownModel
 from lintml.models.terms import ModelDuty, ModelLicense, plain, shipped_model_terms, states
 from lintml.project import Project
+
+if TYPE_CHECKING:
+    from lintml.models.pickled import PickleFile
 
 # A card's own license governs its duties only in these families: their licenses are used by one
 # maker's models and their derivatives. CC and OpenRAIL licenses are also used for original work.
@@ -534,3 +542,55 @@ def model_license_duty(project: Project) -> Iterator[Report]:
 @check("model_attribution", uses_models=True)
 def model_attribution(project: Project) -> Iterator[Report]:
     yield from _duties(project, ATTRIBUTION_DUTIES)
+
+
+# ----------------------------------------------------------------------------- pickle-weights
+
+
+@check("pickle_weights")
+def pickle_weights(project: Project) -> Iterator[Report]:
+    """Every checked file in a pickle-based format, once, told from its first bytes (nothing is unpickled).
+
+    A PyTorch file whose pickle names a global outside lintml's allow-list is left to the stronger
+    unreadable-input finding, which names that global.
+    """
+    from lintml.models.pickled import SUFFIXES
+
+    unsafe = _unsafe_pickles(project)
+    root = project.file_path("") if project.file_path is not None else None
+    tree = Tree(root) if root is not None else None
+    for item in project.checked_files():
+        if item.suffix not in SUFFIXES or item.path in unsafe:
+            continue
+        found = _pickle_file(project, tree, item.path)
+        if found is None:
+            continue
+        how = (
+            "it walks a PyTorch pickle's opcodes without running them, which is how it reads the tensor table"
+            if found.walked
+            else "it read only the first bytes, which tell the format"
+        )
+        yield Report(path=item.path, params={"name": item.name, "what": found.what, "how": how})
+
+
+def _unsafe_pickles(project: Project) -> set[str]:
+    """Weights files of checked model folders whose pickle names a global outside the allow-list."""
+    if not project.models_checked:
+        return set()
+    return {path for folder in _folders(project) for path in project.model_reading(folder).unsafe_pickles}
+
+
+def _pickle_file(project: Project, tree: Tree | None, path: str) -> PickleFile | None:
+    """What pickle-based format the file is in (read from disk through the tree, or from memory), or None."""
+    from lintml.models.pickled import BytesFile, pickle_format
+    from lintml.models.weights import OpenedFile, WeightsError
+
+    located = project.file_path(path) if project.file_path is not None and tree is not None else None
+    try:
+        if located is not None and tree is not None:
+            with OpenedFile(located, tree) as opened:
+                return pickle_format(path, opened)
+        data = project.read_bytes(path) if project.read_bytes is not None else None
+        return None if data is None else pickle_format(path, BytesFile(path, data))
+    except (WeightsError, OSError):
+        return None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lintml import __version__, repository
+from lintml.bounded_json import JSONInputError, load_json
 from lintml.facts.cache import FactCache
 from lintml.facts.headers import (
     SUPPRESSION_COMMENT,
@@ -36,10 +37,16 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "11"
+FACTS_VERSION = "12"
 
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
+# Notebooks are read whole (up to max-file-size, 2 MB by default); with outputs saved a real one can
+# reach tens of MB, beyond which it is refused. They nest about six levels deep (bounded_json's cap
+# applies); cells, outputs and their line lists stay far below these counts.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+MAX_NOTEBOOK_ITEMS = 4_000_000
+MAX_NOTEBOOK_CONTAINERS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -239,9 +246,15 @@ class FactExtractor:
 
     def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:
         try:
-            document = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            return FileFacts(problems=(*problems, Problem("unreadable_input", f"notebook is not valid JSON: {error}")))
+            document = load_json(
+                text,
+                max_bytes=MAX_NOTEBOOK_BYTES,
+                max_items=MAX_NOTEBOOK_ITEMS,
+                max_containers=MAX_NOTEBOOK_CONTAINERS,
+            )
+        except JSONInputError as error:
+            reason = f"notebook is {error.reason}" if error.reason.startswith("not ") else f"notebook: {error.reason}"
+            return FileFacts(problems=(*problems, Problem("unreadable_input", reason)))
         cells = document.get("cells") if isinstance(document, dict) else None
         if not isinstance(cells, list):
             return FileFacts(problems=(*problems, Problem("unreadable_input", "notebook has no list of cells")))

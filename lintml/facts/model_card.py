@@ -13,6 +13,9 @@ from functools import lru_cache
 from typing import Any
 
 _TOP_LEVEL_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.-]*)\s*:")
+# Front matter parsed (PyYAML's pure-Python loader takes about 5 s a MB): real cards, eval results
+# included, hold a few KB to a few tens of KB. Nesting is bounded by the loader's recursion (caught).
+MAX_FRONT_MATTER_CHARS = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,12 @@ def parse_model_card(text: str) -> ModelCard:
             metadata=None, problem="front matter opened with --- on line 1 is never closed", problem_line=1
         )
     body = "\n".join(lines[1:closing])
+    if len(body) > MAX_FRONT_MATTER_CHARS:
+        return ModelCard(
+            metadata=None,
+            problem=f"front matter of {len(body):,} characters is more than lintml reads ({MAX_FRONT_MATTER_CHARS:,})",
+            problem_line=1,
+        )
     key_lines = {}
     for index in range(1, closing):
         match = _TOP_LEVEL_KEY.match(lines[index])

@@ -2,20 +2,26 @@
 
 ``lintml compare-models A B`` prints this; ``lintml index add-model`` reads a folder the same way
 to record it. Everything is read as data (JSON, tokenizer files, safetensors headers and mapped
-bytes, pickle opcodes); nothing is imported or unpickled.
+bytes, pickle opcodes); nothing is imported or unpickled. Every file is read through a
+:class:`~lintml.containment.Tree` rooted at the folder named (or the folder of the file named):
+a config, tokenizer, card or shard that is a link leading out of it is reported, not read.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lintml import repository
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import OutsideTree, Tree
 from lintml.models.known import KnownModel
 
-MAX_JSON_BYTES = 4 * 1024 * 1024
+MAX_JSON_BYTES = 4 * 1024 * 1024  # a model config (see lintml.models.evidence.MAX_CONFIG_BYTES)
+MAX_TOKENIZER_BYTES = 64 * 1024 * 1024  # a tokenizer file (see lintml.models.tokenizer.MAX_TOKENIZER_BYTES)
+MAX_CARD_BYTES = 2 * 1024 * 1024  # a model card: the default max-file-size of a check
 
 
 class ModelReadError(Exception):
@@ -42,17 +48,37 @@ class LocalModel:
         return ", ".join(held) or "nothing lintml can compare"
 
 
-def _json(path: Path, problems: list[str]) -> dict[str, Any] | None:
+def _read_inside(tree: Tree, path: Path, limit: int, problems: list[str]) -> bytes | None:
+    """The bytes of a regular file inside ``tree``, up to ``limit``; None (and a problem) when refused or unreadable.
+
+    A path that does not exist, or is not a regular file, is None without a problem.
+    """
     try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            problems.append(f"{path}: larger than lintml reads ({MAX_JSON_BYTES} bytes)")
+        real = tree.inside(path)
+        if not real.is_file():
             return None
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        problems.append(f"{path}: not readable as JSON ({error})")
+        with open(real, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OutsideTree as refused:
+        problems.append(f"{path}: {refused.escape.describe()}")
         return None
-    except RecursionError:
-        problems.append(f"{path}: nested too deeply to read")
+    except (OSError, ValueError) as error:
+        problems.append(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error})")
+        return None
+    if len(data) > limit:
+        problems.append(f"{path}: larger than lintml reads ({limit:,} bytes)")
+        return None
+    return data
+
+
+def _json(tree: Tree, path: Path, problems: list[str]) -> dict[str, Any] | None:
+    raw = _read_inside(tree, path, MAX_JSON_BYTES, problems)
+    if raw is None:
+        return None
+    try:
+        loaded = load_json(raw, max_bytes=MAX_JSON_BYTES)
+    except JSONInputError as error:
+        problems.append(f"{path}: not readable as JSON ({error.reason})")
         return None
     if not isinstance(loaded, dict):
         problems.append(f"{path}: not a JSON object")
@@ -71,24 +97,23 @@ def read_model(path: Path, *, sketch: bool = True) -> LocalModel:
         raise ModelReadError(f"{path}: no such file or folder")
     model = LocalModel(path)
     folder = path if path.is_dir() else path.parent
+    tree = Tree(folder)
     if path.is_dir():
-        config_path = folder / "config.json"
-        if config_path.is_file():
-            model.config = _json(config_path, model.problems)
+        model.config = _json(tree, folder / "config.json", model.problems)
         files: dict[str, bytes] = {}
         for name in sorted(repository.TOKENIZER_NAMES):
-            candidate = folder / name
-            if candidate.is_file() and candidate.stat().st_size <= 64 * 1024 * 1024:
-                files[name] = candidate.read_bytes()
+            data = _read_inside(tree, folder / name, MAX_TOKENIZER_BYTES, model.problems)
+            if data is not None:
+                files[name] = data
         if files:
             try:
                 model.tokenizer = fingerprint_from_files(files)
             except TokenizerError as error:
                 model.problems.append(f"{folder / error.path}: {error.reason}")
         for name in ("README.md", "MODEL_CARD.md"):
-            card_path = folder / name
-            if card_path.is_file():
-                card = parse_model_card(card_path.read_text(encoding="utf-8", errors="replace"))
+            raw = _read_inside(tree, folder / name, MAX_CARD_BYTES, model.problems)
+            if raw is not None:
+                card = parse_model_card(raw.decode("utf-8", errors="replace"))
                 value = card.get("license")
                 if isinstance(value, str) and value.strip():
                     model.card_license = value.strip().lower()
@@ -96,14 +121,17 @@ def read_model(path: Path, *, sketch: bool = True) -> LocalModel:
                     if model.card_license == "other" and isinstance(name, str) and name.strip():
                         model.card_license = name.strip().lower()  # `other` names its terms in license_name
                     break
+    try:
+        names = os.listdir(tree.root)
+    except OSError as error:
+        raise ModelReadError(f"{folder}: cannot be listed ({error.strerror or error})") from None
     has_weights = path.is_file() or any(
-        item.suffix.lower() in repository.WEIGHT_SUFFIXES or item.name.endswith(".safetensors.index.json")
-        for item in folder.iterdir()
-        if item.is_file()
+        repository.file_suffix(name).lower() in repository.WEIGHT_SUFFIXES or name.endswith(".safetensors.index.json")
+        for name in names
     )
     if sketch and has_weights:
         try:
-            model.sketch = sketch_model(path)
+            model.sketch = sketch_model(path, tree)
         except WeightsError as error:
             model.problems.append(str(error))
         if model.sketch is not None and not model.sketch.tensors:

@@ -9,6 +9,8 @@ Three kinds of evidence, each against every known model of the indexes:
 
 Plus residue: ``auto_map`` and ``architectures`` entries naming code the repository does not
 have. Reading never raises: what cannot be read is a ``problem`` for the unreadable-input rule.
+Weights are read through the repository's :class:`~lintml.containment.Tree` (its root is what
+``file_path("")`` gives): a shard or index that leads out of the repository is such a problem.
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import Tree
 from lintml.models.folder import ModelFolder
 from lintml.models.known import KnownModel
 
 # Reading a tokenizer file larger than this would cost more than the evidence is worth.
 MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
+# A model config is a few KB (the largest real ones, with label maps of thousands of classes, a few
+# hundred KB); more is not a config worth comparing.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
+# Lists and objects in a config: a label map is one object; a million is no config.
+MAX_CONFIG_CONTAINERS = 100_000
 SKETCH_CACHE_VERSION = "1"
 
 # How strong each relation is; the strongest evidence per known model is the one reported.
@@ -64,18 +72,17 @@ class FolderReading:
     tokenizer: Any | None = None  # lintml.models.tokenizer.TokenizerVocabulary
     sketch: Any | None = None  # lintml.models.sketch.ModelSketch
     problems: dict[str, str] = field(default_factory=dict)  # path -> what went wrong
+    unsafe_pickles: set[str] = field(default_factory=set)  # weights whose pickle names a global outside the allow-list
     config_references: dict[str, list[Any]] = field(default_factory=dict)  # path -> CodeReference list
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> every config.json read (components too)
 
 
 def _json_object(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """A JSON object from bytes, or the reason it is not one (never raises: nesting bombs included)."""
+    """A JSON object from bytes, or the reason it is not one (never raises: nesting and size bombs included)."""
     try:
-        loaded = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        return None, f"config is not valid JSON: {error}"
-    except RecursionError:
-        return None, "config is nested too deeply to read"
+        loaded = load_json(data, max_bytes=MAX_CONFIG_BYTES, max_containers=MAX_CONFIG_CONTAINERS)
+    except JSONInputError as error:
+        return None, f"config is {error.reason}" if error.reason.startswith("not ") else f"config: {error.reason}"
     if not isinstance(loaded, dict):
         return None, "config is not a JSON object"
     return loaded, None
@@ -123,9 +130,11 @@ def read_folder(
                 reading.config_references[path] = list(code_references(loaded))
     reading.tokenizer = _read_tokenizer(folder, read_bytes, reading.problems, sizes)
     if folder.weights:
-        _validate(folder, file_path, reading.problems)
+        root = file_path("")
+        tree = Tree(root) if root is not None else None
+        _validate(folder, file_path, tree, reading)
         if sketch_weights:
-            reading.sketch = _sketch(folder, file_path, cache, reading.problems)
+            reading.sketch = _sketch(folder, file_path, tree, cache, reading.problems)
     return reading
 
 
@@ -134,7 +143,9 @@ TRAINING_STATE = re.compile(r"^(optimizer|scheduler|rng_state|training_args|trai
 PICKLE_OR_ZIP = (b"PK\x03\x04", b"\x80")
 
 
-def _readable_weights(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> list[tuple[str, Path]]:
+def _readable_weights(
+    folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None
+) -> list[tuple[str, Path]]:
     """The folder's weights files lintml reads, on disk, not LFS pointers, not training state, not data.
 
     A ``.bin``/``.pt`` file is taken for a PyTorch checkpoint only when it starts like one (a zip or a
@@ -146,33 +157,40 @@ def _readable_weights(folder: ModelFolder, file_path: Callable[[str], Path | Non
         if not name.lower().endswith(READABLE_WEIGHTS) or TRAINING_STATE.match(name):
             continue
         located = file_path(path)
-        if located is None or not located.is_file() or _is_lfs_pointer(located):
+        head = _head(located, tree) if located is not None else None
+        if head is None or head.startswith(LFS_POINTER):
             continue
-        if name.lower().endswith((".bin", ".pt", ".pth")) and not _starts_with(located, PICKLE_OR_ZIP):
+        if name.lower().endswith((".bin", ".pt", ".pth")) and not head.startswith(PICKLE_OR_ZIP):
             continue
         found.append((path, located))
     return found
 
 
-def _starts_with(path: Path, prefixes: tuple[bytes, ...]) -> bool:
+def _head(located: Path, tree: Tree | None) -> bytes | None:
+    """The first bytes of a regular file, read through the tree; None when it cannot be read."""
+    from lintml.models.weights import OpenedFile, WeightsError
+
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return False
-    return head.startswith(prefixes)
+        with OpenedFile(located, tree or Tree(located.parent)) as opened:
+            return opened.read(0, len(LFS_POINTER), exact=False)
+    except WeightsError:
+        return None
 
 
-def _validate(folder: ModelFolder, file_path: Callable[[str], Path | None], problems: dict[str, str]) -> None:
+def _validate(
+    folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None, reading: FolderReading
+) -> None:
     """Read every weights file's header (or pickle opcodes): a hostile or broken file is worth a finding
     whether or not lintml compares the model. Cheap: no tensor values are read."""
-    from lintml.models.weights import WeightsError, read_tensors
+    from lintml.models.weights import UnsafePickle, WeightsError, read_tensors
 
-    for path, located in _readable_weights(folder, file_path):
+    for path, located in _readable_weights(folder, file_path, tree):
         try:
-            read_tensors(located)
+            read_tensors(located, tree)
         except WeightsError as error:
-            problems[path] = error.reason
+            reading.problems[path] = error.reason
+            if isinstance(error, UnsafePickle):
+                reading.unsafe_pickles.add(path)
 
 
 def _read_tokenizer(
@@ -207,16 +225,8 @@ def _read_tokenizer(
         return None
 
 
+# A Git LFS pointer: the weights were not fetched, so there is nothing to read (and nothing wrong).
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-
-
-def _is_lfs_pointer(path: Path) -> bool:
-    """A Git LFS pointer: the weights were not fetched, so there is nothing to read (and nothing wrong)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(LFS_POINTER)) == LFS_POINTER
-    except OSError:
-        return False
 
 
 READABLE_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -232,14 +242,14 @@ PREFERRED = (
 _SPLIT = re.compile(r"-\d{5}-of-\d{5}\.")
 
 
-def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None]) -> Path | None:
+def _weights_target(folder: ModelFolder, file_path: Callable[[str], Path | None], tree: Tree | None) -> Path | None:
     """What to sketch: the model's own weights as a loader would pick them; None when none can be read.
 
     Sharded safetensors are read together through their folder (and index); of a split GGUF, the first
     part; otherwise the preferred name, else the largest file. Formats lintml does not read (ONNX,
     Keras, ...), Git LFS pointers and training state give None rather than a finding.
     """
-    readable = _readable_weights(folder, file_path)
+    readable = _readable_weights(folder, file_path, tree)
     if not readable:
         return None
     own = [entry for entry in readable if entry[0].rsplit("/", 1)[0] == folder.path or "/" not in entry[0]]
@@ -270,12 +280,16 @@ def _cached_sketch(value: Any) -> Any:
 
 
 def _sketch(
-    folder: ModelFolder, file_path: Callable[[str], Path | None], cache: Any | None, problems: dict[str, str]
+    folder: ModelFolder,
+    file_path: Callable[[str], Path | None],
+    tree: Tree | None,
+    cache: Any | None,
+    problems: dict[str, str],
 ) -> Any | None:
     from lintml.models.sketch import sketch_model
     from lintml.models.weights import WeightsError
 
-    target = _weights_target(folder, file_path)
+    target = _weights_target(folder, file_path, tree)
     if target is None:
         return None
     key = None
@@ -293,7 +307,7 @@ def _sketch(
         if stored is not None:
             return stored
     try:
-        sketch = sketch_model(target)
+        sketch = sketch_model(target, tree)
     except WeightsError as error:
         problems.setdefault(_where(folder, target, error), error.reason)
         return None

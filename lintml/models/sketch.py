@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import Tree
 from lintml.models.weights import FLOAT_DTYPES, TensorInfo, read_tensors, tensor_values
 
 SAMPLE_SIZE = 512  # values kept per tensor: 2 KB as float32, and ±0.044 of chance correlation
@@ -150,9 +152,9 @@ class ModelSketch:
             raise SketchFormatError("truncated weight sketch")
         (length,) = struct.unpack("<I", payload[:4])
         try:
-            header = json.loads(payload[4 : 4 + length].decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise SketchFormatError("weight sketch header is not JSON") from None
+            header = load_json(payload[4 : 4 + length], max_bytes=MAX_SKETCH_BYTES)
+        except JSONInputError as error:
+            raise SketchFormatError(f"weight sketch header cannot be read: {error.reason}") from None
         return _decode_sketch(header, payload[4 + length :])
 
     @cached_property
@@ -272,9 +274,12 @@ def sketch_tensor(info: TensorInfo) -> TensorSketch:
         )
 
 
-def sketch_model(path: Path) -> ModelSketch:
-    """Sketch the checkpoint at ``path``: a weights file, a model folder or a sharded ``*.index.json``."""
-    infos = read_tensors(Path(path))
+def sketch_model(path: Path, tree: Tree | None = None) -> ModelSketch:
+    """Sketch the checkpoint at ``path``: a weights file, a model folder or a sharded ``*.index.json``.
+
+    Its files are read through ``tree`` (see :func:`lintml.models.weights.read_tensors`).
+    """
+    infos = read_tensors(Path(path), tree)
     return sketch_tensors(infos, str(path))
 
 

@@ -23,9 +23,11 @@ tokens, and a bottom-k sample of token hashes that estimates containment. At che
 candidate's full set of token hashes (a :class:`TokenizerVocabulary`) is compared with a
 known fingerprint by :func:`compare_tokenizers`.
 
-Every reader is bounded: files over :data:`MAX_TOKENIZER_BYTES` are refused, protobuf
-lengths are checked against the buffer, and any malformed input raises
-:class:`TokenizerError` naming the file, never another exception.
+Every reader is bounded: files over :data:`MAX_TOKENIZER_BYTES` are refused, JSON is measured
+before it is parsed (:mod:`lintml.bounded_json`), lines are counted before they are split,
+protobuf lengths are checked against the buffer and its fields counted, and any malformed
+input raises :class:`TokenizerError` naming the file, never another exception. Files are read
+from a folder through a :class:`~lintml.containment.Tree` rooted at it.
 """
 
 from __future__ import annotations
@@ -35,14 +37,30 @@ import binascii
 import hashlib
 import heapq
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import OutsideTree, Tree
+
+# The largest real tokenizer files (a 260k-token tokenizer.json with its merges) are about 35 MB.
 MAX_TOKENIZER_BYTES = 64 * 1024 * 1024
-MAX_TOKENS = 4_000_000  # the largest real vocabularies hold about 260k tokens
+# Tokens read from one file: real vocabularies hold up to about 260k (XLM-V: 900k). Reading costs
+# about 3 µs a token (hashing, protobuf fields), so this bounds a tokenizer to a few seconds.
+MAX_TOKENS = 1_500_000
+# Protobuf fields walked in a SentencePiece model: about four per piece (the piece, its score and
+# type, the message); about 0.7 µs each, whatever the file spells.
+MAX_PROTOBUF_FIELDS = 4 * MAX_TOKENS
+# Values in a tokenizer JSON (commas and brackets): one per vocabulary entry, three per merge in
+# the newer [a, b] format or per Unigram [piece, score]; a 260k vocabulary with its merges holds
+# about 1.1 million, XLM-V's 900k Unigram pieces about 2.7 million.
+MAX_TOKENIZER_ITEMS = 3 * MAX_TOKENS
+# Lists and objects in one: a merge or a Unigram piece is one.
+MAX_TOKENIZER_CONTAINERS = MAX_TOKENS
 SAMPLE_SIZE = 256
 SPECIAL_TOKENS_KEPT = 64
 SUPERSET_EXTRA_TOKENS = 1024  # or 1% of the known vocabulary, whichever is larger
@@ -263,13 +281,29 @@ def _vocabulary(parsed: _Parsed) -> TokenizerVocabulary:
 # --- readers ----------------------------------------------------------------------------
 
 
+def _bounded_json(raw: bytes) -> Any:
+    """The document of a tokenizer JSON file; :class:`JSONInputError` when it is over a cap or malformed."""
+    return load_json(
+        raw,
+        max_bytes=MAX_TOKENIZER_BYTES,
+        max_items=MAX_TOKENIZER_ITEMS,
+        max_containers=MAX_TOKENIZER_CONTAINERS,
+    )
+
+
 def _load_json(name: str, raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except RecursionError:
-        raise TokenizerError(name, "JSON nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
-        raise TokenizerError(name, f"not valid JSON ({error})") from None
+        return _bounded_json(raw)
+    except JSONInputError as error:
+        raise TokenizerError(name, error.reason) from None
+
+
+def _lines(name: str, raw: bytes) -> int:
+    """How many lines ``raw`` holds, refused over :data:`MAX_TOKENS` before anything is split."""
+    count = raw.count(b"\n") + 1
+    if count > MAX_TOKENS + 1:
+        raise TokenizerError(name, f"{count:,} lines, more than the {MAX_TOKENS:,} tokens read")
+    return count
 
 
 def _decode_text(name: str, raw: bytes) -> str:
@@ -375,6 +409,7 @@ def _parse_tokenizer_json(name: str, raw: bytes, declared: set[str]) -> _Parsed:
 
 
 def _parse_vocab_txt(name: str, raw: bytes, declared: set[str]) -> _Parsed:
+    _lines(name, raw)
     lines = _decode_text(name, raw).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -401,6 +436,7 @@ def _parse_vocab_json(
     merges = None
     if merges_name is not None and merges_raw is not None:
         merges = []
+        _lines(merges_name, merges_raw)
         lines = _decode_text(merges_name, merges_raw).split("\n")
         _check_count(merges_name, len(lines))
         for number, line in enumerate(lines, 1):
@@ -422,6 +458,7 @@ def _looks_like_tiktoken(raw: bytes) -> bool:
 
 
 def _parse_tiktoken(name: str, raw: bytes, declared: set[str]) -> _Parsed:
+    _lines(name, raw)
     tokens = []
     for number, line in enumerate(raw.split(b"\n"), 1):
         encoded, _, rank = line.strip().partition(b" ")
@@ -507,11 +544,25 @@ def _varint(buffer: bytes, position: int, name: str) -> tuple[int, int]:
     raise TokenizerError(name, "protobuf varint longer than 10 bytes")
 
 
-def _protobuf_fields(buffer: bytes, name: str) -> Iterator[tuple[int, int, int | bytes]]:
+class _FieldCount:
+    """Protobuf fields walked in one file so far, refused past :data:`MAX_PROTOBUF_FIELDS`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.walked = 0
+
+    def step(self) -> None:
+        self.walked += 1
+        if self.walked > MAX_PROTOBUF_FIELDS:
+            raise TokenizerError(self.name, f"more than {MAX_PROTOBUF_FIELDS:,} protobuf fields")
+
+
+def _protobuf_fields(buffer: bytes, name: str, count: _FieldCount) -> Iterator[tuple[int, int, int | bytes]]:
     """(field number, wire type, value) of each field; length-delimited values are sliced, never trusted."""
     position = 0
     end = len(buffer)
     while position < end:
+        count.step()
         key, position = _varint(buffer, position, name)
         field, wire = key >> 3, key & 7
         if field == 0:
@@ -539,9 +590,10 @@ def _parse_sentencepiece(name: str, raw: bytes, declared: set[str]) -> _Parsed:
     tokens: list[bytes] = []
     specials = set(declared)
     normalizer = b""
-    for field, wire, value in _protobuf_fields(raw, name):
+    count = _FieldCount(name)
+    for field, wire, value in _protobuf_fields(raw, name, count):
         if field == 1 and wire == 2 and isinstance(value, bytes):
-            piece, piece_type = _sentencepiece_piece(value, name, len(tokens))
+            piece, piece_type = _sentencepiece_piece(value, name, len(tokens), count)
             tokens.append(piece)
             if piece_type in (_PIECE_UNKNOWN, _PIECE_CONTROL):
                 specials.add(piece.decode("utf-8"))
@@ -553,11 +605,11 @@ def _parse_sentencepiece(name: str, raw: bytes, declared: set[str]) -> _Parsed:
     return _Parsed("sentencepiece", name, tokens, specials, set(), None, normalizer.hex())
 
 
-def _sentencepiece_piece(message: bytes, name: str, index: int) -> tuple[bytes, int]:
+def _sentencepiece_piece(message: bytes, name: str, index: int, count: _FieldCount) -> tuple[bytes, int]:
     """(UTF-8 piece, type) of one SentencePiece message: field 1 the piece, field 3 its type (normal by default)."""
     piece: bytes | None = None
     piece_type = _PIECE_NORMAL
-    for field, wire, value in _protobuf_fields(message, name):
+    for field, wire, value in _protobuf_fields(message, name, count):
         if field == 1 and wire == 2 and isinstance(value, bytes):
             piece = value
         elif field == 3 and wire == 0 and isinstance(value, int):
@@ -596,8 +648,8 @@ def _declared_specials(files: Mapping[str, bytes]) -> set[str]:
         if base not in _CONFIG_FILES or len(raw) > MAX_TOKENIZER_BYTES:
             continue
         try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except (ValueError, RecursionError):
+            data = _bounded_json(raw)
+        except JSONInputError:
             continue  # a broken config is the config checks' business, not the vocabulary's
         if not isinstance(data, dict):
             continue
@@ -688,12 +740,17 @@ def fingerprint_from_files(files: Mapping[str, bytes], primary: str | None = Non
         raise TokenizerError(chosen, f"malformed tokenizer ({type(error).__name__})") from None
 
 
-def _read_capped(path: Path) -> bytes:
+def _read_capped(tree: Tree, path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
+        real = tree.inside(path)
+        if not real.is_file():  # a FIFO or a device would block or never end
+            raise TokenizerError(str(path), "not a regular file")
+        with open(real, "rb") as handle:
             raw = handle.read(MAX_TOKENIZER_BYTES + 1)
-    except OSError as error:
-        raise TokenizerError(str(path), f"cannot be read ({error.strerror or error})") from None
+    except OutsideTree as refused:
+        raise TokenizerError(str(path), refused.escape.describe()) from None
+    except (OSError, ValueError) as error:
+        raise TokenizerError(str(path), f"cannot be read ({getattr(error, 'strerror', None) or error})") from None
     if len(raw) > MAX_TOKENIZER_BYTES:
         raise TokenizerError(str(path), f"more than the {MAX_TOKENIZER_BYTES:,} bytes read")
     return raw
@@ -704,13 +761,15 @@ def read_vocabulary(folder_or_file: Path) -> TokenizerVocabulary | None:
 
     Returns None when the folder holds no tokenizer file, or the file's name is not one a
     tokenizer is read from; raises :class:`TokenizerError` when the file is unreadable, too
-    large or malformed.
+    large or malformed, or a link that leads out of the folder.
     """
     folder_or_file = Path(folder_or_file)
     is_folder = folder_or_file.is_dir()
     folder = folder_or_file if is_folder else folder_or_file.parent
+    tree = Tree(folder)
     try:
-        names = sorted(entry.name for entry in folder.iterdir() if entry.is_file())
+        with os.scandir(tree.root) as listing:
+            names = sorted(entry.name for entry in listing if entry.is_symlink() or entry.is_file())
     except OSError as error:
         raise TokenizerError(str(folder), f"cannot be listed ({error.strerror or error})") from None
     if is_folder:
@@ -721,8 +780,8 @@ def read_vocabulary(folder_or_file: Path) -> TokenizerVocabulary | None:
         return None
     # read only the chosen file and the small files that add to it
     helpers = {"merges.txt", *_CONFIG_FILES} if primary == "vocab.json" else set(_CONFIG_FILES)
-    files = {name: _read_capped(folder / name) for name in names if name in helpers}
-    files[primary] = _read_capped(folder / primary)
+    files = {name: _read_capped(tree, folder / name) for name in names if name in helpers}
+    files[primary] = _read_capped(tree, folder / primary)
     return fingerprint_from_files(files, primary)
 
 

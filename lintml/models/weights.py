@@ -2,10 +2,15 @@
 
 Four containers are read: safetensors (one file, or shards named by a ``*.index.json``),
 PyTorch files written by ``torch.save`` (the zip format of torch ≥ 1.6 and the older legacy
-format), and GGUF (through the ``gguf`` package, when it is installed). Every length and
-offset a file states is checked against the file before anything is read at it, headers and
-pickles are read with size caps, and any violation is a :class:`WeightsError` that names the
-file and says what is wrong.
+format), and GGUF (by lintml's own bounded header reader, :mod:`lintml.models.gguf_header`).
+Every length and offset a file states is checked against the file before anything is read at
+it; headers, zip directories and pickles are read under caps on size, count and depth (each a
+constant below, with why); and any violation is a :class:`WeightsError` that names the file
+and says what is wrong.
+
+Every file is opened through a :class:`~lintml.containment.Tree`: the repository being
+checked, or the folder a user named. A shard, an index or a sibling that is a link leading out
+of it is refused (a :class:`WeightsError` naming the link), never read.
 
 PyTorch files are pickles, and unpickling runs whatever the file names. lintml never
 unpickles: it walks the opcodes with :mod:`pickletools` and interprets a small stack machine
@@ -24,23 +29,44 @@ import _compat_pickle
 import contextlib
 import io
 import itertools
-import json
 import math
 import os
 import pickletools
 import re
+import stat
 import struct
+import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from lintml.bounded_json import JSONInputError, load_json
+from lintml.containment import OutsideTree, Tree
+
 MAX_HEADER = 100_000_000  # bytes of a safetensors JSON header; safetensors itself refuses more
+# Values and lists/objects of a safetensors header: a tensor takes about ten values and three
+# containers, so these hold 400,000 tensors (the largest real checkpoints have some tens of thousands)
+# and keep the parsed header under about 600 MB.
+MAX_HEADER_ITEMS = 4_000_000
+MAX_HEADER_CONTAINERS = 1_200_000
 MAX_INDEX = 64 * 1024 * 1024  # bytes of a sharded checkpoint's index
 MAX_PICKLE = 64 * 1024 * 1024  # bytes of a PyTorch pickle (a real data.pkl is a few KB per hundred tensors)
 MAX_CONTAINERS = 2_000_000  # lists, dicts and tuples one pickle may build (a real one: about 6 per tensor)
+# Opcodes one pickle may run: a checkpoint takes about 50 per tensor (facenet's P-Net: 533 for 10),
+# so this is 100,000 tensors, optimizer state included; at about 0.6 µs each the walk stays under 4 s.
+MAX_OPCODES = 5_000_000
+# Memo entries (PUT/MEMOIZE): about 14 per tensor in real checkpoints; each costs about 100 bytes.
+MAX_MEMO = 2_000_000
+# Values waiting on the stack, and open MARKs: pickle batches appends and setitems by 1,000, so a
+# real stack holds a few thousand at most; without a cap one-byte opcodes could pile up 64 million.
+MAX_STACK = 1_000_000
+MAX_MARKS = 10_000
+# A zip archive's central directory: torch.save writes about 100 bytes per storage, so 16 MB is
+# over 150,000 storages; zipfile builds an object per entry, so the directory is measured first.
+MAX_ZIP_DIRECTORY = 16 * 1024 * 1024
 MAX_DEPTH = 64  # dicts within dicts in a checkpoint
 MAX_DIMENSION = 1 << 62  # no dimension, offset or element count is larger
 READ_GAP = 4096  # sampled elements closer than this (in bytes) are read in one go
@@ -142,6 +168,14 @@ _TRAINING_STATE = re.compile(r"optim|scheduler|scaler", re.IGNORECASE)
 _SHARD = re.compile(r"^(?P<stem>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.safetensors$")
 
 
+class PositionalFile(Protocol):
+    """What readers of headers need of an open file: its size and reads at an offset."""
+
+    size: int
+
+    def read(self, offset: int, length: int, *, exact: bool = True) -> bytes: ...
+
+
 class WeightsError(Exception):
     """A weights file lintml cannot read: malformed, truncated, lying about its layout, or unsafe."""
 
@@ -160,7 +194,7 @@ class UnsafePickle(WeightsError):
     def __init__(self, path: Path | str, global_name: str) -> None:
         super().__init__(
             path,
-            f"its pickle refers to {_shown(global_name)}, which is not part of a plain checkpoint of tensors;"
+            f"its pickle refers to {shown(global_name)}, which is not part of a plain checkpoint of tensors;"
             " lintml does not load such files (loading one with torch.load could run code)",
         )
         self.global_name = global_name
@@ -187,6 +221,8 @@ class TensorInfo:
     strides: tuple[int, ...] | None = None
     container: str = "safetensors"  # safetensors, pytorch, pytorch-legacy, gguf
     note: str = ""
+    # The tree the file was found in: its values are read through it too (None: the file's folder).
+    tree: Tree | None = field(default=None, compare=False, repr=False)
 
     @property
     def numel(self) -> int:
@@ -202,29 +238,52 @@ class TensorInfo:
 # Entry point: a file, a folder, or a sharded index
 
 
-def read_tensors(path: Path) -> list[TensorInfo]:
-    """Every tensor of the checkpoint at ``path`` (a weights file, a model folder or a ``*.index.json``), by name."""
+def read_tensors(path: Path, tree: Tree | None = None) -> list[TensorInfo]:
+    """Every tensor of the checkpoint at ``path`` (a weights file, a model folder or a ``*.index.json``), by name.
+
+    Every file is located through ``tree`` (by default the folder ``path`` names, or the folder of the
+    file it names): a shard, an index or the file itself that leads out of it is refused.
+    """
     path = Path(path)
-    if path.is_dir():
-        chosen = _pick_in_folder(path)
+    if tree is None:
+        tree = Tree(path if path.is_dir() else path.parent)
+    real = _located(path, tree)
+    if os.path.isdir(real):
+        chosen = _pick_in_folder(path, tree)
         if isinstance(chosen, list):
-            return _sorted(_read_shards(path, chosen))
+            return _sorted(_read_shards(path, chosen, tree))
         path = chosen
-    elif not path.is_file():
+    elif not os.path.isfile(real):
         raise WeightsError(path, "no such file or folder")
     if path.name.endswith(".index.json"):
-        return _sorted(_read_index(path))
-    return _sorted(_read_file(path))
+        return _sorted(_read_index(path, tree))
+    return _sorted(_read_file(path, tree))
+
+
+def _located(path: Path, tree: Tree) -> str:
+    """The real path of ``path`` inside ``tree``; a :class:`WeightsError` naming the link when it leads out."""
+    try:
+        return str(tree.inside(path))
+    except OutsideTree as refused:
+        raise WeightsError(path, refused.escape.describe()) from None
+    except ValueError:
+        raise WeightsError(path, f"not inside {tree.root}") from None
 
 
 def _sorted(infos: list[TensorInfo]) -> list[TensorInfo]:
     return sorted(infos, key=lambda info: info.name)
 
 
-def _pick_in_folder(folder: Path) -> Path | list[Path]:
-    """The weights of a model folder: a sharded index, else ``model.safetensors``, else the one weights file."""
+def _pick_in_folder(folder: Path, tree: Tree) -> Path | list[Path]:
+    """The weights of a model folder: a sharded index, else ``model.safetensors``, else the one weights file.
+
+    Chosen by name: a link among the files is located (and refused if it leads out) when it is read.
+    """
     try:
-        files = sorted(item for item in folder.iterdir() if item.is_file())
+        with os.scandir(_located(folder, tree)) as listing:
+            files = sorted(
+                folder / entry.name for entry in listing if entry.is_symlink() or entry.is_file(follow_symlinks=False)
+            )
     except OSError as error:
         raise WeightsError(folder, f"cannot list the folder ({error.strerror or error})") from None
     names = {item.name: item for item in files}
@@ -254,24 +313,21 @@ def _pick_in_folder(folder: Path) -> Path | list[Path]:
     raise WeightsError(folder, f"several weights files and no index to join them ({listed}); name one")
 
 
-def _read_file(path: Path) -> list[TensorInfo]:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(264)
-    except OSError as error:
-        raise WeightsError(path, f"cannot read the file ({error.strerror or error})") from None
+def _read_file(path: Path, tree: Tree) -> list[TensorInfo]:
+    with OpenedFile(path, tree) as opened:
+        head = opened.read(0, 264, exact=False)
     if path.suffix == ".safetensors":
-        return _read_safetensors(path)
+        return _read_safetensors(path, tree)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _read_torch_zip(path)
+        return _read_torch_zip(path, tree)
     if head.startswith(b"GGUF"):
-        return _read_gguf(path)
+        return _read_gguf(path, tree)
     if head[:1] == b"\x80":
-        return _read_torch_legacy(path)
+        return _read_torch_legacy(path, tree)
     if head[257:262] == b"ustar":
         raise WeightsError(path, "a tar archive (the torch.save format of torch < 0.4); lintml does not read it")
     if len(head) > 8 and head[8:9] == b"{":
-        return _read_safetensors(path)
+        return _read_safetensors(path, tree)
     raise WeightsError(path, "not a weights format lintml reads (safetensors, PyTorch zip or legacy pickle, GGUF)")
 
 
@@ -279,8 +335,8 @@ def _read_file(path: Path) -> list[TensorInfo]:
 # Safetensors
 
 
-def _read_safetensors(path: Path) -> list[TensorInfo]:
-    with _Opened(path) as opened:
+def _read_safetensors(path: Path, tree: Tree) -> list[TensorInfo]:
+    with OpenedFile(path, tree) as opened:
         size = opened.size
         if size < 8:
             raise WeightsError(
@@ -294,7 +350,7 @@ def _read_safetensors(path: Path) -> list[TensorInfo]:
                 path, f"the header says it is {length} bytes long but the file has only {size - 8} bytes after it"
             )
         raw = opened.read(8, length)
-    header = _json_object(path, raw, "safetensors header")
+    header = _json_object(path, raw, "safetensors header", MAX_HEADER)
     data_start = 8 + length
     data_size = size - data_start
     infos: list[TensorInfo] = []
@@ -305,10 +361,10 @@ def _read_safetensors(path: Path) -> list[TensorInfo]:
                 raise WeightsError(path, "__metadata__ in the header is not an object")
             continue
         if not isinstance(entry, dict):
-            raise WeightsError(path, f"tensor {_shown(name)} in the header is not an object")
+            raise WeightsError(path, f"tensor {shown(name)} in the header is not an object")
         dtype = entry.get("dtype")
         if not isinstance(dtype, str) or dtype not in DTYPES:
-            raise WeightsError(path, f"tensor {_shown(name)} has an unknown dtype {_shown(dtype)}")
+            raise WeightsError(path, f"tensor {shown(name)} has an unknown dtype {shown(dtype)}")
         shape = _shape(path, name, entry.get("shape"))
         offsets = entry.get("data_offsets")
         if (
@@ -316,67 +372,70 @@ def _read_safetensors(path: Path) -> list[TensorInfo]:
             or len(offsets) != 2
             or not all(_is_int(value) and 0 <= value < MAX_DIMENSION for value in offsets)
         ):
-            raise WeightsError(path, f"tensor {_shown(name)} has data_offsets that are not two non-negative integers")
+            raise WeightsError(path, f"tensor {shown(name)} has data_offsets that are not two non-negative integers")
         begin, end = offsets
         if end < begin:
-            raise WeightsError(path, f"tensor {_shown(name)} ends (byte {end}) before it begins (byte {begin})")
+            raise WeightsError(path, f"tensor {shown(name)} ends (byte {end}) before it begins (byte {begin})")
         if end > data_size:
             raise WeightsError(
                 path,
-                f"the header says tensor {_shown(name)} ends at byte {end} of the data"
+                f"the header says tensor {shown(name)} ends at byte {end} of the data"
                 f" but the file has only {data_size} bytes of data",
             )
         bits = DTYPES[dtype][0]
         numel = math.prod(shape)
         if numel * bits % 8:
             raise WeightsError(
-                path, f"tensor {_shown(name)}: {numel} elements of {dtype} are not a whole number of bytes"
+                path, f"tensor {shown(name)}: {numel} elements of {dtype} are not a whole number of bytes"
             )
         expected = numel * bits // 8
         if end - begin != expected:
             raise WeightsError(
                 path,
-                f"tensor {_shown(name)} is {dtype} of shape {list(shape)}, which is {expected} bytes,"
+                f"tensor {shown(name)} is {dtype} of shape {list(shape)}, which is {expected} bytes,"
                 f" but its data_offsets span {end - begin}",
             )
-        infos.append(TensorInfo(name, dtype, shape, path, data_start + begin, expected))
+        infos.append(TensorInfo(name, dtype, shape, path, data_start + begin, expected, tree=tree))
         if end > begin:
             extents.append((begin, end, name))
     extents.sort()
     for (_, previous_end, previous), (begin, _, name) in itertools.pairwise(extents):
         if begin < previous_end:
-            raise WeightsError(path, f"tensors {_shown(previous)} and {_shown(name)} overlap in the data")
+            raise WeightsError(path, f"tensors {shown(previous)} and {shown(name)} overlap in the data")
     return infos
 
 
 def _shape(path: Path, name: str, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(_is_int(item) and 0 <= item < MAX_DIMENSION for item in value):
-        raise WeightsError(path, f"tensor {_shown(name)} has a shape that is not a list of non-negative integers")
+        raise WeightsError(path, f"tensor {shown(name)} has a shape that is not a list of non-negative integers")
     if len(value) > 64:
-        raise WeightsError(path, f"tensor {_shown(name)} has {len(value)} dimensions")
+        raise WeightsError(path, f"tensor {shown(name)} has {len(value)} dimensions")
     shape = tuple(value)
     if math.prod(shape) >= MAX_DIMENSION:
-        raise WeightsError(path, f"tensor {_shown(name)} has more elements than any file can hold")
+        raise WeightsError(path, f"tensor {shown(name)} has more elements than any file can hold")
     return shape
 
 
-def _json_object(path: Path, raw: bytes, what: str) -> dict[str, Any]:
+def _json_object(path: Path, raw: bytes, what: str, limit: int) -> dict[str, Any]:
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, value in pairs:
             if key in result:
-                raise WeightsError(path, f"the {what} names {_shown(key)} twice")
+                raise WeightsError(path, f"the {what} names {shown(key)} twice")
             result[key] = value
         return result
 
     try:
-        loaded = json.loads(raw.decode("utf-8"), object_pairs_hook=unique)
-    except UnicodeDecodeError:
-        raise WeightsError(path, f"the {what} is not UTF-8 text") from None
-    except RecursionError:
-        raise WeightsError(path, f"the {what} nests too deeply") from None
-    except ValueError as error:
-        raise WeightsError(path, f"the {what} is not valid JSON ({error})") from None
+        loaded = load_json(
+            raw,
+            max_bytes=limit,
+            max_depth=MAX_DEPTH,
+            max_items=MAX_HEADER_ITEMS,
+            max_containers=MAX_HEADER_CONTAINERS,
+            object_pairs_hook=unique,
+        )
+    except JSONInputError as error:
+        raise WeightsError(path, f"the {what} cannot be read: {error.reason}") from None
     if not isinstance(loaded, dict):
         raise WeightsError(path, f"the {what} is not a JSON object")
     return loaded
@@ -386,57 +445,54 @@ def _json_object(path: Path, raw: bytes, what: str) -> dict[str, Any]:
 # Shards
 
 
-def _read_index(index: Path) -> list[TensorInfo]:
-    try:
-        size = index.stat().st_size
-        if size > MAX_INDEX:
-            raise WeightsError(index, f"the index is {size} bytes, over the {MAX_INDEX}-byte limit")
-        raw = index.read_bytes()
-    except OSError as error:
-        raise WeightsError(index, f"cannot read the index ({error.strerror or error})") from None
-    document = _json_object(index, raw, "index")
+def _read_index(index: Path, tree: Tree) -> list[TensorInfo]:
+    with OpenedFile(index, tree) as opened:
+        if opened.size > MAX_INDEX:
+            raise WeightsError(index, f"the index is {opened.size} bytes, over the {MAX_INDEX}-byte limit")
+        raw = opened.read(0, opened.size)
+    document = _json_object(index, raw, "index", MAX_INDEX)
     weight_map = document.get("weight_map")
     if not isinstance(weight_map, dict) or not weight_map:
         raise WeightsError(index, "the index has no weight_map object")
     by_shard: dict[str, list[str]] = {}
     for name, shard in weight_map.items():
         if not isinstance(shard, str):
-            raise WeightsError(index, f"weight_map gives tensor {_shown(name)} a shard that is not a file name")
+            raise WeightsError(index, f"weight_map gives tensor {shown(name)} a shard that is not a file name")
         by_shard.setdefault(shard, []).append(name)
     folder = index.parent
-    inside = folder.resolve()
     infos: list[TensorInfo] = []
     for shard, names in sorted(by_shard.items()):
         relative = PurePosixPath(shard)
         file = folder / relative
-        if relative.is_absolute() or ".." in relative.parts or "\\" in shard or not shard:
-            raise WeightsError(index, f"weight_map names shard {_shown(shard)}, which is not a file beside the index")
+        if relative.is_absolute() or ".." in relative.parts or "\\" in shard or "\0" in shard or not shard:
+            raise WeightsError(index, f"weight_map names shard {shown(shard)}, which is not a file beside the index")
         try:
-            if not file.resolve().is_relative_to(inside):
-                raise WeightsError(index, f"shard {_shown(shard)} leads out of the model folder")
-        except OSError:
-            pass
-        if not file.is_file():
-            raise WeightsError(index, f"weight_map names shard {_shown(shard)}, which does not exist")
-        present = {info.name: info for info in _read_file(file)}
+            real = tree.inside(file)
+        except OutsideTree as refused:
+            raise WeightsError(index, f"weight_map names shard {shown(shard)}: {refused.escape.describe()}") from None
+        except (OSError, ValueError):
+            real = None
+        if real is None or not real.is_file():
+            raise WeightsError(index, f"weight_map names shard {shown(shard)}, which does not exist")
+        present = {info.name: info for info in _read_file(file, tree)}
         for name in names:
             if name not in present:
                 raise WeightsError(
-                    file, f"the index {index.name} puts tensor {_shown(name)} in this shard, which lacks it"
+                    file, f"the index {index.name} puts tensor {shown(name)} in this shard, which lacks it"
                 )
             infos.append(present[name])
     return infos
 
 
-def _read_shards(folder: Path, shards: list[Path]) -> list[TensorInfo]:
+def _read_shards(folder: Path, shards: list[Path], tree: Tree) -> list[TensorInfo]:
     totals = {int(match["total"]) for match in (_SHARD.match(item.name) for item in shards) if match}
     if totals != {len(shards)}:
         raise WeightsError(folder, f"shards {shards[0].name}… do not form a complete set and no index names them")
     infos: dict[str, TensorInfo] = {}
     for shard in shards:
-        for info in _read_safetensors(shard):
+        for info in _read_safetensors(shard, tree):
             if info.name in infos:
-                raise WeightsError(shard, f"tensor {_shown(info.name)} is also in {infos[info.name].file.name}")
+                raise WeightsError(shard, f"tensor {shown(info.name)} is also in {infos[info.name].file.name}")
             infos[info.name] = info
     return list(infos.values())
 
@@ -497,11 +553,21 @@ class _Machine:
         return WeightsError(self.path, f"malformed pickle: {reason}")
 
     def run(self, stream: io.BytesIO) -> Any:
+        # pickletools warns of bad escapes in text opcodes: a malformed file, not something to report twice
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self._run(stream)
+
+    def _run(self, stream: io.BytesIO) -> Any:
         try:
-            for opcode, argument, _position in pickletools.genops(stream):
+            for count, (opcode, argument, _position) in enumerate(pickletools.genops(stream), 1):
+                if count > MAX_OPCODES:
+                    raise WeightsError(self.path, f"the pickle runs more than {MAX_OPCODES:,} opcodes")
                 result = self.step(opcode.name, argument)
                 if result is not _MARK:
                     return result
+                if len(self.stack) > MAX_STACK:
+                    raise WeightsError(self.path, f"the pickle stacks up more than {MAX_STACK:,} values")
         except WeightsError:
             raise
         except (ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError, struct.error) as error:
@@ -539,6 +605,8 @@ class _Machine:
         elif name == "STOP":
             return self.pop()
         elif name == "MARK":
+            if len(self.marks) >= MAX_MARKS:
+                raise WeightsError(self.path, f"the pickle opens more than {MAX_MARKS:,} MARKs at once")
             self.marks.append(len(self.stack))
         elif name == "POP":
             if self.marks and len(self.stack) == self.marks[-1]:
@@ -586,10 +654,10 @@ class _Machine:
         elif name == "SETITEMS":
             items = self.pop_mark()
             self.setitems(self.top(), items)
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            self.memo[int(argument)] = self.top()
-        elif name == "MEMOIZE":
-            self.memo[len(self.memo)] = self.top()
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"):
+            if len(self.memo) >= MAX_MEMO:
+                raise WeightsError(self.path, f"the pickle memoizes more than {MAX_MEMO:,} values")
+            self.memo[len(self.memo) if name == "MEMOIZE" else int(argument)] = self.top()
         elif name in ("GET", "BINGET", "LONG_BINGET"):
             if int(argument) not in self.memo:
                 raise self.fail(f"memo entry {argument} read before it was written")
@@ -696,9 +764,9 @@ class _Machine:
             if isinstance(given, _Global) and given.name.startswith("torch."):
                 dtype = _TORCH_DTYPES.get(given.name.removeprefix("torch."), dtype)
         if dtype is None:
-            raise WeightsError(self.path, f"a tensor on untyped storage {_shown(storage.key)} has no dtype")
+            raise WeightsError(self.path, f"a tensor on untyped storage {shown(storage.key)} has no dtype")
         if not (_is_int(offset) and 0 <= offset < MAX_DIMENSION):
-            raise self.fail(f"a tensor on storage {_shown(storage.key)} has a bad storage offset")
+            raise self.fail(f"a tensor on storage {shown(storage.key)} has a bad storage offset")
         if isinstance(shape, _Opaque) or isinstance(strides, _Opaque):
             raise self.fail("a tensor whose size or stride is not a tuple of integers")
         shape = tuple(shape) if isinstance(shape, tuple | list) else None
@@ -710,9 +778,9 @@ class _Machine:
             or len(shape) > 64
             or not all(_is_int(value) and 0 <= value < MAX_DIMENSION for value in (*shape, *strides))
         ):
-            raise self.fail(f"a tensor on storage {_shown(storage.key)} has a bad size or stride")
+            raise self.fail(f"a tensor on storage {shown(storage.key)} has a bad size or stride")
         if math.prod(shape) >= MAX_DIMENSION:
-            raise self.fail(f"a tensor on storage {_shown(storage.key)} has too many elements")
+            raise self.fail(f"a tensor on storage {shown(storage.key)} has too many elements")
         return _Tensor(storage, offset + storage.view_offset, shape, strides, dtype)
 
     def persistent(self, pid: Any) -> _Storage:
@@ -734,11 +802,11 @@ class _Machine:
         if len(pid) >= 6 and pid[5] is not None:  # legacy: (view key, offset, view size)
             view = pid[5]
             if not (isinstance(view, tuple) and len(view) == 3 and _is_int(view[1]) and 0 <= view[1] < size):
-                raise self.fail(f"storage {_shown(key)} has a bad view")
+                raise self.fail(f"storage {shown(key)} has a bad view")
             view_offset = view[1]
         known = self.storages.get(key)
         if known is not None and (known.dtype, known.size) != (dtype, size):
-            raise self.fail(f"storage {_shown(key)} is declared twice, differently")
+            raise self.fail(f"storage {shown(key)} is declared twice, differently")
         self.storages[key] = _Storage(key, dtype, size)
         return _Storage(key, dtype, size, view_offset)
 
@@ -782,7 +850,9 @@ def _flatten(path: Path, root: Any) -> list[tuple[str, _Tensor]]:
     return found
 
 
-def _tensor_info(path: Path, name: str, tensor: _Tensor, base: int, available: int, container: str) -> TensorInfo:
+def _tensor_info(
+    path: Path, name: str, tensor: _Tensor, base: int, available: int, container: str, tree: Tree
+) -> TensorInfo:
     """A rebuilt tensor placed in the file, its extent checked against the bytes its storage has."""
     bits, decode = DTYPES[tensor.dtype]
     itemsize = bits // 8
@@ -790,7 +860,7 @@ def _tensor_info(path: Path, name: str, tensor: _Tensor, base: int, available: i
     storage_bytes = storage.size * (itemsize if storage.dtype is not None else 1)
     if storage_bytes > available:
         raise WeightsError(
-            path, f"storage {_shown(storage.key)} needs {storage_bytes} bytes but the file holds {available} for it"
+            path, f"storage {shown(storage.key)} needs {storage_bytes} bytes but the file holds {available} for it"
         )
     numel = math.prod(tensor.shape)
     contiguous = _contiguous(tensor.shape)
@@ -801,7 +871,7 @@ def _tensor_info(path: Path, name: str, tensor: _Tensor, base: int, available: i
     )
     if numel and (last + 1) * itemsize > storage_bytes:
         raise WeightsError(
-            path, f"tensor {_shown(name)} reaches element {last} of storage {_shown(storage.key)}, which is smaller"
+            path, f"tensor {shown(name)} reaches element {last} of storage {shown(storage.key)}, which is smaller"
         )
     nbytes = numel * itemsize if tensor.strides == contiguous else (last - tensor.offset + 1) * itemsize if numel else 0
     return TensorInfo(
@@ -814,6 +884,7 @@ def _tensor_info(path: Path, name: str, tensor: _Tensor, base: int, available: i
         strides=None if tensor.strides == contiguous or numel == 0 else tensor.strides,
         container=container,
         note="" if decode is not None else f"{tensor.dtype} values are not decoded",
+        tree=tree,
     )
 
 
@@ -826,9 +897,54 @@ def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-def _read_torch_zip(path: Path) -> list[TensorInfo]:
+def zip_directory(path: Path | str, opened: PositionalFile) -> tuple[int, int]:
+    """(offset, size) of a zip archive's central directory, found as :mod:`zipfile` finds it, within the caps.
+
+    zipfile builds an object per directory entry before anything can be checked, so the
+    directory's size is read from the end records first and refused when over
+    :data:`MAX_ZIP_DIRECTORY` or outside the file.
+    """
+    size = opened.size
+    if size < 22:
+        raise WeightsError(path, "not a readable zip archive (shorter than its end record)")
+    tail = opened.read(size - 22, 22)
+    where = size - 22
+    if tail[:4] != b"PK\x05\x06" or tail[-2:] != b"\0\0":  # an archive comment: search the last 64 KiB
+        start = max(0, size - 22 - 0xFFFF)
+        window = opened.read(start, size - start)
+        found = window.rfind(b"PK\x05\x06")
+        if found < 0 or found + 22 > len(window):
+            raise WeightsError(path, "not a readable zip archive (no end of central directory record)")
+        tail = window[found : found + 22]
+        where = start + found
+    _, _, _, entries, directory_size, directory_offset, _ = struct.unpack("<HHHHIIH", tail[4:22])
+    if 0xFFFF in (entries,) or 0xFFFFFFFF in (directory_size, directory_offset):  # zip64: sizes in its own record
+        if where < 20:
+            raise WeightsError(path, "not a readable zip archive (a zip64 archive without its locator)")
+        locator = opened.read(where - 20, 20)
+        if locator[:4] == b"PK\x06\x07":
+            (record_offset,) = struct.unpack("<Q", locator[8:16])
+            if record_offset + 56 > size:
+                raise WeightsError(path, "not a readable zip archive (its zip64 record lies past the end)")
+            record = opened.read(record_offset, 56)
+            if record[:4] != b"PK\x06\x06":
+                raise WeightsError(path, "not a readable zip archive (no zip64 end record where its locator says)")
+            directory_size, directory_offset = struct.unpack("<QQ", record[40:56])
+    if directory_size > MAX_ZIP_DIRECTORY:
+        raise WeightsError(
+            path, f"its zip directory is {directory_size:,} bytes, more than the {MAX_ZIP_DIRECTORY:,} lintml reads"
+        )
+    if directory_offset + directory_size > size:
+        raise WeightsError(path, "not a readable zip archive (its directory lies past the end of the file)")
+    return directory_offset, directory_size
+
+
+def _read_torch_zip(path: Path, tree: Tree) -> list[TensorInfo]:
+    with OpenedFile(path, tree) as opened:
+        zip_directory(path, opened)
+        handle = opened.stream()
     try:
-        with zipfile.ZipFile(path) as archive:
+        with handle, zipfile.ZipFile(handle) as archive:
             members = {info.filename: info for info in archive.infolist()}
             pickles = [name for name in members if name.endswith("/data.pkl") and name.count("/") == 1]
             if len(pickles) != 1:
@@ -859,13 +975,13 @@ def _read_torch_zip(path: Path) -> list[TensorInfo]:
     storages: dict[str, _Storage] = {}
     tensors = _flatten(path, _walk_pickle(path, data, storages))
     infos: list[TensorInfo] = []
-    with _Opened(path) as opened:
+    with OpenedFile(path, tree) as opened:
         places: dict[str, tuple[int, int]] = {}
         for key in sorted({tensor.storage.key for _, tensor in tensors}):
             member = members.get(f"{root}data/{key}")
             if member is None:
                 raise WeightsError(
-                    path, f"the pickle names storage {_shown(key)} but the archive has no {root}data/{key}"
+                    path, f"the pickle names storage {shown(key)} but the archive has no {root}data/{key}"
                 )
             if member.compress_type != zipfile.ZIP_STORED:
                 raise WeightsError(
@@ -886,13 +1002,13 @@ def _read_torch_zip(path: Path) -> list[TensorInfo]:
                 continue
             names.add(name)
             start, available = places[tensor.storage.key]
-            infos.append(_tensor_info(path, name, tensor, start, available, "pytorch"))
+            infos.append(_tensor_info(path, name, tensor, start, available, "pytorch", tree))
     return infos
 
 
-def _read_torch_legacy(path: Path) -> list[TensorInfo]:
+def _read_torch_legacy(path: Path, tree: Tree) -> list[TensorInfo]:
     """A pre-1.6 ``torch.save`` file: five pickles (magic, protocol, sys info, data, storage keys), then storages."""
-    with _Opened(path) as opened:
+    with OpenedFile(path, tree) as opened:
         stream = io.BytesIO(opened.read(0, min(opened.size, MAX_PICKLE), exact=False))
         storages: dict[str, _Storage] = {}
         magic = _walk_pickle(path, stream, storages)
@@ -914,19 +1030,17 @@ def _read_torch_legacy(path: Path) -> list[TensorInfo]:
         for key in keys:
             storage = storages.get(key)
             if storage is None or storage.dtype is None:
-                raise WeightsError(path, f"storage {_shown(key)} is listed but no tensor says what it holds")
+                raise WeightsError(path, f"storage {shown(key)} is listed but no tensor says what it holds")
             if position + 8 > opened.size:
-                raise WeightsError(path, f"the file ends before storage {_shown(key)}")
+                raise WeightsError(path, f"the file ends before storage {shown(key)}")
             (count,) = struct.unpack("<q", opened.read(position, 8))
             itemsize = DTYPES[storage.dtype][0] // 8
             if count != storage.size:
-                raise WeightsError(
-                    path, f"storage {_shown(key)} holds {count} elements, the pickle says {storage.size}"
-                )
+                raise WeightsError(path, f"storage {shown(key)} holds {count} elements, the pickle says {storage.size}")
             length = count * itemsize
             if position + 8 + length > opened.size:
                 raise WeightsError(
-                    path, f"storage {_shown(key)} needs {length} bytes at {position + 8}, past the end of the file"
+                    path, f"storage {shown(key)} needs {length} bytes at {position + 8}, past the end of the file"
                 )
             places[key] = (position + 8, length)
             position += 8 + length
@@ -938,10 +1052,10 @@ def _read_torch_legacy(path: Path) -> list[TensorInfo]:
         names.add(name)
         if tensor.storage.key not in places:
             raise WeightsError(
-                path, f"tensor {_shown(name)} is on storage {_shown(tensor.storage.key)}, which the file lacks"
+                path, f"tensor {shown(name)} is on storage {shown(tensor.storage.key)}, which the file lacks"
             )
         start, available = places[tensor.storage.key]
-        infos.append(_tensor_info(path, name, tensor, start, available, "pytorch-legacy"))
+        infos.append(_tensor_info(path, name, tensor, start, available, "pytorch-legacy", tree))
     return infos
 
 
@@ -949,51 +1063,31 @@ def _read_torch_legacy(path: Path) -> list[TensorInfo]:
 # GGUF
 
 
-def _read_gguf(path: Path) -> list[TensorInfo]:
-    try:
-        import gguf
-    except ImportError:
-        raise WeightsError(path, "reading GGUF needs the gguf package (pip install 'lintml[gguf]')") from None
-    try:
-        reader = gguf.GGUFReader(path, "r")
-        found = [
-            (
-                tensor.name,
-                tensor.tensor_type.name,
-                [int(value) for value in tensor.shape],
-                int(tensor.data_offset),
-                int(tensor.n_bytes),
-            )
-            for tensor in reader.tensors
-        ]
-        swapped = reader.byte_order == "S"
-        del reader
-    except Exception as error:  # a third-party parser of hostile input: any failure is a bad file
-        raise WeightsError(path, f"not a readable GGUF file ({type(error).__name__}: {str(error)[:200]})") from None
-    size = path.stat().st_size
+def _read_gguf(path: Path, tree: Tree) -> list[TensorInfo]:
+    from lintml.models.gguf_header import read_header
+
+    with OpenedFile(path, tree) as opened:
+        header = read_header(path, opened)
     infos = []
-    for name, kind, dims, offset, nbytes in found:
-        if offset + nbytes > size:
-            raise WeightsError(
-                path, f"tensor {_shown(name)} ends at byte {offset + nbytes}, past the end of the file ({size})"
-            )
-        shape = tuple(reversed(dims))  # GGUF lists the fastest-moving dimension first
-        if kind in DTYPES and DTYPES[kind][1] is not None:
-            note = "big-endian GGUF values are not decoded" if swapped else ""
-            infos.append(TensorInfo(name, kind, shape, path, offset, nbytes, container="gguf", note=note))
+    for tensor in header.tensors:
+        shape = tuple(reversed(tensor.dims))  # GGUF lists the fastest-moving dimension first
+        if tensor.type_name in DTYPES and DTYPES[tensor.type_name][1] is not None:
+            note = "big-endian GGUF values are not decoded" if header.big_endian else ""
         else:
-            infos.append(
-                TensorInfo(
-                    name,
-                    kind,
-                    shape,
-                    path,
-                    offset,
-                    nbytes,
-                    container="gguf",
-                    note=f"quantized ({kind}): values are not read",
-                )
+            note = f"quantized ({tensor.type_name}): values are not read"
+        infos.append(
+            TensorInfo(
+                tensor.name,
+                tensor.type_name,
+                shape,
+                path,
+                tensor.offset,
+                tensor.nbytes,
+                container="gguf",
+                note=note,
+                tree=tree,
             )
+        )
     return infos
 
 
@@ -1005,7 +1099,7 @@ def tensor_values(info: TensorInfo, positions: np.ndarray) -> np.ndarray:
     """The elements of ``info`` at flat (row-major) ``positions``, as float32, read from disk at those places only."""
     if not info.readable:
         raise WeightsError(
-            info.file, f"tensor {_shown(info.name)}: {info.note or f'{info.dtype} values are not decoded'}"
+            info.file, f"tensor {shown(info.name)}: {info.note or f'{info.dtype} values are not decoded'}"
         )
     positions = np.asarray(positions, dtype=np.int64)
     numel = info.numel
@@ -1015,7 +1109,7 @@ def tensor_values(info: TensorInfo, positions: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
     bits, decode = DTYPES[info.dtype]
     if decode is None:  # not readable: refused above
-        raise WeightsError(info.file, f"tensor {_shown(info.name)}: {info.dtype} values are not decoded")
+        raise WeightsError(info.file, f"tensor {shown(info.name)}: {info.dtype} values are not decoded")
     itemsize = bits // 8
     if info.strides is None:
         elements = positions
@@ -1035,9 +1129,9 @@ def _gather(info: TensorInfo, offsets: np.ndarray, itemsize: int) -> np.ndarray:
     order = np.argsort(offsets, kind="stable")
     ordered = offsets[order]
     low, high = int(ordered[0]), int(ordered[-1]) + itemsize
-    with _Opened(info.file) as opened:
+    with OpenedFile(info.file, info.tree or Tree(info.file.parent)) as opened:
         if high > info.nbytes:
-            raise WeightsError(info.file, f"tensor {_shown(info.name)} is read past its end")
+            raise WeightsError(info.file, f"tensor {shown(info.name)} is read past its end")
         if high - low <= SMALL_READ:
             spans = [(low, high)]
             starts = np.array([0])
@@ -1097,25 +1191,41 @@ _E4M3 = _e4m3_table()
 # Plumbing
 
 
-class _Opened:
-    """A file opened for positioned reads, advised that they are random (no read-ahead)."""
+# Open flags: no following a link swapped in after the path was located, no blocking on a FIFO.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
-    def __init__(self, path: Path) -> None:
+
+class OpenedFile:
+    """A regular file inside ``tree``, opened for positioned reads, advised that they are random (no read-ahead).
+
+    ``path`` names the file in errors; what is opened is its real path, located through ``tree``.
+    """
+
+    def __init__(self, path: Path, tree: Tree) -> None:
         self.path = path
+        real = _located(path, tree)
         try:
-            self.descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            self.descriptor = os.open(real, _OPEN_FLAGS)
         except OSError as error:
             raise WeightsError(path, f"cannot open the file ({error.strerror or error})") from None
-        self.size = os.fstat(self.descriptor).st_size
+        status = os.fstat(self.descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(self.descriptor)
+            raise WeightsError(path, "not a regular file")
+        self.size = status.st_size
         if hasattr(os, "posix_fadvise"):
             with contextlib.suppress(OSError):
                 os.posix_fadvise(self.descriptor, 0, 0, os.POSIX_FADV_RANDOM)
 
-    def __enter__(self) -> _Opened:
+    def __enter__(self) -> OpenedFile:
         return self
 
     def __exit__(self, *_: object) -> None:
         os.close(self.descriptor)
+
+    def stream(self) -> io.BufferedReader:
+        """A file object on the same file (its own descriptor), for readers that want one."""
+        return os.fdopen(os.dup(self.descriptor), "rb")
 
     def read(self, offset: int, length: int, *, exact: bool = True) -> bytes:
         try:
@@ -1137,7 +1247,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A name from a file, quoted and cut short so a hostile one cannot flood a message."""
     text = repr(value) if isinstance(value, str) else f"<{type(value).__name__}>"
     return text if len(text) <= 80 else text[:77] + "...'"
