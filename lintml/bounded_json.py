@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 # Real configs, tokenizers, notebooks and safetensors headers nest fewer than ten levels; this
 # leaves room for odd files while every walk over a loaded document stays far from Python's
@@ -32,10 +34,18 @@ MAX_ITEMS = 4_000_000
 MAX_CONTAINERS = 1_000_000
 
 _CHUNK = 1 << 22  # bytes measured at a time: keeps the work arrays to a few tens of MB
-# Each byte's effect on the nesting level, outside strings.
-_STEP = np.zeros(256, dtype=np.int8)
-_STEP[[ord("["), ord("{")]] = 1
-_STEP[[ord("]"), ord("}")]] = -1
+
+
+@cache
+def _steps() -> np.ndarray:
+    """Each byte's effect on the nesting level, outside strings. numpy is imported here, only when a
+    document has enough brackets to need measuring: a check of plain code never pays for it."""
+    import numpy as np
+
+    steps = np.zeros(256, dtype=np.int8)
+    steps[[ord("["), ord("{")]] = 1
+    steps[[ord("]"), ord("}")]] = -1
+    return steps
 
 
 class JSONInputError(ValueError):
@@ -54,12 +64,15 @@ def nesting_depth(raw: bytes) -> int:
     them), so every quote left opens or closes a string: a bracket is outside every string
     when an even number of quotes precede it.
     """
+    import numpy as np
+
+    step_of = _steps()
     cleaned = raw.replace(b"\\\\", b"__").replace(b'\\"', b"__")
     deepest = level = quotes_before = 0
     for start in range(0, len(cleaned), _CHUNK):
         chunk = np.frombuffer(cleaned, dtype=np.uint8, count=min(_CHUNK, len(cleaned) - start), offset=start)
         quotes = np.flatnonzero(chunk == ord('"'))
-        steps = _STEP[chunk]
+        steps = step_of[chunk]
         brackets = np.flatnonzero(steps)
         if brackets.size:
             outside = (np.searchsorted(quotes, brackets) + quotes_before) % 2 == 0
