@@ -33,23 +33,34 @@ items() {
   fi
 }
 
+# git for the base branch, with nothing the checked-out repository could configure run: no hooks,
+# fsmonitor, pager or external diff, no ext:: or fd:: transports, no prompts, no optional index
+# writes, and a time limit (lintml's own git calls go through lintml/git.py, which does the same).
+locked_git() {
+  local limit=()
+  command -v timeout >/dev/null && limit=(timeout --kill-after=10 600)
+  GIT_TERMINAL_PROMPT=0 GIT_OPTIONAL_LOCKS=0 GIT_PAGER=cat "${limit[@]}" git --no-pager \
+    -c core.hooksPath=/dev/null -c core.fsmonitor=false -c core.pager=cat -c diff.external= \
+    -c protocol.ext.allow=never -c protocol.fd.allow=never -c submodule.recurse=false "$@" </dev/null
+}
+
 # The pull request's base branch as a ref this clone has, or nothing (and a warning) when it
 # cannot be fetched. A merge base needs both histories, which a shallow clone lacks.
 pull_request_base() {
   local branch=$1 remote=origin
   local tracking="refs/remotes/$remote/$branch"
-  if ! git rev-parse --verify --quiet "$tracking^{commit}" >/dev/null; then
+  if ! locked_git rev-parse --verify --quiet "$tracking^{commit}" >/dev/null; then
     echo "lintml: fetching $branch from $remote to compare with it" >&2
-    if ! git fetch --no-tags --quiet "$remote" "+refs/heads/$branch:$tracking" >&2; then
+    if ! locked_git fetch --no-tags --quiet "$remote" "+refs/heads/$branch:$tracking" >&2; then
       echo "::warning title=lintml::cannot fetch the base branch $branch; checking every file" >&2
       return 0
     fi
   fi
-  if [[ $(git rev-parse --is-shallow-repository) == true ]]; then
+  if [[ $(locked_git rev-parse --is-shallow-repository) == true ]]; then
     echo "::notice title=lintml::a shallow clone: fetching the history of $branch and HEAD to find where they" \
       "part (actions/checkout with fetch-depth: 0 saves this step)" >&2
-    if ! git fetch --no-tags --quiet --unshallow "$remote" "+refs/heads/$branch:$tracking" \
-      "$(git rev-parse HEAD)" >&2; then
+    if ! locked_git fetch --no-tags --quiet --unshallow "$remote" "+refs/heads/$branch:$tracking" \
+      "$(locked_git rev-parse HEAD)" >&2; then
       echo "::warning title=lintml::cannot fetch the history of $branch; checking every file" >&2
       return 0
     fi

@@ -282,6 +282,24 @@ def test_a_pull_request_checks_only_its_changes_against_the_base(tmp_path: Path)
     assert "::error file=src/old.py," in forced.stdout
 
 
+def test_fetching_the_base_runs_nothing_the_checkout_configures(tmp_path: Path) -> None:
+    base = {"LICENSE": MIT_TEXT, "src/a.py": "a = 1\n"}
+    workspace = pull_request_clone(base, {"src/new.py": GPL3_HEADER + "new = 1\n"}, tmp_path)
+    marker = tmp_path / "ran"
+    hooks = workspace / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    for name in ("reference-transaction", "post-checkout", "post-merge", "pre-auto-gc"):
+        (hooks / name).write_text(f"#!/bin/sh\necho {name} >> {marker}\n", encoding="utf-8")
+        (hooks / name).chmod(0o755)
+    with git.Repo(workspace).config_writer() as config:
+        config.set_value("core", "fsmonitor", f"echo fsmonitor >> {marker}; true")
+    run = run_steps(workspace, tmp_path / "runner", GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="main")
+    assert run.returncode == 1, run.stderr
+    assert "::notice title=lintml::a shallow clone" in run.stderr  # the fetches did happen
+    assert run.sarif_paths() == {"src/new.py"}
+    assert not marker.exists(), marker.read_text(encoding="utf-8")
+
+
 def test_a_clean_pull_request_passes_whatever_the_base_holds(tmp_path: Path) -> None:
     base = {"LICENSE": MIT_TEXT, "src/old.py": GPL3_HEADER + "old = 1\n"}
     workspace = pull_request_clone(base, {"src/new.py": "# SPDX-License-Identifier: MIT\nnew = 1\n"}, tmp_path)
