@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
@@ -33,10 +35,28 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def run_lintml(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter, from ``cwd``, as a hook or a shell would run it."""
+def run_lintml(
+    cwd: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    text: bool = True,
+    **popen: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """The real command in a fresh interpreter, from ``cwd``, as a hook or a shell would run it.
+
+    ``env`` adds to the environment; ``timeout`` bounds the process, so a hang fails the test
+    rather than the run; ``text=False`` gives the output as bytes; ``popen`` goes to subprocess
+    (``preexec_fn`` to cap the child's resources, ``stdin``...)."""
     return subprocess.run(
-        [sys.executable, "-m", "lintml.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "lintml.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+        check=False,
+        **popen,
     )
 
 

@@ -25,7 +25,7 @@ import pytest
 from lintml import api
 from lintml.git import changed_since
 from lintml.provenance.upstream import UpstreamSpec
-from tests.conftest import MIT_TEXT, write_tree
+from tests.conftest import MIT_TEXT, run_lintml, write_tree
 
 HOOK_NAMES = (
     "applypatch-msg",
@@ -334,16 +334,7 @@ def test_credential_helpers_and_askpass_never_run(
 
 def run_cli(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """lintml in a process of its own with a 3 s git timeout, itself bounded so a hang fails the test."""
-    environment = {**os.environ, "LINTML_GIT_TIMEOUT": "3"}
-    return subprocess.run(
-        [sys.executable, "-m", "lintml.cli", *arguments],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_lintml(cwd, *arguments, env={"LINTML_GIT_TIMEOUT": "3"}, timeout=120)
 
 
 def assert_one_line_timeout(done: subprocess.CompletedProcess[str], repository: Path) -> None:

@@ -32,7 +32,7 @@ from lintml.findings import Finding
 from lintml.fixes.comments import comment_block
 from lintml.report import ReportContext, format_findings
 from lintml.rules import Rule
-from tests.conftest import GPL3_HEADER, MIT_TEXT
+from tests.conftest import GPL3_HEADER, MIT_TEXT, run_lintml
 from tests.test_fix import MINIVLM, RENAMED_SLICING
 from tests.test_obligations import index_upstream
 from tests.test_report import assert_valid_sarif
@@ -197,16 +197,7 @@ def test_github_annotations_are_one_command_per_finding(
 
 def _lintml(cwd: Path, *args: str, **popen: Any) -> subprocess.CompletedProcess[bytes]:
     # Strict UTF-8 on the standard streams: a surrogate that reached them would be an error, not a stray byte.
-    environment = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run(
-        [sys.executable, "-m", "lintml.cli", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        timeout=300,
-        check=False,
-        **popen,
-    )
+    return run_lintml(cwd, *args, env={"PYTHONIOENCODING": "utf-8"}, text=False, **popen)
 
 
 @pytest.mark.parametrize(

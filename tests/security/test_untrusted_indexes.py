@@ -14,7 +14,6 @@ import re
 import resource
 import sqlite3
 import subprocess
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +32,7 @@ from lintml.provenance.index import (
     write_index,
 )
 from lintml.provenance.upstream import read_memory_upstream
-from tests.conftest import MIT_TEXT
+from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import stdlib_source
 
 UPSTREAM_PATH = "wrapping.py"
@@ -53,15 +52,7 @@ def run_bounded(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     def cap_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
-    return subprocess.run(
-        [sys.executable, "-m", "lintml.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        preexec_fn=cap_memory,
-    )
+    return run_lintml(cwd, *args, timeout=300, preexec_fn=cap_memory)
 
 
 def one_error_line(result: subprocess.CompletedProcess[str], path: Path) -> str:
