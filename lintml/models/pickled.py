@@ -25,8 +25,10 @@ import re
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lintml.models.weights import PositionalFile, WeightsError, zip_directory
+if TYPE_CHECKING:  # the weights module (and numpy with it) is imported only when a candidate file is read
+    from lintml.models.weights import PositionalFile
 
 PICKLE_SUFFIXES = frozenset({".pkl", ".pickle"})
 JOBLIB_SUFFIX = ".joblib"
@@ -79,6 +81,8 @@ class BytesFile:
         self.size = len(data)
 
     def read(self, offset: int, length: int, *, exact: bool = True) -> bytes:
+        from lintml.models.weights import WeightsError
+
         chunk = self.data[offset : offset + length]
         if exact and len(chunk) != length:
             raise WeightsError(self.path, f"the file ends at byte {self.size}, before byte {offset + length}")
@@ -143,6 +147,8 @@ def _is_pickle(head: bytes, *, protocol_0: bool) -> bool:
 
 def _torch_archive(path: str, opened: PositionalFile) -> bool:
     """Whether a zip archive's central directory names a ``data.pkl`` (torch.save and TorchScript archives)."""
+    from lintml.models.weights import WeightsError, zip_directory
+
     try:
         offset, size = zip_directory(path, opened)
         directory = opened.read(offset, size)
