@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -71,18 +72,32 @@ class Tree:
         Raises :class:`OutsideTree` when it, or a folder on the way to it, is a link that leads out,
         and :class:`ValueError` for a path that is absolute or climbs out with ``..``.
         """
+        return self._locate(path)[0]
+
+    def status(self, path: str | PurePosixPath) -> os.stat_result:
+        """``os.stat`` of the file ``path`` leads to, refused like :meth:`locate` refuses it: a plain file costs
+        one ``lstat`` (the walk describes every file of the tree on every run)."""
+        real, status = self._locate(path)
+        return status if status is not None else os.stat(real)
+
+    def _locate(self, path: str | PurePosixPath) -> tuple[str, os.stat_result | None]:
+        """The real path, and the entry's ``lstat`` when it was taken and is not a link."""
         relative = _relative(path)
         folder, _, name = relative.rpartition("/")
         real_folder = self._real_folder(folder, relative)
         if not name:
-            return real_folder
-        entry = os.path.join(real_folder, name)
-        if os.path.islink(entry):
+            return real_folder, None
+        entry = f"{real_folder}{os.sep}{name}"
+        try:
+            status = os.lstat(entry)
+        except OSError:
+            return entry, None  # missing or unreadable: the caller's open or stat says so
+        if stat.S_ISLNK(status.st_mode):
             real = os.path.realpath(entry)
             if not self.contains(real):
                 raise OutsideTree(Escape(relative, relative, _link_text(entry)))
-            return real
-        return entry
+            return real, None
+        return entry, status
 
     def escape_of(self, path: str | PurePosixPath) -> Escape | None:
         """The escape of ``path`` if it leads out of the tree, else None (also for a path that does not exist)."""
@@ -133,11 +148,16 @@ def inside(root: Path | str, path: Path | str) -> Path:
 
 
 def _relative(path: str | PurePosixPath) -> str:
+    """``path`` as plain POSIX parts ("a/b"), or ValueError when it is absolute or climbs with ``..``.
+
+    Most paths come from the walk already plain, and are checked with string tests alone."""
     text = str(path).replace(os.sep, "/") if os.sep != "/" else str(path)
-    pure = PurePosixPath(text)
-    if pure.is_absolute() or ".." in pure.parts:
+    parts = text.split("/")
+    if text.startswith("/") or ".." in parts:
         raise ValueError(f"{text}: not a path inside the tree")
-    return "/".join(part for part in pure.parts if part != ".")
+    if "" in parts or "." in parts:
+        return "/".join(part for part in parts if part not in ("", "."))
+    return text
 
 
 def _link_text(entry: str) -> str:

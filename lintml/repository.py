@@ -324,7 +324,7 @@ class DiskSource:
         A file reached through a link that leads out (the file itself, or a folder on its way) is
         recorded in :attr:`escapes` under the link's path, and not described."""
         try:
-            status = os.stat(self.tree.locate(path))
+            status = self.tree.status(path)
         except OutsideTree as refused:
             self.escapes.setdefault(refused.escape.link, refused.escape)
             return None
