@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT
 
 # ----------------------------------------------------------------------------- entry points
 
@@ -42,3 +43,26 @@ def test_the_action_install_step_never_imports_the_checked_out_repository(tmp_pa
     assert done.returncode == 0, done.stderr
     assert "lintml, version" in done.stdout
     assert not marker.exists()
+
+
+def test_the_changed_files_hook_passes_names_that_look_like_options_as_files(make_repo: Callable[..., Path]) -> None:
+    """pre-commit runs ``entry + args + staged files``: a staged ``-o.py`` would write the report into the
+    repository, ``--root=..`` would check the folder above it. The command is built here exactly as
+    pre-commit builds it from .pre-commit-hooks.yaml (tests/test_precommit.py runs pre-commit itself)."""
+    hostile = ["-o.py", "--root=..", "--output=setup.py", "--debug"]
+    root = make_repo({"LICENSE": MIT_TEXT, "setup.py": "from setuptools import setup\nsetup()\n"})
+    for name in hostile:
+        (root / name).write_text(GPL3_HEADER + "x = 1\n", encoding="utf-8")
+    (root.parent / "outside.py").write_text(GPL3_HEADER.replace("Someone Else", "OUTSIDER") + "y = 2\n")
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["lintml-changed"]
+    entry = hook["entry"].split()
+    assert entry[0] == "lintml"
+    command = [sys.executable, "-m", "lintml.cli", *entry[1:], *hook.get("args", []), *hostile]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert not (root / ".py").exists()
+    assert (root / "setup.py").read_text() == "from setuptools import setup\nsetup()\n"
+    assert "OUTSIDER" not in done.stdout and "outside.py" not in done.stdout
+    reported = {line.split(":", 1)[0] for line in done.stdout.splitlines() if "license-conflict" in line}
+    assert reported == {"-o.py", "--output=setup.py"}  # the code files among them, checked as files
