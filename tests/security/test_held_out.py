@@ -66,3 +66,49 @@ def test_the_changed_files_hook_passes_names_that_look_like_options_as_files(mak
     assert "OUTSIDER" not in done.stdout and "outside.py" not in done.stdout
     reported = {line.split(":", 1)[0] for line in done.stdout.splitlines() if "license-conflict" in line}
     assert reported == {"-o.py", "--output=setup.py"}  # the code files among them, checked as files
+
+
+# ----------------------------------------------------------------------------- containment of what is read
+
+
+def _lintml(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real command, bounded: a hang fails the test instead of stalling the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "lintml.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_a_gitignore_that_is_a_fifo_or_a_link_out_is_not_read(tmp_path: Path) -> None:
+    """Outside git, lintml reads .gitignore files itself: a FIFO made every check wait forever, and a link
+    out of the tree was read (here it would hide every .py file)."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "patterns").write_text("*.py\n")
+    root = tmp_path / "project"
+    (root / "sub").mkdir(parents=True)
+    (root / "LICENSE").write_text(MIT_TEXT)
+    (root / "ops.py").write_text(GPL3_HEADER + "x = 1\n")
+    (root / ".gitignore").symlink_to(tmp_path / "elsewhere" / "patterns")
+    os.mkfifo(root / "sub" / ".gitignore")
+    done = _lintml(root, "check", timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "ops.py:" in done.stdout and "license-conflict" in done.stdout
+
+
+def test_a_file_that_became_a_fifo_after_the_listing_is_refused_not_waited_on(tmp_path: Path) -> None:
+    script = """
+import os, sys
+from pathlib import Path
+from lintml.repository import DiskSource
+root = Path(sys.argv[1])
+source = DiskSource(root, use_git=False)
+assert [item.path for item in source.files()] == ["ops.py"]
+os.unlink(root / "ops.py")
+os.mkfifo(root / "ops.py")
+try:
+    source.read("ops.py")
+except OSError as error:
+    print("refused:", error.strerror)
+"""
+    (tmp_path / "ops.py").write_text("x = 1\n")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "refused: not a regular file", done.stderr
