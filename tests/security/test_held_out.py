@@ -112,3 +112,82 @@ except OSError as error:
     (tmp_path / "ops.py").write_text("x = 1\n")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "refused: not a regular file", done.stderr
+
+
+def test_a_configuration_linked_out_of_the_repository_is_refused(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    outside = tmp_path / "home-config.yaml"
+    outside.write_text("select: [SECRET-FROM-OUTSIDE]\n")  # quoted back by the error, were it read
+    root = make_repo({"LICENSE": MIT_TEXT, "main.py": "x = 1\n"})
+    (root / ".lintml.yaml").symlink_to(outside)
+    done = _lintml(root, "check")
+    assert done.returncode == 2
+    assert "SECRET-FROM-OUTSIDE" not in done.stderr
+    assert done.stderr.strip().endswith(
+        f".lintml.yaml is a symbolic link to {outside}, outside the repository: not read"
+    )
+    # Named with --config, it is refused all the same.
+    named = _lintml(root, "check", "--config", ".lintml.yaml")
+    assert (
+        named.returncode == 2 and "SECRET-FROM-OUTSIDE" not in named.stderr and "outside the repository" in named.stderr
+    )
+
+
+def test_upstream_indexes_a_repository_names_must_lie_in_it(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    """An index is opened and read (and its errors quoted): a repository must not make lintml open the user's files."""
+    secret = tmp_path / "secret.sqlite3"
+    secret.write_text("not a database\n")
+    root = make_repo({"LICENSE": MIT_TEXT, "main.py": "x = 1\n"})
+    (root / "linked.sqlite3").symlink_to(secret)
+    named = {
+        "an absolute path": str(secret),
+        "a path that climbs out": f"../{secret.name}",
+        "a link out": "linked.sqlite3",
+    }
+    for how, upstream in named.items():
+        (root / ".lintml.yaml").write_text(f"upstreams: ['{upstream}']\n")
+        done = _lintml(root, "check")
+        assert done.returncode == 2, how
+        assert "lies outside the repository" in done.stderr and "not a database" not in done.stderr, how
+    (root / "team.yaml").write_text(f"upstreams: ['{secret}']\n")
+    named_config = _lintml(root, "check", "--config", "team.yaml")
+    assert named_config.returncode == 2 and "lies outside the repository" in named_config.stderr
+    # The user's own configuration, outside the repository, may name any index.
+    (tmp_path / "mine.yaml").write_text(f"upstreams: ['{secret}']\n")
+    mine = _lintml(root, "check", "--config", str(tmp_path / "mine.yaml"))
+    assert mine.returncode == 2 and "not a lintml index" in mine.stderr
+
+
+def _finishes(code: str, timeout: float = 60) -> str:
+    """Run ``code`` in a fresh interpreter and give its output; a catastrophic pattern fails it by timing out."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_sizes_and_tool_tables_are_found_in_linear_time(tmp_path: Path) -> None:
+    """A configuration value of a digit, 200,000 blanks and a letter, and a pyproject.toml of 300,000 blank
+    lines, each took minutes in a pattern that could split one run of blanks two ways."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("\n" * 300_000 + "[project]\nname = 'x'\nlicense = 'MIT'\n")
+    code = f"""
+from pathlib import Path
+from lintml.config import find_config, parse_size
+from lintml.facts.declared import from_pyproject
+print(parse_size("1" + " " * 200_000 + "x"), parse_size(" 2 MB "))
+print(find_config(Path({str(tmp_path)!r})))
+print(from_pyproject(Path({str(tmp_path / "pyproject.toml")!r}).read_text())[0][0].line)
+"""
+    assert _finishes(code).split() == ["None", str(2 * 1024 * 1024), "None", "300003"]
+
+
+def test_numbers_python_will_not_convert_are_configuration_errors(make_repo: Callable[..., Path]) -> None:
+    huge = "9" * 5000  # past sys.get_int_max_str_digits(): int() raises ValueError, not the parsers' own errors
+    root = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": f"[tool.lintml]\nmax-file-size = {huge}\n"})
+    done = _lintml(root, "check")
+    assert done.returncode == 2 and "internal error" not in done.stderr
+    assert "pyproject.toml: not valid TOML: Exceeds the limit" in done.stderr
+    (root / "pyproject.toml").write_text(f"[project]\nname = 'x'\nversion = {huge}\n")
+    manifest = _lintml(root, "check", "--format", "json")
+    assert manifest.returncode in (0, 1) and "internal error" not in manifest.stderr
