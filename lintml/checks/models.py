@@ -234,7 +234,8 @@ def base_model_evidence(project: Project) -> Iterator[Report]:
         )
 
 
-_DEFINED_CLASS = re.compile(r"^\s*class\s+([A-Za-z_]\w*)", re.MULTILINE)
+# Blanks, not \s: \s* at each line start ran over every blank line after it (quadratic in them).
+_DEFINED_CLASS = re.compile(r"^[ \t\f]*class[ \t\f]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 @check("model_code_residue", uses_models=True)

@@ -191,3 +191,29 @@ def test_numbers_python_will_not_convert_are_configuration_errors(make_repo: Cal
     (root / "pyproject.toml").write_text(f"[project]\nname = 'x'\nversion = {huge}\n")
     manifest = _lintml(root, "check", "--format", "json")
     assert manifest.returncode in (0, 1) and "internal error" not in manifest.stderr
+
+
+# ----------------------------------------------------------------------------- lintml's own patterns on hostile text
+
+
+def test_suppressions_change_notes_and_spdx_tags_are_read_in_linear_time() -> None:
+    """Each of these took minutes (a line of unclosed ``lintml:ignore[``, lines of a comment marker and
+    blanks, SPDX tags each counted from the top of the file) where the whole fits in max-file-size."""
+    code = """
+from lintml.facts.headers import change_notes, comment_syntax, find_suppressions, spdx_tags
+python = comment_syntax("x.py")
+print(len(find_suppressions("# lintml:ignore[" * 120_000 + "\\n", python).lines))
+print(len(change_notes("# the changes\\n" + ("#" + " " * 398 + "x\\n") * 5_000, python)))
+tags = spdx_tags("# SPDX-License-Identifier: MIT\\n" * 200_000)
+print(len(tags), tags[-1].line)
+"""
+    assert _finishes(code).split() == ["120000", "0", "200000", "200000"]
+
+
+def test_a_module_of_blank_lines_beside_a_config_that_names_custom_code(make_repo: Callable[..., Path]) -> None:
+    """model_code_residue looks for the classes a config's auto_map names in the .py files beside it."""
+    config = '{"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}}'
+    root = make_repo({"LICENSE": MIT_TEXT, "m/config.json": config, "m/modeling_x.py": "\n" * 1_900_000})
+    done = _lintml(root, "check", "--format", "json", timeout=90)
+    assert done.returncode in (0, 1), done.stderr
+    assert "XModel" in done.stdout  # reported as missing: no such class is defined there
