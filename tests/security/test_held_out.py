@@ -217,3 +217,18 @@ def test_a_module_of_blank_lines_beside_a_config_that_names_custom_code(make_rep
     done = _lintml(root, "check", "--format", "json", timeout=90)
     assert done.returncode in (0, 1), done.stderr
     assert "XModel" in done.stdout  # reported as missing: no such class is defined there
+
+
+def test_spdx_expressions_that_nest_deep_or_multiply_out_are_judged_unknown(make_repo: Callable[..., Path]) -> None:
+    """A tag nested 20,000 deep overflowed the expression parser's recursion (internal error, exit 2); 26
+    terms of (MIT OR BSD-2-Clause) joined with AND are 67 million ways to satisfy the license (a hang)."""
+    tags = {
+        "nested.py": "MIT AND (" * 20_000 + "MIT" + ")" * 20_000,
+        "multiplied.py": " AND ".join(["(MIT OR BSD-2-Clause)"] * 26),
+        "long.py": " OR ".join(["MIT"] * 30_000),
+    }
+    files = {name: f"# SPDX-License-Identifier: {tag}\nx = 1\n" for name, tag in tags.items()}
+    root = make_repo({"LICENSE": MIT_TEXT, **files})
+    done = _lintml(root, "check", "--format", "json", timeout=90)
+    assert done.returncode in (0, 1), done.stderr
+    assert "internal error" not in done.stderr
