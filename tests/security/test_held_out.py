@@ -7,6 +7,7 @@ indexed and audited, and the regular expressions that read a file's text.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -232,3 +233,30 @@ def test_spdx_expressions_that_nest_deep_or_multiply_out_are_judged_unknown(make
     done = _lintml(root, "check", "--format", "json", timeout=90)
     assert done.returncode in (0, 1), done.stderr
     assert "internal error" not in done.stderr
+
+
+# ----------------------------------------------------------------------------- values the YAML constructors reject
+
+
+def test_yaml_values_the_constructors_reject_are_findings_or_configuration_errors(
+    make_repo: Callable[..., Path],
+) -> None:
+    """A date that does not exist and an integer of 5,000 digits make PyYAML's safe constructors raise
+    ValueError (not YAMLError), and ``!!set`` builds a set JSON cannot hold: each was an internal error."""
+    values = {"a date that does not exist": "2024-02-30", "a huge integer": "9" * 5000, "a set": "!!set {a, b}"}
+    for how, value in values.items():
+        card = f"---\nlicense: mit\nreleased: {value}\n---\n# model\n"
+        root = make_repo({"LICENSE": MIT_TEXT, "README.md": card, "m/README.md": card}, name=f"card-{len(value)}")
+        done = _lintml(root, "check", "--format", "json")
+        assert done.returncode in (0, 1) and "internal error" not in done.stderr, how
+        (root / ".lintml.yaml").write_text(f"fail-on: warning\nmax-file-size: {value}\n")
+        configured = _lintml(root, "check")
+        assert configured.returncode == 2 and "internal error" not in configured.stderr, how
+        assert ".lintml.yaml: " in configured.stderr, how
+    root = make_repo({"LICENSE": MIT_TEXT, "README.md": "---\nlicense: mit\nreleased: 2024-02-30\n---\n"})
+    findings = json.loads(_lintml(root, "check", "--format", "json").stdout)["findings"]
+    said = {(finding["path"], finding["rule"]): finding["message"] for finding in findings}
+    assert (
+        "front matter is not valid YAML: day is out of range for month"
+        in said[("README.md", "model-card-front-matter")]
+    )
