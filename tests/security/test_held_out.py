@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from lintml import api
+from lintml.provenance.upstream import UpstreamSpec
 from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT
 
 # ----------------------------------------------------------------------------- entry points
@@ -260,3 +262,57 @@ def test_yaml_values_the_constructors_reject_are_findings_or_configuration_error
         "front matter is not valid YAML: day is out of range for month"
         in said[("README.md", "model-card-front-matter")]
     )
+
+
+# ----------------------------------------------------------------------------- upstreams: index add and audit
+
+UPSTREAM_CODE = (ROOT / "examples" / "upstreams" / "minivlm" / "minivlm" / "resampler.py").read_text(encoding="utf-8")
+
+
+def _upstream(folder: Path) -> Path:
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pkg" / "resampler.py").write_text(UPSTREAM_CODE, encoding="utf-8")
+    return folder
+
+
+def test_an_upstreams_metadata_files_linked_out_of_it_are_not_read(tmp_path: Path) -> None:
+    """The upstream's NOTICE is recorded in the index, shown by `index info`, and written by `lintml fix`
+    into the NOTICE of every repository that copies from it: linked to a file of the user's, it was."""
+    secret = tmp_path / "secret"
+    (secret / "x.dist-info").mkdir(parents=True)
+    (secret / "passwd").write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n")
+    (secret / "pyproject.toml").write_text("[project]\nversion = 'SECRET-VERSION'\ndependencies = ['secretdep']\n")
+    (secret / "x.dist-info" / "METADATA").write_text("Name: x\nVersion: SECRET-VERSION\nRequires-Dist: secretdep\n")
+    upstream = _upstream(tmp_path / "upstream")
+    (upstream / "NOTICE").symlink_to(secret / "passwd")
+    (upstream / "PKG-INFO").symlink_to(secret / "passwd")
+    (upstream / "pyproject.toml").symlink_to(secret / "pyproject.toml")
+    (upstream / "pkg-1.0.dist-info").symlink_to(secret / "x.dist-info", target_is_directory=True)
+    (upstream / "NOTICE.txt").symlink_to("/dev/zero")
+    index = tmp_path / "index.sqlite3"
+    (project,) = api.index_add([UpstreamSpec("up", str(upstream))], index_path=index)
+    recorded, _ = api.index_info("up", index_path=index)
+    for seen in (project, recorded):
+        assert seen.notice is None
+        assert "SECRET" not in repr(seen) and "secretdep" not in seen.requires
+
+
+def test_an_upstream_whose_metadata_will_not_parse_is_indexed_without_it(tmp_path: Path) -> None:
+    upstream = _upstream(tmp_path / "upstream")
+    for pyproject in ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "[project]\nversion = " + "9" * 5000 + "\n"):
+        (upstream / "pyproject.toml").write_text(pyproject)
+        (project,) = api.index_add([UpstreamSpec("up", str(upstream))], index_path=tmp_path / "index.sqlite3")
+        assert project.version is None
+
+
+def test_an_upstream_file_whose_name_is_not_utf8_is_indexed_under_an_escaped_name(tmp_path: Path) -> None:
+    """SQLite holds text as UTF-8: the name's undecodable bytes stopped `index add` and every audit."""
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    (upstream / os.fsdecode(b"bad\xffname.py")).write_text(UPSTREAM_CODE, encoding="utf-8")
+    index = tmp_path / "index.sqlite3"
+    api.index_add([UpstreamSpec("up", str(upstream))], index_path=index)
+    _, paths = api.index_info("up", index_path=index)
+    assert paths == ["bad\\xffname.py"]
+    audited = api.audit(str(upstream), [f"up={upstream}"], obligations=False)
+    assert [record["kind"] for record in audited.report["files"]] == ["identical"]
