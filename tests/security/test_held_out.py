@@ -316,3 +316,24 @@ def test_an_upstream_file_whose_name_is_not_utf8_is_indexed_under_an_escaped_nam
     assert paths == ["bad\\xffname.py"]
     audited = api.audit(str(upstream), [f"up={upstream}"], obligations=False)
     assert [record["kind"] for record in audited.report["files"]] == ["identical"]
+
+
+def test_an_audit_reads_each_file_bounded(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    """A fork's code file of 1 TB (sparse) was read whole for the summary: out of memory, exit 2."""
+    fork = make_repo({"LICENSE": MIT_TEXT, "main.py": "x = 1\n"}, name="fork")
+    with open(fork / "huge.py", "wb") as handle:
+        handle.truncate(1 << 40)
+    done = _lintml(tmp_path, "audit", str(fork), "--upstream", str(_upstream(tmp_path / "up")), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert {record["path"]: record["kind"] for record in json.loads(done.stdout)["files"]}["huge.py"] == "new"
+
+
+def test_an_audit_compares_texts_in_bounded_time(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    """A text file and its upstream namesake of 200,000 repeated lines made difflib run for hours."""
+    repeated = "abcdefgh\n" * 200_000  # under max-file-size
+    fork = make_repo({"LICENSE": MIT_TEXT, "notes.txt": repeated + "fork\n"}, name="fork")
+    upstream = _upstream(tmp_path / "upstream")
+    (upstream / "notes.txt").write_text(repeated + "upstream\n")
+    done = _lintml(tmp_path, "audit", str(fork), "--upstream", str(upstream), "--format", "json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "notes.txt" in {record["path"] for record in json.loads(done.stdout)["files"]}
