@@ -353,11 +353,13 @@ def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) 
     chain = folder_chain(folder.path)
     texts: dict[str, str] = {}
     licenses: dict[str, str] = {}
-    for item in project.files:
-        parent = parent_folder(item.path)
-        top_licenses = parent == "LICENSES"
-        if parent not in chain and not top_licenses:
-            continue
+    # The files of the folders on the way up and of LICENSES/, found by folder: looking through every
+    # file of the repository for each model folder made thousands of model folders take minutes.
+    by_folder = project.files_by_folder
+    shown = sorted(
+        (item for parent in chain | {"LICENSES"} for item in by_folder.get(parent, ())), key=lambda item: item.path
+    )
+    for item in shown:
         name = item.name.lower()
         is_license = item.kind == repository.LICENSE
         if (
