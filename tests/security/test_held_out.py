@@ -359,3 +359,20 @@ print(len(found), found[7].files)
     count, files = _finishes(code, timeout=30).split(" ", 1)
     assert count == "20000"
     assert files.strip() == "('m00007/README.md', 'm00007/config.json', 'm00007/model.safetensors')"
+
+
+def test_the_action_check_ends_any_failure_with_one_line_and_exit_2(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Only lintml's own errors were caught: anything else (here the SARIF log cannot be written) was a
+    traceback and exit code 1, which reads as "findings"."""
+    root = make_repo({"LICENSE": MIT_TEXT, "main.py": "x = 1\n"})
+    (tmp_path / "a-file").write_text("")
+    sarif = tmp_path / "a-file" / "lintml.sarif"
+    script = ROOT / "scripts" / "action_check.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--sarif", str(sarif)], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines() == [f"::error title=lintml::{sarif.parent}: File exists"]  # mkdir says so
