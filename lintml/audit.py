@@ -23,10 +23,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lintml import __version__, git, repository
+from lintml.containment import Tree
 from lintml.derivation import plain
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, decode
@@ -206,11 +208,30 @@ def _content_lines(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def _text_pair(text: str, upstream_text: str) -> tuple[float, float, list[list[int]], list[list[int]]]:
-    """Shares and line ranges two texts have in common, line by line over their content lines."""
+# difflib's matching is cubic in the worst case (a few distinct lines repeated: 4,000 lines took a minute)
+# and quadratic in others (lines interleaved with others). So lines repeated more than MAX_REPEATS times on
+# either side are left out of the comparison, texts of more than MAX_TEXT_PAIR_LINES content lines are not
+# compared, and a whole audit compares at most TEXT_PAIR_BUDGET pairs of lines (their counts multiplied).
+MAX_REPEATS = 4
+MAX_TEXT_PAIR_LINES = 5000
+TEXT_PAIR_BUDGET = 200_000_000
+
+
+def _text_pair(
+    text: str, upstream_text: str, budget: list[int]
+) -> tuple[float, float, list[list[int]], list[list[int]]] | None:
+    """Shares and line ranges two texts have in common, line by line over their content lines (repeated ones
+    aside); None when they are too long to compare, or the audit's ``budget`` of line pairs is spent."""
+    from collections import Counter
     from difflib import SequenceMatcher
 
     mine, theirs = _content_lines(text), _content_lines(upstream_text)
+    if len(mine) > MAX_TEXT_PAIR_LINES or len(theirs) > MAX_TEXT_PAIR_LINES or len(mine) * len(theirs) > budget[0]:
+        return None
+    budget[0] -= len(mine) * len(theirs)
+    counts = Counter(line for _, line in mine) + Counter(line for _, line in theirs)
+    mine = [entry for entry in mine if counts[entry[1]] <= MAX_REPEATS]
+    theirs = [entry for entry in theirs if counts[entry[1]] <= MAX_REPEATS]
     matcher = SequenceMatcher(None, [line for _, line in mine], [line for _, line in theirs], autojunk=False)
     blocks = [block for block in matcher.get_matching_blocks() if block.size >= 2]
     shared = sum(block.size for block in blocks)
@@ -278,7 +299,7 @@ def _digests(side: Side) -> dict[str, list[str]]:
         if item.size > repository.DEFAULT_MAX_FILE_SIZE:
             continue
         try:
-            found[hashlib.sha256((side.root / item.path).read_bytes()).hexdigest()].append(item.path)
+            found[hashlib.sha256(_read(side.root, item.path)).hexdigest()].append(item.path)
         except OSError:
             continue
     return found
@@ -391,7 +412,7 @@ def _changed_code(fork: Side, known: set[str]) -> tuple[list[tuple[str, bytes]],
         if item.size > repository.DEFAULT_MAX_FILE_SIZE:
             continue
         try:
-            data = (fork.root / item.path).read_bytes()
+            data = _read(fork.root, item.path)
         except OSError:
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -410,10 +431,21 @@ def _match(
     return provenance(code, [index_path], cache, jobs=jobs).matches
 
 
+def _read(root: Path, path: str) -> bytes:
+    """A file of one side, read through its tree (a link out is refused, a FIFO swapped in is not waited on)
+    and no larger than lintml reads any file (an OSError beyond: a 1 TB sparse file ran out of memory)."""
+    return _tree(root).read(path, repository.DEFAULT_MAX_FILE_SIZE)
+
+
+@lru_cache(maxsize=8)
+def _tree(root: Path) -> Tree:
+    return Tree(root)
+
+
 def _read_text(root: Path, path: str) -> str | None:
     try:
-        return decode((root / path).read_bytes())[0]
-    except OSError:
+        return decode(_read(root, path))[0]
+    except (OSError, ValueError):
         return None
 
 
@@ -428,6 +460,7 @@ def _pairs(
     sources: dict[str, dict[str, str]] = {"fork": {}, **{upstream.name: {} for upstream in upstreams}}
     roots = {upstream.name: upstream.root for upstream in upstreams}
     budget = [SOURCES_TOTAL_CAP]
+    comparisons = [TEXT_PAIR_BUDGET]
 
     def keep(side: str, root: Path, path: str) -> None:
         if path in sources[side] or budget[0] <= 0:
@@ -442,7 +475,7 @@ def _pairs(
     for item in fork.files:
         data = None
         try:
-            data = (fork.root / item.path).read_bytes() if item.size <= repository.DEFAULT_MAX_FILE_SIZE else None
+            data = _read(fork.root, item.path) if item.size <= repository.DEFAULT_MAX_FILE_SIZE else None
         except OSError:
             data = None
         digest = hashlib.sha256(data).hexdigest() if data is not None else None
@@ -477,7 +510,10 @@ def _pairs(
                     theirs = _read_text(upstream.root, candidate)
                     if theirs is None:
                         continue
-                    local, taken, lines, upstream_lines = _text_pair(text or "", theirs)
+                    compared = _text_pair(text or "", theirs, comparisons)
+                    if compared is None:
+                        continue
+                    local, taken, lines, upstream_lines = compared
                     if max(local, taken) < TEXT_PAIR:
                         continue
                     facts = extractor.facts(item, data) if data is not None else FileFacts()

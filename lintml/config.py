@@ -7,6 +7,8 @@ the worst kind of configuration bug in a linter.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lintml.containment import OutsideTree, Tree
 from lintml.findings import SEVERITIES
 from lintml.repository import DEFAULT_MAX_FILE_SIZE
 
@@ -110,13 +113,15 @@ def _patterns(value: Any, option: str, where: str) -> tuple[str, ...]:
     return patterns
 
 
-_SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?i?b?)\s*$", re.I)
+# Matched whole against the stripped text: one run of blanks, so a long one costs linear time (blanks on
+# both sides of an empty unit made it quadratic in a value from a repository's configuration).
+_SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmg]?i?b?)", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def parse_size(text: str) -> int | None:
     """A size such as ``2000000``, ``500KB`` or ``2GB`` in bytes (K, M and G are powers of 1024); None if it is none."""
-    match = _SIZE.match(text)
+    match = _SIZE.fullmatch(text.strip())
     if match is None:
         return None
     return int(float(match.group("number")) * _UNITS[match.group("unit").lower()[:1]])
@@ -247,19 +252,15 @@ def parse_config(raw: Any, where: str, source: Path | None = None) -> Config:
 MAX_CONFIG_SIZE = 1024 * 1024  # bytes; a real configuration is a few hundred
 
 
-def load_config_file(path: Path) -> Config:
+def load_config_file(path: Path, tree: Tree | None = None) -> Config:
     """The configuration in ``path``; :class:`ConfigError` naming the file for anything it cannot use.
 
     The file may come with a repository lintml is asked to check, so it is read as untrusted input:
-    a size cap, UTF-8 only, no YAML aliases, a nesting cap.
+    a size cap, UTF-8 only, no YAML aliases, a nesting cap. When it lies in ``tree`` (the repository
+    being checked), it is read through it: a configuration that is a link out of the repository is
+    refused, not read.
     """
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_SIZE + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from error
-    if len(data) > MAX_CONFIG_SIZE:
-        raise ConfigError(f"{path}: the configuration is larger than {MAX_CONFIG_SIZE // 1024} KB")
+    data = _config_bytes(path, tree)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -268,7 +269,7 @@ def load_config_file(path: Path) -> Config:
     if path.name == "pyproject.toml":
         try:
             parsed = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
+        except ValueError as error:  # TOMLDecodeError, and an integer of more digits than Python converts
             raise ConfigError(f"{path}: not valid TOML: {error}") from None
         except RecursionError:  # tomllib descends once a level of nested arrays or tables
             raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
@@ -285,20 +286,55 @@ def load_config_file(path: Path) -> Config:
     return parse_config(raw, str(path), path)
 
 
+def _config_bytes(path: Path, tree: Tree | None) -> bytes:
+    """The configuration file's bytes, at most :data:`MAX_CONFIG_SIZE`, through ``tree`` when it lies in it."""
+    try:
+        if tree is not None and _lies_in(path, tree):
+            return tree.read(os.path.relpath(os.path.abspath(path), tree.root), MAX_CONFIG_SIZE)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_SIZE + 1)
+    except OutsideTree as refused:
+        raise ConfigError(f"{path}: {refused.escape.describe()}") from None
+    except OSError as error:
+        if error.errno == errno.EFBIG:
+            data = b"x" * (MAX_CONFIG_SIZE + 1)
+        else:
+            raise ConfigError(f"{path}: cannot read the configuration: {error.strerror or error}") from error
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ConfigError(f"{path}: the configuration is larger than {MAX_CONFIG_SIZE // 1024} KB")
+    return data
+
+
+def _lies_in(path: Path, tree: Tree) -> bool:
+    """Whether ``path`` is named inside the tree (as given, or where its folder really is)."""
+    folder = os.path.abspath(path.parent)
+    return tree.contains(folder) or tree.contains(os.path.realpath(folder))
+
+
+def _names_tool_table(text: str) -> bool:
+    """Whether a pyproject.toml has a ``[tool.lintml]`` table (or a sub-table of it); a line at a time, so
+    that no run of blank lines can make the search slow."""
+    return any(line.lstrip().startswith(("[tool.lintml]", "[tool.lintml.")) for line in text.splitlines())
+
+
 def find_config(start: Path) -> Path | None:
-    """The nearest .lintml.yaml, or pyproject.toml with a [tool.lintml] table, from ``start`` upwards."""
+    """The nearest .lintml.yaml, or pyproject.toml with a [tool.lintml] table, from ``start`` upwards.
+
+    In ``start`` itself (the repository being checked) the files are read through its tree, so a link
+    out of it is refused (a :class:`ConfigError`); above it, they are the user's own."""
     directory = start if start.is_dir() else start.parent
+    tree = Tree(directory)
     for folder in [directory.resolve(), *directory.resolve().parents]:
         for name in CONFIG_NAMES:
-            if (folder / name).is_file():
+            if (folder / name).is_file() or (folder == directory.resolve() and (folder / name).is_symlink()):
                 return folder / name
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if pyproject.is_file() or pyproject.is_symlink():
             try:
-                text = pyproject.read_text(encoding="utf-8")
-            except OSError:
-                text = ""
-            if re.search(r"^\s*\[tool\.lintml[\].]", text, re.M):
+                data = _config_bytes(pyproject, tree if folder == directory.resolve() else None)
+            except ConfigError:
+                data = b""
+            if _names_tool_table(data.decode("utf-8", errors="replace")):
                 return pyproject
         if (folder / ".git").exists():
             break  # never pick up configuration from outside the repository
@@ -306,9 +342,29 @@ def find_config(start: Path) -> Path | None:
 
 
 def resolve_config(start: Path, explicit: Path | None) -> Config:
+    """The configuration for the repository at ``start``: ``explicit`` when given, else the nearest found.
+
+    A configuration in the repository is read through its tree (a link out of it is refused), and the
+    upstream indexes it names must lie in the repository too: the repository does not get to make lintml
+    read the user's files by naming them."""
+    tree = Tree(start)
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: configuration file not found")
-        return load_config_file(explicit)
-    found = find_config(start)
-    return load_config_file(found) if found else Config()
+        path = explicit
+    else:
+        found = find_config(start)
+        if found is None:
+            return Config()
+        path = found
+    config = load_config_file(path, tree)
+    if _lies_in(path, tree):
+        for upstream in config.upstreams:
+            try:
+                tree.inside(os.path.abspath(upstream))
+            except OutsideTree:
+                raise ConfigError(
+                    f"{path}: upstreams: {upstream} lies outside the repository, and an index the repository"
+                    " names must lie in it (give an index of your own with --index)"
+                ) from None
+    return config

@@ -10,6 +10,9 @@ leads out, so it can be reported as a finding rather than silently skipped.
 Links that stay inside the tree are followed as usual. The check is made when a path is
 located; a repository that swaps its links while lintml reads it could race it, which is
 why callers open the real path :meth:`Tree.locate` returns rather than the lexical one.
+:meth:`Tree.read` and :meth:`Tree.head` do that, and more: they open without following a link
+swapped in since, without waiting on a FIFO swapped in since, read regular files only, and read
+no more than they were asked to.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+# No following a link that replaced the located file, no blocking on a FIFO that replaced it.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,28 @@ class Tree:
             return real, None
         return entry, status
 
+    def read(self, path: str | PurePosixPath, limit: int | None = None) -> bytes:
+        """The bytes of the regular file at ``path`` (relative to the root, POSIX), read through its real path.
+
+        Raises :class:`OutsideTree` for a path that leads out, and an :class:`OSError` naming ``path`` for
+        what is not a regular file now (a FIFO, a device, a folder) and, when ``limit`` is given, for a
+        file holding more than ``limit`` bytes (errno EFBIG): a file that grew since it was listed is
+        refused, not read whole.
+        """
+        with _Opened(self.locate(path), str(path)) as opened:
+            wanted = None if limit is None else limit + 1
+            if limit is not None and opened.size > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+            data = opened.read(wanted)
+        if limit is not None and len(data) > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        return data
+
+    def head(self, path: str | PurePosixPath, size: int) -> bytes:
+        """The first ``size`` bytes of the regular file at ``path`` (fewer if shorter); errors as :meth:`read`."""
+        with _Opened(self.locate(path), str(path)) as opened:
+            return opened.read(size)
+
     def escape_of(self, path: str | PurePosixPath) -> Escape | None:
         """The escape of ``path`` if it leads out of the tree, else None (also for a path that does not exist)."""
         try:
@@ -140,6 +169,44 @@ class Tree:
             real = entry
         self._real_folders[folder] = real
         return real
+
+
+class _Opened:
+    """A located file opened for reading, refused unless it is a regular file (``name`` is said in errors)."""
+
+    def __init__(self, real: str, name: str) -> None:
+        self.name = name
+        try:
+            self.descriptor = os.open(real, _OPEN_FLAGS)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, name) from None
+        status = os.fstat(self.descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(self.descriptor)
+            raise OSError(errno.EINVAL, "not a regular file", name)
+        self.size = status.st_size
+
+    def __enter__(self) -> _Opened:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self.descriptor)
+
+    def read(self, most: int | None) -> bytes:
+        """Up to ``most`` bytes from the start (all of it when None)."""
+        chunks = []
+        left = most
+        try:
+            while left is None or left > 0:
+                chunk = os.read(self.descriptor, _CHUNK if left is None else min(left, _CHUNK))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if left is not None:
+                    left -= len(chunk)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, self.name) from None
+        return b"".join(chunks)
 
 
 def inside(root: Path | str, path: Path | str) -> Path:

@@ -105,14 +105,37 @@ def _looks_like_exception(symbol: str) -> bool:
     return "exception" in symbol.lower()
 
 
+# What an expression may be to be parsed: real ones are a few ids long, nested a level or two. The parser
+# (and printing what it parsed) recurses once a level, and a file's SPDX tag can be a megabyte long.
+MAX_EXPRESSION_CHARS = 1000
+MAX_EXPRESSION_DEPTH = 16
+# The ways an expression can be satisfied multiply under AND: (A OR B) AND (C OR D) AND ... doubles with
+# each term. Beyond this many, lintml cannot judge the expression (it is read as one unknown license).
+MAX_ALTERNATIVES = 256
+
+
 @lru_cache(maxsize=64)
 def _parse(raw: str) -> Any:
+    if len(raw) > MAX_EXPRESSION_CHARS or _depth(raw) > MAX_EXPRESSION_DEPTH:
+        return None
     from license_expression import Licensing
 
     try:
         return Licensing().parse(raw, simple=False)
     except Exception:  # the parser raises IndexError, AssertionError... on odd input: not an expression
         return None
+
+
+def _depth(raw: str) -> int:
+    """How deep the parentheses of ``raw`` nest."""
+    deepest = level = 0
+    for character in raw:
+        if character == "(":
+            level += 1
+            deepest = max(deepest, level)
+        elif character == ")":
+            level -= 1
+    return deepest
 
 
 def _symbols(parsed: Any) -> list[str]:
@@ -147,18 +170,31 @@ def expression_alternatives(expression: str) -> list[list[str]]:
     parsed = _parse(expression)
     if parsed is None:
         return [[expression]]
-    return _alternatives(parsed)
+    try:
+        return _alternatives(parsed)
+    except _TooManyAlternatives:
+        return [[expression]]
+
+
+class _TooManyAlternatives(Exception):
+    """An expression with more than MAX_ALTERNATIVES ways to satisfy it."""
 
 
 def _alternatives(node: Any) -> list[list[str]]:
     from license_expression import AND, OR, LicenseWithExceptionSymbol
 
     if isinstance(node, OR):
-        return [choice for child in node.args for choice in _alternatives(child)]
+        choices = [choice for child in node.args for choice in _alternatives(child)]
+        if len(choices) > MAX_ALTERNATIVES:
+            raise _TooManyAlternatives
+        return choices
     if isinstance(node, AND):
         combined: list[list[str]] = [[]]
         for child in node.args:
-            combined = [left + right for left in combined for right in _alternatives(child)]
+            parts = _alternatives(child)
+            if len(combined) * len(parts) > MAX_ALTERNATIVES:
+                raise _TooManyAlternatives
+            combined = [left + right for left in combined for right in parts]
         return combined
     if isinstance(node, LicenseWithExceptionSymbol):
         return [[str(node.license_symbol.key)]]

@@ -120,9 +120,24 @@ class Project:
                 self.file_path or (lambda path: None),
                 self.cache,
                 sketch_weights=any(model.sketch is not None for model in self.known_models),
-                sizes={item.path: item.size for item in self.files},
+                sizes=self.sizes,
             )
         return self._readings[folder.path]
+
+    @cached_property
+    def sizes(self) -> dict[str, int]:
+        """Each file's size, by path (made once: a repository may hold thousands of model folders)."""
+        return {item.path: item.size for item in self.files}
+
+    @cached_property
+    def files_by_folder(self) -> dict[str, list[RepoFile]]:
+        """The files of each folder (not of its subfolders), by the folder's path ("" at the top)."""
+        from lintml.models.folder import parent_folder
+
+        found: dict[str, list[RepoFile]] = {}
+        for item in self.files:
+            found.setdefault(parent_folder(item.path), []).append(item)
+        return found
 
     def model_problems(self) -> dict[str, str]:
         """What could not be read in the checked model folders (path -> reason), when models are checked."""

@@ -286,9 +286,9 @@ class DiskSource:
         self._problems: dict[str, str] = {}  # listed files whose first bytes could not be read -> why
 
     def read(self, path: str) -> bytes:
-        """The file's bytes; :class:`~lintml.containment.OutsideTree` (an OSError) if it leads out of the tree."""
-        with open(self.tree.locate(path), "rb") as handle:
-            return handle.read()
+        """The file's bytes; :class:`~lintml.containment.OutsideTree` (an OSError) if it leads out of the tree, and
+        an OSError if it is no longer a regular file (a FIFO swapped in since it was listed is not waited on)."""
+        return self.tree.read(path)
 
     def files(self) -> list[RepoFile]:
         paths = self._git_paths() if self.use_git else None
@@ -312,8 +312,7 @@ class DiskSource:
         head = b""
         if path.lower().endswith(".md"):
             try:
-                with open(self.tree.locate(path), "rb") as handle:
-                    head = handle.read(HEAD_BYTES)
+                head = self.tree.head(path, HEAD_BYTES)
             except OSError as error:  # its kind is then a guess from the name: say so
                 self._problems[path] = f"cannot read: {error.strerror or error}"
         return RepoFile(path, classify(path, head), size)
@@ -339,6 +338,7 @@ class DiskSource:
 
 
 MAX_FOLDER_DEPTH = 256  # folders within folders; real projects nest a few dozen deep at most
+MAX_GITIGNORE_SIZE = 1024 * 1024  # a .gitignore beyond this is not read (real ones are a few KB)
 
 
 def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None) -> Iterator[str]:
@@ -350,6 +350,7 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
     listed, are recorded in ``refused`` (path -> why) and left out.
     """
     specs: list[tuple[str, pathspec.PathSpec]] = []
+    tree = Tree(root)
     stack: list[str] = [""]
     while stack:
         relative = stack.pop()
@@ -366,10 +367,11 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
                 refused[relative] = f"{relative}: folder not read ({error.strerror or error})"
             continue
         if any(name == ".gitignore" and not is_folder for name, is_folder in entries):
-            try:
-                lines = Path(directory, ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+            try:  # contained and bounded: a .gitignore may be a FIFO, a device or a link out of the tree
+                data = tree.read(f"{relative}/.gitignore" if relative else ".gitignore", MAX_GITIGNORE_SIZE)
+                lines = data.decode("utf-8", errors="replace").splitlines()
                 specs.append((relative, _gitignore_spec(lines)))
-            except OSError:
+            except (OSError, ValueError):
                 pass
         folders: list[str] = []
         for name, is_folder in entries:

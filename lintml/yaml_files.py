@@ -159,6 +159,8 @@ def load_untrusted(text: str) -> Any:
         if mark is None or problem is None:
             raise InvalidYAML(" ".join(str(error).split())) from None
         raise InvalidYAML(f"line {mark.line + 1}, column {mark.column + 1}: {problem}") from None
+    except (ValueError, TypeError) as error:  # a value the constructors reject: 2024-02-30, a 5,000-digit int
+        raise InvalidYAML(" ".join(str(error).split())[:200]) from None
 
 
 _loader: type | None = None

@@ -41,7 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index", dest="indexes", action="append", default=[], help="an upstream index")
     parser.add_argument("--sarif", type=Path, required=True, help="where to write the SARIF log")
     options = parser.parse_args(argv)
+    try:
+        return _check(options)
+    except Exception as error:  # any other abnormal end: one line and exit code 2, as `lintml check` does
+        from lintml.cli import _describe_error
+        from lintml.report.github import escape_data
 
+        said = _describe_error(error)
+        print(f"::error title=lintml::{escape_data(said)}")
+        _write_summary(f"## lintml\n\nThe check could not run: {_cell(said)}\n")
+        return 2
+
+
+def _check(options: argparse.Namespace) -> int:
+    """Run the check and write what the workflow needs; the exit code."""
     from lintml import __version__, api
     from lintml.config import ConfigError
     from lintml.report import ReportContext, format_findings, summarize

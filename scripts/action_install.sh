@@ -10,16 +10,26 @@ set -euo pipefail
 python=${LINTML_PYTHON:-python}
 version=${INPUT_VERSION:-}
 
+# `python -m` puts the current folder first on sys.path, and a step starts in the workspace: the
+# checked-out repository, whose own pip/ or lintml/ folder would be imported (and run) in place of
+# the real one. So Python runs from / (a requirement that is a path is made absolute first).
+neutral() {
+  (cd / && "$@")
+}
+
 case $version in
   none)
-    "$python" -m lintml.cli --version
+    neutral "$python" -m lintml.cli --version
     exit 0
     ;;
   "") requirement=${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set: not running as an action} ;;
   [0-9]*) requirement="lintml==$version" ;;
   *) requirement=$version ;;
 esac
+if [[ -e $requirement ]]; then
+  requirement=$(cd -- "$(dirname -- "$requirement")" && printf '%s/%s' "$(pwd)" "$(basename -- "$requirement")")
+fi
 
 echo "lintml: installing $requirement"
-"$python" -m pip install --disable-pip-version-check --quiet -- "$requirement"
-"$python" -m lintml.cli --version
+neutral "$python" -m pip install --disable-pip-version-check --quiet -- "$requirement"
+neutral "$python" -m lintml.cli --version

@@ -234,7 +234,8 @@ def base_model_evidence(project: Project) -> Iterator[Report]:
         )
 
 
-_DEFINED_CLASS = re.compile(r"^\s*class\s+([A-Za-z_]\w*)", re.MULTILINE)
+# Blanks, not \s: \s* at each line start ran over every blank line after it (quadratic in them).
+_DEFINED_CLASS = re.compile(r"^[ \t\f]*class[ \t\f]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
 @check("model_code_residue", uses_models=True)
@@ -352,11 +353,13 @@ def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) 
     chain = folder_chain(folder.path)
     texts: dict[str, str] = {}
     licenses: dict[str, str] = {}
-    for item in project.files:
-        parent = parent_folder(item.path)
-        top_licenses = parent == "LICENSES"
-        if parent not in chain and not top_licenses:
-            continue
+    # The files of the folders on the way up and of LICENSES/, found by folder: looking through every
+    # file of the repository for each model folder made thousands of model folders take minutes.
+    by_folder = project.files_by_folder
+    shown = sorted(
+        (item for parent in chain | {"LICENSES"} for item in by_folder.get(parent, ())), key=lambda item: item.path
+    )
+    for item in shown:
         name = item.name.lower()
         is_license = item.kind == repository.LICENSE
         if (

@@ -49,7 +49,7 @@ def _toml(text: str) -> tuple[dict[str, Any], str | None]:
     The file comes with the repository: nesting that would exhaust tomllib's recursion is a problem, not a crash."""
     try:
         return tomllib.loads(text), None
-    except tomllib.TOMLDecodeError as error:
+    except ValueError as error:  # TOMLDecodeError, and an integer of more digits than Python converts
         return {}, f"not valid TOML: {error}"
     except RecursionError:
         return {}, "not valid TOML: nested too deeply to read"
@@ -63,7 +63,7 @@ def from_pyproject(text: str) -> tuple[list[Declaration], str | None]:
     found: list[Declaration] = []
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     license_value = project.get("license")
-    line = _line_of(text, r"^\s*license\s*=")
+    line = _line_of(text, r"^[ \t]*license[ \t]*=")  # blanks, not \s: a run of blank lines stays linear
     if isinstance(license_value, str):
         found.append(Declaration(license_value, line, "license-expression"))
     elif isinstance(license_value, dict):
@@ -91,7 +91,7 @@ def from_setup_cfg(text: str) -> tuple[list[Declaration], str | None]:
     found = []
     license_value = parser.get("metadata", "license", fallback="").strip()
     if license_value:
-        found.append(Declaration(license_value, _line_of(text, r"^\s*license\s*="), "license"))
+        found.append(Declaration(license_value, _line_of(text, r"^[ \t]*license[ \t]*="), "license"))
     classifiers = [line.strip() for line in parser.get("metadata", "classifiers", fallback="").splitlines()]
     found.extend(_classifier_licenses([item for item in classifiers if item], text))
     return found, None

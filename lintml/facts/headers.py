@@ -151,6 +151,7 @@ def _tag_values(text: str, tag: str) -> list[tuple[str, int]]:
     """``(value, line)`` for each line where ``tag`` stands in a comment; linear in the text."""
     found = []
     start = 0
+    counted, line = 0, 1  # lines are counted on from the last tag, not from the top again
     while (position := text.find(tag, start)) != -1:
         line_start = text.rfind("\n", 0, position) + 1
         line_end = text.find("\n", position)
@@ -162,7 +163,9 @@ def _tag_values(text: str, tag: str) -> list[tuple[str, int]]:
         cut = _TAG_END.search(value)
         value = (value[: cut.start()] if cut else value).strip()
         if value:
-            found.append((value, text.count("\n", 0, position) + 1))
+            line += text.count("\n", counted, position)
+            counted = position
+            found.append((value, line))
     return found
 
 
@@ -184,8 +187,9 @@ def spdx_copyrights(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(_tag_values(text, "SPDX-FileCopyrightText:"))
 
 
-SUPPRESSION_COMMENT = re.compile(r"lintml:\s*ignore(?:-file)?\b(?:\[[^\]]*\])?")
-_SUPPRESSION = re.compile(r"lintml:\s*(?P<scope>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?")
+# The list of ids is bounded: with none, an unclosed "[" made each "lintml:ignore[" of a long line scan to its end.
+SUPPRESSION_COMMENT = re.compile(r"lintml:\s*ignore(?:-file)?\b(?:\[[^\]]{0,500}\])?")
+_SUPPRESSION = re.compile(r"lintml:\s*(?P<scope>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]{0,500})\])?")
 ALL_RULES = "*"
 
 
@@ -251,8 +255,10 @@ _CHANGE_NOTE = re.compile(
 )
 # In the body of a file only a comment that opens with the words counts ("# Adapted from ...");
 # prose in a docstring ("a name derived from the string") is about the code, not its history.
+# One run of blanks before the comment marker and one after it: two optional runs side by side made
+# a marker followed by a few hundred blanks cost quadratic time, every such line.
 _BODY_CHANGE_NOTE = re.compile(
-    r"""^\s*(?:(?:\#|//|/\*|\*|--|;|%)\s*|[rRuU]?(?:\"\"\"|'''))?\s*
+    r"""^\s*(?:(?:\#|//|/\*|\*|--|;|%|[rRuU]?(?:\"\"\"|'''))\s*)?
         (?:(?:this|the)\s+\w+\s+(?:was|is|has\s+been)\s+)?
         (?:(?:modified|adapted|ported|forked|rewritten|altered|derived)\s+(?:from|by|for)\b
           |modifications?\s*(?:copyright|by|:|to\b)|modification\s+of\b)""",

@@ -104,6 +104,11 @@ def parse_model_card(text: str) -> ModelCard:
         return ModelCard(
             metadata=None, key_lines=key_lines, problem=f"front matter is not valid YAML: {reason}", problem_line=line
         )
+    except (ValueError, TypeError) as error:  # a value the constructors reject: 2024-02-30, a 5,000-digit int
+        reason = " ".join(str(error).split())[:200]
+        return ModelCard(
+            metadata=None, key_lines=key_lines, problem=f"front matter is not valid YAML: {reason}", problem_line=2
+        )
     if loaded is None:
         loaded = {}
     if not isinstance(loaded, dict):
@@ -119,6 +124,8 @@ def _jsonable(value: Any) -> Any:
         return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
+    if isinstance(value, set | frozenset):  # !!set: JSON has no sets
+        return sorted((_jsonable(item) for item in value), key=str)
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -8,6 +8,7 @@ above it.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
     members: dict[str, list[RepoFile]] = defaultdict(list)
     for folder, owner in owner_of.items():
         members[owner].extend(by_folder[folder])
+    # Every path, sorted, so that the files under a folder are one slice (found by bisection, not by a
+    # pass over the whole repository for each of thousands of model folders).
+    every_path = sorted(item.path for items in by_folder.values() for item in items)
     found = []
     for owner in sorted(members):
         card = next(
@@ -128,10 +132,10 @@ def model_folders(files: Iterable[RepoFile]) -> list[ModelFolder]:
         tokenizer_files = [item for item in own_folder_files if item.kind == repository.TOKENIZER] or [
             item for item in held if item.kind == repository.TOKENIZER
         ]
-        prefix = f"{owner}/" if owner else ""
-        under = tuple(
-            sorted(item.path for folder, items in by_folder.items() for item in items if item.path.startswith(prefix))
-        )
+        # "0" follows "/": the paths that start with "owner/" are those from "owner/" up to "owner0".
+        first = bisect.bisect_left(every_path, f"{owner}/") if owner else 0
+        last = bisect.bisect_left(every_path, f"{owner}0") if owner else len(every_path)
+        under = tuple(every_path[first:last])
         found.append(
             ModelFolder(
                 path=owner,

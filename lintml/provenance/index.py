@@ -170,13 +170,13 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                 "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     project_id,
-                    project.name,
-                    project.version,
-                    project.url,
-                    project.license,
-                    project.source,
+                    _storable(project.name),
+                    _storable(project.version),
+                    _storable(project.url),
+                    _storable(project.license),
+                    _storable(project.source),
                     project.source_sha256,
-                    project.notice,
+                    _storable(project.notice),
                     json.dumps(list(project.copyrights)),
                     len(files),
                     tokens,
@@ -191,7 +191,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                     (
                         file_id,
                         project_id,
-                        item.path,
+                        _storable(item.path),
                         item.sha256,
                         len(item.stream),
                         item.stream.pack(),
@@ -273,6 +273,21 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
             connection.execute("VACUUM")
     finally:
         connection.close()
+
+
+def _storable(text: str | None) -> str | None:
+    """Text SQLite can hold: a file or folder name that is not UTF-8 (Python holds its bytes as lone
+    surrogates, which cannot be encoded) is stored with those bytes written as ``\\xff`` escapes."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no undecodable byte made
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def build_settings() -> dict[str, str]:

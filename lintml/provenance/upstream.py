@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lintml import repository
+from lintml.containment import Tree
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import requirements
 from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
@@ -31,6 +32,7 @@ _GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
 _NOTICE_NAMES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
 _MAX_NOTICE_CHARS = 20_000
 _MAX_COPYRIGHTS = 40
+_MAX_METADATA_BYTES = 1_000_000  # read of a PKG-INFO, METADATA, pyproject.toml or setup.cfg
 # Copyright lines that belong to a license's own text (the GPL family's), not to the upstream.
 _LICENSE_TEXT_COPYRIGHT = re.compile(r"Free Software Foundation", re.I)
 
@@ -198,7 +200,7 @@ def read_upstream(
         license_id = spec.license
         if license_id == "auto":
             license_id = detect_license(root, files, facts)
-        metadata = _package_metadata(root)
+        metadata = _package_metadata(source.tree)
         project = UpstreamProject(
             name=spec.name,
             version=spec.version or metadata.get("version") or _short(origin.get("commit")),
@@ -207,9 +209,9 @@ def read_upstream(
             source=spec.recorded_source
             or (spec.source if is_git_url(spec.source) else str(Path(spec.source).resolve())),
             source_sha256=origin.get("sha256"),
-            notice=_notice_text(root),
+            notice=_notice_text(source.tree),
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
-            requires=tuple(sorted(_requirements(root))),
+            requires=tuple(sorted(_requirements(source.tree))),
         )
         return updated(project, upstream_files), upstream_files
 
@@ -242,26 +244,41 @@ def _short(commit: str | None) -> str | None:
     return commit[:12] if commit else None
 
 
-def _notice_text(root: Path) -> str | None:
+def _head(tree: Tree, path: str, size: int) -> bytes | None:
+    """The first ``size`` bytes of one of the upstream's own files, read through its tree: None when it is not
+    a regular file, or leads out of the upstream (a NOTICE linked to /etc/passwd would be recorded, shown by
+    `lintml index info` and written into a repository's NOTICE by `lintml fix`)."""
+    try:
+        return tree.head(path, size)
+    except (OSError, ValueError):
+        return None
+
+
+def _metadata_files(tree: Tree) -> list[tuple[str, bytes]]:
+    """(path, first bytes) of the upstream's PKG-INFO and wheel METADATA files that can be read."""
+    root = Path(tree.root)
+    names = ["PKG-INFO", *sorted(f"{found.parent.name}/METADATA" for found in root.glob("*.dist-info/METADATA"))]
+    return [(name, data) for name in names if (data := _head(tree, name, _MAX_METADATA_BYTES)) is not None]
+
+
+def _notice_text(tree: Tree) -> str | None:
     for name in _NOTICE_NAMES:
-        candidate = root / name
-        if candidate.is_file():
-            text, _ = decode(candidate.read_bytes()[: _MAX_NOTICE_CHARS * 4])
+        data = _head(tree, name, _MAX_NOTICE_CHARS * 4)
+        if data is not None:
+            text, _ = decode(data)
             if text and text.strip():
                 return text[:_MAX_NOTICE_CHARS].strip() + "\n"
     return None
 
 
-def _package_metadata(root: Path) -> dict[str, str]:
+def _package_metadata(tree: Tree) -> dict[str, str]:
     """Version and home page from an sdist's PKG-INFO, a wheel's METADATA, or pyproject.toml's [project]."""
-    candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
-    if not any(candidate.is_file() for candidate in candidates):
-        return _pyproject_metadata(root / "pyproject.toml")
-    for candidate in candidates:
-        if not candidate.is_file():
-            continue
+    metadata = _metadata_files(tree)
+    if not metadata:
+        return _pyproject_metadata(tree)
+    for _, data in metadata:
         found: dict[str, str] = {}
-        text, _ = decode(candidate.read_bytes()[:200_000])
+        text, _ = decode(data[:200_000])
         for line in (text or "").splitlines():
             if not line.strip():
                 break  # the headers end at the first blank line
@@ -329,16 +346,17 @@ def _as_written(data: bytes, lines: Sequence[CopyrightLine]) -> tuple[str, ...]:
 _OTHER_NOTICE = re.compile(r"(?i)\btrademarks?\b|\bpatents?\b")
 
 
-def _requirements(root: Path) -> set[str]:
+def _requirements(tree: Tree) -> set[str]:
     """What the upstream depends on: from its PKG-INFO or wheel METADATA, else pyproject.toml and setup.cfg."""
-    candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
-    metadata = [candidate for candidate in candidates if candidate.is_file()]
-    candidates = metadata or [root / "pyproject.toml", root / "setup.cfg"]
+    files = _metadata_files(tree)
+    if not files:
+        files = [
+            (name, data) for name in ("pyproject.toml", "setup.cfg") if (data := _head(tree, name, _MAX_METADATA_BYTES))
+        ]
     found: set[str] = set()
-    for candidate in candidates:
-        if candidate.is_file():
-            text, _ = decode(candidate.read_bytes()[:1_000_000])
-            found |= requirements(candidate.name, text or "")
+    for name, data in files:
+        text, _ = decode(data)
+        found |= requirements(Path(name).name, text or "")
     return found
 
 
@@ -373,8 +391,9 @@ def _header_copyrights(path: str, text: str) -> tuple[str, ...]:
     return tuple(found) + _other_notices(path, text.encode())
 
 
-def _pyproject_metadata(path: Path) -> dict[str, str]:
-    if not path.is_file():
+def _pyproject_metadata(tree: Tree) -> dict[str, str]:
+    data = _head(tree, "pyproject.toml", _MAX_METADATA_BYTES)
+    if data is None:
         return {}
     import sys
 
@@ -383,8 +402,8 @@ def _pyproject_metadata(path: Path) -> dict[str, str]:
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        project = tomllib.loads(data.decode("utf-8")).get("project", {})
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad TOML, an integer too long to convert
         return {}
     found: dict[str, str] = {}
     if isinstance(project, dict):
