@@ -296,7 +296,15 @@ class DiskSource:
             paths = list(_walk_honouring_gitignore(self.root, self._refused))
         else:
             self.walked_with_git = True
-        return [described for path in sorted(set(paths)) if (described := self.describe(path)) is not None]
+        from lintml.files import TEMPORARY_NAME
+
+        # What a killed `lintml fix` left behind (half a license text, say) is not the project's:
+        # the next fix sweeps it, and no check counts it.
+        return [
+            described
+            for path in sorted(set(paths))
+            if not TEMPORARY_NAME.fullmatch(file_name(path)) and (described := self.describe(path)) is not None
+        ]
 
     def refused(self) -> Mapping[str, str]:
         found = {link: escape.describe() for link, escape in self.escapes.items()}

@@ -193,6 +193,25 @@ def test_a_fix_killed_inside_a_write_leaves_every_file_old_and_the_next_fix_swee
     assert _files(local) == new  # the leftover is gone, every file is new
 
 
+def test_a_temporary_left_by_a_kill_is_not_taken_for_the_file_it_was_to_become(
+    tmp_path: Path, make_repo: Callable[..., Path], minivlm_index: Path
+) -> None:
+    # A kill after the license text was staged and before it was renamed leaves the whole text under
+    # LICENSES/ by another name. Counted as shipped, it hid the license-text repair, and the sweep then
+    # removed it: the next fix ended with the text missing.
+    local = _repository(make_repo)
+    new = _fixed_copy(local, minivlm_index, tmp_path)
+    (local / "LICENSES").mkdir()
+    (local / "LICENSES" / ".Apache-2.0.txt.lintml-0123abcd.tmp").write_bytes(new[LICENSE_TEXT])
+    checked = api.check([local], indexes=[minivlm_index], use_catalog=False)
+    assert ("vision/slicing.py", "license-text") in {(finding.path, finding.rule) for finding in checked.findings}
+    assert not any(".lintml-" in finding.path for finding in checked.findings)
+    finished = _fix_process(local, minivlm_index)
+    assert finished.returncode == 0, finished.stderr
+    assert _files(local) == new
+    _assert_settled(local, minivlm_index)
+
+
 def test_random_kills_leave_every_file_old_or_new_and_nothing_behind(
     tmp_path: Path, make_repo: Callable[..., Path], minivlm_index: Path
 ) -> None:
