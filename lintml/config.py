@@ -19,6 +19,7 @@ from typing import Any
 from lintml.containment import OutsideTree, Tree
 from lintml.findings import SEVERITIES
 from lintml.repository import DEFAULT_MAX_FILE_SIZE
+from lintml.wildmatch import InvalidPattern, compile_patterns
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,9 +87,7 @@ class Config:
 
     def _spec(self, patterns: str) -> Any:
         if patterns not in self._matchers:
-            import pathspec
-
-            self._matchers[patterns] = pathspec.GitIgnoreSpec.from_lines(patterns.splitlines())
+            self._matchers[patterns] = compile_patterns(patterns.splitlines())
         return self._matchers[patterns]
 
 
@@ -102,13 +101,11 @@ def _string_list(value: Any, option: str, where: str) -> tuple[str, ...]:
 
 def _patterns(value: Any, option: str, where: str) -> tuple[str, ...]:
     """A list of gitignore-style patterns, each one checked now so a bad one is named with its option."""
-    import pathspec
-
     patterns = _string_list(value, option, where)
     for pattern in patterns:
         try:
-            pathspec.GitIgnoreSpec.from_lines([pattern])
-        except (ValueError, TypeError) as error:  # pathspec's GitWildMatchPatternError is a ValueError
+            compile_patterns([pattern])
+        except InvalidPattern as error:
             raise ConfigError(f"{where}: option {option!r}: {pattern!r} is not a valid pattern ({error})") from None
     return patterns
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from lintml.containment import Escape, OutsideTree, Tree
+from lintml.wildmatch import compile_valid_lines
 
 if TYPE_CHECKING:
     import pathspec
@@ -378,7 +379,7 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
             try:  # contained and bounded: a .gitignore may be a FIFO, a device or a link out of the tree
                 data = tree.read(f"{relative}/.gitignore" if relative else ".gitignore", MAX_GITIGNORE_SIZE)
                 lines = data.decode("utf-8", errors="replace").splitlines()
-                specs.append((relative, _gitignore_spec(lines)))
+                specs.append((relative, compile_valid_lines(lines)))
             except (OSError, ValueError):
                 pass
         folders: list[str] = []
@@ -396,23 +397,6 @@ def _walk_honouring_gitignore(root: Path, refused: dict[str, str] | None = None)
             else:
                 folders.append(path)
         stack.extend(reversed(folders))
-
-
-def _gitignore_spec(lines: list[str]) -> pathspec.PathSpec:
-    """A .gitignore's patterns; lines git would not understand either (a lone ``!``) are left out, as git does."""
-    import pathspec
-
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
-    except ValueError:
-        kept = []
-        for line in lines:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([line])
-            except ValueError:
-                continue
-            kept.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(kept)
 
 
 def _is_real_folder(entry: os.DirEntry[str]) -> bool:

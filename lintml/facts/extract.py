@@ -39,6 +39,9 @@ from lintml.facts.model_card import ModelCard, parse_model_card
 # Bump when extraction changes, so cached facts from older versions are not reused.
 FACTS_VERSION = "12"
 
+# scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
+# a real copyright statement fits in a few hundred characters, so each line is read up to this many.
+MAX_COPYRIGHT_LINE = 1000
 _COPYRIGHT_WORDS = re.compile(r"copyright|\(c\)|©|\bcopr\.", re.I)
 _BINARY_SNIFF = 8192
 # Notebooks are read whole (up to max-file-size, 2 MB by default); with outputs saved a real one can
@@ -325,7 +328,9 @@ class FactExtractor:
             return ()
         # scancode's grammar wants a little context around each copyright line.
         numbers = {number for number, _ in wanted}
-        context = [(number, line) for number, line in lines if {number - 1, number, number + 1} & numbers]
+        context = [
+            (number, line[:MAX_COPYRIGHT_LINE]) for number, line in lines if {number - 1, number, number + 1} & numbers
+        ]
         digest = hashlib.sha256(json.dumps(context).encode("utf-8", "surrogatepass")).hexdigest()
         if digest in self._copyright_memo:
             return self._copyright_memo[digest]

@@ -26,6 +26,7 @@ from lintml.facts.headers import comment_syntax, credit_lines, extract_header, s
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import TokenStream, normalize
+from lintml.wildmatch import compile_patterns
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip", ".whl")
 _GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
@@ -235,9 +236,7 @@ def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[Toke
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
     if not patterns:
         return False
-    import pathspec
-
-    return pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
+    return compile_patterns(patterns).match_file(path)
 
 
 def _short(commit: str | None) -> str | None:

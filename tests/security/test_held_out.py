@@ -97,6 +97,33 @@ def test_a_gitignore_that_is_a_fifo_or_a_link_out_is_not_read(tmp_path: Path) ->
     assert "ops.py:" in done.stdout and "license-conflict" in done.stdout
 
 
+def test_patterns_from_the_repository_match_in_linear_time(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    """``*a*a*a*a*a*a*a*a*a*a*a*ab`` took 73 s against one 120-character path in Python's backtracking
+    ``re``; here .gitignore (outside git), ``exclude:`` and ``per-path-ignores:`` each carry such lines
+    and the files have long names of ``a``. A line too long to be a path is left out of a .gitignore
+    and is a configuration error in ``exclude:``."""
+    hostile = ["*a" * 12 + "b", "**/" + "*a*a*a/**/" * 4 + "b", "*" + "?*" * 20 + "b"]
+    name = "/".join(["a" * 200] * 3) + ".py"
+    root = tmp_path / "project"
+    (root / name).parent.mkdir(parents=True)
+    (root / name).write_text(GPL3_HEADER + "x = 1\n")
+    (root / "LICENSE").write_text(MIT_TEXT)
+    (root / "ignored.py").write_text(GPL3_HEADER + "y = 2\n")
+    (root / ".gitignore").write_text("\n".join([*hostile, "x" * 5000, "ignored.py"]) + "\n")
+    done = _lintml(root, "check", "--format", "json", timeout=60)
+    assert done.returncode == 1, done.stderr
+    flagged = {finding["path"] for finding in json.loads(done.stdout)["findings"]}
+    assert name in flagged and "ignored.py" not in flagged
+    config = {"exclude": hostile, "per-path-ignores": {pattern: ["license-conflict"] for pattern in hostile}}
+    repo = make_repo({"LICENSE": MIT_TEXT, name: GPL3_HEADER + "x = 1\n", ".lintml.yaml": yaml.safe_dump(config)})
+    done = _lintml(repo, "check", "--format", "json", timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert name in {finding["path"] for finding in json.loads(done.stdout)["findings"]}
+    (repo / ".lintml.yaml").write_text(yaml.safe_dump({"exclude": ["x" * 5000]}))
+    done = _lintml(repo, "check", timeout=60)
+    assert done.returncode == 2 and "'exclude'" in done.stderr and "longer than 4096" in done.stderr
+
+
 def test_a_file_that_became_a_fifo_after_the_listing_is_refused_not_waited_on(tmp_path: Path) -> None:
     script = """
 import os, sys
@@ -211,6 +238,24 @@ tags = spdx_tags("# SPDX-License-Identifier: MIT\\n" * 200_000)
 print(len(tags), tags[-1].line)
 """
     assert _finishes(code).split() == ["120000", "0", "200000", "200000"]
+
+
+def test_copyright_lines_are_read_in_bounded_time() -> None:
+    """scancode's copyright grammar reads a long line slowly (about 16 s per MB): a file of max-file-size
+    holding two long lines of names took 28 s, and a repository of such files as many times that. Each
+    line is read up to 1,000 characters; the real statement above them is still found."""
+    code = """
+from lintml.facts.cache import FactCache
+from lintml.facts.extract import FactExtractor
+from lintml.repository import PYTHON, RepoFile
+long_names = "# Copyright (c) 2020 " + " ".join("Name%d Inc," % i for i in range(60_000))
+text = "# Copyright (c) 2021 Real Holder Ltd.\\n" + (long_names + "\\n") * 2 + "x = 1\\n"
+data = text.encode()
+facts = FactExtractor(FactCache(None)).facts(RepoFile("big.py", PYTHON, len(data)), data)
+print(len(data) > 1_700_000, [line.line for line in facts.copyrights if "2021 Real" in line.statement] == [1])
+"""
+    # Unbounded, this file alone took 28 s (scancode reads about 16 s per MB of one line); bounded, under 2.
+    assert _finishes(code, timeout=20).split() == ["True", "True"]
 
 
 def test_a_module_of_blank_lines_beside_a_config_that_names_custom_code(make_repo: Callable[..., Path]) -> None:
