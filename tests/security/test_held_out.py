@@ -258,6 +258,20 @@ print(len(data) > 1_700_000, [line.line for line in facts.copyrights if "2021 Re
     assert _finishes(code, timeout=20).split() == ["True", "True"]
 
 
+def test_runs_of_adjacent_string_literals_are_joined_in_linear_time() -> None:
+    """The fingerprinter joins adjacent literals into one; adding each to the last copied the run so far,
+    so an unterminated triple quote followed by 1,000,000 escapes (2 MB, pygments gives one string token
+    per escape) took about 40 s. Implicitly concatenated Python literals are still one literal."""
+    code = """
+from lintml.provenance.normalize import STRING, normalize
+stream = normalize("hostile.py", '\"\"\"' + "\\\\'" * 1_000_000 + "\\n")
+print(stream.symbols.count(STRING), len(max(stream.texts, key=len)) >= 2_000_000)
+wrapped = normalize("ok.py", 'x = ("a"\\n     "b" "c")\\ny = "d"\\n')
+print([text for symbol, text in zip(wrapped.symbols, wrapped.texts) if symbol == STRING])
+"""
+    assert _finishes(code, timeout=20).split() == ["1", "True", "['abc',", "'d']"]
+
+
 def test_a_module_of_blank_lines_beside_a_config_that_names_custom_code(make_repo: Callable[..., Path]) -> None:
     """model_code_residue looks for the classes a config's auto_map names in the .py files beside it."""
     config = '{"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}}'
