@@ -663,6 +663,8 @@ def index_add(
 
     path = Path(index_path) if index_path is not None else user_index_path()
     content = _existing_content(path, replacing={spec.name for spec in specs})
+    for name in {spec.name for spec in specs}:  # adding a name again replaces every version it had
+        content.remove_project(name)
     added = []
     for spec in specs:
         if not spec.name.strip() or any(character.isspace() for character in spec.name):
@@ -819,7 +821,7 @@ def index_info(name: str, *, index_path: str | Path | None = None) -> tuple[Upst
         if project is None:
             known = ", ".join(item.name for item in index.projects()) or "none"
             raise UsageError(f"{path}: no upstream named {name!r} (known: {known})")
-        return project, index.file_paths(name)
+        return project, index.file_paths(name, project.version)
 
 
 @contextmanager

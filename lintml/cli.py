@@ -548,7 +548,10 @@ def index_add_model(
 @_INDEX_OPTION
 @_reports_errors
 def index_list(index_path: Path | None) -> None:
-    """List the upstreams in an index: name, version, license, files. `--index catalog` lists the shipped one."""
+    """List the upstreams in an index: name, version, date, license, files and source.
+
+    `--index catalog` lists the catalog shipped with lintml.
+    """
     from lintml import api
     from lintml.provenance.catalog import CATALOG_PATH
 
@@ -563,8 +566,8 @@ def index_list(index_path: Path | None) -> None:
         width = max(len(project.name) for project in projects)
         for project in projects:
             _echo_line(
-                f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
-                f"  {project.files:>6} files"
+                f"  {project.name:<{width}}  {project.version or '-':<14}  {(project.released or '-')[:10]:<10}"
+                f"  {project.license or 'unknown':<20}  {project.files:>6} files  {project.source or '-'}"
             )
     if models:
         _echo_line("models:")
@@ -600,6 +603,7 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
     rows = [
         ("name", project.name),
         ("version", project.version or "-"),
+        ("released", project.released or "-"),
         ("license", project.license or "unknown"),
         ("url", project.url or "-"),
         ("source", project.source or "-"),

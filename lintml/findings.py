@@ -43,6 +43,8 @@ class Upstream:
     taken: float | None = None  # share of the upstream file that was taken
     lines: tuple[tuple[int, int], ...] = ()  # local line ranges that were copied
     upstream_lines: tuple[tuple[int, int], ...] = ()  # the same ranges in the upstream file
+    released: str | None = None  # when that upstream version was published (ISO 8601), if known
+    carriers: tuple[str, ...] = ()  # other upstreams that hold the same code and took it from this one
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,18 @@
-"""Build the default upstream catalog, ``lintml/data/catalog.sqlite3``, and its manifest, from pinned PyPI releases.
+"""Build the default upstream catalog, ``lintml/data/catalog.sqlite3``, and its manifest, from pinned sources.
 
-The pins live in ``scripts/catalog.toml``: for each project its release, the file name and
-sha256 of its source distribution, its license (read by hand from the sdist's LICENSE file)
-and what to leave out. This script downloads each sdist from the PyPI simple index into a
-cache folder (a file already there is reused), refuses any file whose sha256 is not the
-pinned one, indexes them all with one call to :func:`lintml.api.index_add` into a temporary
-file, and moves that into place beside ``catalog-manifest.json``, which records what went in.
+The pins live in ``scripts/catalog.toml``, of two kinds. A ``[[project]]`` is a PyPI release: the
+file name and sha256 of its source distribution, its license and what to leave out; the sdist is
+downloaded from the PyPI simple index into a cache folder (a file already there is reused). A
+``[[git]]`` is a commit of a git repository: its URL, the 40-hex commit, its date, and the sha256
+of a source snapshot of that commit made by the rules of ``--snapshots``' README (source, license,
+notice and packaging files only, written reproducibly: the same commit gives the same bytes). The
+snapshot is taken from ``--snapshots DIR`` when it holds it, else fetched from the forge as the
+commit's archive and cut down and repacked by those rules (:func:`repack`). Every file whose sha256
+is not the pinned one is refused. A git pin's license is lintml's own reading of the snapshot's
+license files (``license = "auto"``); the snapshot manifest's guess is recorded beside it only as a
+hint, and the build says where the two disagree. Everything is indexed with one call to
+:func:`lintml.api.index_add` into a temporary file, which is moved into place beside
+``catalog-manifest.json``, recording what went in and where each entry came from.
 Nothing in an sdist is run: the archives are only unpacked and read. The build fails when the
 index would exceed the size the package may ship. The index's only content that changes from
 build to build is the date each project was added: set ``SOURCE_DATE_EPOCH`` to pin it, and
@@ -13,7 +20,7 @@ two builds are byte for byte the same (compare the index sha256 in the manifest)
 
 Run with the project's virtualenv::
 
-    .venv/bin/python scripts/build_catalog.py [--only NAME ...] [--downloads DIR] [--output PATH]
+    .venv/bin/python scripts/build_catalog.py [--snapshots ../shared/upstreams] [--only NAME ...] [--output PATH]
 """
 
 from __future__ import annotations
@@ -58,11 +65,14 @@ DOCS_SECTION = "catalog-table"
 DOWNLOADS = ROOT / "benchmarks" / ".work" / "catalog"
 INDEX_URL = "https://pypi.org/simple"
 # What the package may ship: the whole wheel should stay small enough for a pre-commit install.
-MAX_BYTES = 40_000_000
+MAX_BYTES = 80_000_000
 MANIFEST_FORMAT = "lintml-catalog-manifest"
 TIMEOUT = 120  # seconds, per request
 
-_PIN_KEYS = {"name", "version", "sdist", "sha256", "license", "url", "exclude"}
+_PIN_KEYS = {"name", "version", "sdist", "sha256", "license", "url", "exclude", "released"}
+_GIT_KEYS = {"name", "url", "commit", "date", "archive", "sha256", "license", "exclude", "tags", "hint"}
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -81,27 +91,53 @@ class Pin:
     license: str
     url: str
     exclude: tuple[str, ...]
+    released: str | None = None  # the release's date; else the newest file time inside the sdist
 
     @property
     def release_page(self) -> str:
         return f"https://pypi.org/project/{self.name}/{self.version}/"
 
 
-def load_pins(path: Path) -> list[Pin]:
-    """The pins of ``path``, checked key by key."""
+@dataclass(frozen=True)
+class GitPin:
+    """One pinned commit of a git repository, as a reproducible source snapshot with this sha256."""
+
+    name: str
+    url: str
+    commit: str
+    date: str  # the commit's committer date, ISO 8601 UTC
+    archive: str  # the snapshot's file name
+    sha256: str
+    license: str  # "auto": lintml reads the snapshot's license files
+    exclude: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    hint: str | None = None  # the snapshot manifest's license guess, never used as the license
+
+    @property
+    def version(self) -> str:
+        """How findings name this commit: its tag, else its first 10 hex digits."""
+        return self.tags[0] if self.tags else self.commit[:10]
+
+    @property
+    def source(self) -> str:
+        return f"{self.url}@{self.commit}"
+
+
+def load_pins(path: Path) -> list[Pin | GitPin]:
+    """The pins of ``path``, PyPI releases then git commits, checked key by key."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise CatalogError(f"{path}: cannot read the pins ({error})") from None
     defaults = data.get("defaults", {})
     common = tuple(defaults.get("exclude", ()))
-    pins: list[Pin] = []
+    pins: list[Pin | GitPin] = []
     for number, entry in enumerate(data.get("project", []), start=1):
         where = f"{path}: project {number} ({entry.get('name', '?')})"
         unknown = sorted(set(entry) - _PIN_KEYS)
         if unknown:
             raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_PIN_KEYS))})")
-        missing = sorted(_PIN_KEYS - {"exclude"} - set(entry))
+        missing = sorted(_PIN_KEYS - {"exclude", "released"} - set(entry))
         if missing:
             raise CatalogError(f"{where}: missing {', '.join(missing)}")
         if not _SHA256.match(entry["sha256"]):
@@ -115,15 +151,47 @@ def load_pins(path: Path) -> list[Pin]:
                 license=entry["license"],
                 url=entry["url"],
                 exclude=common + tuple(entry.get("exclude", ())),
+                released=entry.get("released"),
             )
         )
-    names = [pin.name for pin in pins]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    for number, entry in enumerate(data.get("git", []), start=1):
+        pins.append(_git_pin(entry, f"{path}: git {number} ({entry.get('name', '?')})", common))
+    versions = [(pin.name, pin.version) for pin in pins]
+    duplicates = sorted({f"{name} {version}" for name, version in versions if versions.count((name, version)) > 1})
     if duplicates:
         raise CatalogError(f"{path}: {duplicates[0]!r} is pinned twice")
     if not pins:
-        raise CatalogError(f"{path}: no [[project]] pinned")
+        raise CatalogError(f"{path}: nothing pinned")
     return pins
+
+
+def _git_pin(entry: dict[str, Any], where: str, common: tuple[str, ...]) -> GitPin:
+    unknown = sorted(set(entry) - _GIT_KEYS)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})")
+    missing = sorted({"name", "url", "commit", "date", "archive", "sha256"} - set(entry))
+    if missing:
+        raise CatalogError(f"{where}: missing {', '.join(missing)}")
+    if not _COMMIT.match(entry["commit"]):
+        raise CatalogError(f"{where}: commit must be 40 lowercase hex digits")
+    if not _SHA256.match(entry["sha256"]):
+        raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
+    if not _DATE.match(entry["date"]):
+        raise CatalogError(f"{where}: date must be YYYY-MM-DDTHH:MM:SSZ (the commit's committer date, UTC)")
+    if not entry["url"].startswith("https://"):
+        raise CatalogError(f"{where}: url must be an https:// repository address")
+    return GitPin(
+        name=entry["name"],
+        url=entry["url"],
+        commit=entry["commit"],
+        date=entry["date"],
+        archive=entry["archive"],
+        sha256=entry["sha256"],
+        license=entry.get("license", "auto"),
+        exclude=common + tuple(entry.get("exclude", ())),
+        tags=tuple(entry.get("tags", ())),
+        hint=entry.get("hint"),
+    )
 
 
 def sha256_of(path: Path) -> str:
@@ -209,6 +277,57 @@ def fetch(pin: Pin, downloads: Path, index_url: str) -> tuple[Path, str]:
     return target, "downloaded"
 
 
+def sdist_date(path: Path) -> str:
+    """When an sdist was made: the newest time of a file in it (PyPI's upload follows within minutes)."""
+    import tarfile
+    import zipfile
+
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path) as archive:
+            newest = max(datetime(*item.date_time, tzinfo=timezone.utc).timestamp() for item in archive.infolist())
+    else:
+        with tarfile.open(path) as archive:
+            newest = max(member.mtime for member in archive)
+    return datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fetch_snapshot(pin: GitPin, snapshots: Path | None, downloads: Path) -> tuple[Path, str]:
+    """The pinned snapshot, verified: from ``snapshots`` (or its ``snapshots/`` folder), from ``downloads``,
+    or fetched from the forge by commit and repacked (:mod:`snapshots`); and which of the three it was."""
+    import snapshots as snapshot_rules
+
+    candidates = [downloads / pin.archive]
+    if snapshots is not None:
+        candidates[:0] = [snapshots / "snapshots" / pin.archive, snapshots / pin.archive]
+    for candidate in candidates:
+        if candidate.is_file():
+            digest = sha256_of(candidate)
+            if digest != pin.sha256:
+                raise CatalogError(f"{candidate}: sha256 {digest} is not the pinned {pin.sha256}")
+            return candidate, "local"
+    if not pin.url.startswith("https://github.com/"):
+        raise CatalogError(f"{pin.name}: no snapshot {pin.archive} at hand, and only GitHub archives can be fetched")
+    owner_name = pin.url.removeprefix("https://github.com/").removesuffix(".git")
+    url = f"https://codeload.github.com/{owner_name}/tar.gz/{pin.commit}"
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+            forge_archive = response.read()
+    except (urllib.error.URLError, OSError) as error:
+        raise CatalogError(f"{pin.name}: cannot download {url} ({error})") from None
+    moment = int(datetime.strptime(pin.date, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    snapshot = snapshot_rules.repack(forge_archive, pin.url, pin.commit, moment)
+    digest = hashlib.sha256(snapshot).hexdigest()
+    if digest != pin.sha256:
+        raise CatalogError(
+            f"{pin.name}: the snapshot made from {url} has sha256 {digest}, not the pinned {pin.sha256}"
+            " (a path marked export-ignore, or a different commit)"
+        )
+    downloads.mkdir(parents=True, exist_ok=True)
+    target = downloads / pin.archive
+    target.write_bytes(snapshot)
+    return target, "fetched"
+
+
 class _Progress:
     """Prints each step ``index_add`` reports, with the time the previous step took."""
 
@@ -237,17 +356,17 @@ def storage(path: Path) -> dict[str, Any]:
         except sqlite3.Error:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
             pass
         streams = {
-            str(name): (int(count), int(size or 0))
-            for name, count, size in connection.execute(
-                "SELECT projects.name, COUNT(*), SUM(LENGTH(files.stream)) FROM files"
-                " JOIN projects ON projects.id = files.project GROUP BY projects.name"
+            f"{name} {version}": (int(count), int(size or 0))
+            for name, version, count, size in connection.execute(
+                "SELECT projects.name, projects.version, COUNT(*), SUM(LENGTH(files.stream)) FROM files"
+                " JOIN projects ON projects.id = files.project GROUP BY projects.id"
             )
         }
         postings = {
-            str(name): int(count)
-            for name, count in connection.execute(
-                "SELECT projects.name, COUNT(*) FROM postings JOIN files ON files.id = postings.file"
-                " JOIN projects ON projects.id = files.project GROUP BY projects.name"
+            f"{name} {version}": int(count)
+            for name, version, count in connection.execute(
+                "SELECT projects.name, projects.version, COUNT(*) FROM postings JOIN files ON files.id = postings.file"
+                " JOIN projects ON projects.id = files.project GROUP BY projects.id"
             )
         }
         common = int(connection.execute("SELECT COUNT(*) FROM common").fetchone()[0])
@@ -272,29 +391,34 @@ def build_date() -> tuple[str, bool]:
 
 
 def manifest(
-    pins: Sequence[Pin], projects: Sequence[UpstreamProject], index: Path, built: str, seconds: float
+    pins: Sequence[Pin | GitPin], projects: Sequence[UpstreamProject], index: Path, built: str, seconds: float
 ) -> dict[str, Any]:
-    by_name = {project.name: project for project in projects}
+    by_version = {(project.name, project.version): project for project in projects}
     used = storage(index)
     entries = []
     for pin in pins:
-        project = by_name[pin.name]
-        entries.append(
+        project = by_version[(pin.name, pin.version)]
+        label = f"{pin.name} {pin.version}"
+        entry: dict[str, Any] = {"name": pin.name, "version": pin.version, "released": project.released}
+        if isinstance(pin, GitPin):
+            entry.update(
+                {"kind": "git", "commit": pin.commit, "archive": pin.archive, "source": pin.source, "hint": pin.hint}
+            )
+        else:
+            entry.update({"kind": "pypi", "sdist": pin.sdist, "source": pin.release_page, "pypi": pin.release_page})
+        entry.update(
             {
-                "name": pin.name,
-                "version": pin.version,
-                "sdist": pin.sdist,
                 "sha256": pin.sha256,
                 "license": project.license,
                 "url": pin.url,
-                "pypi": pin.release_page,
                 "files": project.files,
                 "tokens": project.tokens,
-                "stream_bytes": used["stream_bytes"].get(pin.name, 0),
-                "postings": used["postings"].get(pin.name, 0),
+                "stream_bytes": used["stream_bytes"].get(label, 0),
+                "postings": used["postings"].get(label, 0),
                 "exclude": list(pin.exclude),
             }
         )
+        entries.append(entry)
     return {
         "format": MANIFEST_FORMAT,
         "lintml": __version__,
@@ -355,16 +479,39 @@ def add_known_models(index: Path, downloads: Path, index_url: str) -> list[dict[
 
 
 def build(
-    pins: Sequence[Pin], *, downloads: Path, output: Path, index_url: str, jobs: int | None, limit: int
+    pins: Sequence[Pin | GitPin],
+    *,
+    downloads: Path,
+    output: Path,
+    index_url: str,
+    jobs: int | None,
+    limit: int,
+    snapshots: Path | None = None,
 ) -> dict[str, Any]:
     started = time.monotonic()
-    print(f"fetching {len(pins)} pinned sdists into {downloads}", flush=True)
+    print(f"fetching {len(pins)} pinned sources (downloads in {downloads})", flush=True)
     specs = []
     for pin in pins:
+        if isinstance(pin, GitPin):
+            path, how = fetch_snapshot(pin, snapshots, downloads)
+            print(f"  {pin.name} {pin.version}: {pin.archive} {how}, sha256 ok", flush=True)
+            specs.append(
+                UpstreamSpec(pin.name, str(path), pin.license, pin.url, pin.version, pin.exclude, pin.source, pin.date)
+            )
+            continue
         path, how = fetch(pin, downloads, index_url)
         print(f"  {pin.name} {pin.version}: {pin.sdist} {how}, sha256 ok", flush=True)
         specs.append(
-            UpstreamSpec(pin.name, str(path), pin.license, pin.url, pin.version, pin.exclude, pin.release_page)
+            UpstreamSpec(
+                pin.name,
+                str(path),
+                pin.license,
+                pin.url,
+                pin.version,
+                pin.exclude,
+                pin.release_page,
+                pin.released or sdist_date(path),
+            )
         )
     print(f"indexing {len(specs)} projects", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -391,9 +538,11 @@ def build(
     manifest_path = manifest_path_for(output)
     manifest_path.write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
     for entry in described["projects"]:
+        hint = entry.get("hint")
+        disagreement = f"  (the snapshot's hint says {hint})" if hint and hint != entry["license"] else ""
         print(
-            f"  {entry['name']:<22} {entry['version']:<8} {entry['license']:<14} {entry['files']:>5} files"
-            f" {entry['tokens']:>10,} tokens"
+            f"  {entry['name']:<36} {entry['version']:<12} {entry['license'] or '-':<22} {entry['files']:>5} files"
+            f" {entry['tokens']:>10,} tokens{disagreement}"
         )
     totals = described["totals"]
     print(
@@ -406,13 +555,17 @@ def build(
 def render_table(described: dict[str, Any]) -> str:
     """The manifest as a Markdown table: what the catalog holds."""
     lines = [
-        "| project | version | license | files | tokens | sdist sha256 |",
-        "|---|---|---|---:|---:|---|",
+        "| project | version | date | source | license | files | tokens | archive sha256 |",
+        "|---|---|---|---|---|---:|---:|---|",
     ]
     for entry in described["projects"]:
+        where = "PyPI sdist" if entry.get("kind", "pypi") == "pypi" else f"git `{entry['commit'][:12]}`"
+        source = entry.get("source") or entry.get("pypi")
+        date = (entry.get("released") or "-")[:10]
         lines.append(
-            f"| [{entry['name']}]({entry['url']}) | [{entry['version']}]({entry['pypi']}) | {entry['license']} |"
-            f" {entry['files']:,} | {entry['tokens']:,} | `{entry['sha256'][:12]}…` |"
+            f"| [{entry['name']}]({entry['url']}) | [{entry['version']}]({source}) | {date}"
+            f" | {where} | {entry['license'] or 'unknown'} | {entry['files']:,} | {entry['tokens']:,} |"
+            f" `{entry['sha256'][:12]}…` |"
         )
     totals = described["totals"]
     lines.append(f"| **{totals['projects']} projects** | | | **{totals['files']:,}** | **{totals['tokens']:,}** | |")
@@ -453,8 +606,8 @@ def manifest_path_for(output: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Download the pinned PyPI sdists of scripts/catalog.toml, check their sha256 and build"
-        " lintml's default upstream catalog and its manifest."
+        description="Fetch the pinned PyPI sdists and git snapshots of scripts/catalog.toml, check their sha256"
+        " and build lintml's default upstream catalog and its manifest."
     )
     parser.add_argument(
         "--only", action="append", default=[], metavar="NAME", help="Only this pinned project (repeatable)."
@@ -472,6 +625,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=CATALOG_PATH,
         metavar="PATH",
         help=f"The index to write; the manifest goes beside it (default: {CATALOG_PATH.relative_to(ROOT)}).",
+    )
+    parser.add_argument(
+        "--snapshots",
+        type=Path,
+        metavar="DIR",
+        help="A folder of git source snapshots (as ../shared/upstreams: DIR/snapshots/*.tar.gz); git pins not"
+        " found there are fetched from the forge by commit and repacked.",
     )
     parser.add_argument("--pins", type=Path, default=PINS_PATH, metavar="TOML", help="The pins (default: %(default)s).")
     parser.add_argument(
@@ -501,6 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index_url=options.index_url,
             jobs=options.jobs,
             limit=options.max_bytes,
+            snapshots=options.snapshots,
         )
         if options.output.resolve() == CATALOG_PATH.resolve() and refresh_docs(DOCS_PATH, described):
             print(f"updated the table in {DOCS_PATH.relative_to(ROOT)}")

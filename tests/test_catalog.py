@@ -34,20 +34,29 @@ def test_the_shipped_catalog_opens_and_agrees_with_its_manifest() -> None:
     manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
     index = UpstreamIndex(CATALOG_PATH)
     try:
-        projects = {project.name: project for project in index.projects()}
+        projects = {(project.name, project.version): project for project in index.projects()}
+        names = {name for name, _ in projects}
         # Rebuild the catalog (python scripts/build_catalog.py) when the fingerprint settings change.
         assert index.meta["normalizer"] == NORMALIZER_VERSION
         assert {key: index.meta[key] for key in build_settings()} == build_settings()
     finally:
         index.close()
-    assert set(projects) >= REQUIRED
-    assert CATALOG_PATH.stat().st_size < 40_000_000
+    assert names >= REQUIRED
+    assert len(names) >= 100  # distinct upstream projects (issue 13)
+    assert CATALOG_PATH.stat().st_size <= 80_000_000
     assert manifest["index"]["sha256"] == hashlib.sha256(CATALOG_PATH.read_bytes()).hexdigest()
     for entry in manifest["projects"]:
-        project = projects[entry["name"]]
-        assert (project.version, project.license, project.files) == (entry["version"], entry["license"], entry["files"])
+        project = projects[(entry["name"], entry["version"])]
+        assert (project.license, project.files, project.released) == (
+            entry["license"],
+            entry["files"],
+            entry["released"],
+        )
         assert project.source_sha256 == entry["sha256"] and len(entry["sha256"]) == 64
-    assert projects["transformers"].notice is None and projects["sentence-transformers"].notice
+        assert project.released and project.released[:2] == "20"  # every version carries its date
+        if entry["kind"] == "git":
+            assert project.source == f"{entry['url']}@{entry['commit']}" and len(entry["commit"]) == 40
+    assert projects[("transformers", "4.46.3")].notice is None and projects[("sentence-transformers", "3.3.1")].notice
 
 
 def program_from_stream(symbols: tuple[str, ...], texts: tuple[str, ...], names: dict[str, str]) -> str:

@@ -37,6 +37,7 @@ def provenance(project: Project) -> Iterator[Report]:
                     "detail": (
                         f"{_percent(match.local_share)} of this file is upstream code and"
                         f" {_percent(match.upstream_share)} of the upstream file was taken; {_how(match)}"
+                        + (f"; also in {', '.join(match.carriers)}, which carry it" if match.carriers else "")
                         + (f"; no obligations follow: {exempt}" if exempt else "")
                     ),
                 },

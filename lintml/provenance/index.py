@@ -29,22 +29,25 @@ from lintml.models.known import KnownModel
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 FORMAT_NAME = "lintml-upstream-index"
 
 # A file with fewer normalised tokens is too small to say where it came from.
 MIN_FILE_TOKENS = 60
-# A fingerprint found in files of this many projects, or this many files, is boilerplate:
-# common idiom rather than anyone's work. It is kept out of the postings and never counts.
-COMMON_PROJECTS = 3
+# A fingerprint found in files of this many projects (by name: versions of one project count once), or
+# this many files, is boilerplate: common idiom rather than anyone's work. It is kept out of the postings
+# and never counts. Code a few projects carry (OpenAI's CLIP in open_clip, diffusers and transformers) is
+# not boilerplate: its origin is told from the carriers by date (see lintml.provenance.match).
+COMMON_PROJECTS = 6
 COMMON_FILES = 100
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE projects (
-  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, version TEXT, url TEXT, license TEXT,
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT, url TEXT, license TEXT,
   source TEXT, source_sha256 TEXT, notice TEXT, copyrights TEXT NOT NULL, files INTEGER NOT NULL,
-  tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL
+  tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL, released TEXT,
+  UNIQUE (name, version)
 );
 CREATE TABLE files (
   id INTEGER PRIMARY KEY, project INTEGER NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
@@ -80,6 +83,9 @@ class UpstreamProject:
     files: int = 0
     tokens: int = 0
     added: str = ""
+    # When this version was published (a release's upload date, a commit's date), ISO 8601; None when unknown.
+    # Dates order the projects that hold the same code: the earliest is the origin, the others carry it.
+    released: str | None = None
 
     def label(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -113,14 +119,22 @@ class IndexContent:
         return len(self.models) != before
 
     def replace_project(self, project: UpstreamProject, files: list[UpstreamFile]) -> None:
-        self.projects = [(old, kept) for old, kept in self.projects if old.name != project.name]
+        """Add ``project``, replacing the same version of it; other versions of the same name stay."""
+        self.projects = [
+            (old, kept) for old, kept in self.projects if (old.name, old.version) != (project.name, project.version)
+        ]
         self.projects.append((project, files))
-        self.projects.sort(key=lambda item: item[0].name)
+        self.projects.sort(key=lambda item: _project_order(item[0]))
 
     def remove_project(self, name: str) -> bool:
         before = len(self.projects)
         self.projects = [(old, kept) for old, kept in self.projects if old.name != name]
         return len(self.projects) != before
+
+
+def _project_order(project: UpstreamProject) -> tuple[str, str, str]:
+    """Projects by name, then versions oldest first (by date where known, else by version text)."""
+    return (project.name, project.released or "", project.version or "")
 
 
 def _model_name(model: KnownModel) -> str:
@@ -162,12 +176,12 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
         connection.execute("PRAGMA synchronous=OFF")
         connection.executescript(_TABLES)
         postings: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        projects_of: dict[int, set[int]] = defaultdict(set)
+        projects_of: dict[int, set[str]] = defaultdict(set)
         file_id = 0
         for project_id, (project, files) in enumerate(content.projects, start=1):
             tokens = sum(len(item.stream) for item in files)
             connection.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     project_id,
                     _storable(project.name),
@@ -182,6 +196,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                     tokens,
                     project.added or _now(),
                     json.dumps(list(project.requires)),
+                    project.released,
                 ),
             )
             for item in sorted(files, key=lambda entry: entry.path):
@@ -212,7 +227,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                         continue
                     seen.add(value)
                     postings[value].append((file_id, position))
-                    projects_of[value].add(project_id)
+                    projects_of[value].add(project.name)
         common = sorted(
             value
             for value, entries in postings.items()
@@ -529,7 +544,7 @@ class UpstreamIndex:
             row[0]: _project_from_row(row[1:], self.path)
             for row in self._fetch(
                 "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
-                " added, requires FROM projects ORDER BY name"
+                " added, requires, released FROM projects ORDER BY name, released, version"
             )
         }
 
@@ -537,10 +552,12 @@ class UpstreamIndex:
         self._connection.close()
 
     def projects(self) -> list[UpstreamProject]:
-        return sorted(self._projects.values(), key=lambda project: project.name)
+        return sorted(self._projects.values(), key=_project_order)
 
     def project(self, name: str) -> UpstreamProject | None:
-        return next((project for project in self._projects.values() if project.name == name), None)
+        """The newest version of the upstream called ``name``."""
+        versions = [project for project in self.projects() if project.name == name]
+        return versions[-1] if versions else None
 
     def lookup(self, hashes: Sequence[int]) -> Iterator[tuple[int, int, int]]:
         """(hash, file id, position) of every posting of the given fingerprints."""
@@ -655,15 +672,16 @@ class UpstreamIndex:
         marks = ",".join("?" * len(wanted))
         return frozenset(row[0] for row in self._fetch(f"SELECT id FROM files WHERE project IN ({marks})", wanted))
 
-    def file_paths(self, name: str) -> list[str]:
-        paths = [
-            row[0]
-            for row in self._fetch(
-                "SELECT files.path FROM files JOIN projects ON projects.id = files.project WHERE projects.name = ?"
-                " ORDER BY files.path",
-                (name,),
-            )
-        ]
+    def file_paths(self, name: str, version: str | None = None) -> list[str]:
+        """The indexed paths of the upstream ``name``: of its ``version`` when given, else of every version."""
+        query = (
+            "SELECT DISTINCT files.path FROM files JOIN projects ON projects.id = files.project WHERE projects.name = ?"
+        )
+        values: tuple[str | None, ...] = (name,)
+        if version is not None:
+            query += " AND projects.version IS ?"
+            values = (name, version)
+        paths = [row[0] for row in self._fetch(query + " ORDER BY files.path", values)]
         if not all(isinstance(path, str) for path in paths):
             raise self._damaged(f"a file of {_shown(name)} has no path")
         return paths
@@ -695,11 +713,11 @@ def _optional_text(value: object) -> bool:
 
 
 def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
-    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires = row
+    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires, released = row
     what = f"the project {_shown(name)}"
     holders = _strings(_json(copyrights, path, what))
     needs = _strings(_json(requires, path, what))
-    texts = (version, url, license_id, source, sha256, notice)
+    texts = (version, url, license_id, source, sha256, notice, released)
     if (
         not isinstance(name, str)
         or not all(_optional_text(value) for value in texts)
@@ -723,6 +741,7 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         tokens=tokens,
         added=added,
         requires=needs,
+        released=released,  # type: ignore[arg-type]
     )
 
 

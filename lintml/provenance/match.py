@@ -31,13 +31,19 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "10"
+MATCH_VERSION = "11"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
-CANDIDATES = 6  # upstream files aligned per local file, most shared fingerprints first
+CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
 MAX_MATCHES = 4
 NEAR_WHOLE = 0.98  # an alignment covering this much of both files ends the search
 SIBLING_SHARE = 0.95  # another file of the upstream aligning this well is as likely the source
+# Another project's file that aligns this well with the same local code holds the same code: the two
+# are an origin and a carrier (diffusers and transformers carry OpenAI's CLIP), told apart by date.
+SAME_CODE = 0.9
+# After a whole or verbatim match, only other projects' files sharing this share of its fingerprints
+# are aligned: they may hold the same code, and the oldest of them is its origin.
+CARRIER_FINGERPRINTS = 0.6
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Match:
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
     sibling_copyrights: tuple[tuple[str, ...], ...] = ()  # copyright lines of near-identical upstream files
     requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
+    released: str | None = None  # when the upstream version was published (ISO 8601), if known
+    carriers: tuple[str, ...] = ()  # other upstreams holding the same code, oldest first ("diffusers 0.31.0")
 
     @property
     def label(self) -> str:
@@ -92,6 +100,8 @@ class Match:
             taken=self.upstream_share,
             lines=self.lines,
             upstream_lines=self.upstream_lines,
+            released=self.released,
+            carriers=self.carriers,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,7 +113,7 @@ class Match:
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
         values["sibling_copyrights"] = tuple(tuple(item) for item in values.get("sibling_copyrights", ()))
-        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights", "upstream_credits"):
+        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights", "upstream_credits", "carriers"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
@@ -178,8 +188,13 @@ class Matcher:
             key=lambda key: (-scores[key], key),
         )[:CANDIDATES]
         verified: list[tuple[Match, Alignment]] = []
+        settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
+            if settled is not None and counts[(number, file_id)] < CARRIER_FINGERPRINTS * settled.shared_fingerprints:
+                continue
             project, upstream = self.indexes[number].file(file_id)
+            if settled is not None and project.name == settled.project:
+                continue
             alignment = align(
                 stream, upstream.stream, common=self.common, local_kgrams=hashes, seeds=seeds[(number, file_id)]
             )
@@ -193,8 +208,8 @@ class Matcher:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
-            if verbatim or (whole and not match.renames):
-                break  # nothing can explain this file better
+            if settled is None and (verbatim or (whole and not match.renames)):
+                settled = match  # nothing explains this file better, but another project may hold it too
         # Near-identical upstream files (one upstream's code copied around inside it) align equally
         # well; the names and literals the copy kept tell which of them it came from.
         verified.sort(
@@ -209,22 +224,24 @@ class Matcher:
         )
         matches: list[Match] = []
         explained: set[int] = set()
-        for match, alignment in verified:
-            new = {
-                position
-                for tile in alignment.tiles
-                for position in range(tile.local, tile.local + tile.length)
-                if position not in explained
-            }
+        grouped: set[int] = set()
+        for number, (match, alignment) in enumerate(verified):
+            if number in grouped:
+                continue
+            covered = _covered(alignment)
+            new = covered - explained
             if matches and len(new) < MIN_EVIDENCE:
                 continue
             explained |= new
+            holders = _holders_of_same_code(verified, number, covered, grouped)
+            if holders:
+                match = _origin_with_carriers([match, *holders])
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
             siblings = tuple(
                 other.upstream_copyrights
                 for other, _ in verified
-                if other is not match
+                if (other.version, other.upstream_path) != (match.version, match.upstream_path)
                 and other.project == match.project
                 and other.evidence_tokens >= SIBLING_SHARE * match.evidence_tokens
             )
@@ -232,6 +249,47 @@ class Matcher:
             if len(matches) == MAX_MATCHES:
                 break
         return matches
+
+
+def _covered(alignment: Alignment) -> set[int]:
+    return {position for tile in alignment.tiles for position in range(tile.local, tile.local + tile.length)}
+
+
+def _holders_of_same_code(
+    verified: list[tuple[Match, Alignment]], leader: int, covered: set[int], grouped: set[int]
+) -> list[Match]:
+    """The best match of each other project whose file aligns with the same local code about as well as
+    the leader's; they join the leader's group (``grouped``) and are not reported on their own."""
+    best = verified[leader][0]
+    holders: dict[str, Match] = {}
+    for number in range(leader + 1, len(verified)):
+        other, alignment = verified[number]
+        if number in grouped or other.evidence_tokens < SAME_CODE * best.evidence_tokens:
+            continue
+        if len(_covered(alignment) & covered) < SAME_CODE * len(covered):
+            continue
+        grouped.add(number)
+        if other.project != best.project:
+            holders.setdefault(other.project, other)  # verified is best first: a project's best version
+    return list(holders.values())
+
+
+def _origin_with_carriers(holders: list[Match]) -> Match:
+    """Of matches holding the same code, the origin, naming the others as carriers.
+
+    The origin is the oldest version that does not itself say its code came from elsewhere; a project
+    whose file credits another is a carrier whatever its date. Undated upstreams (added by hand without
+    a date) come after dated ones; ties keep the best alignment (``holders`` is best first).
+    """
+
+    def order(position: int) -> tuple[bool, str, int]:
+        match = holders[position]
+        return (bool(match.upstream_credits), match.released or "~", position)
+
+    ranked = sorted(range(len(holders)), key=order)
+    origin = holders[ranked[0]]
+    carriers = tuple(holders[position].label for position in ranked[1:])
+    return replace(origin, carriers=carriers)
 
 
 def _match(
@@ -264,4 +322,5 @@ def _match(
         notice=project.notice,
         project_copyrights=project.copyrights,
         upstream_credits=upstream.credits,
+        released=project.released,
     )

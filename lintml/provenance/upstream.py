@@ -71,6 +71,7 @@ class UpstreamSpec:
     version: str | None = None
     exclude: tuple[str, ...] = ()  # gitignore-style patterns of files to leave out (tests, say)
     recorded_source: str | None = None  # what the index records as the source (default: ``source`` itself)
+    released: str | None = None  # when this version was published (ISO 8601), if known
 
 
 def is_git_url(source: str) -> bool:
@@ -213,6 +214,7 @@ def read_upstream(
             notice=_notice_text(source.tree),
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
             requires=tuple(sorted(_requirements(source.tree))),
+            released=spec.released or origin.get("date"),
         )
         return updated(project, upstream_files), upstream_files
 

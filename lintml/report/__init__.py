@@ -178,6 +178,8 @@ def upstream_record(upstream: Upstream) -> dict[str, Any]:
         "taken": upstream.taken,
         "lines": [[first, last] for first, last in upstream.lines],
         "upstream_lines": [[first, last] for first, last in upstream.upstream_lines],
+        "released": upstream.released,
+        "carriers": list(upstream.carriers),
     }
 
 

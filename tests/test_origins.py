@@ -1,0 +1,119 @@
+"""Origins and carriers: code several upstreams hold is blamed on the oldest that does not credit another.
+
+Each test indexes real upstream folders (stdlib modules standing in for research code) with
+:func:`lintml.api.index_add`, dated as the catalog dates its entries, and checks a real git
+repository that copied the code renamed and reformatted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from lintml import api
+from lintml.provenance.index import UpstreamIndex
+from lintml.provenance.upstream import UpstreamSpec
+from tests.conftest import MIT_TEXT, write_tree
+from tests.copying import rename, stdlib_source, strip_and_reformat
+
+TEXTWRAP = stdlib_source("textwrap")
+SHLEX = stdlib_source("shlex")
+COPY = rename(strip_and_reformat(TEXTWRAP), {"TextWrapper": "Folder", "dedent": "unindent"})
+APACHE_NOTICE = "BigPack\nCopyright 2024 The BigPack Authors\n"
+
+
+def _add(index: Path, tmp_path: Path, name: str, files: dict[str, str], *, released: str | None, **spec: str) -> None:
+    folder = tmp_path / "upstreams" / f"{name}-{spec.get('version', '1')}"
+    write_tree(folder, files)
+    api.index_add(
+        [UpstreamSpec(name, str(folder), spec.get("license", "MIT"), version=spec.get("version"), released=released)],
+        index_path=index,
+    )
+
+
+def _provenance(root: Path, index: Path) -> list:
+    result = api.check([root], indexes=[index], use_catalog=False, use_cache=False)
+    return [finding for finding in result.findings if finding.rule == "provenance"]
+
+
+def _all_findings(root: Path, index: Path) -> list:
+    return list(api.check([root], indexes=[index], use_catalog=False, use_cache=False).findings)
+
+
+def test_code_held_by_several_upstreams_is_blamed_on_the_oldest(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """OpenAI's CLIP code in diffusers and transformers: the copy came from the origin; the later
+    projects that carry it are named, and their obligations (an Apache NOTICE) are not owed."""
+    index = tmp_path / "index.sqlite3"
+    _add(
+        index, tmp_path, "origin-clip", {"LICENSE": MIT_TEXT, "clip/wrap.py": TEXTWRAP}, released="2021-01-05T00:00:00Z"
+    )
+    _add(
+        index,
+        tmp_path,
+        "bigpack",
+        {"NOTICE": APACHE_NOTICE, "bigpack/models/clip/wrap.py": TEXTWRAP, "bigpack/lex.py": SHLEX},
+        released="2024-11-18T00:00:00Z",
+        license="Apache-2.0",
+        version="4.46.3",
+    )
+    _add(index, tmp_path, "midpack", {"midpack/wrap.py": TEXTWRAP}, released="2023-03-01T00:00:00Z", version="0.9")
+    root = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": COPY})
+    (finding,) = _provenance(root, index)
+    assert finding.upstream is not None
+    assert finding.upstream.name == "origin-clip" and finding.upstream.path == "clip/wrap.py"
+    assert finding.upstream.carriers == ("midpack 0.9", "bigpack 4.46.3")
+    assert "also in midpack 0.9, bigpack 4.46.3, which carry it" in finding.message
+    owed = {(item.rule, item.upstream.name) for item in _all_findings(root, index) if item.upstream is not None}
+    assert not any(name == "bigpack" for _, name in owed), owed  # no NOTICE, no Apache text owed to a carrier
+
+
+def test_an_older_upstream_that_credits_another_is_a_carrier(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """A file saying its code was copied from elsewhere did not write it, however old it is."""
+    index = tmp_path / "index.sqlite3"
+    credited = "# Copied from origin-clip (https://example.org/origin-clip)\n" + TEXTWRAP
+    _add(index, tmp_path, "early-fork", {"fork/wrap.py": credited}, released="2019-06-01T00:00:00Z")
+    _add(index, tmp_path, "origin-clip", {"clip/wrap.py": TEXTWRAP}, released="2021-01-05T00:00:00Z")
+    root = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": COPY})
+    (finding,) = _provenance(root, index)
+    assert finding.upstream is not None
+    assert finding.upstream.name == "origin-clip"
+    assert finding.upstream.carriers == ("early-fork",)
+
+
+def test_the_best_aligning_version_of_an_upstream_is_named(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """Two versions of one upstream in one index: a copy of the old code names the old version, a copy
+    of code only the new version has names the new one, and neither version is a carrier of the other."""
+    index = tmp_path / "index.sqlite3"
+    folder_old = tmp_path / "up-old"
+    folder_new = tmp_path / "up-new"
+    write_tree(folder_old, {"pkg/wrap.py": TEXTWRAP})
+    write_tree(folder_new, {"pkg/wrap.py": TEXTWRAP + "\n\n" + SHLEX})
+    api.index_add(
+        [
+            UpstreamSpec("pkg", str(folder_old), "MIT", version="1.0", released="2020-01-01T00:00:00Z"),
+            UpstreamSpec("pkg", str(folder_new), "MIT", version="2.0", released="2023-01-01T00:00:00Z"),
+        ],
+        index_path=index,
+    )
+    opened = UpstreamIndex(index)
+    try:
+        assert [(project.name, project.version, project.released) for project in opened.projects()] == [
+            ("pkg", "1.0", "2020-01-01T00:00:00Z"),
+            ("pkg", "2.0", "2023-01-01T00:00:00Z"),
+        ]
+        newest = opened.project("pkg")
+        assert newest is not None and newest.version == "2.0"
+    finally:
+        opened.close()
+    old_copy = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": COPY}, name="old")
+    (finding,) = _provenance(old_copy, index)
+    assert finding.upstream is not None and finding.upstream.version == "1.0" and finding.upstream.carriers == ()
+    new_copy = make_repo(
+        {"LICENSE": MIT_TEXT, "src/both.py": strip_and_reformat(TEXTWRAP + "\n\n" + SHLEX)}, name="new"
+    )
+    (finding,) = _provenance(new_copy, index)
+    assert finding.upstream is not None and finding.upstream.version == "2.0" and finding.upstream.carriers == ()
+    # Adding the name again replaces every version it had.
+    api.index_add([UpstreamSpec("pkg", str(folder_new), "MIT", version="3.0")], index_path=index)
+    _, projects = api.index_projects(index_path=index)
+    assert [(project.name, project.version) for project in projects] == [("pkg", "3.0")]
