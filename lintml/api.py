@@ -685,6 +685,9 @@ def index_add(
             raise UsageError(f"{spec.source}: no code files to index")
         content.replace_project(project, files)
         added.append(project)
+    content.share_identical_files()
+    recorded = {(project.name, project.version): project for project, _ in content.projects}
+    added = [recorded[(project.name, project.version)] for project in added]
     if progress is not None:
         progress(f"writing {path} ({len(content.projects)} projects)")
     write_index(path, content, compact=compact)

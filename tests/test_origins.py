@@ -86,8 +86,8 @@ def test_the_best_aligning_version_of_an_upstream_is_named(tmp_path: Path, make_
     index = tmp_path / "index.sqlite3"
     folder_old = tmp_path / "up-old"
     folder_new = tmp_path / "up-new"
-    write_tree(folder_old, {"pkg/wrap.py": TEXTWRAP})
-    write_tree(folder_new, {"pkg/wrap.py": TEXTWRAP + "\n\n" + SHLEX})
+    write_tree(folder_old, {"pkg/wrap.py": TEXTWRAP, "pkg/lex.py": SHLEX})
+    write_tree(folder_new, {"pkg/wrap.py": TEXTWRAP + "\n\n" + SHLEX, "pkg/lex.py": SHLEX})
     api.index_add(
         [
             UpstreamSpec("pkg", str(folder_old), "MIT", version="1.0", released="2020-01-01T00:00:00Z"),
@@ -103,6 +103,9 @@ def test_the_best_aligning_version_of_an_upstream_is_named(tmp_path: Path, make_
         ]
         newest = opened.project("pkg")
         assert newest is not None and newest.version == "2.0"
+        # A file both versions hold unchanged is kept once, in the newest, dated by the oldest.
+        assert opened.file_paths("pkg", "1.0") == ["pkg/wrap.py"]
+        assert opened.file_paths("pkg", "2.0") == ["pkg/lex.py", "pkg/wrap.py"]
     finally:
         opened.close()
     old_copy = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": COPY}, name="old")
@@ -113,6 +116,10 @@ def test_the_best_aligning_version_of_an_upstream_is_named(tmp_path: Path, make_
     )
     (finding,) = _provenance(new_copy, index)
     assert finding.upstream is not None and finding.upstream.version == "2.0" and finding.upstream.carriers == ()
+    lexer = make_repo({"LICENSE": MIT_TEXT, "src/lexer.py": strip_and_reformat(SHLEX)}, name="lexer")
+    (finding,) = _provenance(lexer, index)
+    assert finding.upstream is not None and finding.upstream.path == "pkg/lex.py"
+    assert (finding.upstream.version, finding.upstream.released) == ("2.0", "2020-01-01T00:00:00Z")
     # Adding the name again replaces every version it had.
     api.index_add([UpstreamSpec("pkg", str(folder_new), "MIT", version="3.0")], index_path=index)
     _, projects = api.index_projects(index_path=index)

@@ -101,6 +101,9 @@ class UpstreamFile:
     notices: tuple[str, ...] = ()  # SPDX expressions its header states
     copyrights: tuple[str, ...] = ()  # copyright lines of its header, then its trademark and patent notices
     credits: tuple[str, ...] = ()  # lines saying the file's code came from elsewhere ("Copied from openai/CLIP")
+    # The date of the oldest version of its project that held this file unchanged, when older than the
+    # version it is kept under (see IndexContent.share_identical_files); None otherwise.
+    since: str | None = None
 
 
 @dataclass
@@ -125,6 +128,42 @@ class IndexContent:
         ]
         self.projects.append((project, files))
         self.projects.sort(key=lambda item: _project_order(item[0]))
+
+    def share_identical_files(self) -> None:
+        """Keep each file once per project: in its newest version that holds it unchanged, dated by the oldest.
+
+        Versions of one project share most of their files; kept once, the index stays small and a copy
+        of such a file is named by the newest version holding it, under that version's license (the terms
+        the code is available under now), while ``since`` keeps the date the code first appeared, which
+        orders the project against others that carry the same code.
+        """
+        versions_of: dict[str, list[int]] = defaultdict(list)
+        for position, (project, _) in enumerate(self.projects):
+            versions_of[project.name].append(position)
+        for positions in versions_of.values():
+            if len(positions) < 2:
+                continue
+            positions.sort(key=lambda position: _project_order(self.projects[position][0]))
+            first_seen: dict[str, str] = {}
+            for position in positions:
+                project, files = self.projects[position]
+                for item in files:
+                    date = item.since or project.released
+                    if date and (item.sha256 not in first_seen or date < first_seen[item.sha256]):
+                        first_seen[item.sha256] = date
+            held_by_newer: set[str] = set()
+            for position in reversed(positions):  # newest first
+                project, files = self.projects[position]
+                kept = []
+                for item in files:
+                    if item.sha256 in held_by_newer:
+                        continue
+                    date = first_seen.get(item.sha256)
+                    if date is not None and date < (project.released or "~"):
+                        item = replace(item, since=date)
+                    kept.append(item)
+                held_by_newer.update(item.sha256 for item in files)
+                self.projects[position] = (updated(project, kept), kept)
 
     def remove_project(self, name: str) -> bool:
         before = len(self.projects)
@@ -215,6 +254,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                                 "licenses": list(item.notices),
                                 "copyrights": list(item.copyrights),
                                 "credits": list(item.credits),
+                                **({"since": item.since} if item.since else {}),
                             }
                         ),
                     ),
@@ -582,7 +622,16 @@ class UpstreamIndex:
         if project is None or not isinstance(path, str) or not isinstance(sha256, str) or not isinstance(blob, bytes):
             raise self._damaged(f"file {file_id} has values of the wrong type or no project")
         licenses, copyrights, credits = self._notices(notices, file_id)
-        return project, UpstreamFile(path, sha256, self._stream(blob, file_id), licenses, copyrights, credits)
+        since = self._since(notices, file_id)
+        stream = self._stream(blob, file_id)
+        return project, UpstreamFile(path, sha256, stream, licenses, copyrights, credits, since)
+
+    def _since(self, value: object, file_id: int) -> str | None:
+        found = _json(value, self.path, f"file {file_id}")
+        since = found.get("since") if isinstance(found, dict) else None
+        if since is not None and not isinstance(since, str):
+            raise self._damaged(f"the date of file {file_id} is not a text")
+        return since
 
     def _notices(self, value: object, file_id: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         found = _json(value, self.path, f"file {file_id}")

@@ -322,5 +322,5 @@ def _match(
         notice=project.notice,
         project_copyrights=project.copyrights,
         upstream_credits=upstream.credits,
-        released=project.released,
+        released=upstream.since or project.released,
     )
