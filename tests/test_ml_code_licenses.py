@@ -185,6 +185,11 @@ def test_extras_name_passages_are_hashed_and_bad_entries_refused(tmp_path: Path)
         ),
         (LLAMA2_HEADER, "LicenseRef-llama2"),
         ("# Licensed under the Meta Llama 3 Community License Agreement.\n", "LicenseRef-llama3"),
+        (
+            "# This software may be used and distributed in accordance with the terms of the Llama 3 Community"
+            " License Agreement.\n",
+            "LicenseRef-llama3",
+        ),
         ("# SPDX-License-Identifier: LicenseRef-NvidiaProprietary\n", "LicenseRef-nvidia-proprietary"),
         ("# This file is licensed under the SDXL 0.9 Research License.\n", "LicenseRef-sdxl-0.9-research"),
         ("# Licensed under the CreativeML Open RAIL++-M License.\n", "LicenseRef-openrail-plus-plus"),
