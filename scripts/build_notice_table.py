@@ -7,9 +7,17 @@ enough not to match by chance, and writes, for each, its SPDX expression, its ki
 normalised token count and two hashes (its first tokens, for candidate lookup, and its
 whole token sequence). Only hashes are shipped, never scancode's texts.
 
+lintml adds passages of its own from ``scripts/notice_table_extras.yaml``: licenses scancode
+does not know or misnames (the NVIDIA Source Code License, the Meta Llama 3 license, the SDXL
+0.9 research license, OpenAI's "Modified MIT"). Short license names are written there as
+text; longer passages only as the fingerprint ``--fingerprint`` prints for them, with where
+they were read, and they win over a scancode text that normalises alike.
+
 Run with the project's virtualenv, where scancode-toolkit is installed::
 
     .venv/bin/python scripts/build_notice_table.py [--min-tokens 5] [--output PATH]
+    .venv/bin/python scripts/build_notice_table.py --fingerprint LICENSE.txt --lines 9-97 \
+        --expression LicenseRef-... --kind text   # prints an entry for the extras file
 """
 
 from __future__ import annotations
@@ -69,6 +77,9 @@ FLAG_KINDS = (
 # When two texts normalise to the same tokens and name the same expression, keep the stronger kind.
 KIND_PRIORITY = {"text": 0, "notice": 1, "reference": 2, "tag": 3, "intro": 4}
 
+EXTRAS_PATH = Path(__file__).resolve().parent / "notice_table_extras.yaml"
+_EXTRA_KEYS = {"expression", "kind", "name", "read_at", "what", "tokens", "prefix", "full", "first"}
+
 _EXPRESSION_TOKEN = re.compile(r"[()]|[^\s()]+")
 _OPERATORS = {"and": "AND", "or": "OR", "with": "WITH"}
 _FRONT_MATTER = re.compile(
@@ -127,7 +138,40 @@ def _entry(tokens: list[str], expression: str, kind: str, source: str) -> Entry:
     return Entry(expression, kind, len(tokens), prefix, full, values[0], source)
 
 
-def build(data_dir: Path, min_tokens: int) -> dict[str, object]:
+def extra_entries(path: Path, stopwords: frozenset[str]) -> list[Entry]:
+    """lintml's own passages: a short ``name`` hashed here, or a fingerprint given whole."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = []
+    for number, item in enumerate(document.get("passages") or [], 1):
+        where = f"{path.name} passage {number}"
+        unknown = set(item) - _EXTRA_KEYS
+        if unknown or item.get("kind") not in KIND_PRIORITY or not item.get("expression"):
+            raise ValueError(f"{where}: needs expression and a kind of {sorted(KIND_PRIORITY)}; unknown {unknown}")
+        expression, kind = str(item["expression"]), str(item["kind"])
+        if "name" in item:
+            entry = entry_for(str(item["name"]), expression, kind, where, stopwords)
+            if entry is None or entry.length < PREFIX_TOKENS:
+                raise ValueError(f"{where}: a name needs at least {PREFIX_TOKENS} words")
+        else:
+            fields = {key: int(item[key]) for key in ("tokens", "prefix", "full", "first")}
+            if fields["tokens"] < PREFIX_TOKENS:
+                raise ValueError(f"{where}: a passage needs at least {PREFIX_TOKENS} tokens")
+            entry = Entry(expression, kind, fields["tokens"], fields["prefix"], fields["full"], fields["first"], where)
+        entries.append(entry)
+    return entries
+
+
+def fingerprint(text: str, stopwords: frozenset[str], skip: int = 0) -> dict[str, int]:
+    """What the extras file records for a passage (after its first ``skip`` tokens, a section
+    number for instance): its token count and hashes, not its words."""
+    tokens = tokenize(text, stopwords)[skip:]
+    if len(tokens) < PREFIX_TOKENS:
+        raise ValueError(f"a passage needs at least {PREFIX_TOKENS} tokens, this one has {len(tokens)}")
+    entry = _entry(tokens, "", "text", "")
+    return {"tokens": entry.length, "prefix": entry.prefix, "full": entry.full, "first": entry.first}
+
+
+def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) -> dict[str, object]:
     from license_expression import Licensing  # ships with scancode-toolkit; used to check our output
     from licensedcode.stopwords import STOPWORDS
 
@@ -183,14 +227,19 @@ def build(data_dir: Path, min_tokens: int) -> dict[str, object]:
             continue
         candidates.append(entry)
 
-    for expression in {entry.expression for entry in candidates}:
+    own = extra_entries(extras, stopwords) if extras is not None else []
+    for expression in {entry.expression for entry in [*candidates, *own]}:
         licensing.parse(expression, validate=False)
 
     # One entry per token sequence. Texts that normalise alike but name different
-    # expressions are ambiguous: drop them, scancode will decide.
+    # expressions are ambiguous: drop them, scancode will decide. lintml's own passages
+    # are read by hand and win over scancode's.
     by_full: dict[int, list[Entry]] = {}
     for entry in candidates:
         by_full.setdefault(entry.full, []).append(entry)
+    for entry in own:
+        skipped["overridden by extras"] += len(by_full.get(entry.full, []))
+        by_full[entry.full] = [entry]
     entries: list[Entry] = []
     for group in by_full.values():
         if len({entry.expression for entry in group}) > 1:
@@ -221,7 +270,8 @@ def build(data_dir: Path, min_tokens: int) -> dict[str, object]:
         "scancode_toolkit_version": importlib.metadata.version("scancode-toolkit"),
         "derived_from": (
             "hashes of normalised token sequences of scancode-toolkit's license rules and texts "
-            "(licensedcode/data, CC-BY-4.0, Copyright (c) nexB Inc. and others); no text is stored"
+            "(licensedcode/data, CC-BY-4.0, Copyright (c) nexB Inc. and others), and of lintml's own "
+            "passages (scripts/notice_table_extras.yaml); no text is stored"
         ),
         "hash_scheme": HASH_SCHEME,
         "base": BASE,
@@ -254,7 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-tokens", type=int, default=MIN_TOKENS, help=f"skip shorter texts (default {MIN_TOKENS})")
     parser.add_argument("--output", type=Path, default=DATA_PATH)
+    parser.add_argument("--fingerprint", type=Path, metavar="FILE", help="print an extras entry for FILE instead")
+    parser.add_argument("--lines", help="with --fingerprint: the 1-based line range FIRST-LAST to read")
+    parser.add_argument("--skip", type=int, default=0, help="with --fingerprint: leave out the first N tokens")
+    parser.add_argument("--expression", default="LicenseRef-...", help="with --fingerprint: the license it names")
+    parser.add_argument("--kind", default="text", choices=sorted(KIND_PRIORITY), help="with --fingerprint")
     options = parser.parse_args(argv)
+    if options.fingerprint is not None:
+        return _print_fingerprint(options)
     if options.min_tokens < PREFIX_TOKENS:
         parser.error(f"--min-tokens must be at least the lookup prefix, {PREFIX_TOKENS} tokens")
     spec = importlib.util.find_spec("licensedcode")
@@ -268,6 +325,19 @@ def main(argv: list[str] | None = None) -> int:
     with open(options.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as out:
         out.write(payload)
     print(f"wrote {options.output} ({options.output.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _print_fingerprint(options: argparse.Namespace) -> int:
+    from licensedcode.stopwords import STOPWORDS
+
+    lines = options.fingerprint.read_text(encoding="utf-8").splitlines()
+    first, last = (int(part) for part in (options.lines or f"1-{len(lines)}").split("-"))
+    found = fingerprint("\n".join(lines[first - 1 : last]), frozenset(STOPWORDS), options.skip)
+    skipped = f" from token {options.skip + 1}" if options.skip else ""
+    where = f"{options.fingerprint}, lines {first}-{last}{skipped}"
+    entry = {"expression": options.expression, "kind": options.kind, "read_at": where}
+    print(yaml.safe_dump([{**entry, **found}], sort_keys=False, width=120), end="")
     return 0
 
 
