@@ -236,6 +236,10 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
       from, too little to hold it to the upstream's license.
     - The upstream depends on this project (and not the reverse), or the upstream file says its
       code came from this project: it took the code from here.
+    - This file was in this repository before a catalogued version of the upstream that did not
+      hold its code (older than every version that does): the upstream took the code up later, so
+      it is not where this file came from. A date alone proves nothing (the code may be older than
+      any version catalogued); the missing code in a dated version is the evidence.
     - This file says where its code came from (a credit, a change note, a third party's copyright
       line it did not take from the upstream file), and that is not this upstream: the two share
       an ancestor, or the upstream took it from here. lintml takes the file at its word; a file
@@ -243,6 +247,14 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
+    if match.absent_in:
+        history = project.matched_history.get(path)
+        if history is not None and history.added.date < match.absent_in[:10]:
+            return (
+                f"{match.project} did not hold this code in its version of {match.absent_in[:10]}, and this file"
+                f" was added here on {history.added.date}: the code went from here to {match.project}, or both"
+                " took it from elsewhere"
+            )
     if match.evidence_tokens < SUBSTANTIAL_EVIDENCE and not match.verbatim:
         return (
             f"only {match.evidence_tokens} tokens in common, too few to tell copying from code written alike"

@@ -88,6 +88,15 @@ class Project:
             return {}
         return self.history_of(sorted(self.derived))
 
+    @cached_property
+    def matched_history(self) -> Mapping[str, FileHistory]:
+        """Git history of the files matched to an upstream version that lacked the code an older version
+        had not: when each was added here tells which way the code went (see derivation._exemption)."""
+        paths = sorted(path for path, matches in self.provenance.items() if any(match.absent_in for match in matches))
+        if self.history_of is None or not paths:
+            return {}
+        return self.history_of(paths)
+
     def modification(self, derivation: Derivation) -> Modification:
         from lintml.derivation import modification
 

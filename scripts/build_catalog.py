@@ -91,7 +91,7 @@ class Pin:
     license: str
     url: str
     exclude: tuple[str, ...]
-    released: str | None = None  # the release's date; else the newest file time inside the sdist
+    released: str | None = None  # the sdist's upload time on PyPI
 
     @property
     def release_page(self) -> str:
@@ -137,7 +137,7 @@ def load_pins(path: Path) -> list[Pin | GitPin]:
         unknown = sorted(set(entry) - _PIN_KEYS)
         if unknown:
             raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_PIN_KEYS))})")
-        missing = sorted(_PIN_KEYS - {"exclude", "released"} - set(entry))
+        missing = sorted(_PIN_KEYS - {"exclude"} - set(entry))
         if missing:
             raise CatalogError(f"{where}: missing {', '.join(missing)}")
         if not _SHA256.match(entry["sha256"]):
@@ -151,7 +151,7 @@ def load_pins(path: Path) -> list[Pin | GitPin]:
                 license=entry["license"],
                 url=entry["url"],
                 exclude=common + tuple(entry.get("exclude", ())),
-                released=entry.get("released"),
+                released=_checked_date(entry["released"], where),
             )
         )
     for number, entry in enumerate(data.get("git", []), start=1):
@@ -165,6 +165,12 @@ def load_pins(path: Path) -> list[Pin | GitPin]:
     return pins
 
 
+def _checked_date(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise CatalogError(f"{where}: a date must be YYYY-MM-DDTHH:MM:SSZ (UTC)")
+    return value
+
+
 def _git_pin(entry: dict[str, Any], where: str, common: tuple[str, ...]) -> GitPin:
     unknown = sorted(set(entry) - _GIT_KEYS)
     if unknown:
@@ -176,8 +182,7 @@ def _git_pin(entry: dict[str, Any], where: str, common: tuple[str, ...]) -> GitP
         raise CatalogError(f"{where}: commit must be 40 lowercase hex digits")
     if not _SHA256.match(entry["sha256"]):
         raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
-    if not _DATE.match(entry["date"]):
-        raise CatalogError(f"{where}: date must be YYYY-MM-DDTHH:MM:SSZ (the commit's committer date, UTC)")
+    _checked_date(entry["date"], where)
     if not entry["url"].startswith("https://"):
         raise CatalogError(f"{where}: url must be an https:// repository address")
     return GitPin(
@@ -275,20 +280,6 @@ def fetch(pin: Pin, downloads: Path, index_url: str) -> tuple[Path, str]:
     finally:
         Path(partial).unlink(missing_ok=True)
     return target, "downloaded"
-
-
-def sdist_date(path: Path) -> str:
-    """When an sdist was made: the newest time of a file in it (PyPI's upload follows within minutes)."""
-    import tarfile
-    import zipfile
-
-    if path.name.endswith(".zip"):
-        with zipfile.ZipFile(path) as archive:
-            newest = max(datetime(*item.date_time, tzinfo=timezone.utc).timestamp() for item in archive.infolist())
-    else:
-        with tarfile.open(path) as archive:
-            newest = max(member.mtime for member in archive)
-    return datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fetch_snapshot(pin: GitPin, snapshots: Path | None, downloads: Path) -> tuple[Path, str]:
@@ -510,7 +501,7 @@ def build(
                 pin.version,
                 pin.exclude,
                 pin.release_page,
-                pin.released or sdist_date(path),
+                pin.released,
             )
         )
     print(f"indexing {len(specs)} projects", flush=True)

@@ -7,6 +7,8 @@ repository that copied the code renamed and reformatted.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +126,47 @@ def test_the_best_aligning_version_of_an_upstream_is_named(tmp_path: Path, make_
     api.index_add([UpstreamSpec("pkg", str(folder_new), "MIT", version="3.0")], index_path=index)
     _, projects = api.index_projects(index_path=index)
     assert [(project.name, project.version) for project in projects] == [("pkg", "3.0")]
+
+
+def _repo_dated(root: Path, files: dict[str, str], date: str) -> Path:
+    write_tree(root, files)
+    environment = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "first"]):
+        subprocess.run(["git", *command], cwd=root, env=environment, check=True)
+    return root
+
+
+def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_source(tmp_path: Path) -> None:
+    """The upstream's version of 2023 lacks the code its 2025 version has; this file was committed here in
+    2022: the code went from here to the upstream (or both took it from elsewhere), so nothing is owed.
+    Committed in 2024, after the version that lacked it, the file may have been copied: obligations apply."""
+    index = tmp_path / "index.sqlite3"
+    lacking, holding = tmp_path / "v1", tmp_path / "v2"
+    write_tree(lacking, {"later/lex.py": SHLEX})
+    write_tree(holding, {"later/lex.py": SHLEX, "later/wrap.py": TEXTWRAP})
+    api.index_add(
+        [
+            UpstreamSpec("later-pkg", str(lacking), "Apache-2.0", version="1.0", released="2023-03-01T00:00:00Z"),
+            UpstreamSpec("later-pkg", str(holding), "Apache-2.0", version="2.0", released="2025-03-01T00:00:00Z"),
+        ],
+        index_path=index,
+    )
+    files = {"LICENSE": MIT_TEXT, "src/fold.py": COPY}
+    before = _repo_dated(tmp_path / "before", files, "2022-01-10T12:00:00+00:00")
+    (finding,) = _provenance(before, index)
+    assert finding.upstream is not None and finding.upstream.version == "2.0"
+    assert "no obligations follow: later-pkg did not hold this code in its version of 2023-03-01" in finding.message
+    assert "this file was added here on 2022-01-10" in finding.message
+    assert not [item for item in _all_findings(before, index) if item.severity == "error"]
+    after = _repo_dated(tmp_path / "after", files, "2024-06-10T12:00:00+00:00")
+    (finding,) = _provenance(after, index)
+    assert "no obligations follow" not in finding.message
+    assert any(item.severity == "error" for item in _all_findings(after, index))

@@ -711,6 +711,32 @@ class UpstreamIndex:
             raise self._damaged(f"{what} has values of the wrong type")
         return KnownModel(name, license_id, source, names, config_value, tokenizer_value, sketch, added)
 
+    def held_since(self, file_id: int) -> tuple[str, str | None] | None:
+        """The name of the project a file belongs to and the date its code was first held (the file's
+        ``since``, else its version's date), without reading the file's tokens."""
+        found = self._file_dates.get(file_id)
+        if found is None:
+            return None
+        project_id, since = found
+        project = self._projects.get(project_id)
+        return None if project is None else (project.name, since or project.released)
+
+    @cached_property
+    def _file_dates(self) -> dict[int, tuple[int, str | None]]:
+        dates: dict[int, tuple[int, str | None]] = {}
+        for file_id, project_id, notices in self._fetch("SELECT id, project, notices FROM files"):
+            if type(file_id) is not int or type(project_id) is not int:
+                continue
+            since = None
+            if isinstance(notices, str) and '"since"' in notices:
+                since = self._since(notices, file_id)
+            dates[file_id] = (project_id, since)
+        return dates
+
+    def versions_of(self, name: str) -> list[UpstreamProject]:
+        """Every version of the upstream ``name`` in this index, oldest first."""
+        return [project for project in self.projects() if project.name == name]
+
     def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
         """The ids of every file of the projects named (in PEP 503 normal form)."""
         from lintml.facts.declared import canonical_package_name

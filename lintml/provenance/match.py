@@ -44,6 +44,9 @@ SAME_CODE = 0.9
 # After a whole or verbatim match, only other projects' files sharing this share of its fingerprints
 # are aligned: they may hold the same code, and the oldest of them is its origin.
 CARRIER_FINGERPRINTS = 0.6
+# A version of the matched upstream with no file sharing this share of the match's fingerprints did not
+# hold the code: the evidence that the upstream took it up later (see Match.absent_in).
+ABSENT_FINGERPRINTS = 0.2
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class Match:
     requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
     released: str | None = None  # when the upstream version was published (ISO 8601), if known
     carriers: tuple[str, ...] = ()  # other upstreams holding the same code, oldest first ("diffusers 0.31.0")
+    # The date of the newest catalogued version of the upstream, older than every version that holds the
+    # code, that holds none of it: the upstream took the code up after that date. None without such a version.
+    absent_in: str | None = None
 
     @property
     def label(self) -> str:
@@ -155,6 +161,26 @@ class Matcher:
             + (f"~{required}" if required else "")
         )
 
+    def _absent_in(self, number: int, name: str, counts: Counter[tuple[int, int]], shared: int) -> str | None:
+        """The newest dated version of upstream ``name`` older than every version that may hold the code
+        (any of its files sharing a fifth of the match's fingerprints), when that version holds none of it."""
+        index = self.indexes[number]
+        versions = [project for project in index.versions_of(name) if project.released]
+        if len(versions) < 2:
+            return None
+        holding: list[str] = []
+        for (other, file_id), count in counts.items():
+            if other != number or count < ABSENT_FINGERPRINTS * shared:
+                continue
+            held = index.held_since(file_id)
+            if held is not None and held[0] == name:
+                holding.append(held[1] or "")
+        if not holding:
+            return None
+        first = min(holding)
+        earlier = [project.released for project in versions if project.released and project.released < first]
+        return max(earlier) if earlier else None
+
     def match(self, path: str, stream: TokenStream) -> list[Match]:
         if not self.indexes or not indexable(path, stream):
             return []
@@ -204,6 +230,9 @@ class Matcher:
             if not alignment.is_match and not verbatim:
                 continue
             match = _match(stream, alignment, verbatim, counts[(number, file_id)], project, upstream)
+            absent_in = self._absent_in(number, project.name, counts, match.shared_fingerprints)
+            if absent_in is not None:
+                match = replace(match, absent_in=absent_in)
             if self.exclude & set(project.requires) and canonical_package_name(project.name) not in self.requires:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
