@@ -19,7 +19,7 @@ from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.derivation import NO_LICENSE
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.declared import package_name, requirements
+from lintml.facts.declared import package_name, repository_names, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
@@ -574,6 +574,7 @@ def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[st
             name = package_name(item.path, text)
             if name:
                 names.add(name)
+                names.update(repository_names(text))  # a git upstream of the same repository is this project
     return names
 
 

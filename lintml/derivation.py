@@ -236,6 +236,8 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
       from, too little to hold it to the upstream's license.
     - The upstream depends on this project (and not the reverse), or the upstream file says its
       code came from this project: it took the code from here.
+    - The upstream file's copyright lines name this project's own holder: it carries code from here
+      (an example or fork of this project), whatever else it holds.
     - This file was in this repository before a catalogued version of the upstream that did not
       hold its code (older than every version that does): the upstream took the code up later, so
       it is not where this file came from. A date alone proves nothing (the code may be older than
@@ -247,6 +249,9 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
+    ours = next((line for line in match.upstream_copyrights if is_copyright(line) and project.owners.own(line)), None)
+    if ours is not None:
+        return f"{match.upstream_path} carries this project's own copyright line ({ours[:80]}): it holds code from here"
     if match.absent_in:
         history = project.matched_history.get(path)
         if history is not None and history.added.date < match.absent_in[:10]:

@@ -153,6 +153,24 @@ def package_name(path: str, text: str) -> str | None:
     return None
 
 
+# The project's own repository, as a manifest names it: pyproject's [project.urls] Homepage, Repository,
+# Source or Code, setup.py's and setup.cfg's url. Read line by line, so a long manifest costs linear time.
+_OWN_REPOSITORY = re.compile(
+    r"""^[ \t]*["']?(?:url|home[-_ ]?page|repository|source(?:[-_ ]code)?|code)["']?[ \t]*[=:][ \t]*["']"""
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com)/([A-Za-z0-9_.-]{1,100})/([A-Za-z0-9_.-]{1,100})",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def repository_names(text: str) -> set[str]:
+    """``OWNER/NAME`` and ``NAME`` of the repository a manifest says the project lives in (none if it says none)."""
+    names = set()
+    for owner, name in _OWN_REPOSITORY.findall(text):
+        name = name.removesuffix(".git")
+        names.update({f"{owner}/{name}", name})
+    return names
+
+
 def canonical_package_name(name: str) -> str:
     """PEP 503's normal form: ``Open_CLIP.torch`` and ``open-clip-torch`` are the same project."""
     return re.sub(r"[-_.]+", "-", name).lower()
