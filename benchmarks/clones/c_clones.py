@@ -62,6 +62,7 @@ EXCLUDED_PARTS = frozenset(
 )
 TARGETS = {"T0": 0.97, "T1": 0.97, "T2": 0.97, "T3": 0.97, "T4": 0.97, "T5": 0.90, "T7": 0.90}
 TARGET_FP_PER_1000 = 1.0
+SEVERITY_ORDER = ("info", "warning", "error")
 RARE_LANGUAGES = (".m", ".mm", ".metal")  # few files upstream: all of them go into the sample
 
 log = common.log
@@ -461,6 +462,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"{negatives['per_1000']:.2f} | ≤ {TARGET_FP_PER_1000:.0f} | {common.verdict(negatives['pass'])} | "
         f"{common.seconds(negatives['seconds'])} |",
         "",
+        "A false positive is a negative with any provenance finding, whatever its severity (as in the Python "
+        "part); by the most severe finding on each: "
+        + (", ".join(f"{count} {name}" for name, count in sorted(negatives.get("by_severity", {}).items())) or "none")
+        + ".",
+        "",
         "Recall by language (found / copies, all transformations):",
         "",
         "| language | " + " | ".join(TRANSFORMATIONS) + " |",
@@ -489,7 +495,9 @@ def markdown(results: dict[str, Any]) -> str:
     if negatives["examples"]:
         lines += ["", "False positives: " + "; ".join(negatives["examples"])]
     if results["problems"]:
-        lines += ["", "Problems: " + "; ".join(results["problems"])]
+        shown = results["problems"][: 2 * common.MISSES_SHOWN]
+        more = len(results["problems"]) - len(shown)
+        lines += ["", "Problems: " + "; ".join(shown) + (f"; and {more} more (results-c.json)" if more else "")]
     return "\n".join(lines) + "\n"
 
 
@@ -559,6 +567,10 @@ def main(arguments: Any, command: str) -> int:
     for name in TRANSFORMATIONS:
         per_transformation[name]["dropped"] = dict(dropped[name])
     fp = len(negative_check.findings)
+    severities = Counter(
+        max((finding.get("severity", "info") for finding in findings), key=SEVERITY_ORDER.index)
+        for findings in negative_check.findings.values()
+    )
     per_1000 = 1000 * fp / len(negatives) if negatives else 0.0
     results: dict[str, Any] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
@@ -594,6 +606,7 @@ def main(arguments: Any, command: str) -> int:
             "files": len(negatives),
             "fp": fp,
             "per_1000": per_1000,
+            "by_severity": dict(severities),
             "pass": per_1000 <= TARGET_FP_PER_1000 and negative_check.error is None,
             "seconds": negative_check.run.seconds,
             "examples": [

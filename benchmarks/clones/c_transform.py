@@ -251,7 +251,9 @@ def renamable(significant: Sequence[Token], index: int) -> bool:
     if token.kind in Name.Namespace or token.kind in Name.Tag or token.kind in Name.Constant:
         return False
     name = token.value
-    if not name.isidentifier() or name in C_KEYWORDS or name in KEPT_NAMES or MACRO.match(name):
+    if not name.strip("_") or not name.isidentifier() or name in C_KEYWORDS or name in KEPT_NAMES:
+        return False  # ``_`` has no word to make a new name from
+    if MACRO.match(name):
         return False
     if name.startswith(KEPT_PREFIXES):
         return False
