@@ -1150,6 +1150,19 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--skip-lintml", action="store_true", help="Build the trees, run only copydetect.")
     parser.add_argument("--skip-copydetect", action="store_true", help="Do not run copydetect.")
     parser.add_argument(
+        "--language",
+        choices=("python", "c", "all"),
+        default="all",
+        help="Which part to run: the Python copies, the C/C++/CUDA/Objective-C/Metal copies (section "
+        "clones-c of RESULTS.md), or both, Python first (default all).",
+    )
+    parser.add_argument(
+        "--upstreams",
+        type=Path,
+        help="The C part's upstream snapshot folder (manifest.json and snapshots/*.tar.gz; default "
+        "../shared/upstreams beside the main work tree).",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="Markdown file to put the results section in, between the clone markers; the rest of the file is "
@@ -1167,6 +1180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = arguments.output or (QUICK_OUTPUT if quick else RESULTS_MD)
     results_json = WORK_DIR / ("results-quick.json" if quick else "results.json")
     problems: list[str] = []
+    if arguments.language == "c":
+        return c_part(arguments, command)
 
     run_lintml = not arguments.skip_lintml
     if run_lintml and not lintml_has_index():
@@ -1438,7 +1453,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"wrote {output} and {results_json}")
     for problem in problems:
         log(f"problem: {problem}")
+    if arguments.language == "all":
+        return c_part(arguments, command)
     return 0
+
+
+def c_part(arguments: argparse.Namespace, command: str) -> int:
+    import c_clones  # here: it imports this module
+
+    return c_clones.main(arguments, command)
 
 
 if __name__ == "__main__":
