@@ -566,8 +566,8 @@ def index_list(index_path: Path | None) -> None:
         width = max(len(project.name) for project in projects)
         for project in projects:
             _echo_line(
-                f"  {project.name:<{width}}  {project.version or '-':<14}  {(project.released or '-')[:10]:<10}"
-                f"  {project.license or 'unknown':<20}  {project.files:>6} files  {project.source or '-'}"
+                f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
+                f"  {(project.released or '-')[:10]:<10}  {project.files:>6} files  {project.source or '-'}"
             )
     if models:
         _echo_line("models:")

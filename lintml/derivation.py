@@ -249,7 +249,16 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
     """
     if match.requires_you:
         return f"{match.project} depends on this project, so the shared code most likely went from here to it"
-    ours = next((line for line in match.upstream_copyrights if is_copyright(line) and project.owners.own(line)), None)
+    # Who this project says it is (its manifests' authors, its license's holder), as for by_owner: headers
+    # alone do not say it, since a project that copies much of an upstream carries its headers everywhere.
+    ours = next(
+        (
+            line
+            for line in match.upstream_copyrights
+            if is_copyright(line) and any(same_holder(line, name) for name in project.owners.authors)
+        ),
+        None,
+    )
     if ours is not None:
         return f"{match.upstream_path} carries this project's own copyright line ({ours[:80]}): it holds code from here"
     if match.absent_in:

@@ -131,7 +131,8 @@ def test_unrelated_code_tiny_files_and_reexports_match_nothing(
 def test_boilerplate_shared_by_many_upstream_projects_is_not_evidence(tmp_path: Path) -> None:
     boilerplate = top_level_definitions(stdlib_source("bisect"), ["insort_right", "bisect_right"])
     sources = {}
-    for number, module in enumerate(["colorsys", "fnmatch", "shlex"]):
+    # Six different projects carry it (COMMON_PROJECTS): boilerplate, not code that two or three carry.
+    for number, module in enumerate(["colorsys", "fnmatch", "shlex", "textwrap", "calendar", "heapq"]):
         folder = tmp_path / f"project{number}"
         write_tree(folder, {"LICENSE": MIT_TEXT, f"p{number}/core.py": stdlib_source(module) + "\n\n" + boilerplate})
         sources[f"project{number}"] = folder

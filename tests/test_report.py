@@ -62,6 +62,8 @@ UPSTREAM_KEYS = {
     "taken",
     "lines",
     "upstream_lines",
+    "released",
+    "carriers",
 }
 
 
