@@ -134,14 +134,7 @@ def load_pins(path: Path) -> list[Pin | GitPin]:
     pins: list[Pin | GitPin] = []
     for number, entry in enumerate(data.get("project", []), start=1):
         where = f"{path}: project {number} ({entry.get('name', '?')})"
-        unknown = sorted(set(entry) - _PIN_KEYS)
-        if unknown:
-            raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_PIN_KEYS))})")
-        missing = sorted(_PIN_KEYS - {"exclude"} - set(entry))
-        if missing:
-            raise CatalogError(f"{where}: missing {', '.join(missing)}")
-        if not _SHA256.match(entry["sha256"]):
-            raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
+        _check_keys(entry, where, _PIN_KEYS, _PIN_KEYS - {"exclude"})
         pins.append(
             Pin(
                 name=entry["name"],
@@ -165,6 +158,18 @@ def load_pins(path: Path) -> list[Pin | GitPin]:
     return pins
 
 
+def _check_keys(entry: dict[str, Any], where: str, known: set[str], required: set[str]) -> None:
+    """A pin has only ``known`` keys, every ``required`` one, and a well-formed sha256."""
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    missing = sorted(required - set(entry))
+    if missing:
+        raise CatalogError(f"{where}: missing {', '.join(missing)}")
+    if not _SHA256.match(str(entry["sha256"])):
+        raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
+
+
 def _checked_date(value: object, where: str) -> str:
     if not isinstance(value, str) or not _DATE.match(value):
         raise CatalogError(f"{where}: a date must be YYYY-MM-DDTHH:MM:SSZ (UTC)")
@@ -172,16 +177,9 @@ def _checked_date(value: object, where: str) -> str:
 
 
 def _git_pin(entry: dict[str, Any], where: str, common: tuple[str, ...]) -> GitPin:
-    unknown = sorted(set(entry) - _GIT_KEYS)
-    if unknown:
-        raise CatalogError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})")
-    missing = sorted({"name", "url", "commit", "date", "archive", "sha256"} - set(entry))
-    if missing:
-        raise CatalogError(f"{where}: missing {', '.join(missing)}")
+    _check_keys(entry, where, _GIT_KEYS, {"name", "url", "commit", "date", "archive", "sha256"})
     if not _COMMIT.match(entry["commit"]):
         raise CatalogError(f"{where}: commit must be 40 lowercase hex digits")
-    if not _SHA256.match(entry["sha256"]):
-        raise CatalogError(f"{where}: sha256 must be 64 lowercase hex digits")
     _checked_date(entry["date"], where)
     if not entry["url"].startswith("https://"):
         raise CatalogError(f"{where}: url must be an https:// repository address")
