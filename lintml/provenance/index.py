@@ -596,7 +596,7 @@ class UpstreamIndex:
 
     def project(self, name: str) -> UpstreamProject | None:
         """The newest version of the upstream called ``name``."""
-        versions = [project for project in self.projects() if project.name == name]
+        versions = self.versions_of(name)
         return versions[-1] if versions else None
 
     def lookup(self, hashes: Sequence[int]) -> Iterator[tuple[int, int, int]]:
@@ -621,20 +621,20 @@ class UpstreamIndex:
         project = self._projects.get(project_id)
         if project is None or not isinstance(path, str) or not isinstance(sha256, str) or not isinstance(blob, bytes):
             raise self._damaged(f"file {file_id} has values of the wrong type or no project")
-        licenses, copyrights, credits = self._notices(notices, file_id)
-        since = self._since(notices, file_id)
+        found = _json(notices, self.path, f"file {file_id}")  # parsed once for the notices and the date
+        licenses, copyrights, credits = self._notices(found, file_id)
         stream = self._stream(blob, file_id)
-        return project, UpstreamFile(path, sha256, stream, licenses, copyrights, credits, since)
+        return project, UpstreamFile(path, sha256, stream, licenses, copyrights, credits, self._since(found, file_id))
 
-    def _since(self, value: object, file_id: int) -> str | None:
-        found = _json(value, self.path, f"file {file_id}")
+    def _since(self, found: object, file_id: int) -> str | None:
+        """The ``since`` date of a file's parsed notices record (see IndexContent.share_identical_files)."""
         since = found.get("since") if isinstance(found, dict) else None
         if since is not None and not isinstance(since, str):
             raise self._damaged(f"the date of file {file_id} is not a text")
         return since
 
-    def _notices(self, value: object, file_id: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-        found = _json(value, self.path, f"file {file_id}")
+    def _notices(self, found: object, file_id: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """Licenses, copyright lines and credits of a file's parsed notices record."""
         if isinstance(found, dict):
             licenses, copyrights = _strings(found.get("licenses")), _strings(found.get("copyrights"))
             credits = _strings(found.get("credits", []))
@@ -677,7 +677,8 @@ class UpstreamIndex:
             project = self._projects.get(project_id)
             if project is None or not isinstance(path, str) or not isinstance(sha256, str) or type(tokens) is not int:
                 raise self._damaged(f"file {file_id} has values of the wrong type or no project")
-            records.append(FileRecord(project, path, sha256, tokens, *self._notices(notices, file_id)))
+            found = _json(notices, self.path, f"file {file_id}")
+            records.append(FileRecord(project, path, sha256, tokens, *self._notices(found, file_id)))
         return records
 
     @cached_property
@@ -728,14 +729,21 @@ class UpstreamIndex:
             if type(file_id) is not int or type(project_id) is not int:
                 continue
             since = None
-            if isinstance(notices, str) and '"since"' in notices:
-                since = self._since(notices, file_id)
+            if isinstance(notices, str) and '"since"' in notices:  # most files have none: skip parsing them
+                since = self._since(_json(notices, self.path, f"file {file_id}"), file_id)
             dates[file_id] = (project_id, since)
         return dates
 
     def versions_of(self, name: str) -> list[UpstreamProject]:
         """Every version of the upstream ``name`` in this index, oldest first."""
-        return [project for project in self.projects() if project.name == name]
+        return self._versions.get(name, [])
+
+    @cached_property
+    def _versions(self) -> dict[str, list[UpstreamProject]]:
+        by_name: dict[str, list[UpstreamProject]] = defaultdict(list)
+        for project in self.projects():
+            by_name[project.name].append(project)
+        return dict(by_name)
 
     def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
         """The ids of every file of the projects named (in PEP 503 normal form)."""

@@ -214,6 +214,7 @@ class Matcher:
             key=lambda key: (-scores[key], key),
         )[:CANDIDATES]
         verified: list[tuple[Match, Alignment]] = []
+        source_of: dict[int, int] = {}  # id() of a verified match -> the number of the index it came from
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
             if settled is not None and counts[(number, file_id)] < CARRIER_FINGERPRINTS * settled.shared_fingerprints:
@@ -230,12 +231,10 @@ class Matcher:
             if not alignment.is_match and not verbatim:
                 continue
             match = _match(stream, alignment, verbatim, counts[(number, file_id)], project, upstream)
-            absent_in = self._absent_in(number, project.name, counts, match.shared_fingerprints)
-            if absent_in is not None:
-                match = replace(match, absent_in=absent_in)
             if self.exclude & set(project.requires) and canonical_package_name(project.name) not in self.requires:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
+            source_of[id(match)] = number
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if settled is None and (verbatim or (whole and not match.renames)):
                 settled = match  # nothing explains this file better, but another project may hold it too
@@ -254,17 +253,22 @@ class Matcher:
         matches: list[Match] = []
         explained: set[int] = set()
         grouped: set[int] = set()
-        for number, (match, alignment) in enumerate(verified):
+        coverage = [_covered(alignment) for _, alignment in verified]
+        for number, (match, _) in enumerate(verified):
             if number in grouped:
                 continue
-            covered = _covered(alignment)
-            new = covered - explained
+            new = coverage[number] - explained
             if matches and len(new) < MIN_EVIDENCE:
                 continue
             explained |= new
-            holders = _holders_of_same_code(verified, number, covered, grouped)
+            holders = _holders_of_same_code(verified, coverage, number, grouped)
+            carriers: tuple[str, ...] = ()
             if holders:
-                match = _origin_with_carriers([match, *holders])
+                match, carriers = _origin_and_carriers([match, *holders])
+            # Only a reported match is dated against its upstream's other versions: it needs the counts of
+            # every candidate, so it is not worth doing for the candidates that lose.
+            absent_in = self._absent_in(source_of[id(match)], match.project, counts, match.shared_fingerprints)
+            match = replace(match, carriers=carriers, absent_in=absent_in)
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
             siblings = tuple(
@@ -285,17 +289,19 @@ def _covered(alignment: Alignment) -> set[int]:
 
 
 def _holders_of_same_code(
-    verified: list[tuple[Match, Alignment]], leader: int, covered: set[int], grouped: set[int]
+    verified: list[tuple[Match, Alignment]], coverage: list[set[int]], leader: int, grouped: set[int]
 ) -> list[Match]:
     """The best match of each other project whose file aligns with the same local code about as well as
-    the leader's; they join the leader's group (``grouped``) and are not reported on their own."""
+    the leader's; they join the leader's group (``grouped``) and are not reported on their own.
+    ``coverage`` holds the local token positions each verified match aligns."""
     best = verified[leader][0]
+    covered = coverage[leader]
     holders: dict[str, Match] = {}
     for number in range(leader + 1, len(verified)):
-        other, alignment = verified[number]
+        other = verified[number][0]
         if number in grouped or other.evidence_tokens < SAME_CODE * best.evidence_tokens:
             continue
-        if len(_covered(alignment) & covered) < SAME_CODE * len(covered):
+        if len(coverage[number] & covered) < SAME_CODE * len(covered):
             continue
         grouped.add(number)
         if other.project != best.project:
@@ -303,8 +309,8 @@ def _holders_of_same_code(
     return list(holders.values())
 
 
-def _origin_with_carriers(holders: list[Match]) -> Match:
-    """Of matches holding the same code, the origin, naming the others as carriers.
+def _origin_and_carriers(holders: list[Match]) -> tuple[Match, tuple[str, ...]]:
+    """Of matches holding the same code, the origin, and the others' labels as its carriers.
 
     The origin is the oldest version that does not itself say its code came from elsewhere; a project
     whose file credits another is a carrier whatever its date. Undated upstreams (added by hand without
@@ -316,9 +322,7 @@ def _origin_with_carriers(holders: list[Match]) -> Match:
         return (bool(match.upstream_credits), match.released or "~", position)
 
     ranked = sorted(range(len(holders)), key=order)
-    origin = holders[ranked[0]]
-    carriers = tuple(holders[position].label for position in ranked[1:])
-    return replace(origin, carriers=carriers)
+    return holders[ranked[0]], tuple(holders[position].label for position in ranked[1:])
 
 
 def _match(

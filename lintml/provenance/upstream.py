@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.containment import Tree
@@ -27,6 +29,9 @@ from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import TokenStream, normalize
 from lintml.wildmatch import compile_patterns
+
+if TYPE_CHECKING:
+    import pathspec
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip", ".whl")
 _GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
@@ -238,7 +243,13 @@ def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[Toke
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
     if not patterns:
         return False
-    return compile_patterns(patterns).match_file(path)
+    return _compiled(tuple(patterns)).match_file(path)
+
+
+@lru_cache(maxsize=16)
+def _compiled(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    """An upstream's exclude patterns, compiled once for all of its files rather than once per file."""
+    return compile_patterns(patterns)
 
 
 def _short(commit: str | None) -> str | None:
