@@ -238,10 +238,11 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
       code came from this project: it took the code from here.
     - The upstream file's copyright lines name this project's own holder: it carries code from here
       (an example or fork of this project), whatever else it holds.
-    - This file was in this repository before a catalogued version of the upstream that did not
-      hold its code (older than every version that does): the upstream took the code up later, so
-      it is not where this file came from. A date alone proves nothing (the code may be older than
-      any version catalogued); the missing code in a dated version is the evidence.
+    - This file was in this repository (by its git history, or by a release of this project in the
+      catalog) before a catalogued version of the upstream that did not hold its code (older than
+      every version that does): the upstream took the code up later, so it is not where this file
+      came from. A date alone proves nothing (the code may be older than any version catalogued);
+      the missing code in a dated version is the evidence.
     - This file says where its code came from (a credit, a change note, a third party's copyright
       line it did not take from the upstream file), and that is not this upstream: the two share
       an ancestor, or the upstream took it from here. lintml takes the file at its word; a file
@@ -268,6 +269,12 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
                 f"{match.project} did not hold this code in its version of {match.absent_in[:10]}, and this file"
                 f" was added here on {history.added.date}: the code went from here to {match.project}, or both"
                 " took it from elsewhere"
+            )
+        if match.held_here is not None and match.held_here[:10] <= match.absent_in[:10]:
+            return (
+                f"{match.project} did not hold this code in its version of {match.absent_in[:10]}, and a release"
+                f" of this project in the catalog held it on {match.held_here[:10]}: the code went from here to"
+                f" {match.project}, or both took it from elsewhere"
             )
     if match.evidence_tokens < SUBSTANTIAL_EVIDENCE and not match.verbatim:
         return (

@@ -557,7 +557,11 @@ def render_table(described: dict[str, Any]) -> str:
             f" `{entry['sha256'][:12]}…` |"
         )
     totals = described["totals"]
-    lines.append(f"| **{totals['projects']} projects** | | | **{totals['files']:,}** | **{totals['tokens']:,}** | |")
+    names = len({entry["name"] for entry in described["projects"]})
+    lines.append(
+        f"| **{names} projects** | **{totals['projects']} versions** | | | | **{totals['files']:,}**"
+        f" | **{totals['tokens']:,}** | |"
+    )
     lines.append("")
     if described.get("models"):
         lines += ["Known models (for `base-model` and `model-license`; from `scripts/models.toml`):", ""]

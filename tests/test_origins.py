@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from lintml import api
@@ -170,3 +171,38 @@ def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_so
     (finding,) = _provenance(after, index)
     assert "no obligations follow" not in finding.message
     assert any(item.severity == "error" for item in _all_findings(after, index))
+
+
+def test_a_catalogued_release_of_this_project_dates_its_code(tmp_path: Path) -> None:
+    """open_clip checked from its sdist (no git history): research repositories carry its code. The
+    catalog holds an open_clip release of 2022 with the code and a research repository's version of 2023
+    without it: the repository took the code up later, so nothing is owed to it. A release of 2024 dates
+    nothing (the upstream lacked the code in 2023, and may have had it before that release)."""
+    index = tmp_path / "index.sqlite3"
+    lacking, holding = tmp_path / "v1", tmp_path / "v2"
+    write_tree(lacking, {"later/lex.py": SHLEX})
+    write_tree(holding, {"later/lex.py": SHLEX, "later/wrap.py": TEXTWRAP})
+    api.index_add(
+        [
+            UpstreamSpec("later-pkg", str(lacking), "Apache-2.0", version="1.0", released="2023-03-01T00:00:00Z"),
+            UpstreamSpec("later-pkg", str(holding), "Apache-2.0", version="2.0", released="2025-03-01T00:00:00Z"),
+        ],
+        index_path=index,
+    )
+    manifest = '[project]\nname = "fold-kit"\nversion = "3.0"\n'
+    files = {"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "src/fold.py": COPY}
+    root = tmp_path / "sdist"  # an unpacked release: no git history
+    write_tree(root, files)
+    released = tmp_path / "fold-kit-1.0"
+    write_tree(released, {"LICENSE": MIT_TEXT, "src/fold.py": COPY})
+    spec = UpstreamSpec("fold-kit", str(released), "MIT", version="1.0", released="2022-05-01T00:00:00Z")
+    api.index_add([spec], index_path=index)
+    (finding,) = _provenance(root, index)
+    assert finding.upstream is not None and (finding.upstream.name, finding.upstream.version) == ("later-pkg", "2.0")
+    assert "a release of this project in the catalog held it on 2022-05-01" in finding.message
+    assert not [item for item in _all_findings(root, index) if item.severity == "error"]
+    # The same release dated after the upstream's version that lacked the code proves nothing.
+    api.index_add([replace(spec, released="2024-05-01T00:00:00Z")], index_path=index)
+    (finding,) = _provenance(root, index)
+    assert "no obligations follow" not in finding.message
+    assert any(item.severity == "error" for item in _all_findings(root, index))

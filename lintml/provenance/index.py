@@ -715,12 +715,17 @@ class UpstreamIndex:
     def held_since(self, file_id: int) -> tuple[str, str | None] | None:
         """The name of the project a file belongs to and the date its code was first held (the file's
         ``since``, else its version's date), without reading the file's tokens."""
+        found = self.holder(file_id)
+        return None if found is None else (found[0].name, found[1])
+
+    def holder(self, file_id: int) -> tuple[UpstreamProject, str | None] | None:
+        """The version a file belongs to and the date its code was first held (as for held_since)."""
         found = self._file_dates.get(file_id)
         if found is None:
             return None
         project_id, since = found
         project = self._projects.get(project_id)
-        return None if project is None else (project.name, since or project.released)
+        return None if project is None else (project, since or project.released)
 
     @cached_property
     def _file_dates(self) -> dict[int, tuple[int, str | None]]:

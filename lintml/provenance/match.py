@@ -31,7 +31,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "11"
+MATCH_VERSION = "12"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -47,6 +47,9 @@ CARRIER_FINGERPRINTS = 0.6
 # A version of the matched upstream with no file sharing this share of the match's fingerprints did not
 # hold the code: the evidence that the upstream took it up later (see Match.absent_in).
 ABSENT_FINGERPRINTS = 0.2
+# A catalogued release of the checked project itself whose file shares this share of a match's
+# fingerprints held that code: the date it did so is set against the upstream's (see Match.held_here).
+HELD_HERE_FINGERPRINTS = 0.8
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ class Match:
     # The date of the newest catalogued version of the upstream, older than every version that holds the
     # code, that holds none of it: the upstream took the code up after that date. None without such a version.
     absent_in: str | None = None
+    # When the checked project is itself catalogued: the date of its oldest release that already held the
+    # code (a file sharing most of the match's fingerprints). Set beside absent_in, it tells the direction.
+    held_here: str | None = None
 
     @property
     def label(self) -> str:
@@ -181,6 +187,19 @@ class Matcher:
         earlier = [project.released for project in versions if project.released and project.released < first]
         return max(earlier) if earlier else None
 
+    def _held_here(self, own: dict[tuple[int, int], set[int]], shared: set[int]) -> str | None:
+        """The oldest date a catalogued release of the checked project held the code whose fingerprints
+        are ``shared`` (one of its files has most of them); None when none did."""
+        if not shared:
+            return None
+        dates = []
+        for (number, file_id), values in own.items():
+            if len(values & shared) >= HELD_HERE_FINGERPRINTS * len(shared):
+                found = self.indexes[number].holder(file_id)
+                if found is not None and found[1]:
+                    dates.append(found[1])
+        return min(dates) if dates else None
+
     def match(self, path: str, stream: TokenStream) -> list[Match]:
         if not self.indexes or not indexable(path, stream):
             return []
@@ -189,6 +208,7 @@ class Matcher:
         if not local_prints:
             return []
         wanted = [value for value, _ in local_prints]
+        value_at = {position: value for value, position in local_prints}
         local_positions: dict[int, list[int]] = {}
         for value, position in local_prints:
             local_positions.setdefault(value, []).append(position)
@@ -196,14 +216,17 @@ class Matcher:
         scores: dict[tuple[int, int], float] = {}
         counts: Counter[tuple[int, int]] = Counter()
         seeds: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        own: dict[tuple[int, int], set[int]] = {}  # files of the checked project's own releases -> values
         for number, index in enumerate(self.indexes):
             files_of: dict[int, set[int]] = {}
             excluded = self._excluded_files[number]
             for value, file_id, upstream_position in index.lookup(wanted):
-                if file_id not in excluded:
-                    files_of.setdefault(value, set()).add(file_id)
-                    pairs = seeds.setdefault((number, file_id), [])
-                    pairs.extend((position, upstream_position) for position in local_positions[value])
+                if file_id in excluded:
+                    own.setdefault((number, file_id), set()).add(value)
+                    continue
+                files_of.setdefault(value, set()).add(file_id)
+                pairs = seeds.setdefault((number, file_id), [])
+                pairs.extend((position, upstream_position) for position in local_positions[value])
             for files in files_of.values():
                 weight = 1.0 / len(files)
                 for file_id in files:
@@ -214,7 +237,7 @@ class Matcher:
             key=lambda key: (-scores[key], key),
         )[:CANDIDATES]
         verified: list[tuple[Match, Alignment]] = []
-        source_of: dict[int, int] = {}  # id() of a verified match -> the number of the index it came from
+        source_of: dict[int, tuple[int, int]] = {}  # id() of a verified match -> (index number, file id)
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
             if settled is not None and counts[(number, file_id)] < CARRIER_FINGERPRINTS * settled.shared_fingerprints:
@@ -234,7 +257,7 @@ class Matcher:
             if self.exclude & set(project.requires) and canonical_package_name(project.name) not in self.requires:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
-            source_of[id(match)] = number
+            source_of[id(match)] = (number, file_id)
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if settled is None and (verbatim or (whole and not match.renames)):
                 settled = match  # nothing explains this file better, but another project may hold it too
@@ -267,8 +290,13 @@ class Matcher:
                 match, carriers = _origin_and_carriers([match, *holders])
             # Only a reported match is dated against its upstream's other versions: it needs the counts of
             # every candidate, so it is not worth doing for the candidates that lose.
-            absent_in = self._absent_in(source_of[id(match)], match.project, counts, match.shared_fingerprints)
-            match = replace(match, carriers=carriers, absent_in=absent_in)
+            number_of, file_of = source_of[id(match)]
+            absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
+            held_here = None
+            if absent_in is not None and own:
+                shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
+                held_here = self._held_here(own, shared)
+            match = replace(match, carriers=carriers, absent_in=absent_in, held_here=held_here)
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
             siblings = tuple(
