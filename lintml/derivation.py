@@ -61,12 +61,13 @@ def _holder_words(statement: str) -> list[str]:
     return [word for word in words if word not in _HOLDER_NOISE and not word.isdigit()]
 
 
-def holder_keys(statement: str) -> set[str]:
+@lru_cache(maxsize=4096)  # the same few lines are compared for every match of a run
+def holder_keys(statement: str) -> frozenset[str]:
     """Each holder a copyright line names: ``Google AI, Google Brain and the HuggingFace Inc. team`` ->
     ``{googleai, googlebrain, huggingface}``."""
     parts = re.split(r",|;|&|\band\b|\bwith\b|/", statement.casefold())
     keys = {"".join(_holder_words(part)) for part in parts}
-    return {key for key in keys if len(key) >= _MIN_HOLDER_KEY}
+    return frozenset(key for key in keys if len(key) >= _MIN_HOLDER_KEY)
 
 
 def holds_all(statement: str, lines: Iterable[str]) -> bool:
@@ -84,6 +85,7 @@ def is_copyright(line: str) -> bool:
 _COPYRIGHT = re.compile(r"(?i)copyright|©|\(c\)")
 
 
+@lru_cache(maxsize=16384)
 def same_holder(first: str, second: str) -> bool:
     """Whether two copyright lines (or holder names) share a holder, spelling, years and co-holders aside."""
     left, right = holder_keys(first), holder_keys(second)
@@ -179,7 +181,7 @@ class Owners:
 
     def foreign_holders(self, statement: str) -> list[str]:
         """The holders a copyright line names that are not this project's."""
-        return [key for key in holder_keys(statement) if not self.own(key)]
+        return [key for key in sorted(holder_keys(statement)) if not self.own(key)]
 
 
 def own_holders(project: Project) -> Owners:
@@ -318,7 +320,7 @@ def main_holder(match: Match) -> str | None:
 
 @lru_cache(maxsize=64)
 def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...]) -> str | None:
-    counts = Counter(key for line in copyrights for key in holder_keys(line))
+    counts = Counter(key for line in copyrights for key in sorted(holder_keys(line)))
     if not counts:
         return None
     key, count = counts.most_common(1)[0]

@@ -7,6 +7,9 @@ that credits another origin, code its own author moved between projects.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,3 +124,23 @@ def test_a_few_lines_in_common_show_provenance_but_carry_no_obligation(
     assert "too few to tell copying from code written alike" in report[0]["message"]
     (local / "helpers.py").write_text(top_level_definitions(CODE, ["indent", "fill"]), encoding="utf-8")
     assert "license-text" in _rules(_report(local, index))  # two functions: enough to hold it to Apache-2.0
+
+
+def test_the_main_holder_does_not_depend_on_the_hash_seed() -> None:
+    """Two holders named equally often: the one chosen is the same in every process (string hashes are
+    salted per process, and a set's order with them; a run must not report differently from the last)."""
+    script = (
+        "from lintml.derivation import _main_holder;"
+        "print(_main_holder(('Copyright 2021 Zeta Labs and Alpha Works',) * 2, ('pkg',)))"
+    )
+    chosen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(8)
+    }
+    assert chosen == {"alphaworks"}
