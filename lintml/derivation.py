@@ -222,7 +222,17 @@ def origin_names(project: str, url: str | None) -> tuple[list[str], list[str]]:
     return [project, *parts[2:3]], parts[1:2]
 
 
-def exemption(project: Project, path: str, match: Match) -> str | None:
+@dataclass(frozen=True)
+class Exemption:
+    """Why a match carries no obligation. ``from_here``: the upstream took the code from this project
+    (it says so, depends on it, carries its copyright line, or lacked the code when this project had it):
+    then the upstream is not a source of this file at all, and the match is not reported."""
+
+    reason: str
+    from_here: bool = False
+
+
+def exemption(project: Project, path: str, match: Match) -> Exemption | None:
     """Why a match carries no obligation, or None (worked out once per run: several checks ask)."""
     key = (path, match.project, match.upstream_path)
     if key not in project.exemptions:
@@ -230,7 +240,7 @@ def exemption(project: Project, path: str, match: Match) -> str | None:
     return project.exemptions[key]
 
 
-def _exemption(project: Project, path: str, match: Match) -> str | None:
+def _exemption(project: Project, path: str, match: Match) -> Exemption | None:
     """Why the code a file shares with an upstream file does not make it that upstream's derivative,
     or None when it does.
 
@@ -251,7 +261,8 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
       that says nothing of its origin is matched as usual.
     """
     if match.requires_you:
-        return f"{match.project} depends on this project, so the shared code most likely went from here to it"
+        reason = f"{match.project} depends on this project, so the shared code most likely went from here to it"
+        return Exemption(reason, from_here=True)
     # Who this project says it is (its manifests' authors, its license's holder), as for by_owner: headers
     # alone do not say it, since a project that copies much of an upstream carries its headers everywhere.
     ours = next(
@@ -263,29 +274,36 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
         None,
     )
     if ours is not None:
-        return f"{match.upstream_path} carries this project's own copyright line ({ours[:80]}): it holds code from here"
+        where = match.upstream_path
+        reason = f"{where} carries this project's own copyright line ({ours[:80]}): it holds code from here"
+        # A project of this project's own holder is a source like any other (nothing is owed to oneself);
+        # another project carrying this holder's line holds code that went out from here.
+        main = main_holder(match)
+        return Exemption(reason, from_here=main is not None and not same_holder(ours, main))
     if match.absent_in:
         history = project.matched_history.get(path)
         if history is not None and history.added.date < match.absent_in[:10]:
-            return (
+            reason = (
                 f"{match.project} did not hold this code in its version of {match.absent_in[:10]}, and this file"
                 f" was added here on {history.added.date}: the code went from here to {match.project}, or both"
                 " took it from elsewhere"
             )
+            return Exemption(reason, from_here=True)
         if match.held_here is not None and match.held_here[:10] <= match.absent_in[:10]:
-            return (
+            reason = (
                 f"{match.project} did not hold this code in its version of {match.absent_in[:10]}, and a release"
                 f" of this project in the catalog held it on {match.held_here[:10]}: the code went from here to"
                 f" {match.project}, or both took it from elsewhere"
             )
+            return Exemption(reason, from_here=True)
     if match.evidence_tokens < SUBSTANTIAL_EVIDENCE and not match.verbatim:
-        return (
+        return Exemption(
             f"only {match.evidence_tokens} tokens in common, too few to tell copying from code written alike"
             f" (obligations need {SUBSTANTIAL_EVIDENCE})"
         )
     own_names = project.own_names
     if own_names and any(names_origin(line, own_names, ()) for line in match.upstream_credits):
-        return f"{match.upstream_path} says its code came from this project"
+        return Exemption(f"{match.upstream_path} says its code came from this project", from_here=True)
     credits, foreign = stated_origins(project, path, match)
     if foreign is None or (not credits and not foreign):
         return None  # it kept the upstream file's own notices, or says nothing of its origin
@@ -295,7 +313,7 @@ def _exemption(project: Project, path: str, match: Match) -> str | None:
     ):
         return None
     stated = (credits or foreign)[0]
-    return f"this file credits another origin ({stated[:100]}), not {match.project}: a shared ancestor"
+    return Exemption(f"this file credits another origin ({stated[:100]}), not {match.project}: a shared ancestor")
 
 
 _URL = re.compile(r"https?://\S+|\b(?:github\.com|gitlab\.com|huggingface\.co)/\S+", re.I)
@@ -311,8 +329,8 @@ def names_origin(words: str, names: Sequence[str], owners: Sequence[str]) -> boo
 
 
 def main_holder(match: Match) -> str | None:
-    """The holder of the upstream project's own code: the one its copyright lines name most, when
-    several lines name it or it is the project's own name or repository owner. A project whose few
+    """The holder of the upstream project's own code: the project's own name or repository owner when
+    its copyright lines name it, else the one they name most when several lines name it. A project whose few
     copyright lines all come with vendored code (ultralytics carries Meta's) has none."""
     names, owners = origin_names(match.project, match.url)
     return _main_holder(match.project_copyrights, (*names, *owners))
@@ -323,8 +341,13 @@ def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...]) -> str | N
     counts = Counter(key for line in copyrights for key in sorted(holder_keys(line)))
     if not counts:
         return None
+    # The repository's owner, when its lines name it, before a holder of code it vendors in bulk
+    # (DeepSpeedExamples carries more HuggingFace lines than Microsoft ones).
+    named = [key for key, _ in counts.most_common() if any(same_holder(key, name) for name in names)]
+    if named:
+        return named[0]
     key, count = counts.most_common(1)[0]
-    return key if count >= 2 or any(same_holder(key, name) for name in names) else None
+    return key if count >= 2 else None
 
 
 def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str], list[str] | None]:

@@ -22,7 +22,7 @@ from lintml.provenance.match import Match
 from lintml.repository import RepoFile
 
 if TYPE_CHECKING:
-    from lintml.derivation import Derivation, Modification, Owners
+    from lintml.derivation import Derivation, Exemption, Modification, Owners
     from lintml.facts.cache import FactCache
     from lintml.git import FileHistory
     from lintml.models.evidence import Evidence, FolderReading
@@ -65,7 +65,7 @@ class Project:
     _readings: dict[str, FolderReading] = field(default_factory=dict, repr=False)
     model_evidence: dict[str, list[Evidence]] = field(default_factory=dict, repr=False)  # see checks.models
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
-    exemptions: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False)  # see derivation
+    exemptions: dict[tuple[str, str, str], Exemption | None] = field(default_factory=dict, repr=False)  # see derivation
 
     @cached_property
     def derived(self) -> dict[str, list[Derivation]]:

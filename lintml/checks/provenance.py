@@ -24,7 +24,10 @@ def provenance(project: Project) -> Iterator[Report]:
     for item in project.checked_files(*repository.CODE_KINDS):
         matches = project.provenance.get(item.path, ())
         for match in matches:
-            exempt = exemption(project, item.path, match)
+            exempted = exemption(project, item.path, match)
+            if exempted is not None and exempted.from_here:
+                continue  # the upstream took this code from here: it is not where the file came from
+            exempt = exempted.reason if exempted is not None else None
             notebook = item.kind == repository.NOTEBOOK  # lines of the joined code cells, not of the JSON
             yield Report(
                 path=item.path,
