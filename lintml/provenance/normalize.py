@@ -24,6 +24,7 @@ import zlib
 from array import array
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from pathlib import PurePosixPath
 
 # Bump when the stream changes: indexes built with another version cannot be queried.
@@ -95,7 +96,8 @@ class TokenStream:
     @cached_property
     def code_array(self) -> array:
         """Each symbol as a stable 32-bit number, the alphabet fingerprints are computed over."""
-        return array("I", [symbol_code(symbol) for symbol in self.symbols])
+        codes = {symbol: symbol_code(symbol) for symbol in set(self.symbols)}  # a few hundred distinct symbols
+        return array("I", map(codes.__getitem__, self.symbols))
 
     def pack(self) -> bytes:
         """A compact, compressed form to store in an index: symbols, then V/S/N texts, then line steps."""
@@ -109,13 +111,12 @@ class TokenStream:
     def unpack(cls, blob: bytes) -> TokenStream:
         language, symbol_field, text_field, step_field = zlib.decompress(blob).decode().split(_RECORD)
         symbols = tuple(symbol_field.split(_UNIT)) if symbol_field else ()
-        stored = iter(text_field.split(_UNIT))
-        texts = tuple(next(stored) if symbol in _WITH_TEXT else "" for symbol in symbols)
-        lines, line = [], 0
-        for step in step_field.split(",") if step_field else ():
-            line += int(step)
-            lines.append(line)
-        return cls(symbols, tuple(lines), texts, language)
+        texts = [""] * len(symbols)
+        with_text = [position for position, symbol in enumerate(symbols) if symbol in _WITH_TEXT]
+        for position, text in zip(with_text, text_field.split(_UNIT), strict=False):
+            texts[position] = text
+        lines = tuple(accumulate(map(int, step_field.split(",")))) if step_field else ()
+        return cls(symbols, lines, tuple(texts), language)
 
 
 _WITH_TEXT = frozenset({IDENTIFIER, STRING, NUMBER})
