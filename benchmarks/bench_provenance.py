@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Written by `benchmarks/bench_provenance.py` on {today}: `{shown}`. Medians of {arguments.runs} runs;"
         " wall clock around each subprocess, interpreter start included. Machine as above.",
-        f"Default catalog: {len(manifest.get('projects', []))} projects,"
+        f"Default catalog: {len({entry['name'] for entry in manifest.get('projects', [])})} projects,"
+        f" {len(manifest.get('projects', []))} versions,"
         f" {CATALOG_PATH.stat().st_size / 1e6:.1f} MB (`lintml/data/catalog.sqlite3`).",
         "",
         "| what | measured | target |",
