@@ -145,10 +145,8 @@ def _repo_dated(root: Path, files: dict[str, str], date: str) -> Path:
     return root
 
 
-def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_source(tmp_path: Path) -> None:
-    """The upstream's version of 2023 lacks the code its 2025 version has; this file was committed here in
-    2022: the code went from here to the upstream (or both took it from elsewhere), so nothing is owed.
-    Committed in 2024, after the version that lacked it, the file may have been copied: obligations apply."""
+def _index_later_pkg(tmp_path: Path) -> Path:
+    """An index of an upstream whose version of 2023 lacks the code (textwrap) its 2025 version holds."""
     index = tmp_path / "index.sqlite3"
     lacking, holding = tmp_path / "v1", tmp_path / "v2"
     write_tree(lacking, {"later/lex.py": SHLEX})
@@ -160,6 +158,14 @@ def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_so
         ],
         index_path=index,
     )
+    return index
+
+
+def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_source(tmp_path: Path) -> None:
+    """The upstream's version of 2023 lacks the code its 2025 version has; this file was committed here in
+    2022: the code went from here to the upstream (or both took it from elsewhere), so nothing is owed.
+    Committed in 2024, after the version that lacked it, the file may have been copied: obligations apply."""
+    index = _index_later_pkg(tmp_path)
     files = {"LICENSE": MIT_TEXT, "src/fold.py": COPY}
     before = _repo_dated(tmp_path / "before", files, "2022-01-10T12:00:00+00:00")
     assert _all_findings(before, index) == []  # later-pkg is not a source of this file: not reported
@@ -175,17 +181,7 @@ def test_a_catalogued_release_of_this_project_dates_its_code(tmp_path: Path) -> 
     catalog holds an open_clip release of 2022 with the code and a research repository's version of 2023
     without it: the repository took the code up later, so nothing is owed to it. A release of 2024 dates
     nothing (the upstream lacked the code in 2023, and may have had it before that release)."""
-    index = tmp_path / "index.sqlite3"
-    lacking, holding = tmp_path / "v1", tmp_path / "v2"
-    write_tree(lacking, {"later/lex.py": SHLEX})
-    write_tree(holding, {"later/lex.py": SHLEX, "later/wrap.py": TEXTWRAP})
-    api.index_add(
-        [
-            UpstreamSpec("later-pkg", str(lacking), "Apache-2.0", version="1.0", released="2023-03-01T00:00:00Z"),
-            UpstreamSpec("later-pkg", str(holding), "Apache-2.0", version="2.0", released="2025-03-01T00:00:00Z"),
-        ],
-        index_path=index,
-    )
+    index = _index_later_pkg(tmp_path)
     manifest = '[project]\nname = "fold-kit"\nversion = "3.0"\n'
     files = {"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "src/fold.py": COPY}
     root = tmp_path / "sdist"  # an unpacked release: no git history
