@@ -515,6 +515,44 @@ def run_check(name: str, tree: Path, index: Path, output: Path, env: dict[str, s
     return CheckRun(name, run, findings, other, files_checked, error)
 
 
+def check_trees(
+    run_dir: Path,
+    names: Sequence[str],
+    negative_tree: Path,
+    index: Path,
+    env: dict[str, str],
+    fingerprint: str,
+    problems: list[str],
+) -> tuple[dict[str, CheckRun], CheckRun]:
+    """``lintml check`` of each transformation's tree and of the negatives, against ``index``; a problem is
+    noted when lintml's code changed since ``fingerprint`` was taken (the run must then be repeated)."""
+    checks = {
+        name: run_check(name, run_dir / "trees" / name, index, run_dir / "lintml" / f"{name}.json", env)
+        for name in names
+    }
+    negative_check = run_check("negatives", negative_tree, index, run_dir / "lintml" / "negatives.json", env)
+    if lintml_fingerprint() != fingerprint:
+        problems.append("lintml's code, data or rules changed during the run: repeat it")
+    return checks, negative_check
+
+
+def sampled_negatives(negatives: Sequence[tuple[str, str]], wanted: int | None, seed: str) -> list[tuple[str, str]]:
+    """The negatives in path order, or ``wanted`` of them drawn with ``seed`` (a quick run checks fewer)."""
+    chosen = sorted(negatives)
+    if wanted and wanted < len(chosen):
+        chosen = sorted(random.Random(seed).sample(chosen, wanted))
+    return chosen
+
+
+def fresh_run_dir(work_dir: Path, quick: bool) -> Path:
+    """The run folder under ``work_dir``, emptied (a quick run has its own)."""
+    run_dir = work_dir / ("run-quick" if quick else "run")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
 # ---------------------------------------------------------------------------------------
 # copydetect
 
@@ -1193,16 +1231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     material = gather(pins, seed)
     sample = material.eligible[:files]
     log(f"sample: {len(sample)} of {len(material.eligible)} eligible upstream files")
-    negatives = sorted(material.negatives)
     wanted_negatives = arguments.negatives or (QUICK_NEGATIVES if quick else None)
-    if wanted_negatives and wanted_negatives < len(negatives):
-        negatives = sorted(random.Random(f"{seed}/negatives").sample(negatives, wanted_negatives))
+    negatives = sampled_negatives(material.negatives, wanted_negatives, f"{seed}/negatives")
     log(f"negatives: {len(negatives)} files; fillers: {len(material.fillers)} files set aside")
 
-    run_dir = WORK_DIR / ("run-quick" if quick else "run")
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+    run_dir = fresh_run_dir(WORK_DIR, quick)
     start = time.perf_counter()
     copies = make_copies(sample, seed, material.fillers, MIN_TOKENS)
     transform_seconds = time.perf_counter() - start
@@ -1234,18 +1267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fingerprint = lintml_fingerprint()
         env = lintml_environment(run_dir)
         index_runs = build_index(pins, material, index, env)
-        checks = {}
-        for transformation in TRANSFORMATIONS:
-            checks[transformation] = run_check(
-                transformation,
-                run_dir / "trees" / transformation,
-                index,
-                run_dir / "lintml" / f"{transformation}.json",
-                env,
-            )
-        negative_check = run_check("negatives", negative_tree, index, run_dir / "lintml" / "negatives.json", env)
-        if lintml_fingerprint() != fingerprint:
-            problems.append("lintml's code, data or rules changed during the run: repeat it")
+        checks, negative_check = check_trees(run_dir, TRANSFORMATIONS, negative_tree, index, env, fingerprint, problems)
         for check in [*checks.values(), negative_check]:
             if check.error:
                 problems.append(f"`{shown(check.run.command, replacements)}`: {check.error}")

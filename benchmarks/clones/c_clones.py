@@ -529,16 +529,11 @@ def main(arguments: Any, command: str) -> int:
     clang_version = subprocess.run([str(clang_format), "--version"], capture_output=True, text=True).stdout.strip()
     material = gather(pins, upstream_folder, seed)
     sample = material.eligible[:files]
-    negatives = sorted(material.negatives)
     wanted = arguments.negatives or (QUICK_NEGATIVES if quick else None)
-    if wanted and wanted < len(negatives):
-        negatives = sorted(random.Random(f"{seed}/c-negatives").sample(negatives, wanted))
+    negatives = common.sampled_negatives(material.negatives, wanted, f"{seed}/c-negatives")
     log(f"C sample: {len(sample)} of {len(material.eligible)} eligible; {len(negatives)} negatives")
 
-    run_dir = WORK_DIR / ("run-quick" if quick else "run")
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+    run_dir = common.fresh_run_dir(WORK_DIR, quick)
     start = time.perf_counter()
     copies = make_copies(sample, seed, clang_format, material.fillers, MIN_TOKENS, progress=log)
     log(f"C transformations: {time.perf_counter() - start:.1f} s")
@@ -551,13 +546,9 @@ def main(arguments: Any, command: str) -> int:
     env = common.lintml_environment(run_dir)
     index = run_dir / "index.sqlite"
     index_runs = build_index(pins, material, index, env)
-    checks = {
-        name: common.run_check(name, run_dir / "trees" / name, index, run_dir / "lintml" / f"{name}.json", env)
-        for name in TRANSFORMATIONS
-    }
-    negative_check = common.run_check("negatives", negative_tree, index, run_dir / "lintml" / "negatives.json", env)
-    if lintml_fingerprint() != fingerprint:
-        problems.append("lintml's code, data or rules changed during the run: repeat it")
+    checks, negative_check = common.check_trees(
+        run_dir, TRANSFORMATIONS, negative_tree, index, env, fingerprint, problems
+    )
     for check in [*checks.values(), negative_check]:
         if check.error:
             problems.append(f"lintml check {check.name}: {check.error}")

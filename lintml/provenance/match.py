@@ -208,7 +208,6 @@ class Matcher:
         if not local_prints:
             return []
         wanted = [value for value, _ in local_prints]
-        value_at = {position: value for value, position in local_prints}
         local_positions: dict[int, list[int]] = {}
         for value, position in local_prints:
             local_positions.setdefault(value, []).append(position)
@@ -293,7 +292,8 @@ class Matcher:
             number_of, file_of = source_of[id(match)]
             absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
             held_here = None
-            if absent_in is not None and own:
+            if absent_in is not None and own:  # rare: the checked project is catalogued and the match dated
+                value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
                 held_here = self._held_here(own, shared)
             match = replace(match, carriers=carriers, absent_in=absent_in, held_here=held_here)
