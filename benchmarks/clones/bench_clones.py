@@ -366,13 +366,14 @@ def write_copy_trees(
     return records, dropped
 
 
-def write_negative_tree(run_dir: Path, material: Material, negatives: Sequence[tuple[str, str]]) -> Path:
+def write_negative_tree(run_dir: Path, roots: dict[str, Path], negatives: Sequence[tuple[str, str]]) -> Path:
+    """A committed tree of the negatives, ``(project, path)`` each, copied from the project ``roots``."""
     tree = run_dir / "trees" / "negatives"
     tree.mkdir(parents=True)
     for name, path in negatives:
         target = tree / name / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(material.negative_roots[name] / path, target)
+        shutil.copyfile(roots[name] / path, target)
     commit_tree(tree, "negatives")
     return tree
 
@@ -567,14 +568,16 @@ def peer_python(pins: Pins) -> Path:
         if process.returncode == 0 and process.stdout.strip() == pins.peer_version:
             return python
         shutil.rmtree(venv)
-    log(f"making a virtualenv for {pins.peer}=={pins.peer_version} in {venv.relative_to(REPO_ROOT)}")
+    make_virtualenv(venv, f"{pins.peer}=={pins.peer_version}")
+    return python
+
+
+def make_virtualenv(venv: Path, requirement: str) -> None:
+    """A virtualenv at ``venv`` holding ``requirement`` (a pinned tool lintml is compared with or uses)."""
+    log(f"making a virtualenv for {requirement} in {venv.relative_to(REPO_ROOT)}")
     base = getattr(sys, "_base_executable", None) or sys.executable
     subprocess.run([base, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", f"{pins.peer}=={pins.peer_version}"],
-        check=True,
-    )
-    return python
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", requirement], check=True)
 
 
 @dataclass
@@ -1151,13 +1154,20 @@ def false_positive_notes(negatives: dict[str, Any]) -> list[str]:
     ]
 
 
-def write_section(path: Path, section: str) -> None:
-    """Put ``section`` between the clone markers in ``path``, leaving everything else as it is."""
-    block = f"{MARK_START}\n{section.rstrip()}\n{MARK_END}\n"
+def write_section(
+    path: Path, section: str, marks: tuple[str, str] = (MARK_START, MARK_END), after: str | None = None
+) -> None:
+    """Put ``section`` between its ``marks`` in ``path``, leaving everything else as it is; a new section
+    goes right after the ``after`` mark when the file has it, else at the end."""
+    mark_start, mark_end = marks
+    block = f"{mark_start}\n{section.rstrip()}\n{mark_end}\n"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    start, end = text.find(MARK_START), text.find(MARK_END)
+    start, end = text.find(mark_start), text.find(mark_end)
     if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(MARK_END) :].lstrip("\n")
+        text = text[:start] + block + text[end + len(mark_end) :].lstrip("\n")
+    elif after is not None and after in text:
+        at = text.find(after) + len(after)
+        text = text[:at] + "\n\n" + block + text[at:].lstrip("\n")
     else:
         text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block
     path.write_text(text, encoding="utf-8")
@@ -1241,7 +1251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     transform_seconds = time.perf_counter() - start
     log(f"transformations: {transform_seconds:.1f} s")
     records, dropped = write_copy_trees(run_dir, sample, copies)
-    negative_tree = write_negative_tree(run_dir, material, negatives)
+    negative_tree = write_negative_tree(run_dir, material.negative_roots, negatives)
     manifest = {
         name: [
             {

@@ -171,21 +171,14 @@ def reformatter(pins: CPins) -> Path:
         if process.returncode == 0 and f"version {pins.reformatter_version}" in process.stdout:
             return executable
         shutil.rmtree(venv)
-    log(f"making a virtualenv for {pins.reformatter}=={pins.reformatter_version}")
-    base = getattr(sys, "_base_executable", None) or sys.executable
-    subprocess.run([base, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"{pins.reformatter}=={pins.reformatter_version}"],
-        check=True,
-    )
+    common.make_virtualenv(venv, f"{pins.reformatter}=={pins.reformatter_version}")
     return executable
 
 
 def read_text(path: Path) -> str | None:
-    try:
-        return path.read_bytes().decode("utf-8").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError):
-        return None
+    """A UTF-8 source file with Windows line ends made plain; None when it is not text."""
+    text = common.read_source(path)
+    return None if text is None else text.replace("\r\n", "\n")
 
 
 @dataclass
@@ -294,17 +287,6 @@ def write_trees(
                 problems.append(f"{transformation} {upstream.key}: normalised tokens changed")
         common.commit_tree(tree, f"{transformation}: {DESCRIPTIONS[transformation]}")
     return records, dropped, problems
-
-
-def write_negative_tree(run_dir: Path, material: Material, negatives: Sequence[tuple[str, str]]) -> Path:
-    tree = run_dir / "trees" / "negatives"
-    tree.mkdir(parents=True)
-    for name, path in negatives:
-        target = tree / name / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(material.negative_roots[name] / path, target)
-    common.commit_tree(tree, "negatives")
-    return tree
 
 
 def build_index(pins: CPins, material: Material, index: Path, env: dict[str, str]) -> list[common.CommandRun]:
@@ -501,21 +483,6 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """The C section between its markers, placed after the Python clone section when new."""
-    block = f"{MARK_START}\n{section.rstrip()}\n{MARK_END}\n"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    start, end = text.find(MARK_START), text.find(MARK_END)
-    if start != -1 and end > start:
-        text = text[:start] + block + text[end + len(MARK_END) :].lstrip("\n")
-    elif common.MARK_END in text:
-        at = text.find(common.MARK_END) + len(common.MARK_END)
-        text = text[:at] + "\n\n" + block + text[at:].lstrip("\n")
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block
-    path.write_text(text, encoding="utf-8")
-
-
 def main(arguments: Any, command: str) -> int:
     quick: bool = arguments.quick
     files = arguments.files or (QUICK_FILES if quick else FULL_FILES)
@@ -538,7 +505,7 @@ def main(arguments: Any, command: str) -> int:
     copies = make_copies(sample, seed, clang_format, material.fillers, MIN_TOKENS, progress=log)
     log(f"C transformations: {time.perf_counter() - start:.1f} s")
     records, dropped, problems = write_trees(run_dir, sample, copies)
-    negative_tree = write_negative_tree(run_dir, material, negatives)
+    negative_tree = common.write_negative_tree(run_dir, material.negative_roots, negatives)
     manifest = {name: [record.__dict__ for record in items] for name, items in records.items()}
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
@@ -618,7 +585,7 @@ def main(arguments: Any, command: str) -> int:
     if quick and arguments.output is None:
         output.write_text(markdown(results), encoding="utf-8")
     else:
-        write_section(output, markdown(results))
+        common.write_section(output, markdown(results), (MARK_START, MARK_END), after=common.MARK_END)
     log(f"wrote {output} and {results_json}")
     for problem in problems[:20]:
         log(f"problem: {problem}")

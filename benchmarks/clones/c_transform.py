@@ -220,6 +220,8 @@ def clang_format(executable: Path, path: str, text: str, rng: random.Random) -> 
 # ---------------------------------------------------------------------------------------
 # T2: comments
 
+# Not lintml's own to-dos: the stock comments a copier writes in place of the originals, put into the
+# T2 copies so that comment text cannot be what finds them.
 STOCK_COMMENTS = ("/* see above */", "// helper", "// TODO: check", "/* compute */", "// done")
 
 
