@@ -72,8 +72,13 @@ def test_tokens_keep_their_lines_and_original_text() -> None:
 
 def test_pack_round_trips() -> None:
     stream = normalize("a.py", ORIGINAL + "\nSEPARATOR = '\\x1f\\x1e'\n")
-    assert TokenStream.unpack(stream.pack()).symbols == stream.symbols
-    assert TokenStream.unpack(stream.pack()).lines == stream.lines
+    unpacked = TokenStream.unpack(stream.pack())  # lines and texts are decoded on first use
+    assert unpacked.symbols == stream.symbols
+    assert unpacked.lines == stream.lines
+    assert unpacked.texts == stream.texts
+    assert TokenStream.unpack(stream.pack()) == stream
+    assert hash(TokenStream.unpack(stream.pack())) == hash(stream)
+    assert TokenStream.unpack(stream.pack()) != normalize("a.py", ORIGINAL)
 
 
 def test_unparsable_python_falls_back_to_the_generic_lexer() -> None:

@@ -8,6 +8,7 @@ repository that copied the code renamed and reformatted.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from dataclasses import replace
@@ -197,3 +198,47 @@ def test_a_catalogued_release_of_this_project_dates_its_code(tmp_path: Path) -> 
     assert finding.upstream is not None and (finding.upstream.name, finding.upstream.version) == ("later-pkg", "2.0")
     assert "no obligations follow" not in finding.message
     assert any(item.severity == "error" for item in _all_findings(root, index))
+
+
+def _interleave_files(index: Path) -> None:
+    """Swap the ids of the first and the last file (of two projects) in an index, postings included: a valid
+    index whose projects' files are no longer each one run of ids, as lintml writes them."""
+    connection = sqlite3.connect(index)
+    try:
+        first, last = connection.execute("SELECT min(id), max(id) FROM files").fetchone()
+        for table, column in (("files", "id"), ("postings", "file")):
+            connection.execute(f"UPDATE {table} SET {column} = -1 WHERE {column} = ?", (first,))
+            connection.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (first, last))
+            connection.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = -1", (last,))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_the_checked_projects_own_files_are_left_out_however_the_index_stores_them(tmp_path: Path) -> None:
+    """The catalogued releases of the checked project are left out of matching: in an index lintml wrote, by
+    the run of file ids each project holds (SQLite skips their postings); in one whose files are interleaved,
+    file by file. Both give the same findings, and the release still dates the code (as in the test above)."""
+    index = _index_later_pkg(tmp_path)
+    released = tmp_path / "fold-kit-1.0"
+    write_tree(released, {"LICENSE": MIT_TEXT, "src/fold.py": COPY})
+    spec = UpstreamSpec("fold-kit", str(released), "MIT", version="1.0", released="2024-05-01T00:00:00Z")
+    api.index_add([spec], index_path=index)
+    root = tmp_path / "sdist"
+    manifest = '[project]\nname = "fold-kit"\nversion = "3.0"\n'
+    write_tree(root, {"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "src/fold.py": COPY})
+    interleaved = tmp_path / "interleaved.sqlite3"
+    interleaved.write_bytes(index.read_bytes())
+    _interleave_files(interleaved)
+    for path, stored_in_runs in ((index, True), (interleaved, False)):
+        opened = UpstreamIndex(path)
+        try:
+            own = opened.project_ids_of(frozenset({"fold-kit"}))
+            assert (opened.file_ranges(own) is not None) == stored_in_runs
+        finally:
+            opened.close()
+    findings = [_provenance(root, path) for path in (index, interleaved)]
+    assert [[(item.upstream.name, item.upstream.version) for item in found] for found in findings] == [
+        [("later-pkg", "2.0")],
+        [("later-pkg", "2.0")],
+    ]

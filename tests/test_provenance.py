@@ -396,3 +396,49 @@ def test_an_index_in_an_older_format_is_rebuilt_or_explained(tmp_path: Path, mak
     again = run_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index))
     assert again.returncode == 0, again.stderr  # replacing everything it held: rebuilt in the new format
     assert "wrapkit" in run_lintml(tmp_path, "index", "list", "--index", str(index)).stdout
+
+
+SCALE = """def scale_box(box, factor):
+    left, top, right, bottom = box
+    return (left * factor, top * factor, right * factor, bottom)
+"""
+AREA = """def box_area(rect):
+    width = rect[2] - rect[0]
+    return width * (rect[3] - rect[1])
+"""
+
+
+def _filler(count: int) -> str:
+    """Upstream code that no local file shares: ``count`` functions of different shapes."""
+    return "\n\n".join(
+        f"def step_{n}(state):\n"
+        + "".join(f"    state = state.update{k}({k}, {'x, ' * k}None)\n" for k in range(n % 5 + 2))
+        + "    return state\n"
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize(("between", "matched"), [(_filler(30), False), ("LIMIT = 3\n", True)])
+def test_short_spans_count_together_only_when_they_lie_together_upstream_too(
+    tmp_path: Path, between: str, matched: bool
+) -> None:
+    """Two short functions (under 40 tokens each, 60 together) side by side in a file. Side by side upstream
+    too, they are an edited copy; thousands of tokens apart in a large upstream file, they are what chance
+    and idiom produce (C++'s copy and move members, say) and make no match."""
+    from lintml.provenance.match import Matcher
+    from lintml.provenance.normalize import normalize
+    from lintml.provenance.upstream import UpstreamSpec
+
+    folder = tmp_path / "boxes"
+    write_tree(folder, {"boxes/geometry.py": SCALE + "\n\n" + between + "\n\n" + AREA})
+    index = tmp_path / "index.sqlite3"
+    api.index_add([UpstreamSpec("boxes", str(folder), "Apache-2.0", version="1.0")], index_path=index)
+    local = "import sys\n\n\n" + SCALE + "\n\nORIGIN = (0, 0)\n\n\n" + AREA + "\n\nprint(sys.argv)\n"
+    opened = UpstreamIndex(index)
+    try:
+        matches = Matcher([opened]).match("src/shapes.py", normalize("src/shapes.py", local))
+    finally:
+        opened.close()
+    assert [match.upstream_path for match in matches] == (["boxes/geometry.py"] if matched else [])
+    if matched:
+        assert matches[0].spans == 2 and matches[0].longest_span < 40 and matches[0].evidence_tokens >= 60

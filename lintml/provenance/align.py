@@ -17,6 +17,8 @@ from array import array
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import eq
 
 from lintml.provenance.normalize import (
     BLOCK_END,
@@ -94,7 +96,12 @@ def align(
     candidates = [tile for tile in tiles if weight[tile] >= MIN_SPAN]
     # A lone span of modest length is the kind of thing chance produces; copied code comes in
     # long spans, or in spans close together (a copy edited here and there).
-    anchors = [tile for tile in candidates if weight[tile] >= LONE_SPAN or _near(tile, candidates)]
+    # Short spans count beside a long one (the rest of an edited copy, or another function taken from
+    # elsewhere in the same file), or beside each other in both files.
+    lone = [tile for tile in candidates if weight[tile] >= LONE_SPAN]
+    anchors = [
+        tile for tile in candidates if weight[tile] >= LONE_SPAN or _near(tile, lone) or _near_both(tile, candidates)
+    ]
     chosen, possible = set(anchors), set(candidates)
     kept = [tile for tile in tiles if tile in chosen or (tile not in possible and _near(tile, anchors))]
     evidence = sum(weight[tile] for tile in anchors)
@@ -128,6 +135,18 @@ def _near(tile: Tile, others: Sequence[Tile]) -> bool:
     return any(
         other is not tile and other.local - NEAR <= end and tile.local - NEAR <= other.local + other.length
         for other in others
+    )
+
+
+def _near_both(tile: Tile, others: Sequence[Tile]) -> bool:
+    """Whether another tile lies within :data:`NEAR` tokens of this one in both streams. A copy edited here
+    and there keeps its short pieces together on both sides; short runs that chance makes up (idioms of a
+    language) may lie together here but thousands of tokens apart in a large upstream file."""
+    end = tile.upstream + tile.length
+    return any(
+        other.upstream - NEAR <= end and tile.upstream - NEAR <= other.upstream + other.length
+        for other in others
+        if other is not tile and _near(tile, [other])
     )
 
 
@@ -258,10 +277,17 @@ def rename_map(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile])
     local name is claimed by one upstream name only, so the map is consistent.
     """
     pairs: Counter[tuple[str, str]] = Counter()
-    for tile in tiles:
-        for offset in range(tile.length):
-            if local.symbols[tile.local + offset] == IDENTIFIER:
-                pairs[(upstream.texts[tile.upstream + offset], local.texts[tile.local + offset])] += 1
+    symbols, local_texts, upstream_texts = local.symbols, local.texts, upstream.texts
+    for tile in tiles:  # slices, zip and compress: the pairs are counted at C speed
+        here, there, length = tile.local, tile.upstream, tile.length
+        names = list(map(IDENTIFIER.__eq__, symbols[here : here + length]))
+        pairs.update(
+            zip(
+                compress(upstream_texts[there : there + length], names),
+                compress(local_texts[here : here + length], names),
+                strict=False,
+            )
+        )
     chosen: list[tuple[str, str, int]] = []
     used_old: set[str] = set()
     used_new: set[str] = set()
@@ -281,13 +307,13 @@ def same_texts(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile])
     What tells apart near-identical upstream files (code copied around inside one project):
     a copy keeps the names, strings and numbers of the file it came from, or at least its literals.
     """
-    return sum(
-        1
-        for tile in tiles
-        for offset in range(tile.length)
-        if local.symbols[tile.local + offset] in _WITH_TEXT
-        and local.texts[tile.local + offset] == upstream.texts[tile.upstream + offset]
-    )
+    symbols, local_texts, upstream_texts = local.symbols, local.texts, upstream.texts
+    same = 0
+    for tile in tiles:
+        here, there, length = tile.local, tile.upstream, tile.length
+        agree = map(eq, local_texts[here : here + length], upstream_texts[there : there + length])
+        same += sum(compress(agree, map(_WITH_TEXT.__contains__, symbols[here : here + length])))
+    return same
 
 
 _WITH_TEXT = frozenset({IDENTIFIER, STRING, NUMBER})

@@ -15,11 +15,13 @@ import sqlite3
 import sys
 import time
 import zlib
+from array import array
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
+from itertools import chain
 from pathlib import Path, PurePosixPath
 from typing import Any
 from zlib import crc32
@@ -554,6 +556,8 @@ class UpstreamIndex:
         self.identity = meta.get("identity", "")
         self.meta = meta
         self._file = lru_cache(maxsize=256)(self._load_file)
+        self._dates: dict[int, tuple[int, str | None]] = {}  # file id -> (project id, since), as read
+        self._owners: dict[int, int] = {}  # file id -> project id, as read
 
     def _fetch(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Every row of a query, run on the time budget; a SQLite error is an IndexFileError naming the file."""
@@ -599,16 +603,53 @@ class UpstreamIndex:
         versions = self.versions_of(name)
         return versions[-1] if versions else None
 
-    def lookup(self, hashes: Sequence[int]) -> Iterator[tuple[int, int, int]]:
-        """(hash, file id, position) of every posting of the given fingerprints."""
+    def lookup(
+        self,
+        hashes: Sequence[int],
+        *,
+        outside: Sequence[tuple[int, int]] = (),
+        within: Sequence[tuple[int, int]] = (),
+    ) -> list[tuple[int, int, int]]:
+        """(hash, file id, position) of every posting of the given fingerprints; with ``outside``, none of the
+        files in those ranges of ids (first, last); with ``within``, only those files."""
         unique = sorted(set(hashes))
+        ranges = [end for pair in (*outside, *within) for end in pair]
+        where = "".join(" AND file NOT BETWEEN ? AND ?" for _ in outside)
+        if within:
+            where += " AND (" + " OR ".join("file BETWEEN ? AND ?" for _ in within) + ")"
+        postings: list[tuple[int, int, int]] = []
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._fetch(f"SELECT hash, file, pos FROM postings WHERE hash IN ({marks})", chunk)
-            if not all(type(value) is int and type(file) is int and type(pos) is int for value, file, pos in rows):
-                raise self._damaged("a posting is not three whole numbers")
-            yield from rows
+            rows = self._fetch(
+                f"SELECT hash, file, pos FROM postings WHERE hash IN ({marks}){where}", [*chunk, *ranges]
+            )
+            try:  # an array of 64-bit integers takes whole numbers only, checked at C speed
+                array("q", chain.from_iterable(rows))
+            except (TypeError, OverflowError):
+                raise self._damaged("a posting is not three whole numbers") from None
+            postings.extend(rows)
+        return postings
+
+    def file_ranges(self, project_ids: Collection[int]) -> list[tuple[int, int]] | None:
+        """The first and last file id of each project given. lintml writes each project's files as one run
+        of ids, projects in the order of their ids, so the runs follow from the projects' file counts; both
+        ends of each run are checked (and the ids just outside it). None for an index not written so."""
+        runs: dict[int, tuple[int, int]] = {}
+        first = 1
+        for project_id in sorted(self._projects):
+            files = self._projects[project_id].files
+            runs[project_id] = (first, first + files - 1)
+            first += files
+        wanted = [(project_id, runs[project_id]) for project_id in sorted(project_ids) if project_id in runs]
+        wanted = [(project_id, run) for project_id, run in wanted if run[1] >= run[0]]
+        owners = self.owners([end for _, (low, high) in wanted for end in (low - 1, low, high, high + 1)])
+        for project_id, (low, high) in wanted:
+            if owners.get(low) != project_id or owners.get(high) != project_id:
+                return None
+            if project_id in (owners.get(low - 1), owners.get(high + 1)):
+                return None
+        return [run for _, run in wanted]
 
     def file(self, file_id: int) -> tuple[UpstreamProject, UpstreamFile]:
         return self._file(file_id)
@@ -643,21 +684,20 @@ class UpstreamIndex:
         raise self._damaged(f"the notices of file {file_id} are not lists of texts")
 
     def _stream(self, blob: bytes, file_id: int) -> TokenStream:
-        # Inflated once with a cap first: a small blob must not inflate to gigabytes in TokenStream.unpack.
+        # Inflated with a cap: a small blob must not inflate to gigabytes.
         inflater = zlib.decompressobj()
         try:
-            inflater.decompress(blob, MAX_STREAM_BYTES)
+            packed = inflater.decompress(blob, MAX_STREAM_BYTES)
         except zlib.error:
             raise self._damaged(f"the token stream of file {file_id} is not zlib data") from None
         if inflater.unconsumed_tail:
             raise self._damaged(f"the token stream of file {file_id} inflates past {MAX_STREAM_BYTES} bytes")
+        if not inflater.eof:
+            raise self._damaged(f"the token stream of file {file_id} is cut short")
         try:
-            stream = TokenStream.unpack(blob)
-        except (ValueError, RuntimeError, zlib.error):  # RuntimeError: fewer texts than symbols (PEP 479)
+            return TokenStream.decode(packed)
+        except ValueError:  # UnicodeDecodeError included
             raise self._damaged(f"the token stream of file {file_id} cannot be read") from None
-        if not len(stream.symbols) == len(stream.lines) == len(stream.texts):
-            raise self._damaged(f"the token stream of file {file_id} cannot be read")
-        return stream
 
     def content(self) -> IndexContent:
         """Everything in the index, to rebuild it with a project added or removed."""
@@ -712,32 +752,42 @@ class UpstreamIndex:
             raise self._damaged(f"{what} has values of the wrong type")
         return KnownModel(name, license_id, source, names, config_value, tokenizer_value, sketch, added)
 
-    def held_since(self, file_id: int) -> tuple[str, str | None] | None:
-        """The name of the project a file belongs to and the date its code was first held (the file's
-        ``since``, else its version's date), without reading the file's tokens."""
-        found = self.holder(file_id)
-        return None if found is None else (found[0].name, found[1])
+    def holders(self, file_ids: Collection[int]) -> dict[int, tuple[UpstreamProject, str | None]]:
+        """For each given file, the version it belongs to and the date its code was first held (the file's
+        ``since``, else its version's date), without reading its tokens; files not in the index are left out."""
+        missing = sorted(set(file_ids) - self._dates.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for file_id, project_id, notices in self._fetch(
+                f"SELECT id, project, notices FROM files WHERE id IN ({marks})", chunk
+            ):
+                if type(file_id) is not int or type(project_id) is not int:
+                    raise self._damaged(f"file {_shown(file_id)} has values of the wrong type")
+                since = None
+                if isinstance(notices, str) and '"since"' in notices:  # most files have none: skip parsing them
+                    since = self._since(_json(notices, self.path, f"file {file_id}"), file_id)
+                self._dates[file_id] = (project_id, since)
+        found = {}
+        for file_id in file_ids:
+            project_id, since = self._dates.get(file_id, (None, None))
+            project = self._projects.get(project_id) if project_id is not None else None
+            if project is not None:
+                found[file_id] = (project, since or project.released)
+        return found
 
-    def holder(self, file_id: int) -> tuple[UpstreamProject, str | None] | None:
-        """The version a file belongs to and the date its code was first held (as for held_since)."""
-        found = self._file_dates.get(file_id)
-        if found is None:
-            return None
-        project_id, since = found
-        project = self._projects.get(project_id)
-        return None if project is None else (project, since or project.released)
-
-    @cached_property
-    def _file_dates(self) -> dict[int, tuple[int, str | None]]:
-        dates: dict[int, tuple[int, str | None]] = {}
-        for file_id, project_id, notices in self._fetch("SELECT id, project, notices FROM files"):
-            if type(file_id) is not int or type(project_id) is not int:
-                continue
-            since = None
-            if isinstance(notices, str) and '"since"' in notices:  # most files have none: skip parsing them
-                since = self._since(_json(notices, self.path, f"file {file_id}"), file_id)
-            dates[file_id] = (project_id, since)
-        return dates
+    def owners(self, file_ids: Collection[int]) -> dict[int, int]:
+        """The project id of each given file (files not in the index are left out), read by primary key in
+        batches, never by a scan of the files table, and kept for later calls."""
+        missing = sorted(set(file_ids) - self._owners.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for file_id, project_id in self._fetch(f"SELECT id, project FROM files WHERE id IN ({marks})", chunk):
+                if type(file_id) is not int or type(project_id) is not int:
+                    raise self._damaged(f"file {_shown(file_id)} has values of the wrong type")
+                self._owners[file_id] = project_id
+        return {file_id: self._owners[file_id] for file_id in file_ids if file_id in self._owners}
 
     def versions_of(self, name: str) -> list[UpstreamProject]:
         """Every version of the upstream ``name`` in this index, oldest first."""
@@ -750,15 +800,13 @@ class UpstreamIndex:
             by_name[project.name].append(project)
         return dict(by_name)
 
-    def file_ids_of(self, names: frozenset[str]) -> frozenset[int]:
-        """The ids of every file of the projects named (in PEP 503 normal form)."""
+    def project_ids_of(self, names: frozenset[str]) -> frozenset[int]:
+        """The ids of every version of the projects named (in PEP 503 normal form)."""
         from lintml.facts.declared import canonical_package_name
 
-        wanted = [number for number, project in self._projects.items() if canonical_package_name(project.name) in names]
-        if not wanted:
-            return frozenset()
-        marks = ",".join("?" * len(wanted))
-        return frozenset(row[0] for row in self._fetch(f"SELECT id FROM files WHERE project IN ({marks})", wanted))
+        return frozenset(
+            number for number, project in self._projects.items() if canonical_package_name(project.name) in names
+        )
 
     def file_paths(self, name: str, version: str | None = None) -> list[str]:
         """The indexed paths of the upstream ``name``: of its ``version`` when given, else of every version."""

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Any
 
 from lintml.facts.declared import canonical_package_name
@@ -31,7 +33,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "12"
+MATCH_VERSION = "13"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -154,8 +156,40 @@ class Matcher:
         return frozenset().union(*(index.common for index in self.indexes))
 
     @cached_property
-    def _excluded_files(self) -> list[frozenset[int]]:
-        return [index.file_ids_of(self.exclude) for index in self.indexes]
+    def _excluded_projects(self) -> list[frozenset[int]]:
+        return [index.project_ids_of(self.exclude) for index in self.indexes]
+
+    @cached_property
+    def _excluded_runs(self) -> list[list[tuple[int, int]] | None]:
+        """Per index, the runs of file ids of the checked project's own releases; None where an index does not
+        keep a project's files in one run (they are then told apart by their owners, file by file)."""
+        return [
+            index.file_ranges(projects) if projects else []
+            for index, projects in zip(self.indexes, self._excluded_projects, strict=True)
+        ]
+
+    def _own_values(self, values: set[int]) -> dict[tuple[int, int], set[int]]:
+        """(index number, file id) -> which of ``values`` each file of the checked project's own releases holds."""
+        postings_of: list[list[tuple[int, int, int]]] = []
+        for number, index in enumerate(self.indexes):
+            runs = self._excluded_runs[number]
+            if runs:
+                postings_of.append(index.lookup(sorted(values), within=runs))
+            elif runs is None:
+                postings = index.lookup(sorted(values))
+                excluded = self._excluded_among(number, postings)
+                postings_of.append([posting for posting in postings if posting[1] in excluded])
+            else:
+                postings_of.append([])
+        return _values_by_file(postings_of)
+
+    def _excluded_among(self, number: int, postings: list[tuple[int, int, int]]) -> set[int]:
+        """The files of the postings that belong to the excluded projects (the checked project's own releases)."""
+        projects = self._excluded_projects[number]
+        if not projects:
+            return set()
+        owners = self.indexes[number].owners(set(map(itemgetter(1), postings)))
+        return {file_id for file_id, project in owners.items() if project in projects}
 
     @property
     def identity(self) -> str:
@@ -174,13 +208,12 @@ class Matcher:
         versions = [project for project in index.versions_of(name) if project.released]
         if len(versions) < 2:
             return None
-        holding: list[str] = []
-        for (other, file_id), count in counts.items():
-            if other != number or count < ABSENT_FINGERPRINTS * shared:
-                continue
-            held = index.held_since(file_id)
-            if held is not None and held[0] == name:
-                holding.append(held[1] or "")
+        sharing = [
+            file_id
+            for (other, file_id), count in counts.items()
+            if other == number and count >= ABSENT_FINGERPRINTS * shared
+        ]
+        holding = [since or "" for project, since in index.holders(sharing).values() if project.name == name]
         if not holding:
             return None
         first = min(holding)
@@ -195,7 +228,7 @@ class Matcher:
         dates = []
         for (number, file_id), values in own.items():
             if len(values & shared) >= HELD_HERE_FINGERPRINTS * len(shared):
-                found = self.indexes[number].holder(file_id)
+                found = self.indexes[number].holders([file_id]).get(file_id)
                 if found is not None and found[1]:
                     dates.append(found[1])
         return min(dates) if dates else None
@@ -214,29 +247,44 @@ class Matcher:
         # A fingerprint found in few upstream files says more than one found in many: weigh by rarity.
         scores: dict[tuple[int, int], float] = {}
         counts: Counter[tuple[int, int]] = Counter()
-        seeds: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        own: dict[tuple[int, int], set[int]] = {}  # files of the checked project's own releases -> values
+        postings_of: list[list[tuple[int, int, int]]] = []
         for number, index in enumerate(self.indexes):
-            files_of: dict[int, set[int]] = {}
-            excluded = self._excluded_files[number]
-            for value, file_id, upstream_position in index.lookup(wanted):
-                if file_id in excluded:
-                    own.setdefault((number, file_id), set()).add(value)
-                    continue
-                files_of.setdefault(value, set()).add(file_id)
-                pairs = seeds.setdefault((number, file_id), [])
-                pairs.extend((position, upstream_position) for position in local_positions[value])
-            for files in files_of.values():
-                weight = 1.0 / len(files)
-                for file_id in files:
-                    scores[(number, file_id)] = scores.get((number, file_id), 0.0) + weight
-                    counts[(number, file_id)] += 1
+            runs = self._excluded_runs[number]
+            if runs is not None:  # the checked project's own files are left out by SQLite (most postings, for it)
+                postings = index.lookup(wanted, outside=runs)
+            else:
+                postings = index.lookup(wanted)
+                excluded = self._excluded_among(number, postings)
+                if excluded:
+                    postings = list(
+                        compress(postings, map(not_, map(excluded.__contains__, map(itemgetter(1), postings))))
+                    )
+            postings_of.append(postings)
+            # Hundreds of thousands of postings for a file of a much copied upstream: counted at C speed.
+            held = set(zip(map(itemgetter(1), postings), map(itemgetter(0), postings), strict=True))  # (file, value)
+            files_holding = Counter(map(itemgetter(1), held))
+            rarity_of = map(files_holding.__getitem__, map(itemgetter(1), held))
+            by_rarity = Counter(zip(map(itemgetter(0), held), rarity_of, strict=True))  # (file, files) -> values
+            for (file_id, files), shared in by_rarity.items():
+                scores[(number, file_id)] = scores.get((number, file_id), 0.0) + shared / files
+            for file_id, shared in Counter(map(itemgetter(0), held)).items():
+                counts[(number, file_id)] = shared
         ranked = sorted(
             (key for key, count in counts.items() if count >= MIN_SHARED_FINGERPRINTS),
             key=lambda key: (-scores[key], key),
         )[:CANDIDATES]
+        # Aligned tokens seed the alignment of the candidates only: (local position, upstream position).
+        seeds: dict[tuple[int, int], list[tuple[int, int]]] = {key: [] for key in ranked}
+        for number, postings in enumerate(postings_of):
+            chosen = {file_id for other, file_id in ranked if other == number}
+            for value, file_id, upstream_position in compress(
+                postings, map(chosen.__contains__, map(itemgetter(1), postings))
+            ):
+                pairs = seeds[(number, file_id)]
+                pairs.extend((position, upstream_position) for position in local_positions[value])
         verified: list[tuple[Match, Alignment]] = []
         source_of: dict[int, tuple[int, int]] = {}  # id() of a verified match -> (index number, file id)
+        aligned_with: dict[int, tuple[Alignment, TokenStream]] = {}  # id() of a verified match -> how it aligned
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
             if settled is not None and counts[(number, file_id)] < CARRIER_FINGERPRINTS * settled.shared_fingerprints:
@@ -257,6 +305,7 @@ class Matcher:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
             source_of[id(match)] = (number, file_id)
+            aligned_with[id(match)] = (alignment, upstream.stream)
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if settled is None and (verbatim or (whole and not match.renames)):
                 settled = match  # nothing explains this file better, but another project may hold it too
@@ -292,11 +341,20 @@ class Matcher:
             number_of, file_of = source_of[id(match)]
             absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
             held_here = None
-            if absent_in is not None and own:  # rare: the checked project is catalogued and the match dated
+            if absent_in is not None and any(self._excluded_projects):  # rare: this project is catalogued
                 value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
-                held_here = self._held_here(own, shared)
-            match = replace(match, carriers=carriers, absent_in=absent_in, held_here=held_here)
+                held_here = self._held_here(self._own_values(shared), shared)
+            # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
+            alignment, upstream_stream = aligned_with[id(match)]
+            match = replace(
+                match,
+                lines=line_ranges(stream, alignment.tiles),
+                upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
+                carriers=carriers,
+                absent_in=absent_in,
+                held_here=held_here,
+            )
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
             siblings = tuple(
@@ -310,6 +368,15 @@ class Matcher:
             if len(matches) == MAX_MATCHES:
                 break
         return matches
+
+
+def _values_by_file(postings_of: list[list[tuple[int, int, int]]]) -> dict[tuple[int, int], set[int]]:
+    """(index number, file id) -> the fingerprint values of the postings of that file."""
+    values: dict[tuple[int, int], set[int]] = {}
+    for number, postings in enumerate(postings_of):
+        for value, file_id, _ in postings:
+            values.setdefault((number, file_id), set()).add(value)
+    return values
 
 
 def _covered(alignment: Alignment) -> set[int]:
@@ -369,8 +436,8 @@ def _match(
         upstream_path=upstream.path,
         local_share=round(alignment.local_share, 4),
         upstream_share=round(alignment.upstream_share, 4),
-        lines=line_ranges(stream, alignment.tiles),
-        upstream_lines=line_ranges(upstream.stream, alignment.tiles, upstream=True),
+        lines=(),  # filled in for a reported match only (see Matcher.match)
+        upstream_lines=(),
         verbatim=verbatim,
         renames=rename_map(stream, upstream.stream, alignment.tiles),
         evidence_tokens=alignment.evidence,

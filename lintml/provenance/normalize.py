@@ -19,12 +19,13 @@ from __future__ import annotations
 import io
 import json
 import keyword
+import re
 import tokenize
 import zlib
 from array import array
-from dataclasses import dataclass, replace
+from collections import deque
 from functools import cached_property, lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from pathlib import PurePosixPath
 
 # Bump when the stream changes: indexes built with another version cannot be queried.
@@ -81,17 +82,63 @@ MINIFIED_FROM = 20_000
 MINIFIED_LINE = 500
 
 
-@dataclass(frozen=True)
 class TokenStream:
-    """Normalised tokens of one file: the symbol, its line, and the original text for V/S/N."""
+    """Normalised tokens of one file: the symbol, its line, and the original text for V/S/N.
 
-    symbols: tuple[str, ...]
-    lines: tuple[int, ...]
-    texts: tuple[str, ...]  # original text for V, S and N tokens; "" for the rest
-    language: str = "python"
+    Not to be changed once made. A stream read from an index (:meth:`unpack`) decodes its lines and
+    texts on first use: most upstream files a match reads are aligned by their symbols alone and
+    dropped, and decoding the other two fields took most of the time of reading one.
+    """
+
+    def __init__(
+        self, symbols: tuple[str, ...], lines: tuple[int, ...], texts: tuple[str, ...], language: str = "python"
+    ) -> None:
+        self.symbols = symbols
+        self.language = language
+        self._lines: tuple[int, ...] | None = lines
+        self._texts: tuple[str, ...] | None = texts
+        self._packed = ("", "")  # line steps and joined texts of an unpacked stream, until decoded
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        if self._lines is None:
+            steps = self._packed[0]
+            self._lines = tuple(accumulate(map(int, steps.split(",")))) if steps else ()
+        return self._lines
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The original text of each V, S and N token; "" for the rest."""
+        if self._texts is None:
+            texts = [""] * len(self.symbols)
+            with_text = compress(count(), map(_WITH_TEXT.__contains__, self.symbols))
+            joined = self._packed[1]
+            # Each text to its place at C speed; surplus texts or places are left out.
+            deque(map(texts.__setitem__, with_text, joined.split(_UNIT) if joined else ()), maxlen=0)
+            self._texts = tuple(texts)
+        return self._texts
 
     def __len__(self) -> int:
         return len(self.symbols)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TokenStream):
+            return NotImplemented
+        return (self.symbols, self.lines, self.texts, self.language) == (
+            other.symbols,
+            other.lines,
+            other.texts,
+            other.language,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.symbols, self.lines, self.texts, self.language))
+
+    def __repr__(self) -> str:
+        return f"TokenStream({len(self.symbols)} tokens, {self.language!r})"
+
+    def with_language(self, language: str) -> TokenStream:
+        return TokenStream(self.symbols, self.lines, self.texts, language)
 
     @cached_property
     def code_array(self) -> array:
@@ -109,16 +156,34 @@ class TokenStream:
 
     @classmethod
     def unpack(cls, blob: bytes) -> TokenStream:
-        language, symbol_field, text_field, step_field = zlib.decompress(blob).decode().split(_RECORD)
+        return cls.decode(zlib.decompress(blob))
+
+    @classmethod
+    def decode(cls, packed: bytes) -> TokenStream:
+        """The stream of a :meth:`pack` result already inflated; ValueError when it is not one. Lines and
+        texts are checked here (one line step per symbol, each a small whole number) and decoded on use."""
+        language, symbol_field, text_field, step_field = packed.decode().split(_RECORD)
         symbols = tuple(symbol_field.split(_UNIT)) if symbol_field else ()
-        texts = [""] * len(symbols)
-        with_text = [position for position, symbol in enumerate(symbols) if symbol in _WITH_TEXT]
-        for position, text in zip(with_text, text_field.split(_UNIT), strict=False):
-            texts[position] = text
-        lines = tuple(accumulate(map(int, step_field.split(",")))) if step_field else ()
-        return cls(symbols, lines, tuple(texts), language)
+        if (step_field.count(",") + 1 if step_field else 0) != len(symbols) or not _whole_steps(step_field):
+            raise ValueError("the line steps do not fit the symbols")
+        stream = cls(symbols, (), (), language)
+        stream._lines = stream._texts = None
+        stream._packed = (step_field, text_field)
+        return stream
 
 
+def _whole_steps(field: str) -> bool:
+    """Whether a stored field of line steps is small whole numbers apart from commas (lines never go back)."""
+    return not field or (
+        not field.encode().translate(None, b"0123456789,")
+        and ",," not in field
+        and not field.startswith(",")
+        and not field.endswith(",")
+        and not _LONG_NUMBER.search(field)
+    )
+
+
+_LONG_NUMBER = re.compile("[0-9]{10}")
 _WITH_TEXT = frozenset({IDENTIFIER, STRING, NUMBER})
 _UNIT, _RECORD = "\x1f", "\x1e"  # ASCII unit and record separators
 
@@ -176,7 +241,7 @@ def normalize_python(text: str) -> TokenStream:
     except (tokenize.TokenError, IndentationError, SyntaxError, ValueError, RecursionError):
         # Not Python tokenize can read (a syntax error, a file cut short): lexed leniently instead,
         # so a broken copy is still fingerprinted rather than skipped.
-        return replace(normalize_generic("source.py", text), language=FALLBACK_LANGUAGE)
+        return normalize_generic("source.py", text).with_language(FALLBACK_LANGUAGE)
 
 
 def _python_tokens(text: str) -> TokenStream:

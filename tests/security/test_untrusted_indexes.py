@@ -168,6 +168,11 @@ def _stream_update(blob: bytes) -> Callable[[Path], None]:
     return change
 
 
+def _packed(steps: str) -> bytes:
+    """A stored token stream of three symbols (a name, ``=``, a number) with the given line steps."""
+    return zlib.compress("\x1e".join(["python", "V\x1f=\x1fN", "x\x1f1", steps]).encode())
+
+
 RECURSIVE_META = (
     "CREATE VIEW meta AS WITH RECURSIVE r(key, value) AS"
     " (SELECT 'a', 'b' UNION ALL SELECT key || key, value FROM r) SELECT * FROM r"
@@ -214,6 +219,10 @@ HOSTILE = {
         f"inflates past {MAX_STREAM_BYTES} bytes",
     ),
     "a stream that is not zlib": (_stream_update(b"\x00" * 64), "is not zlib data"),
+    "a stream cut short": (_stream_update(zlib.compress(bytes(4096))[:12]), "is cut short"),
+    "line steps that are not numbers": (_stream_update(_packed("1,x,0")), "cannot be read"),
+    "a line step of 5,000 digits": (_stream_update(_packed("1," + "9" * 5000 + ",0")), "cannot be read"),
+    "fewer line steps than symbols": (_stream_update(_packed("1,0")), "cannot be read"),
     "postings of the wrong type": (
         _sql("UPDATE postings SET pos = 'p' || pos"),
         "a posting is not three whole numbers",
