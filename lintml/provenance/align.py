@@ -14,8 +14,9 @@ is verbatim, and the identifier rename map are reported beside it.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import eq
@@ -94,16 +95,18 @@ def align(
     tiles = sorted(_tiles(local.code_array, upstream.code_array, seeds), key=lambda tile: tile.local)
     weight = _weights(tiles, hashes, common)
     candidates = [tile for tile in tiles if weight[tile] >= MIN_SPAN]
-    # A lone span of modest length is the kind of thing chance produces; copied code comes in
-    # long spans, or in spans close together (a copy edited here and there).
-    # Short spans count beside a long one (the rest of an edited copy, or another function taken from
+    # A lone span of modest length is the kind of thing chance produces; copied code comes in long spans,
+    # or in short ones beside a long one (the rest of an edited copy, or another function taken from
     # elsewhere in the same file), or beside each other in both files.
-    lone = [tile for tile in candidates if weight[tile] >= LONE_SPAN]
     anchors = [
-        tile for tile in candidates if weight[tile] >= LONE_SPAN or _near(tile, lone) or _near_both(tile, candidates)
+        tile
+        for index, tile in enumerate(candidates)
+        if weight[tile] >= LONE_SPAN
+        or any(weight[other] >= LONE_SPAN or _upstream_near(tile, other) for other in _neighbours(candidates, index))
     ]
     chosen, possible = set(anchors), set(candidates)
-    kept = [tile for tile in tiles if tile in chosen or (tile not in possible and _near(tile, anchors))]
+    starts = [tile.local for tile in anchors]
+    kept = [tile for tile in tiles if tile in chosen or (tile not in possible and _near(tile, anchors, starts))]
     evidence = sum(weight[tile] for tile in anchors)
     longest = max((tile.length for tile in anchors), default=0)
     return Alignment(tuple(kept), len(local), len(upstream), evidence, len(anchors), longest)
@@ -129,25 +132,37 @@ def _weights(tiles: Sequence[Tile], hashes: Sequence[int], common: Collection[in
     return weights
 
 
-def _near(tile: Tile, others: Sequence[Tile]) -> bool:
-    """Whether another tile lies within :data:`NEAR` tokens of this one in the local stream."""
-    end = tile.local + tile.length
-    return any(
-        other is not tile and other.local - NEAR <= end and tile.local - NEAR <= other.local + other.length
-        for other in others
+def _neighbours(tiles: Sequence[Tile], index: int) -> Iterator[Tile]:
+    """The tiles within :data:`NEAR` tokens of ``tiles[index]`` in the local stream. Tiles never share a
+    local token, so sorted by local position their ends rise too: the walk out each way stops at the
+    first tile too far."""
+    tile = tiles[index]
+    before = index - 1
+    while before >= 0 and tiles[before].local + tiles[before].length >= tile.local - NEAR:
+        yield tiles[before]
+        before -= 1
+    after = index + 1
+    while after < len(tiles) and tiles[after].local <= tile.local + tile.length + NEAR:
+        yield tiles[after]
+        after += 1
+
+
+def _upstream_near(tile: Tile, other: Tile) -> bool:
+    """Whether two tiles lie within :data:`NEAR` tokens of each other upstream. Short runs that chance makes
+    up (idioms of a language) may lie together here but thousands of tokens apart in a large upstream file;
+    a copy edited here and there keeps its pieces together on both sides."""
+    return (
+        other.upstream - NEAR <= tile.upstream + tile.length and tile.upstream - NEAR <= other.upstream + other.length
     )
 
 
-def _near_both(tile: Tile, others: Sequence[Tile]) -> bool:
-    """Whether another tile lies within :data:`NEAR` tokens of this one in both streams. A copy edited here
-    and there keeps its short pieces together on both sides; short runs that chance makes up (idioms of a
-    language) may lie together here but thousands of tokens apart in a large upstream file."""
-    end = tile.upstream + tile.length
-    return any(
-        other.upstream - NEAR <= end and tile.upstream - NEAR <= other.upstream + other.length
-        for other in others
-        if other is not tile and _near(tile, [other])
-    )
+def _near(tile: Tile, others: Sequence[Tile], starts: Sequence[int]) -> bool:
+    """Whether one of ``others`` (sorted by local position, ``starts`` their first tokens) lies within
+    :data:`NEAR` tokens of ``tile`` in the local stream: the closest one before it or after it, if any."""
+    place = bisect_left(starts, tile.local)
+    if place > 0 and others[place - 1].local + others[place - 1].length >= tile.local - NEAR:
+        return True
+    return place < len(others) and others[place].local <= tile.local + tile.length + NEAR
 
 
 def seed_places(stream: TokenStream) -> dict[int, list[int]]:
@@ -169,14 +184,14 @@ def _tiles(a: array, b: array, seeds: Sequence[tuple[int, int]]) -> list[Tile]:
     # Maximal runs: each seed is grown both ways; a seed inside a run found already on its
     # diagonal adds nothing, and inside a long run other diagonals are not tried (the long
     # run would be tiled first anyway).
-    covered: dict[int, list[tuple[int, int]]] = {}
+    # Seeds go by local position, and every run starts at or before the seed it grew from: a seed lies
+    # inside an earlier run exactly when it lies before that run's end, so the furthest end is all to keep.
+    covered_to: dict[int, int] = {}  # diagonal -> furthest end of a run found on it
+    long_to = -1  # furthest end of a long run, less MIN_TILE
     runs: list[tuple[int, int, int]] = []
-    long_runs: list[tuple[int, int]] = []
     for i, j in sorted(set(seeds)):
         diagonal = j - i
-        if any(first <= i < last for first, last in covered.get(diagonal, ())):
-            continue
-        if any(first <= i < last for first, last in long_runs):
+        if i < covered_to.get(diagonal, -1) or i < long_to:
             continue
         start_a, start_b = i * width, j * width
         if bytes_a[start_a : start_a + seed_bytes] != bytes_b[start_b : start_b + seed_bytes]:
@@ -184,10 +199,10 @@ def _tiles(a: array, b: array, seeds: Sequence[tuple[int, int]]) -> list[Tile]:
         back = _common_length(bytes_a, bytes_b, start_a, start_b, width, backwards=True)
         i, j = i - back, j - back
         length = _common_length(bytes_a, bytes_b, i * width, j * width, width)
-        covered.setdefault(diagonal, []).append((i, i + length))
+        covered_to[diagonal] = max(covered_to.get(diagonal, -1), i + length)
         runs.append((length, i, j))
         if length >= LONG_RUN:
-            long_runs.append((i, i + length - MIN_TILE))
+            long_to = max(long_to, i + length - MIN_TILE)
     # Longest first; a run that overlaps taken tokens keeps its longest free stretch.
     runs.sort(key=lambda run: (-run[0], run[1], run[2]))
     taken_a = bytearray(len(a))
@@ -250,14 +265,15 @@ def line_ranges(stream: TokenStream, tiles: Sequence[Tile], *, upstream: bool = 
     the copied code, so they do not widen the range.
     """
     spans = []
+    symbols, lines = stream.symbols, stream.lines
     for tile in tiles:
         first = tile.upstream if upstream else tile.local
         last = first + tile.length - 1
-        while first < last and stream.symbols[first] in _STRUCTURE:
+        while first < last and symbols[first] in _STRUCTURE:
             first += 1
-        while last > first and stream.symbols[last] in _STRUCTURE:
+        while last > first and symbols[last] in _STRUCTURE:
             last -= 1
-        spans.append((stream.lines[first], stream.lines[last]))
+        spans.append((lines[first], lines[last]))
     merged: list[list[int]] = []
     for first, last in sorted(spans):
         if merged and first <= merged[-1][1] + 1:

@@ -10,9 +10,9 @@ ones did not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, cmp_to_key
 from itertools import compress
 from operator import itemgetter, not_
 from typing import Any
@@ -285,6 +285,14 @@ class Matcher:
         verified: list[tuple[Match, Alignment]] = []
         source_of: dict[int, tuple[int, int]] = {}  # id() of a verified match -> (index number, file id)
         aligned_with: dict[int, tuple[Alignment, TokenStream]] = {}  # id() of a verified match -> how it aligned
+        renamed: dict[int, tuple[tuple[str, str, int], ...]] = {}  # id() of a verified match -> its rename map
+
+        def renames_of(match: Match) -> tuple[tuple[str, str, int], ...]:
+            if id(match) not in renamed:
+                alignment, upstream_stream = aligned_with[id(match)]
+                renamed[id(match)] = rename_map(stream, upstream_stream, alignment.tiles)
+            return renamed[id(match)]
+
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
             if settled is not None and counts[(number, file_id)] < CARRIER_FINGERPRINTS * settled.shared_fingerprints:
@@ -307,20 +315,27 @@ class Matcher:
             source_of[id(match)] = (number, file_id)
             aligned_with[id(match)] = (alignment, upstream.stream)
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
-            if settled is None and (verbatim or (whole and not match.renames)):
+            if settled is None and (verbatim or (whole and not renames_of(match))):
                 settled = match  # nothing explains this file better, but another project may hold it too
-        # Near-identical upstream files (one upstream's code copied around inside it) align equally
-        # well; the names and literals the copy kept tell which of them it came from.
-        verified.sort(
-            key=lambda pair: (
-                -(pair[0].evidence_tokens + TEXT_WEIGHT * pair[0].same_texts),
-                not pair[0].verbatim,
-                len(pair[0].renames),
-                -pair[0].upstream_share,
-                pair[0].project,
-                pair[0].upstream_path,
+
+        def ranking(first: tuple[Match, Alignment], second: tuple[Match, Alignment]) -> int:
+            """Near-identical upstream files (one upstream's code copied around inside it) align equally well;
+            the names and literals the copy kept tell which of them it came from. Renames are counted only
+            to break a tie: most verified matches never need them."""
+            one, other = first[0], second[0]
+            keys: tuple[Callable[[Match], Any], ...] = (
+                lambda match: -(match.evidence_tokens + TEXT_WEIGHT * match.same_texts),
+                lambda match: not match.verbatim,
+                lambda match: len(renames_of(match)),
+                lambda match: (-match.upstream_share, match.project, match.upstream_path),
             )
-        )
+            for key in keys:
+                left, right = key(one), key(other)
+                if left != right:
+                    return -1 if left < right else 1
+            return 0
+
+        verified.sort(key=cmp_to_key(ranking))
         matches: list[Match] = []
         explained: set[int] = set()
         grouped: set[int] = set()
@@ -351,6 +366,7 @@ class Matcher:
                 match,
                 lines=line_ranges(stream, alignment.tiles),
                 upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
+                renames=renames_of(match),
                 carriers=carriers,
                 absent_in=absent_in,
                 held_here=held_here,
@@ -439,7 +455,7 @@ def _match(
         lines=(),  # filled in for a reported match only (see Matcher.match)
         upstream_lines=(),
         verbatim=verbatim,
-        renames=rename_map(stream, upstream.stream, alignment.tiles),
+        renames=(),  # filled in for a reported match only, as the lines
         evidence_tokens=alignment.evidence,
         spans=alignment.spans,
         longest_span=alignment.longest,

@@ -227,6 +227,14 @@ HOSTILE = {
         _sql("UPDATE postings SET pos = 'p' || pos"),
         "a posting is not three whole numbers",
     ),
+    "a common fingerprint that is a text": (
+        _sql("INSERT INTO common VALUES ('many')"),
+        "a common fingerprint is not a whole number",
+    ),
+    "a common fingerprint that is a real": (
+        _sql("INSERT INTO common VALUES (2.5)"),
+        "a common fingerprint is not a whole number",
+    ),
     "notices that are not JSON": (
         _sql("UPDATE files SET notices = 'not json {'"),
         "a JSON value of file 1 does not parse",
