@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import wraps
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from lintml import repository
@@ -369,6 +369,7 @@ def _analyse(
         read_text=lambda path: _read_text(source, path),
         history_of=_history_reader(source),
         own_names=frozenset(own_names),
+        own_packages=_own_packages(all_files),
         known_models=tuple(_known_models(index_paths) if reads_models else ()),
         models_checked=reads_models,
         read_bytes=lambda path: _read_bytes(source, path),
@@ -576,6 +577,17 @@ def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[st
                 names.add(name)
                 names.update(repository_names(text))  # a git upstream of the same repository is this project
     return names
+
+
+def _own_packages(files: Sequence[RepoFile]) -> frozenset[str]:
+    """The top-level Python packages of the checked project: folders with an ``__init__.py`` at the root of
+    the repository or of its ``src/`` folder (``open_clip`` for open_clip_torch)."""
+    packages = set()
+    for item in files:
+        parts = PurePosixPath(item.path).parts
+        if parts[-1] == "__init__.py" and (len(parts) == 2 or (len(parts) == 3 and parts[0] == "src")):
+            packages.add(parts[-2])
+    return frozenset(package for package in packages if package.isidentifier())
 
 
 def _check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:

@@ -246,8 +246,9 @@ def _exemption(project: Project, path: str, match: Match) -> Exemption | None:
 
     - The two share little code (a few lines of an idiom): enough to show where a file may come
       from, too little to hold it to the upstream's license.
-    - The upstream depends on this project (and not the reverse), or the upstream file says its
-      code came from this project: it took the code from here.
+    - The upstream depends on this project (and not the reverse), or the upstream file (or another
+      file in its folder, as a vendored package often says it once) says its code came from this
+      project: it took the code from here.
     - The upstream file's copyright lines name this project's own holder: it carries code from here
       (an example or fork of this project), whatever else it holds.
     - This file was in this repository (by its git history, or by a release of this project in the
@@ -304,14 +305,33 @@ def _exemption(project: Project, path: str, match: Match) -> Exemption | None:
     own_names = project.own_names
     if own_names and any(names_origin(line, own_names, ()) for line in match.upstream_credits):
         return Exemption(f"{match.upstream_path} says its code came from this project", from_here=True)
+    # A vendored package often says once, in one file, where it came from: a file beside the matched one in
+    # the upstream's folder saying its code came from here tells the direction for the whole folder.
+    beside = next((line for line in match.upstream_folder_credits if names_origin(line, own_names, ())), None)
+    if own_names and beside is not None:
+        folder = str(PurePosixPath(match.upstream_path).parent)
+        reason = (
+            f"the files beside {match.upstream_path} in {folder}/ say their code came from this project ({beside[:80]})"
+        )
+        return Exemption(reason, from_here=True)
     credits, foreign = stated_origins(project, path, match)
-    if foreign is None or (not credits and not foreign):
-        return None  # it kept the upstream file's own notices, or says nothing of its origin
+    if foreign is None:
+        return None  # it kept the upstream file's own notices
     names, owners = origin_names(match.project, match.url)
     if any(names_origin(words, names, owners) for words in credits) or any(
         names_origin(line, names, ()) for line in foreign
     ):
         return None
+    # An upstream file written against this project (it imports it) most likely took the code it shares
+    # with it from here; a file here that says it came from that upstream is taken at its word (above).
+    imported = next((name for name in match.upstream_imports if name in project.own_packages), None)
+    if imported is not None:
+        return Exemption(
+            f"{match.upstream_path} imports {imported} (this project): it builds on this project, so the shared"
+            " code most likely went from here to it"
+        )
+    if not credits and not foreign:
+        return None  # it says nothing of its origin
     stated = (credits or foreign)[0]
     return Exemption(f"this file credits another origin ({stated[:100]}), not {match.project}: a shared ancestor")
 

@@ -242,3 +242,59 @@ def test_the_checked_projects_own_files_are_left_out_however_the_index_stores_th
         [("later-pkg", "2.0")],
         [("later-pkg", "2.0")],
     ]
+
+
+def test_an_upstream_folder_that_says_its_code_came_from_here_is_not_its_source(tmp_path: Path) -> None:
+    """A research repository vendors this project's code in a folder and says so once, in one file of it
+    ("Based on" this project's repository, as LAVIS's clip_models/model.py says of open_clip); the file
+    that matches carries no credit of its own. The folder's word tells the direction: nothing is owed to
+    the repository. Without that word, the repository is reported as where the code came from."""
+    manifest = '[project]\nname = "fold-kit"\n\n[project.urls]\nRepository = "https://github.com/folders/fold-kit"\n'
+    root = tmp_path / "fold-kit"
+    write_tree(root, {"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "src/fold.py": TEXTWRAP})
+    credit = "# Based on https://github.com/folders/fold-kit\n"
+    for said, expected in ((True, []), (False, ["bigvision"])):
+        index = tmp_path / f"index-{said}.sqlite3"
+        model = (credit if said else "") + SHLEX
+        files = {"LICENSE": MIT_TEXT, "bigvision/fold_models/model.py": model, "bigvision/fold_models/loss.py": COPY}
+        _add(index, tmp_path, f"bigvision-{said}", files, released="2024-01-01T00:00:00Z", version="1.0")
+        opened = UpstreamIndex(index)
+        try:
+            upstream = next(
+                opened.file(number)[1] for number in (1, 2) if opened.file(number)[1].path.endswith("loss.py")
+            )
+            assert upstream.credits == ()
+            assert opened.credits_of(upstream.credited_beside) == ((credit.strip(),) if said else ())
+        finally:
+            opened.close()
+        found = [item.upstream.name.split("-")[0] for item in _all_findings(root, index) if item.upstream]
+        assert sorted(set(found)) == expected
+
+
+def test_an_upstream_file_that_imports_this_project_is_not_held_as_its_source(tmp_path: Path) -> None:
+    """An adapter repository builds on this project: its file imports it and copies a class of it (as
+    IP-Adapter's pipelines subclass diffusers' and copy their __call__). The match is shown, with no
+    obligation. The same file without the import is held as the source, and so is the importing one when
+    this project's file says it came from that repository."""
+    root = tmp_path / "fold-kit"
+    tree = {"LICENSE": MIT_TEXT, "pyproject.toml": '[project]\nname = "fold-kit"\n', "fold_kit/__init__.py": ""}
+    cases = (
+        ("import fold_kit\n", "", False),
+        ("", "", True),
+        ("import fold_kit\n", "# Adapted from the adapter-kit-2 repository\n", True),
+    )
+    for number, (imports, credit, owed) in enumerate(cases):
+        write_tree(root, {**tree, "fold_kit/fold.py": credit + strip_and_reformat(TEXTWRAP)})
+        index = tmp_path / f"index-{number}.sqlite3"
+        _add(
+            index,
+            tmp_path,
+            f"adapter-kit-{number}",
+            {"adapter/fold.py": imports + COPY},
+            released=None,
+            license="Apache-2.0",
+        )
+        findings = _all_findings(root, index)
+        (shown,) = [item for item in findings if item.rule == "provenance"]
+        assert ("imports fold_kit (this project)" in shown.message) == (not owed), shown.message
+        assert any(item.severity == "error" for item in findings) == owed

@@ -106,6 +106,11 @@ class UpstreamFile:
     # The date of the oldest version of its project that held this file unchanged, when older than the
     # version it is kept under (see IndexContent.share_identical_files); None otherwise.
     since: str | None = None
+    # The ids, in the index it was read from, of other files in its folder that credit an origin (a vendored
+    # package often says once, in one file, where it came from): see UpstreamIndex.credits_of. write_index
+    # works them out again from the files' own credits.
+    credited_beside: tuple[int, ...] = ()
+    imports: tuple[str, ...] = ()  # top-level modules a Python file imports (``diffusers`` for ``from diffusers.x``)
 
 
 @dataclass
@@ -240,6 +245,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                     project.released,
                 ),
             )
+            beside = _credited_beside(files, first_id=file_id + 1)
             for item in sorted(files, key=lambda entry: entry.path):
                 file_id += 1
                 connection.execute(
@@ -257,6 +263,8 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                                 "copyrights": list(item.copyrights),
                                 "credits": list(item.credits),
                                 **({"since": item.since} if item.since else {}),
+                                **({"beside": list(beside[item.path])} if beside[item.path] else {}),
+                                **({"imports": list(item.imports)} if item.imports else {}),
                             }
                         ),
                     ),
@@ -666,8 +674,14 @@ class UpstreamIndex:
             raise self._damaged(f"file {file_id} has values of the wrong type or no project")
         found = _json(notices, self.path, f"file {file_id}")  # parsed once for the notices and the date
         licenses, copyrights, credits = self._notices(found, file_id)
+        beside = found.get("beside", []) if isinstance(found, dict) else None
+        imports = _strings(found.get("imports", [])) if isinstance(found, dict) else None
+        if not isinstance(beside, list) or not all(type(other) is int for other in beside) or imports is None:
+            raise self._damaged(f"the notices of file {file_id} are not lists of texts")
         stream = self._stream(blob, file_id)
-        return project, UpstreamFile(path, sha256, stream, licenses, copyrights, credits, self._since(found, file_id))
+        since = self._since(found, file_id)
+        beside = beside[:CREDITED_BESIDE]  # no more than write_index records, whatever a file says
+        return project, UpstreamFile(path, sha256, stream, licenses, copyrights, credits, since, tuple(beside), imports)
 
     def _since(self, found: object, file_id: int) -> str | None:
         """The ``since`` date of a file's parsed notices record (see IndexContent.share_identical_files)."""
@@ -791,6 +805,18 @@ class UpstreamIndex:
                 self._owners[file_id] = project_id
         return {file_id: self._owners[file_id] for file_id in file_ids if file_id in self._owners}
 
+    def credits_of(self, file_ids: Sequence[int]) -> tuple[str, ...]:
+        """The distinct credit lines of the given files (other files of a matched file's folder), in order."""
+        if not file_ids:
+            return ()
+        marks = ",".join("?" * len(file_ids))
+        rows = self._fetch(f"SELECT id, notices FROM files WHERE id IN ({marks}) ORDER BY id", list(file_ids))
+        lines: dict[str, None] = {}
+        for file_id, notices in rows:
+            found = _json(notices, self.path, f"file {_shown(file_id)}")
+            lines.update(dict.fromkeys(self._notices(found, file_id)[2]))
+        return tuple(lines)
+
     def versions_of(self, name: str) -> list[UpstreamProject]:
         """Every version of the upstream ``name`` in this index, oldest first."""
         return self._versions.get(name, [])
@@ -881,6 +907,25 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         requires=needs,
         released=released,  # type: ignore[arg-type]
     )
+
+
+CREDITED_BESIDE = 3  # other files of its folder that credit an origin, recorded with a file, at most
+
+
+def _credited_beside(files: Sequence[UpstreamFile], first_id: int) -> dict[str, tuple[int, ...]]:
+    """For each file, the ids (numbered from ``first_id`` in path order, as write_index numbers them) of the
+    first :data:`CREDITED_BESIDE` other files in its folder that credit an origin."""
+    ordered = sorted(files, key=lambda entry: entry.path)
+    crediting: dict[PurePosixPath, list[tuple[int, str]]] = defaultdict(list)
+    for number, item in enumerate(ordered):
+        if item.credits:
+            crediting[PurePosixPath(item.path).parent].append((first_id + number, item.path))
+    return {
+        item.path: tuple(
+            [other for other, path in crediting[PurePosixPath(item.path).parent] if path != item.path][:CREDITED_BESIDE]
+        )
+        for item in ordered
+    }
 
 
 def updated(project: UpstreamProject, files: list[UpstreamFile]) -> UpstreamProject:

@@ -33,7 +33,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "13"
+MATCH_VERSION = "15"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -79,6 +79,8 @@ class Match:
     notice: str | None = None  # the text of the upstream project's NOTICE file
     project_copyrights: tuple[str, ...] = ()  # the upstream project's copyright lines, most frequent first
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
+    upstream_folder_credits: tuple[str, ...] = ()  # what the other files in its folder say of theirs
+    upstream_imports: tuple[str, ...] = ()  # the top-level modules the upstream file imports
     sibling_copyrights: tuple[tuple[str, ...], ...] = ()  # copyright lines of near-identical upstream files
     requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
     released: str | None = None  # when the upstream version was published (ISO 8601), if known
@@ -127,7 +129,15 @@ class Match:
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
         values["sibling_copyrights"] = tuple(tuple(item) for item in values.get("sibling_copyrights", ()))
-        for name in ("upstream_notices", "upstream_copyrights", "project_copyrights", "upstream_credits", "carriers"):
+        for name in (
+            "upstream_notices",
+            "upstream_copyrights",
+            "project_copyrights",
+            "upstream_credits",
+            "upstream_folder_credits",
+            "upstream_imports",
+            "carriers",
+        ):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
@@ -286,6 +296,7 @@ class Matcher:
         source_of: dict[int, tuple[int, int]] = {}  # id() of a verified match -> (index number, file id)
         aligned_with: dict[int, tuple[Alignment, TokenStream]] = {}  # id() of a verified match -> how it aligned
         renamed: dict[int, tuple[tuple[str, str, int], ...]] = {}  # id() of a verified match -> its rename map
+        aligned_content: dict[str, tuple[Alignment, bool]] = {}  # upstream file sha256 -> (alignment, verbatim)
 
         def renames_of(match: Match) -> tuple[tuple[str, str, int], ...]:
             if id(match) not in renamed:
@@ -300,10 +311,13 @@ class Matcher:
             project, upstream = self.indexes[number].file(file_id)
             if settled is not None and project.name == settled.project:
                 continue
-            alignment = align(
-                stream, upstream.stream, common=self.common, local_kgrams=hashes, seeds=seeds[(number, file_id)]
-            )
-            verbatim = is_verbatim(stream, upstream.stream, alignment)
+            # A file vendored whole by several projects (or kept by several versions) aligns the same each time.
+            if upstream.sha256 not in aligned_content:
+                alignment = align(
+                    stream, upstream.stream, common=self.common, local_kgrams=hashes, seeds=seeds[(number, file_id)]
+                )
+                aligned_content[upstream.sha256] = (alignment, is_verbatim(stream, upstream.stream, alignment))
+            alignment, verbatim = aligned_content[upstream.sha256]
             # A whole file copied as it is (a table of numbers, say) is a copy even when its
             # repetitive shape weighs little as evidence.
             if not alignment.is_match and not verbatim:
@@ -362,11 +376,14 @@ class Matcher:
                 held_here = self._held_here(self._own_values(shared), shared)
             # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
             alignment, upstream_stream = aligned_with[id(match)]
+            beside = self.indexes[number_of].file(file_of)[1].credited_beside
+            folder_credits = self.indexes[number_of].credits_of(beside) if beside else ()
             match = replace(
                 match,
                 lines=line_ranges(stream, alignment.tiles),
                 upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
                 renames=renames_of(match),
+                upstream_folder_credits=folder_credits,
                 carriers=carriers,
                 absent_in=absent_in,
                 held_here=held_here,
@@ -466,5 +483,6 @@ def _match(
         notice=project.notice,
         project_copyrights=project.copyrights,
         upstream_credits=upstream.credits,
+        upstream_imports=upstream.imports,
         released=upstream.since or project.released,
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from lintml import repository
@@ -27,7 +28,7 @@ from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
-from lintml.provenance.normalize import TokenStream, normalize
+from lintml.provenance.normalize import PYTHON_SUFFIXES, TokenStream, normalize
 from lintml.wildmatch import compile_patterns
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ def read_upstream(
                     notices=tuple(dict.fromkeys(notice.expression for notice in file_facts.notices)),
                     copyrights=copyrights,
                     credits=_credits(item.path, data),
+                    imports=python_imports(item.path, data),
                 )
             )
         for item in files:
@@ -326,6 +328,7 @@ def read_memory_upstream(
             tuple(tag.expression for tag in spdx_tags(text)),
             _header_copyrights(path, text),
             _credits(path, text.encode()),
+            imports=python_imports(path, text.encode()),
         )
         for path, text in sorted(files.items())
         if repository.classify(path) in repository.CODE_KINDS
@@ -376,6 +379,29 @@ def _credits(path: str, data: bytes) -> tuple[str, ...]:
     """Lines of a file's comments and docstrings that say its code came from elsewhere."""
     text, _ = decode(data)
     return credit_lines(text or "", comment_syntax(path))
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w., \t]*))", re.M)
+MAX_IMPORTS = 32
+
+
+def python_imports(path: str, data: bytes) -> tuple[str, ...]:
+    """The top-level modules outside the standard library a Python file imports, sorted (``diffusers`` for
+    ``from diffusers.models import x``; relative imports left out), at most :data:`MAX_IMPORTS`; () for any
+    other file."""
+    if PurePosixPath(path).suffix.lower() not in PYTHON_SUFFIXES:
+        return ()
+    text, _ = decode(data)
+    found: set[str] = set()
+    for source, names in _IMPORT.findall(text or ""):
+        if source:
+            found.add(source)
+        for name in names.split(","):
+            module = name.split()[0].split(".")[0] if name.split() else ""
+            if module.isidentifier():
+                found.add(module)
+    # The standard library says nothing of what a file builds on, and would only take room in the catalog.
+    return tuple(sorted(found - sys.stdlib_module_names)[:MAX_IMPORTS])
 
 
 def _other_notices(path: str, data: bytes) -> tuple[str, ...]:

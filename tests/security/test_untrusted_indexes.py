@@ -240,6 +240,14 @@ HOSTILE = {
         "a JSON value of file 1 does not parse",
     ),
     "notices of the wrong type": (_sql("UPDATE files SET notices = '123'"), "are not lists of texts"),
+    "neighbours that are not file ids": (
+        _sql("""UPDATE files SET notices = '{"licenses": [], "copyrights": [], "credits": [], "beside": ["x"]}'"""),
+        "are not lists of texts",
+    ),
+    "imports that are not texts": (
+        _sql("""UPDATE files SET notices = '{"licenses": [], "copyrights": [], "credits": [], "imports": [1]}'"""),
+        "are not lists of texts",
+    ),
     "copyrights nested too deep": (
         _sql("UPDATE projects SET copyrights = '" + "[" * 100_000 + "'"),
         "a JSON value of the project 'wrapkit' does not parse",
