@@ -298,3 +298,22 @@ def test_an_upstream_file_that_imports_this_project_is_not_held_as_its_source(tm
         (shown,) = [item for item in findings if item.rule == "provenance"]
         assert ("imports fold_kit (this project)" in shown.message) == (not owed), shown.message
         assert any(item.severity == "error" for item in findings) == owed
+
+
+def test_a_project_that_holds_part_of_the_copied_code_is_named_as_a_carrier_of_part(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """diffusers carries OpenAI's attention pool, not the whole ResNet file open_clip took: a later project
+    holding only part of the copied code is named beside the origin as carrying part of it, and is
+    neither the origin nor a source of its own."""
+    from tests.copying import top_level_definitions
+
+    index = tmp_path / "index.sqlite3"
+    _add(index, tmp_path, "origin-clip", {"clip/wrap.py": TEXTWRAP}, released="2021-01-05T00:00:00Z")
+    part = top_level_definitions(TEXTWRAP, ["TextWrapper"])
+    _add(index, tmp_path, "bigpack", {"bigpack/wrap.py": part}, released="2024-11-18T00:00:00Z", version="0.31.0")
+    root = make_repo({"LICENSE": MIT_TEXT, "src/fold.py": COPY})
+    (finding,) = _provenance(root, index)
+    assert finding.upstream is not None and finding.upstream.name == "origin-clip"
+    assert finding.upstream.carriers == ("bigpack 0.31.0 (part of it)",)
+    assert "also in bigpack 0.31.0 (part of it), which carry it" in finding.message

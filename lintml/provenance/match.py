@@ -33,7 +33,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "15"
+MATCH_VERSION = "16"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -361,10 +361,11 @@ class Matcher:
             if matches and len(new) < MIN_EVIDENCE:
                 continue
             explained |= new
-            holders = _holders_of_same_code(verified, coverage, number, grouped)
+            holders, partial = _holders_of_same_code(verified, coverage, number, grouped)
             carriers: tuple[str, ...] = ()
             if holders:
                 match, carriers = _origin_and_carriers([match, *holders])
+            carriers += tuple(f"{other.label} (part of it)" for other in partial if other.project != match.project)
             # Only a reported match is dated against its upstream's other versions: it needs the counts of
             # every candidate, so it is not worth doing for the candidates that lose.
             number_of, file_of = source_of[id(match)]
@@ -418,23 +419,28 @@ def _covered(alignment: Alignment) -> set[int]:
 
 def _holders_of_same_code(
     verified: list[tuple[Match, Alignment]], coverage: list[set[int]], leader: int, grouped: set[int]
-) -> list[Match]:
+) -> tuple[list[Match], list[Match]]:
     """The best match of each other project whose file aligns with the same local code about as well as
-    the leader's; they join the leader's group (``grouped``) and are not reported on their own.
+    the leader's, and the best of each project whose file holds only part of it (its aligned code lies
+    within the leader's: diffusers carries OpenAI's attention pool, not the whole ResNet). The first join
+    the leader's group (``grouped``) and are not reported on their own; only they can be the origin.
     ``coverage`` holds the local token positions each verified match aligns."""
     best = verified[leader][0]
     covered = coverage[leader]
     holders: dict[str, Match] = {}
+    partial: dict[str, Match] = {}
     for number in range(leader + 1, len(verified)):
         other = verified[number][0]
-        if number in grouped or other.evidence_tokens < SAME_CODE * best.evidence_tokens:
+        if number in grouped:
             continue
-        if len(coverage[number] & covered) < SAME_CODE * len(covered):
-            continue
-        grouped.add(number)
-        if other.project != best.project:
-            holders.setdefault(other.project, other)  # verified is best first: a project's best version
-    return list(holders.values())
+        inside = len(coverage[number] & covered)
+        if other.evidence_tokens >= SAME_CODE * best.evidence_tokens and inside >= SAME_CODE * len(covered):
+            grouped.add(number)
+            if other.project != best.project:
+                holders.setdefault(other.project, other)  # verified is best first: a project's best version
+        elif inside >= SAME_CODE * len(coverage[number]) and other.project != best.project:
+            partial.setdefault(other.project, other)  # not grouped: it may carry part of another leader's too
+    return list(holders.values()), [match for name, match in partial.items() if name not in holders]
 
 
 def _origin_and_carriers(holders: list[Match]) -> tuple[Match, tuple[str, ...]]:
