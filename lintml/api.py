@@ -634,7 +634,7 @@ def _finding(rule: Rule, report: Report, config: Config) -> Finding | None:
         end_line=report.end_line if report.end_line is not None else report.line,
         column=1 if report.line is not None else None,
         message=rule.render_message(report.params),
-        fix=rule.render_fix(report.params),
+        fix=rule.render_fix(report.params) if report.has_fix else None,
         license=report.license,
         upstream=report.upstream,
         evidence=report.evidence,

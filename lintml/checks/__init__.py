@@ -29,6 +29,7 @@ class Report:
     license: str | None = None
     upstream: Upstream | None = None
     evidence: tuple[tuple[str, str], ...] = ()
+    has_fix: bool = True  # False: there is nothing to fix (a match that carries no obligation), so no fix is shown
 
 
 CheckFunction = Callable[["Project"], Iterable[Report]]

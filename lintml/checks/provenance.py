@@ -47,6 +47,7 @@ def provenance(project: Project) -> Iterator[Report]:
                 license=match.license,
                 upstream=match.as_upstream(),
                 evidence=_evidence(match) + ((("not_derived", exempt),) if exempt else ()),
+                has_fix=exempt is None,
             )
         folder = project.vendored_folder(item.path)
         if folder is not None and not matches:
