@@ -73,26 +73,6 @@ def test_a_file_that_credits_another_origin_is_taken_at_its_word(
     assert "license-text" in rules and "change-notice" not in rules  # the note is its change notice
 
 
-def test_everyday_words_that_name_no_origin_waive_nothing(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
-    """ultralytics' tal.py, renamed into an MIT project, says in a docstring that a score is "computed based
-    on the given metrics": that names no origin, so the copy owes its upstream as any copy does. Nor does
-    "taken from the original Transformer paper": a paper is not where code came from. A credit with an
-    address, a repository or module path, or a proper name does tell of another origin."""
-    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
-    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
-    for words, waived in (
-        ('"""Scores computed based on the given metrics."""\n', False),
-        ("# The scaling below is taken from the original Transformer paper.\n", False),
-        ("# Adapted from the Textkit toolbox of Example Labs\n", True),
-        ("# Copied from textkit.wrapping.TextWrapper\n", True),
-    ):
-        local = make_repo({"LICENSE": MIT_TEXT, "fold.py": words + COPY}, name=f"local-{len(words)}")
-        report = _report(local, index)
-        (shown,) = [finding for finding in report if finding["rule"] == "provenance"]
-        assert ("a shared ancestor" in shown["message"]) == waived, (words, shown["message"])
-        assert ("license-text" in _rules(report)) == (not waived), words
-
-
 def test_an_author_reusing_their_own_code_owes_themselves_nothing(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
