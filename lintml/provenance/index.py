@@ -17,7 +17,7 @@ import time
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
@@ -768,22 +768,26 @@ class UpstreamIndex:
             raise self._damaged(f"{what} has values of the wrong type")
         return KnownModel(name, license_id, source, names, config_value, tokenizer_value, sketch, added)
 
+    def _file_rows(self, columns: str, file_ids: Sequence[int], *, numbers: int = 1) -> Iterator[tuple[Any, ...]]:
+        """``columns`` of the files with the given ids, read by primary key in batches (never by a scan of the
+        files table); the first ``numbers`` columns (``id`` first) must be whole numbers."""
+        for start in range(0, len(file_ids), 500):
+            chunk = file_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._fetch(f"SELECT {columns} FROM files WHERE id IN ({marks})", chunk):
+                if any(type(value) is not int for value in row[:numbers]):
+                    raise self._damaged(f"file {_shown(row[0])} has values of the wrong type")
+                yield row
+
     def holders(self, file_ids: Collection[int]) -> dict[int, tuple[UpstreamProject, str | None]]:
         """For each given file, the version it belongs to and the date its code was first held (the file's
         ``since``, else its version's date), without reading its tokens; files not in the index are left out."""
         missing = sorted(set(file_ids) - self._dates.keys())
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for file_id, project_id, notices in self._fetch(
-                f"SELECT id, project, notices FROM files WHERE id IN ({marks})", chunk
-            ):
-                if type(file_id) is not int or type(project_id) is not int:
-                    raise self._damaged(f"file {_shown(file_id)} has values of the wrong type")
-                since = None
-                if isinstance(notices, str) and '"since"' in notices:  # most files have none: skip parsing them
-                    since = self._since(_json(notices, self.path, f"file {file_id}"), file_id)
-                self._dates[file_id] = (project_id, since)
+        for file_id, project_id, notices in self._file_rows("id, project, notices", missing, numbers=2):
+            since = None
+            if isinstance(notices, str) and '"since"' in notices:  # most files have none: skip parsing them
+                since = self._since(_json(notices, self.path, f"file {file_id}"), file_id)
+            self._dates[file_id] = (project_id, since)
         found = {}
         for file_id in file_ids:
             project_id, since = self._dates.get(file_id, (None, None))
@@ -793,27 +797,18 @@ class UpstreamIndex:
         return found
 
     def owners(self, file_ids: Collection[int]) -> dict[int, int]:
-        """The project id of each given file (files not in the index are left out), read by primary key in
-        batches, never by a scan of the files table, and kept for later calls."""
-        missing = sorted(set(file_ids) - self._owners.keys())
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for file_id, project_id in self._fetch(f"SELECT id, project FROM files WHERE id IN ({marks})", chunk):
-                if type(file_id) is not int or type(project_id) is not int:
-                    raise self._damaged(f"file {_shown(file_id)} has values of the wrong type")
-                self._owners[file_id] = project_id
+        """The project id of each given file (files not in the index are left out), kept for later calls."""
+        for file_id, project_id in self._file_rows(
+            "id, project", sorted(set(file_ids) - self._owners.keys()), numbers=2
+        ):
+            self._owners[file_id] = project_id
         return {file_id: self._owners[file_id] for file_id in file_ids if file_id in self._owners}
 
     def credits_of(self, file_ids: Sequence[int]) -> tuple[str, ...]:
         """The distinct credit lines of the given files (other files of a matched file's folder), in order."""
-        if not file_ids:
-            return ()
-        marks = ",".join("?" * len(file_ids))
-        rows = self._fetch(f"SELECT id, notices FROM files WHERE id IN ({marks}) ORDER BY id", list(file_ids))
         lines: dict[str, None] = {}
-        for file_id, notices in rows:
-            found = _json(notices, self.path, f"file {_shown(file_id)}")
+        for file_id, notices in sorted(self._file_rows("id, notices", list(file_ids))):
+            found = _json(notices, self.path, f"file {file_id}")
             lines.update(dict.fromkeys(self._notices(found, file_id)[2]))
         return tuple(lines)
 

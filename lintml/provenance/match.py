@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, cmp_to_key
 from itertools import compress
 from operator import itemgetter, not_
-from typing import Any
+from typing import Any, NamedTuple
 
 from lintml.facts.declared import canonical_package_name
 from lintml.findings import Upstream
@@ -186,20 +186,22 @@ class Matcher:
             if runs:
                 postings_of.append(index.lookup(sorted(values), within=runs))
             elif runs is None:
-                postings = index.lookup(sorted(values))
-                excluded = self._excluded_among(number, postings)
-                postings_of.append([posting for posting in postings if posting[1] in excluded])
+                postings_of.append(self._split_own(number, index.lookup(sorted(values)))[1])
             else:
                 postings_of.append([])
         return _values_by_file(postings_of)
 
-    def _excluded_among(self, number: int, postings: list[tuple[int, int, int]]) -> set[int]:
-        """The files of the postings that belong to the excluded projects (the checked project's own releases)."""
+    def _split_own(
+        self, number: int, postings: list[tuple[int, int, int]]
+    ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+        """The postings of other projects' files, and those of the checked project's own releases (told apart
+        by each file's owner, for an index that does not keep a project's files in one run)."""
         projects = self._excluded_projects[number]
         if not projects:
-            return set()
+            return postings, []
         owners = self.indexes[number].owners(set(map(itemgetter(1), postings)))
-        return {file_id for file_id, project in owners.items() if project in projects}
+        own = [owners.get(file_id) in projects for file_id in map(itemgetter(1), postings)]
+        return list(compress(postings, map(not_, own))), list(compress(postings, own))
 
     @property
     def identity(self) -> str:
@@ -235,12 +237,16 @@ class Matcher:
         are ``shared`` (one of its files has most of them); None when none did."""
         if not shared:
             return None
-        dates = []
+        holding: dict[int, list[int]] = {}  # index number -> its files that hold most of the code
         for (number, file_id), values in own.items():
             if len(values & shared) >= HELD_HERE_FINGERPRINTS * len(shared):
-                found = self.indexes[number].holders([file_id]).get(file_id)
-                if found is not None and found[1]:
-                    dates.append(found[1])
+                holding.setdefault(number, []).append(file_id)
+        dates = [
+            since
+            for number, file_ids in holding.items()
+            for _, since in self.indexes[number].holders(file_ids).values()
+            if since
+        ]
         return min(dates) if dates else None
 
     def match(self, path: str, stream: TokenStream) -> list[Match]:
@@ -263,12 +269,7 @@ class Matcher:
             if runs is not None:  # the checked project's own files are left out by SQLite (most postings, for it)
                 postings = index.lookup(wanted, outside=runs)
             else:
-                postings = index.lookup(wanted)
-                excluded = self._excluded_among(number, postings)
-                if excluded:
-                    postings = list(
-                        compress(postings, map(not_, map(excluded.__contains__, map(itemgetter(1), postings))))
-                    )
+                postings = self._split_own(number, index.lookup(wanted))[0]
             postings_of.append(postings)
             # Hundreds of thousands of postings for a file of a much copied upstream: counted at C speed.
             held = set(zip(map(itemgetter(1), postings), map(itemgetter(0), postings), strict=True))  # (file, value)
@@ -293,15 +294,14 @@ class Matcher:
                 pairs = seeds[(number, file_id)]
                 pairs.extend((position, upstream_position) for position in local_positions[value])
         verified: list[tuple[Match, Alignment]] = []
-        source_of: dict[int, tuple[int, int]] = {}  # id() of a verified match -> (index number, file id)
-        aligned_with: dict[int, tuple[Alignment, TokenStream]] = {}  # id() of a verified match -> how it aligned
+        made: dict[int, _Verified] = {}  # id() of a verified match -> where it came from and how it aligned
         renamed: dict[int, tuple[tuple[str, str, int], ...]] = {}  # id() of a verified match -> its rename map
         aligned_content: dict[str, tuple[Alignment, bool]] = {}  # upstream file sha256 -> (alignment, verbatim)
 
         def renames_of(match: Match) -> tuple[tuple[str, str, int], ...]:
             if id(match) not in renamed:
-                alignment, upstream_stream = aligned_with[id(match)]
-                renamed[id(match)] = rename_map(stream, upstream_stream, alignment.tiles)
+                found = made[id(match)]
+                renamed[id(match)] = rename_map(stream, found.upstream_stream, found.alignment.tiles)
             return renamed[id(match)]
 
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
@@ -326,8 +326,7 @@ class Matcher:
             if self.exclude & set(project.requires) and canonical_package_name(project.name) not in self.requires:
                 match = replace(match, requires_you=True)
             verified.append((match, alignment))
-            source_of[id(match)] = (number, file_id)
-            aligned_with[id(match)] = (alignment, upstream.stream)
+            made[id(match)] = _Verified(number, file_id, alignment, upstream.stream)
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
             if settled is None and (verbatim or (whole and not renames_of(match))):
                 settled = match  # nothing explains this file better, but another project may hold it too
@@ -368,17 +367,16 @@ class Matcher:
             carriers += tuple(f"{other.label} (part of it)" for other in partial if other.project != match.project)
             # Only a reported match is dated against its upstream's other versions: it needs the counts of
             # every candidate, so it is not worth doing for the candidates that lose.
-            number_of, file_of = source_of[id(match)]
+            number_of, file_of, alignment, upstream_stream = made[id(match)]
             absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
             held_here = None
             if absent_in is not None and any(self._excluded_projects):  # rare: this project is catalogued
                 value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
                 held_here = self._held_here(self._own_values(shared), shared)
-            # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
-            alignment, upstream_stream = aligned_with[id(match)]
             beside = self.indexes[number_of].file(file_of)[1].credited_beside
             folder_credits = self.indexes[number_of].credits_of(beside) if beside else ()
+            # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
             match = replace(
                 match,
                 lines=line_ranges(stream, alignment.tiles),
@@ -402,6 +400,15 @@ class Matcher:
             if len(matches) == MAX_MATCHES:
                 break
         return matches
+
+
+class _Verified(NamedTuple):
+    """Where a verified match came from (index number, file id) and how it aligned."""
+
+    number: int
+    file_id: int
+    alignment: Alignment
+    upstream_stream: TokenStream
 
 
 def _values_by_file(postings_of: list[list[tuple[int, int, int]]]) -> dict[tuple[int, int], set[int]]:
