@@ -300,8 +300,10 @@ def _analyse(
     index_paths: Sequence[Path],
     *,
     matches: Mapping[str, list[Match]] | None = None,
+    group: bool = True,
 ) -> tuple[CheckResult, Project]:
-    """:func:`check_source`, also giving the project as the checks saw it (repairs read it)."""
+    """:func:`check_source`, also giving the project as the checks saw it (repairs read it, file by file:
+    ``group=False`` keeps one finding per file where a check gives a cause several files share)."""
     chosen = select_rules(rules or shipped_rules(), list(config.select) or None, list(config.ignore))
     _check_selectors(config, rules or shipped_rules())
     all_files = [item for item in source.files() if not config.excluded(item.path)]
@@ -377,14 +379,15 @@ def _analyse(
         cache=cache,
         refused=_refusals_touching(source.refused(), asked),
     )
-    findings = [
-        finding
+    reported = [
+        (finding, report.cause)
         for rule in chosen
         for report in CHECKS[rule.check](project)
         if (finding := _finding(rule, report, config)) is not None
         and not _suppressed(finding, project.facts_of(finding.path).suppressions)
     ]
-    findings = sorted(set(findings), key=Finding.sort_key)
+    merged = _one_per_cause(reported) if group else [finding for finding, _ in reported]
+    findings = sorted(set(merged), key=Finding.sort_key)
     checked = len(targets) if targets is not None else len(all_files)
     result = CheckResult(tuple(findings), chosen, checked, tuple(skipped), config, source.root, found.fingerprinted)
     return result, project
@@ -447,7 +450,9 @@ def fix(
     cache = FactCache(default_cache_dir() if use_cache else None)
     try:
         source = DiskSource(prepared.top)
-        result, project = _analyse(source, prepared.config, prepared.targets, cache, None, None, prepared.index_paths)
+        result, project = _analyse(
+            source, prepared.config, prepared.targets, cache, None, None, prepared.index_paths, group=False
+        )
         context = RepairContext(Workspace(prepared.top), project, date or _today())
         rank = {rule_id: position for position, rule_id in enumerate(ORDER)}
         fixed: list[tuple[Finding, str]] = []
@@ -625,10 +630,13 @@ def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:
 def _finding(rule: Rule, report: Report, config: Config) -> Finding | None:
     if config.ignored_at(rule.id, report.path):
         return None
+    severity = config.severity_for(rule.id, rule.severity)
+    if report.grade is not None and SEVERITY_RANK[severity] > SEVERITY_RANK[report.grade.ceiling]:
+        severity = report.grade.ceiling  # the evidence bounds the severity (docs/provenance.md)
     return Finding(
         rule=rule.id,
         category=rule.category,
-        severity=config.severity_for(rule.id, rule.severity),  # type: ignore[arg-type]
+        severity=severity,  # type: ignore[arg-type]
         path=report.path,
         line=report.line,
         end_line=report.end_line if report.end_line is not None else report.line,
@@ -638,7 +646,29 @@ def _finding(rule: Rule, report: Report, config: Config) -> Finding | None:
         license=report.license,
         upstream=report.upstream,
         evidence=report.evidence,
+        grade=report.grade,
     )
+
+
+def _one_per_cause(reported: Sequence[tuple[Finding, tuple[str, ...] | None]]) -> list[Finding]:
+    """One finding per cause: findings of one rule that a check gave the same cause (one missing license
+    text, one vendored package's conflict) become the first of them, naming the other files."""
+    alone = [finding for finding, cause in reported if cause is None]
+    shared: dict[tuple[str, tuple[str, ...]], list[Finding]] = {}
+    for finding, cause in reported:
+        if cause is not None:
+            shared.setdefault((finding.rule, cause), []).append(finding)
+    for group in shared.values():
+        group.sort(key=Finding.sort_key)
+        first = group[0]
+        others = tuple(dict.fromkeys(finding.path for finding in group[1:] if finding.path != first.path))
+        if not others:
+            alone.extend(group[:1])
+            continue
+        more = f"{len(others)} more file{'s' if len(others) > 1 else ''}"
+        message = f"{first.message} (the same holds for {more}: see related)"
+        alone.append(replace(first, message=message, related=others))
+    return alone
 
 
 def _suppressed(finding: Finding, suppressions: Suppressions) -> bool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from lintml import repository
 from lintml.facts.declared import authors
 from lintml.facts.extract import STATING_KINDS
-from lintml.findings import Upstream
+from lintml.findings import EvidenceGrade, Upstream
 from lintml.provenance.match import Match
 
 if TYPE_CHECKING:
@@ -49,6 +49,10 @@ OWN_HOLDER_SHARE = 0.25
 # Tokens of aligned code below which a match is reported but carries no obligation: about eight
 # lines, past the idioms (an init loop, a download helper) that unrelated projects write alike.
 SUBSTANTIAL_EVIDENCE = 100
+# Tokens of aligned code from which a match is strong evidence on its own (about 25 lines), and the share
+# of the local file from which a match of substantial size is strong: most of the file is that code.
+STRONG_EVIDENCE = 300
+STRONG_SHARE = 0.5
 
 
 def holder_key(statement: str) -> str:
@@ -127,10 +131,59 @@ class Derivation:
     def notice(self) -> str | None:
         return self.match.notice if self.match else None
 
+    @property
+    def grade(self) -> EvidenceGrade:
+        """How strongly lintml knows this file's code came from the upstream (see :func:`grade_of`)."""
+        return grade_of(self)
+
     def as_upstream(self) -> Upstream:
         if self.match is not None:
             return self.match.as_upstream()
         return Upstream(self.upstream, self.version, self.url, self.upstream_path, self.license)
+
+
+def grade_of(derivation: Derivation) -> EvidenceGrade:
+    """The evidence model of docs/provenance.md: what lintml saw maps to a grade, and the grade bounds the
+    severity of the obligations it carries (strong: error, moderate: warning, weak: provenance only).
+
+    - A configuration that declares the folder vendored, or a verbatim copy, is strong.
+    - A match is strong when its aligned code (outside the catalog's boilerplate) is long on its own, or
+      is of substantial size and makes up most of the local file; moderate when it is of substantial
+      size only (a function or two in a large file); weak below that.
+    - A third party's header with no upstream file to compare is moderate: the header says whose code the
+      file holds, but lintml cannot tell how much of it is still there, nor always who this project is.
+    """
+    if derivation.how == VENDORED:
+        return EvidenceGrade("strong", f"the configuration declares it vendored from {derivation.label}")
+    match = derivation.match
+    if match is None:
+        return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
+    return match_grade(match)
+
+
+_GRADE_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
+
+
+def strongest(grades: Iterable[EvidenceGrade]) -> EvidenceGrade:
+    """The strongest of several grades (of the files one finding speaks for)."""
+    return max(grades, key=lambda grade: _GRADE_ORDER[grade.level])
+
+
+def match_grade(match: Match) -> EvidenceGrade:
+    """The grade of one match (see :func:`grade_of`)."""
+    tokens, share = match.evidence_tokens, match.local_share
+    spans = "1 span" if match.spans == 1 else f"{match.spans} spans, the longest {match.longest_span} tokens"
+    measured = (
+        f"{tokens} tokens of code aligned outside common idiom in {spans};"
+        f" {round(share * 100)}% of this file, {round(match.upstream_share * 100)}% of the upstream file"
+    )
+    if match.verbatim:
+        return EvidenceGrade("strong", f"a verbatim copy of the upstream file; {measured}")
+    if tokens >= STRONG_EVIDENCE or (tokens >= SUBSTANTIAL_EVIDENCE and share >= STRONG_SHARE):
+        return EvidenceGrade("strong", measured)
+    if tokens >= SUBSTANTIAL_EVIDENCE:
+        return EvidenceGrade("moderate", measured)
+    return EvidenceGrade("weak", measured)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,27 @@ class Upstream:
     carriers: tuple[str, ...] = ()  # other upstreams that hold the same code and took it from this one
 
 
+Grade = Literal["strong", "moderate", "weak"]
+# The most severe a finding may be on evidence of each grade (see docs/provenance.md): strong evidence of
+# copying carries the upstream's obligations as errors, moderate as warnings, weak as provenance only.
+GRADE_CEILING: dict[str, Severity] = {"strong": "error", "moderate": "warning", "weak": "info"}
+
+
+@dataclass(frozen=True)
+class EvidenceGrade:
+    """How strongly lintml knows that a file's code came from where a finding says, and why."""
+
+    level: Grade
+    why: str
+
+    @property
+    def ceiling(self) -> Severity:
+        return GRADE_CEILING[self.level]
+
+    def __str__(self) -> str:
+        return f"{self.level} ({self.why})"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. ``path`` is POSIX, relative to the scanned root."""
@@ -64,6 +85,9 @@ class Finding:
     license: str | None = None
     upstream: Upstream | None = None
     evidence: tuple[tuple[str, str], ...] = field(default=())
+    grade: EvidenceGrade | None = None  # for a finding that rests on a file's origin: how strong that evidence is
+    # Other files that owe the same thing for the same reason, reported once here (one cause, one finding).
+    related: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line or 0, self.column or 0, self.rule, self.message)

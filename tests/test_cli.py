@@ -43,7 +43,7 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
     code, out, _ = run("check", str(EXAMPLE), "--index", str(index), "--format", "json")
     assert code == 1
     report = json.loads(out)
-    found = {(item["rule"], item["path"]) for item in report["findings"]}
+    found = {(item["rule"], path) for item in report["findings"] for path in (item["path"], *item["related"])}
     copies = {item["path"]: item["upstream"] for item in report["findings"] if item["rule"] == "provenance"}
     assert {path: upstream["path"] for path, upstream in copies.items()} == {
         "src/vision_adapter/projection.py": "minivlm/resampler.py",

@@ -72,9 +72,10 @@ def _check(local: Path, index: Path) -> list[dict]:
 
 
 def _by_rule(found: list[dict]) -> dict[str, list[str]]:
+    """Rule -> the files its findings are about, those a finding names as owing the same (related) included."""
     grouped: dict[str, list[str]] = {}
     for item in found:
-        grouped.setdefault(item["rule"], []).append(item["path"])
+        grouped.setdefault(item["rule"], []).extend([item["path"], *item["related"]])
     return {rule: sorted(paths) for rule, paths in sorted(grouped.items())}
 
 
@@ -114,6 +115,10 @@ def test_scenario_1_vendored_apache_project_then_fix(
         ],
         "notice-file": ["NOTICE"],  # §4(d)
     }
+    # One missing license text is one cause: one finding, at the first file, naming the others.
+    (text,) = [item for item in found if item["rule"] == "license-text"]
+    assert text["path"] == "third_party/commoncode/fileset.py" and len(text["related"]) == 3
+    assert "the same holds for 3 more files" in text["message"]
     notices = {item["path"]: item for item in found if item["rule"] == "change-notice"}
     by_history = notices["third_party/otherlib/ops.py"]
     assert dict(by_history["evidence"])["commits"] == changing_commit  # named from git history
@@ -218,7 +223,10 @@ def test_scenario_4_renamed_fork_of_a_model_repository_is_flagged_file_by_file(
     assert len(copied) >= 2
     grouped = _by_rule(found)
     for rule in ("license-text", "change-notice", "copyright-notice"):
-        assert grouped.get(rule) == copied, rule  # every copied file, each on its own
+        assert grouped.get(rule) == copied, rule  # every copied file, named
+    # Change and copyright notices are owed file by file; the one missing license text is reported once.
+    assert [item["rule"] for item in found].count("change-notice") == len(copied)
+    assert [item["rule"] for item in found].count("license-text") == 1
     assert grouped.get("notice-file") == ["NOTICE"]
     assert grouped.get("license-missing") is not None
     for item in found:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lintml.project import Project
 
-from lintml.findings import Upstream
+from lintml.findings import EvidenceGrade, Upstream
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Report:
     upstream: Upstream | None = None
     evidence: tuple[tuple[str, str], ...] = ()
     has_fix: bool = True  # False: there is nothing to fix (a match that carries no obligation), so no fix is shown
+    grade: EvidenceGrade | None = None  # a report resting on a file's origin: how strong that evidence is
+    # Reports of one rule with the same cause (one missing license text, one vendored package's conflict) are
+    # reported once, at the first file, with the others listed (one cause, one finding); None: on its own.
+    cause: tuple[str, ...] | None = None
 
 
 CheckFunction = Callable[["Project"], Iterable[Report]]

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.derivation import plain
+from lintml.derivation import plain, strongest
 from lintml.facts.extract import is_notice_file
+from lintml.findings import EvidenceGrade
 from lintml.licenses import expression_ids
 from lintml.project import Project
 from lintml.provenance.match import Match
@@ -28,6 +29,7 @@ class _Owed:
 
     match: Match
     paths: list[str] = field(default_factory=list)
+    grades: list[EvidenceGrade] = field(default_factory=list)
 
 
 def attribution_lines(notice: str) -> list[str]:
@@ -44,7 +46,9 @@ def notice_file(project: Project) -> Iterator[Report]:
             if derivation.by_owner or match is None or not match.notice:
                 continue
             if match.license and "Apache-2.0" in expression_ids(match.license):
-                owed.setdefault(match.project, _Owed(match)).paths.append(item.path)
+                owing = owed.setdefault(match.project, _Owed(match))
+                owing.paths.append(item.path)
+                owing.grades.append(derivation.grade)
     if not owed:
         return
     notice_files = [item for item in project.license_files if is_notice_file(item.path)]
@@ -69,6 +73,7 @@ def notice_file(project: Project) -> Iterator[Report]:
             },
             license="Apache-2.0",
             upstream=match.as_upstream(),
+            grade=strongest(owed[name].grades),
             evidence=(("derived_files", ", ".join(paths)), ("missing_lines", str(len(missing)))),
         )
 

@@ -25,8 +25,10 @@ from lintml.derivation import (
     origin_names,
     plain,
     repository_address,
+    strongest,
 )
 from lintml.facts.extract import STATING_KINDS, is_notice_file
+from lintml.findings import EvidenceGrade
 from lintml.licenses import expression_ids
 from lintml.project import Project
 
@@ -95,6 +97,7 @@ def change_notice(project: Project) -> Iterator[Report]:
                 },
                 license=derivation.license,
                 upstream=derivation.as_upstream(),
+                grade=derivation.grade,
                 evidence=(
                     ("modified_because", change.explanation),
                     ("commits", ", ".join(commit.sha for commit in change.commits)),
@@ -221,6 +224,7 @@ def copyright_notice(project: Project) -> Iterator[Report]:
                 },
                 license=derivation.license,
                 upstream=derivation.as_upstream(),
+                grade=derivation.grade,
                 evidence=(
                     ("missing_copyrights", " | ".join(lost.copyrights)),
                     ("license_notice_missing", "yes" if lost.license_notice else "no"),
@@ -255,6 +259,7 @@ def credit_files(project: Project) -> list[str]:
 class _Credited:
     derivation: Derivation
     paths: list[str] = field(default_factory=list)
+    grades: list[EvidenceGrade] = field(default_factory=list)
 
 
 @check("attribution", uses_provenance=True)
@@ -264,7 +269,9 @@ def attribution(project: Project) -> Iterator[Report]:
         for derivation in derivations:
             if derivation.how == HEADER or derivation.by_owner:
                 continue
-            owed.setdefault(derivation.upstream, _Credited(derivation)).paths.append(path)
+            credited = owed.setdefault(derivation.upstream, _Credited(derivation))
+            credited.paths.append(path)
+            credited.grades.append(derivation.grade)
     if not owed:
         return
     texts: list[str] | None = None
@@ -290,6 +297,7 @@ def attribution(project: Project) -> Iterator[Report]:
             },
             license=derivation.license,
             upstream=derivation.as_upstream(),
+            grade=strongest(owed[name].grades),
             evidence=(("derived_files", ", ".join(paths)),),
         )
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.derivation import HEADER, NO_LICENSE
+from lintml.derivation import HEADER, NO_LICENSE, holder_key
 from lintml.facts.extract import STATING_KINDS, Notice
 from lintml.licenses import compatible, expression_ids
 from lintml.project import Project
@@ -69,12 +69,14 @@ def license_conflict(project: Project) -> Iterator[Report]:
         for notice in _stated_notices(project, item):
             stated.add(notice.expression)
             if outbound is not None and compatible(project.knowledge, outbound, notice.expression) is False:
+                holder = next((line.statement for line in project.facts_of(item.path).copyrights), "")
                 yield Report(
                     path=item.path,
                     line=_line(item, notice.start_line),
                     end_line=_line(item, notice.end_line),
                     params=_conflict(project, outbound, notice.expression),
                     license=notice.expression,
+                    cause=(notice.expression, holder_key(holder) if holder else ""),
                 )
         # Code traced to an upstream is under the upstream's license, whatever its header says now.
         for derivation in project.derived.get(item.path, ()):
@@ -106,6 +108,8 @@ def license_conflict(project: Project) -> Iterator[Report]:
                 params=params,
                 license=derivation.license,
                 upstream=derivation.as_upstream(),
+                grade=derivation.grade,
+                cause=(derivation.license, derivation.label, derivation.grade.level),
                 evidence=(
                     ("renamed_identifiers", ", ".join(f"{old} -> {new}" for old, new, _ in derivation.match.renames))
                     if derivation.match
@@ -161,6 +165,7 @@ def license_text(project: Project) -> Iterator[Report]:
                         "requirement": requirement,
                     },
                     license=spdx,
+                    cause=(spdx, "strong"),  # the file states it: as strong as evidence gets
                 )
         # Code that came from an upstream carries the upstream's license, header or not (derived code).
         for derivation in project.derived.get(item.path, ()):
@@ -184,4 +189,6 @@ def license_text(project: Project) -> Iterator[Report]:
                     },
                     license=spdx,
                     upstream=derivation.as_upstream(),
+                    grade=derivation.grade,
+                    cause=(spdx, derivation.grade.level),
                 )

@@ -42,6 +42,8 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "license": finding.license,
         "upstream": upstream_record(finding.upstream) if finding.upstream else None,
         "evidence": dict(finding.evidence),  # a repeated key keeps its last value
+        "grade": {"level": finding.grade.level, "why": finding.grade.why} if finding.grade else None,
+        "related": list(finding.related),
     }
 
 

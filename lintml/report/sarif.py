@@ -186,6 +186,8 @@ def _result(finding: Finding, rule_index: dict[str, int], occurrence: int) -> di
         properties["upstream"] = upstream_record(finding.upstream)
     if finding.evidence:
         properties["evidence"] = dict(finding.evidence)
+    if finding.grade is not None:
+        properties["grade"] = {"level": finding.grade.level, "why": finding.grade.why}
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": LEVELS[finding.severity],
@@ -197,9 +199,17 @@ def _result(finding: Finding, rule_index: dict[str, int], occurrence: int) -> di
     }
     if finding.rule in rule_index:
         result["ruleIndex"] = rule_index[finding.rule]
-    related = _upstream_location(finding)
-    if related is not None:
-        result["relatedLocations"] = [related]
+    related = [location for location in (_upstream_location(finding),) if location is not None]
+    # The other files that owe the same thing for the same reason, reported once here.
+    related += [
+        {
+            "message": {"text": "owes the same for the same reason"},
+            "physicalLocation": {"artifactLocation": {"uri": artifact_uri(path), "uriBaseId": SRCROOT}},
+        }
+        for path in finding.related
+    ]
+    if related:
+        result["relatedLocations"] = [{"id": number, **location} for number, location in enumerate(related)]
     return result
 
 

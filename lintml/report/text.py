@@ -59,6 +59,10 @@ def format_text(findings: Sequence[Finding], rules: Sequence[Rule], context: Rep
     for finding in ordered(findings):
         severity = _severity(finding.severity, context.color)
         lines.append(f"{_location(finding)}: {one_line(finding.rule)} {severity} {one_line(finding.message)}")
+        if finding.grade is not None:
+            lines.append(f"{_INDENT}evidence: {one_line(str(finding.grade))}")
+        if finding.related:
+            lines.append(f"{_INDENT}also: {one_line(', '.join(finding.related))}")
         if finding.fix:
             lines.append(f"{_INDENT}fix: {one_line(finding.fix)}")
     if lines:
