@@ -145,3 +145,28 @@ def test_the_main_holder_does_not_depend_on_the_hash_seed() -> None:
         for seed in range(8)
     }
     assert chosen == {"alphaworks"}
+
+
+def test_the_evidence_grade_bounds_the_severity(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """Two functions of an upstream in a large file of other code are moderate evidence: the obligations
+    show as warnings, saying why; the same functions as most of a file, or the whole file, are errors."""
+    from tests.copying import top_level_definitions
+
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
+    two = top_level_definitions(CODE, ["indent", "fill"])
+    own = strip_and_reformat(stdlib_source("shlex"))  # a large body of code the index does not hold
+    local = make_repo({"LICENSE": MIT_TEXT, "helpers.py": own + "\n\n" + two, "whole.py": COPY}, name="local")
+    report = _report(local, index)
+    graded = {(item["path"], item["rule"]): item for item in report if item["grade"] is not None}
+    partial = graded[("helpers.py", "change-notice")]
+    assert partial["severity"] == "warning" and partial["grade"]["level"] == "moderate"
+    assert "tokens of code aligned" in partial["grade"]["why"]
+    whole = graded[("whole.py", "change-notice")]
+    assert whole["severity"] == "error" and whole["grade"]["level"] == "strong"
+    assert graded[("helpers.py", "provenance")]["severity"] == "info"
+    # The same two functions as most of a file are strong evidence.
+    (local / "helpers.py").write_text(two, encoding="utf-8")
+    report = _report(local, index)
+    (notice,) = [item for item in report if item["path"] == "helpers.py" and item["rule"] == "change-notice"]
+    assert notice["severity"] == "error" and notice["grade"]["level"] == "strong"
