@@ -372,6 +372,7 @@ def _analyse(
         history_of=_history_reader(source),
         own_names=frozenset(own_names),
         own_packages=_own_packages(all_files),
+        catalogued=found.catalogued,
         known_models=tuple(_known_models(index_paths) if reads_models else ()),
         models_checked=reads_models,
         read_bytes=lambda path: _read_bytes(source, path),

@@ -65,13 +65,18 @@ def _holder_words(statement: str) -> list[str]:
     return [word for word in words if word not in _HOLDER_NOISE and not word.isdigit()]
 
 
+# Holders known under two names: Facebook, Inc. became Meta Platforms, Inc. in 2021, and files of one
+# project carry both lines.
+_SAME_HOLDER = {"metaplatforms": "facebook", "metaai": "facebook", "facebookairesearch": "facebook"}
+
+
 @lru_cache(maxsize=4096)  # the same few lines are compared for every match of a run
 def holder_keys(statement: str) -> frozenset[str]:
     """Each holder a copyright line names: ``Google AI, Google Brain and the HuggingFace Inc. team`` ->
     ``{googleai, googlebrain, huggingface}``."""
     parts = re.split(r",|;|&|\band\b|\bwith\b|/", statement.casefold())
     keys = {"".join(_holder_words(part)) for part in parts}
-    return frozenset(key for key in keys if len(key) >= _MIN_HOLDER_KEY)
+    return frozenset(_SAME_HOLDER.get(key, key) for key in keys if len(key) >= _MIN_HOLDER_KEY)
 
 
 def holds_all(statement: str, lines: Iterable[str]) -> bool:
@@ -212,7 +217,7 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
         folder = project.vendored_folder(item.path)
         if folder is not None and not derived:
             derived.append(Derivation(item.path, VENDORED, folder.upstream, folder.version, folder.url, folder.license))
-        if not derived and own.holders:
+        if not derived and (own.authors or own.holders):
             header = _third_party_header(project, item.path, own)
             if header is not None:
                 derived.append(header)
@@ -225,8 +230,12 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
 class Owners:
     """Who this project's own code belongs to."""
 
-    holders: tuple[str, ...]  # holder keys heading several of its files that no upstream explains
-    authors: tuple[str, ...]  # the authors and maintainers its manifests name, and its root license's holders
+    # Holder keys heading several of its files that no upstream explains: read only when the project's own
+    # word (below) names no one, since a project that copies much carries others' headers in many files.
+    holders: tuple[str, ...]
+    # Who the project says it is: the authors and maintainers its manifests name, its root license's holders,
+    # the people of its AUTHORS file and the owners its CODEOWNERS names (not a NOTICE's: it credits others).
+    authors: tuple[str, ...]
 
     def own(self, statement: str) -> bool:
         """Whether a copyright line names one of this project's holders (among others, perhaps)."""
@@ -237,26 +246,52 @@ class Owners:
         return [key for key in sorted(holder_keys(statement)) if not self.own(key)]
 
 
+_PEOPLE_FILES = frozenset({"authors", "authors.md", "authors.txt", "authors.rst", "contributors", "contributors.md"})
+_CODEOWNERS = frozenset({"CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"})
+MAX_PEOPLE = 200  # names read from an AUTHORS or CODEOWNERS file
+
+
 def own_holders(project: Project) -> Owners:
-    """The holders that sign this project's own code, and the authors its manifests name."""
-    counts: Counter[str] = Counter()
-    for item in project.code_files:
-        if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
-            continue
-        keys = {key for line in project.facts_of(item.path).copyrights for key in holder_keys(line.statement)}
-        counts.update(keys)
+    """Who this project is, by its own word (manifests, root license, AUTHORS, CODEOWNERS); and,
+    only when that names no one, the holders heading many of its files that no upstream explains."""
     named: list[str] = []
     for item in project.files:
         if "/" not in item.path and item.path in ("pyproject.toml", "setup.py", "setup.cfg", "PKG-INFO"):
             text = project.text_of(item.path)
             if text:
                 named.extend(authors(item.path, text))
+        elif ("/" not in item.path and item.path.lower() in _PEOPLE_FILES) or item.path in _CODEOWNERS:
+            named.extend(_people(item.path, project.text_of(item.path) or ""))
     for item in project.root_license_files:
         named.extend(line.statement for line in project.facts_of(item.path).copyrights)
+    if named:
+        return Owners((), tuple(dict.fromkeys(named)))
+    counts: Counter[str] = Counter()
+    for item in project.code_files:
+        if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
+            continue
+        keys = {key for line in project.facts_of(item.path).copyrights for key in holder_keys(line.statement)}
+        counts.update(keys)
     signed = sum(1 for item in project.code_files if project.facts_of(item.path).copyrights)
     least = max(OWN_HOLDER_MIN_FILES, round(OWN_HOLDER_SHARE * signed))
-    holders = tuple(sorted(key for key, count in counts.items() if count >= least))
-    return Owners(holders, tuple(dict.fromkeys(named)))
+    return Owners(tuple(sorted(key for key, count in counts.items() if count >= least)), ())
+
+
+def _people(path: str, text: str) -> list[str]:
+    """The names an AUTHORS file lists (one per line, an address aside), or the organisations and people a
+    CODEOWNERS file names (``@huggingface/core`` -> ``huggingface``)."""
+    found: list[str] = []
+    for line in text.splitlines()[: MAX_PEOPLE * 4]:
+        words = line.split("#", 1)[0].strip() if "CODEOWNERS" in path else line.strip(" \t*-")
+        if not words or words.startswith(("#", "=", "<!--")):
+            continue
+        if "CODEOWNERS" in path:
+            found.extend(owner.lstrip("@").split("/")[0] for owner in words.split()[1:] if owner.startswith("@"))
+        else:
+            found.append(re.sub(r"<[^>]*>|\(.*?\)|\S+@\S+", " ", words).strip())
+        if len(found) >= MAX_PEOPLE:
+            break
+    return [name for name in found if name]
 
 
 def plain(text: str) -> str:
@@ -383,10 +418,61 @@ def _exemption(project: Project, path: str, match: Match) -> Exemption | None:
             f"{match.upstream_path} imports {imported} (this project): it builds on this project, so the shared"
             " code most likely went from here to it"
         )
-    if not credits and not foreign:
+    # Only a credit that names where the code came from tells of another origin: "computed based on the
+    # given metrics" or "adapted from the paper" names none, and waives nothing. Nor does one naming a
+    # catalogued project that does not hold this code: that project is no ancestor of it.
+    named = [words for words in credits if names_an_origin(words) and _plausible(project, path, words)]
+    if not named and not foreign:
         return None  # it says nothing of its origin
-    stated = (credits or foreign)[0]
+    stated = (named or foreign)[0]
     return Exemption(f"this file credits another origin ({stated[:100]}), not {match.project}: a shared ancestor")
+
+
+def _plausible(project: Project, path: str, words: str) -> bool:
+    """Whether the origin a credit names could hold a file's code: it is not a catalogued project, or it is
+    one that this file also matches."""
+    holding = {match.project for match in project.provenance.get(path, ())}
+    for name, url in project.catalogued:
+        names, _ = origin_names(name, url)
+        if name not in holding and names_origin(words, names, ()):
+            return False
+    return True
+
+
+# Addresses of papers, not of code: a credit that gives only these names no origin of the code.
+_PAPER_HOSTS = re.compile(r"arxiv\.org|openreview\.net|doi\.org|aclanthology\.org|papers\.nips\.cc|proceedings\.", re.I)
+_REPOSITORY_PATH = re.compile(r"(?<![\w./])[A-Za-z][\w.-]*/[\w.-]+")
+_MODULE_PATH = re.compile(r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*\.[A-Za-z_]\w*")  # transformers.models.bert
+_PAPER = re.compile(r"\b(?:paper|article|publication|thesis)s?\b", re.I)
+_PROPER_NAME = re.compile(r"\b(?:[A-Z][\w-]*[A-Z0-9][\w-]*|[A-Z][a-z][\w-]*)\b")
+# Capitalised words that name no origin: sentence openers, and the parts of a paper.
+_NOT_NAMES = frozenset(
+    "The This That These Those It Its We Our Us You See Note Notes Please Original Paper Papers Section Figure"
+    " Table Algorithm Appendix Equation Eq Code Implementation Copied Adapted Modified Based Inspired Taken"
+    " Ported Borrowed Derived Forked Extracted Lifted Vendored Translated Credit Credits From Reference"
+    " Official Source Repo Repository Some Parts Part Most Much All Any Function Functions Class Classes"
+    " Method Methods Module Modules Logic Version Model Models And Or With By For To Of In On At As"
+    " Args Returns Return Raises Example Examples Parameters TODO NOTE FIXME".split()
+)
+
+
+def names_an_origin(words: str) -> bool:
+    """Whether a credit names where the code came from: an address other than a paper's, a repository,
+    file or module path (``openai/CLIP``, ``vllm/attention/backends/xformers.py``,
+    ``transformers.models.bert``), or, when it speaks of no paper, a proper name (``OpenAI``,
+    ``HuggingFace``, ``Blip Diffusion``) beside the sentence's own capitals."""
+    addresses = _URL.findall(words)
+    if any(not _PAPER_HOSTS.search(address) for address in addresses):
+        return True
+    text = _URL.sub(" ", words)
+    if _REPOSITORY_PATH.search(text) or _MODULE_PATH.search(text):
+        return True
+    if _PAPER.search(text):
+        return False  # "the original Transformer paper": a paper, not where code came from
+    body = text.lstrip("#/*;-%!\"' \t")
+    return any(
+        name not in _NOT_NAMES and found.start() > 0 for found in _PROPER_NAME.finditer(body) if (name := found.group())
+    )
 
 
 _URL = re.compile(r"https?://\S+|\b(?:github\.com|gitlab\.com|huggingface\.co)/\S+", re.I)
@@ -429,8 +515,13 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     file's own notices: then it is that file's copy, whatever else it says."""
     facts = project.facts_of(path)
     carried = {plain(line) for line in match.upstream_credits}
-    credits = list(facts.credits)  # change notes without an origin do not count
-    credits = [words for words in credits if not any(line in plain(words) for line in carried)]
+    # A credit speaks for the copied code from the file's header, or beside (or inside) the copied span.
+    credits = [
+        words
+        for line, words in facts.credits
+        if (line <= facts.header_end or _beside(line, match.lines))
+        and not any(kept in plain(words) for kept in carried)
+    ]
     # A third party's line the upstream file also carries names the ancestor both took from,
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
     main = main_holder(match)
@@ -444,6 +535,14 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
         return credits, None
     foreign = [line for line in lines if project.owners.foreign_holders(line)]
     return credits, foreign
+
+
+# Lines before a copied span within which a comment speaks for it ("# Adapted from X" above a function).
+_CREDIT_REACH = 5
+
+
+def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(first - _CREDIT_REACH <= line <= last for first, last in spans)
 
 
 def _from_match(path: str, match: Match, own: Owners) -> Derivation:

@@ -57,6 +57,7 @@ class Project:
     history_of: Callable[[Sequence[str]], Mapping[str, FileHistory]] | None = None
     own_names: frozenset[str] = frozenset()  # the names the project's manifests give it
     own_packages: frozenset[str] = frozenset()  # the top-level Python packages it holds (what others import)
+    catalogued: tuple[tuple[str, str | None], ...] = ()  # (name, url) of the projects the indexes hold
     # Model evidence: the known models of the indexes, and raw access to model files (weights are mapped, not read).
     known_models: tuple[KnownModel, ...] = ()
     models_checked: bool = False  # whether model folders are read at all in this run

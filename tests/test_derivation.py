@@ -16,7 +16,7 @@ from pathlib import Path
 from lintml.derivation import holder_keys
 from lintml.facts.declared import authors, requirements
 from tests.conftest import MIT_TEXT, run_lintml
-from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
 from tests.test_obligations import index_upstream
 
 CODE = strip_and_reformat(stdlib_source("textwrap"))
@@ -73,6 +73,59 @@ def test_a_file_that_credits_another_origin_is_taken_at_its_word(
     assert "license-text" in rules and "change-notice" not in rules  # the note is its change notice
 
 
+def test_everyday_words_that_name_no_origin_waive_nothing(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """ultralytics' tal.py, renamed into an MIT project, says in a docstring that a score is "computed based
+    on the given metrics": that names no origin, so the copy owes its upstream as any copy does. Nor does
+    "taken from the original Transformer paper" (a paper is not where code came from), nor a BSD text's
+    "products derived from this software". A credit with an address, a repository or module path, or a
+    proper name does tell of another origin."""
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
+    bsd = "# Neither the name of the copyright holder nor the names of its contributors may be used to endorse\n"
+    bsd += "# or promote products derived from this software without specific prior written permission.\n"
+    for words, waived in (
+        ('"""Scores computed based on the given metrics."""\n', False),
+        ("# The scaling below is taken from the original Transformer paper.\n", False),
+        (bsd, False),
+        ("# Adapted from the Textkit toolbox of Example Labs\n", True),
+        ("# Copied from textkit.wrapping.TextWrapper\n", True),
+    ):
+        local = make_repo({"LICENSE": MIT_TEXT, "fold.py": words + COPY}, name=f"local-{len(words)}")
+        report = _report(local, index)
+        (shown,) = [finding for finding in report if finding["rule"] == "provenance"]
+        assert ("a shared ancestor" in shown["message"]) == waived, (words, shown["message"])
+        assert ("license-text" in _rules(report)) == (not waived), words
+
+
+def test_a_credit_counts_only_where_it_speaks_for_the_copy_and_names_a_plausible_origin(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """A credit in a function far from the copied code speaks for that function, not for the copy; a credit
+    naming a catalogued project that does not hold the code names no ancestor of it."""
+
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    other = make_repo({"LICENSE": APACHE, "shellkit/lex.py": stdlib_source("shlex")}, name="shellkit")
+    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
+    index_upstream(tmp_path, "shellkit", other, "Apache-2.0")
+    copied = top_level_definitions(CODE, ["indent", "fill", "dedent", "shorten"])
+    own = strip_and_reformat(stdlib_source("colorsys"))
+    far = own + '\n\ndef mix():\n    """Adapted from the Painterly toolkit of Example Labs."""\n    return 1\n'
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": copied + "\n\n" + far}, name="local")
+    report = _report(local, index)
+    (shown,) = [finding for finding in report if finding["rule"] == "provenance"]
+    assert "a shared ancestor" not in shown["message"] and "license-text" in _rules(report)
+    # The same credit above the copied code speaks for it.
+    (local / "fold.py").write_text("# Adapted from the Painterly toolkit of Example Labs\n" + copied, encoding="utf-8")
+    (shown,) = [finding for finding in _report(local, index) if finding["rule"] == "provenance"]
+    assert "a shared ancestor" in shown["message"]
+    # Crediting shellkit, catalogued and holding none of this code, names no ancestor of it.
+    (local / "fold.py").write_text("# Adapted from shellkit\n" + copied, encoding="utf-8")
+    report = _report(local, index)
+    shown = next(finding for finding in report if finding["rule"] == "provenance")
+    assert shown["upstream"]["name"] == "wrapkit" and "a shared ancestor" not in shown["message"]
+    assert "license-text" in _rules(report)
+
+
 def test_an_author_reusing_their_own_code_owes_themselves_nothing(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
@@ -110,7 +163,6 @@ def test_manifest_requirements_and_authors() -> None:
 def test_a_few_lines_in_common_show_provenance_but_carry_no_obligation(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
-    from tests.copying import top_level_definitions
 
     upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
     index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
@@ -150,7 +202,6 @@ def test_the_main_holder_does_not_depend_on_the_hash_seed() -> None:
 def test_the_evidence_grade_bounds_the_severity(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
     """Two functions of an upstream in a large file of other code are moderate evidence: the obligations
     show as warnings, saying why; the same functions as most of a file, or the whole file, are errors."""
-    from tests.copying import top_level_definitions
 
     upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
     index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
@@ -170,3 +221,41 @@ def test_the_evidence_grade_bounds_the_severity(tmp_path: Path, make_repo: Calla
     report = _report(local, index)
     (notice,) = [item for item in report if item["path"] == "helpers.py" and item["rule"] == "change-notice"]
     assert notice["severity"] == "error" and notice["grade"]["level"] == "strong"
+
+
+def test_ownership_comes_from_the_projects_own_word_not_from_copied_headers(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """A fork that restored the upstream's header in most of the copied files, and later changed them with no
+    change notice, owes the notices: its manifest and license name who it is, and the upstream's header in
+    three of its four files does not make the upstream's holder its own."""
+    import git
+
+    from tests.test_obligations import commit
+
+    header = "# Copyright 2023 The Wrapkit Authors\n# SPDX-License-Identifier: Apache-2.0\n"
+    parts = [top_level_definitions(CODE, [name]) for name in ("indent", "dedent", "shorten")]
+    files = {f"tool/part{number}.py": header + part for number, part in enumerate(parts)}
+    files["tool/own.py"] = "# Copyright 2024 Sam Roe\n# SPDX-License-Identifier: MIT\n\nVALUE = 1\n"
+    files["LICENSE"] = MIT_TEXT.replace("Test Authors", "Sam Roe")
+    files["pyproject.toml"] = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
+    local = make_repo(files, name="fork")
+    for number in range(2):
+        path = f"tool/part{number}.py"
+        commit(local, path, (local / path).read_text(encoding="utf-8") + "\n\nEXTRA = 2\n")
+    assert git.Repo(local).head.commit.message.startswith("add tool/part1.py")
+    result = run_lintml(local, "check", ".", "--no-catalog", "--format", "json")
+    report = json.loads(result.stdout)["findings"]
+    owed = sorted(item["path"] for item in report if item["rule"] == "change-notice")
+    assert owed == ["tool/part0.py", "tool/part1.py"]  # changed after they were added; part2.py was not
+    (finding,) = [item for item in report if item["path"] == "tool/part0.py" and item["rule"] == "change-notice"]
+    assert finding["grade"]["level"] == "moderate" and finding["severity"] == "warning"  # a header alone
+    # With no word of its own (no authors, a license without a holder), the recurring holder is taken as its own.
+    (local / "pyproject.toml").write_text('[project]\nname = "tool"\n', encoding="utf-8")
+    (local / "LICENSE").write_text(APACHE, encoding="utf-8")
+    report = json.loads(run_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
+    assert not [item for item in report if item["rule"] == "change-notice"]
+    # An AUTHORS file is the project's word too.
+    (local / "AUTHORS").write_text("# The people who wrote tool\nSam Roe <sam@example.org>\n", encoding="utf-8")
+    report = json.loads(run_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
+    assert sorted(item["path"] for item in report if item["rule"] == "change-notice") == owed

@@ -27,17 +27,17 @@ from lintml.facts.headers import (
     Suppressions,
     change_notes,
     comment_syntax,
-    credit_lines,
     extract_header,
     find_suppressions,
     is_lintml_change_notice,
+    numbered_credit_lines,
     spdx_copyrights,
     spdx_tags,
 )
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "12"
+FACTS_VERSION = "13"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -93,7 +93,8 @@ class FileFacts:
     model_card: ModelCard | None = None
     text: str | None = None  # kept only for manifests and NOTICE files, which checks read again
     change_notes: tuple[tuple[int, str], ...] = ()  # lines saying the file was changed ("Adapted from ...")
-    credits: tuple[str, ...] = ()  # comment and docstring lines naming where the code came from
+    credits: tuple[tuple[int, str], ...] = ()  # (line, words) of comments and docstrings saying where code came from
+    header_end: int = 0  # the last line of the comments and docstrings the file starts with; 0 without any
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,7 +105,8 @@ class FileFacts:
             "model_card": self.model_card.as_dict() if self.model_card else None,
             "text": self.text,
             "change_notes": [list(item) for item in self.change_notes],
-            "credits": list(self.credits),
+            "credits": [list(item) for item in self.credits],
+            "header_end": self.header_end,
         }
 
     @classmethod
@@ -123,7 +125,8 @@ class FileFacts:
             model_card=ModelCard.from_dict(card) if card else None,
             text=data.get("text"),
             change_notes=tuple((int(line), str(words)) for line, words in data.get("change_notes") or ()),
-            credits=tuple(str(line) for line in data.get("credits") or ()),
+            credits=tuple((int(line), str(words)) for line, words in data.get("credits") or ()),
+            header_end=int(data.get("header_end") or 0),
         )
 
 
@@ -244,7 +247,8 @@ class FactExtractor:
             suppressions=find_suppressions(text, syntax),
             problems=problems,
             change_notes=change_notes(text, syntax),
-            credits=credit_lines(text, syntax),
+            credits=numbered_credit_lines(text, syntax),
+            header_end=header.lines[-1][0] if header.lines else 0,
         )
 
     def _notebook(self, text: str, problems: tuple[Problem, ...]) -> FileFacts:

@@ -325,19 +325,32 @@ _CREDIT = re.compile(
     re.I | re.X,
 )
 MAX_CREDITS = 20
+# Phrases of license texts that read like credits: BSD's "products derived from this software", the GPL's
+# "a work based on the Program", Apache's "based on (or derived from) the Work".
+_LICENSE_PHRASE = re.compile(
+    r"derived\s+from\s+(?:this|the)\s+software|based\s+on\s+the\s+(?:program|library|work)\b"
+    r"|based\s+on\s+\(or\s+derived\s+from\)",
+    re.I,
+)
 _TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
 
 def credit_lines(text: str, syntax: CommentSyntax) -> tuple[str, ...]:
     """Comment and docstring lines that credit another origin for the code."""
+    return tuple(words for _, words in numbered_credit_lines(text, syntax))
+
+
+def numbered_credit_lines(text: str, syntax: CommentSyntax) -> tuple[tuple[int, str], ...]:
+    """``(line, words)`` of the comment and docstring lines that credit another origin for the code (1-based)."""
     # One pass of the pattern over the whole text finds the candidates; only their lines are judged.
     hits = list(_CREDIT.finditer(text))
     if not hits:
         return ()
     markers = syntax.line + tuple(opening for opening, _ in syntax.block) + ("*",)
     quotes = [found.start() for found in _TRIPLE_QUOTE.finditer(text)] if syntax.docstrings else []
-    found: list[str] = []
+    found: list[tuple[int, str]] = []
     seen: set[int] = set()
+    counted, line = 0, 1  # lines are counted once, forward, as the hits come in order
     for hit in hits:
         start = text.rfind("\n", 0, hit.start()) + 1
         if start in seen:
@@ -348,8 +361,10 @@ def credit_lines(text: str, syntax: CommentSyntax) -> tuple[str, ...]:
         # Inside a docstring when an odd number of triple quotes come before the line.
         in_string = bisect.bisect_left(quotes, start) % 2 == 1
         prose = in_string or '"""' in stripped or "'''" in stripped or stripped.startswith(markers)
-        if prose and len(stripped) < 300:
-            found.append(stripped)
+        if prose and len(stripped) < 300 and not _LICENSE_PHRASE.search(stripped):
+            line += text.count("\n", counted, start)
+            counted = start
+            found.append((line, stripped))
             if len(found) == MAX_CREDITS:
                 break
     return tuple(found)

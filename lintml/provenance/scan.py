@@ -30,6 +30,9 @@ PARALLEL_FROM = 48  # files to match before worker processes pay for their start
 class ProvenanceResult:
     matches: dict[str, list[Match]]  # path -> matches; [] for a file that matches nothing
     fingerprinted: int  # files normalised and matched in this run (the rest came from the cache)
+    # (name, url) of every project the indexes hold: a credit naming one that does not hold a file's code
+    # names no ancestor of it (see lintml.derivation).
+    catalogued: tuple[tuple[str, str | None], ...] = ()
 
 
 def provenance(
@@ -52,6 +55,7 @@ def provenance(
         return ProvenanceResult({path: [] for path, _ in files}, 0)
     indexes = open_indexes(index_paths)
     matcher = Matcher(indexes, exclude=exclude, requires=requires)
+    catalogued = tuple(sorted({(project.name, project.url) for index in indexes for project in index.projects()}))
     try:
         results: dict[str, list[Match]] = {}
         missing: list[tuple[str, bytes, str]] = []
@@ -74,7 +78,7 @@ def provenance(
         for (path, _, key), matches in zip(missing, computed, strict=False):
             results[path] = matches
             cache.put(key, [match.as_dict() for match in matches])
-        return ProvenanceResult(results, len(missing))
+        return ProvenanceResult(results, len(missing), catalogued)
     finally:
         for index in indexes:
             index.close()
