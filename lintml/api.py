@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from lintml import repository
 from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
-from lintml.derivation import NO_LICENSE
+from lintml.derivation import NO_LICENSE, repository_address, same_holder
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.declared import package_name, repository_names, requirements
+from lintml.facts.declared import authors, package_name, repository_names, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.facts.headers import ALL_RULES, Suppressions
 from lintml.findings import SEVERITY_RANK, Finding
 from lintml.git import FileHistory, GitTimeoutError, changed_after_added
-from lintml.licenses import Knowledge, shipped_knowledge
+from lintml.licenses import Knowledge, expression_ids, shipped_knowledge
 from lintml.models.known import KnownModel
 
 if TYPE_CHECKING:
@@ -355,6 +355,7 @@ def _analyse(
                 index_paths,
                 cache or FactCache(None),
                 exclude=own_names,
+                same_project=_same_project(all_files, facts, knowledge or shipped_knowledge()),
                 requires=_own_requirements(source, all_files),
             )
         except IndexFileError as error:
@@ -583,6 +584,42 @@ def _own_names(files: Sequence[RepoFile], facts: dict[str, FileFacts]) -> set[st
                 names.add(name)
                 names.update(repository_names(text))  # a git upstream of the same repository is this project
     return names
+
+
+def _same_project(
+    files: Sequence[RepoFile], facts: dict[str, FileFacts], knowledge: Knowledge
+) -> Callable[[UpstreamProject], bool]:
+    """Whether a catalogued project named like the checked one is the same project, by identity rather than
+    name: not when their licenses share no license (a fork relicensed); else, when both give a repository,
+    when it is the same; else, when both name holders, when they share one; else it is taken to be."""
+    top = [item for item in files if "/" not in item.path]
+    addresses = {name.casefold() for item in top for name in repository_names(_manifest(facts, item)) if "/" in name}
+    named = [person for item in top for person in authors(item.path, _manifest(facts, item))]
+    licenses = {
+        spdx
+        for item in top
+        if item.kind == repository.LICENSE and not item.name.lower().startswith(("notice", "third"))
+        for notice in facts.get(item.path, FileFacts()).notices
+        if notice.kind == "text"
+        for spdx in expression_ids(knowledge.normalize_expression(notice.expression) or notice.expression)
+    }
+
+    def same(upstream: UpstreamProject) -> bool:
+        theirs = set(expression_ids(upstream.license or ""))
+        if licenses and theirs and not licenses & theirs:
+            return False
+        hosted = repository_address(upstream.url or "").casefold().split("/")
+        if addresses and hosted[0] in ("github.com", "gitlab.com") and len(hosted) >= 3:
+            return "/".join(hosted[1:3]) in addresses
+        if named and upstream.copyrights:
+            return any(same_holder(line, person) for line in upstream.copyrights for person in named)
+        return True
+
+    return same
+
+
+def _manifest(facts: dict[str, FileFacts], item: RepoFile) -> str:
+    return (facts.get(item.path, FileFacts()).text or "") if item.kind == repository.MANIFEST else ""
 
 
 def _own_packages(files: Sequence[RepoFile]) -> frozenset[str]:

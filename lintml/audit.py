@@ -32,7 +32,7 @@ from lintml.containment import Tree
 from lintml.derivation import plain
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.extract import FactExtractor, FileFacts, decode
-from lintml.provenance.match import Match
+from lintml.provenance.match import Match, covering_copyrights
 from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits
 
 FORMAT_NAME = "lintml-audit"
@@ -621,6 +621,7 @@ def _identical_matches(
                     upstream_copyrights=record.copyrights,
                     notice=project.notice,
                     project_copyrights=project.copyrights,
+                    covering_copyrights=covering_copyrights(project, record.path),
                     upstream_credits=record.credits,
                 )
             ]

@@ -259,3 +259,34 @@ def test_ownership_comes_from_the_projects_own_word_not_from_copied_headers(
     (local / "AUTHORS").write_text("# The people who wrote tool\nSam Roe <sam@example.org>\n", encoding="utf-8")
     report = json.loads(run_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
     assert sorted(item["path"] for item in report if item["rule"] == "change-notice") == owed
+
+
+def test_the_checked_project_is_a_catalogued_one_by_identity_not_by_name(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """A project named like a catalogued upstream is that upstream (and not matched against it) only when
+    it is the same project: same repository, and licenses in common. A fork that keeps the name is traced."""
+    from tests.test_vendored_libraries import _apache_text
+
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
+        "--url", "https://github.com/example/wrapkit", "--index", str(index),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+    def manifest(owner: str) -> str:
+        return f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "https://github.com/{owner}/wrapkit"\n'
+
+    itself = make_repo(
+        {"LICENSE": _apache_text(), "pyproject.toml": manifest("example"), "wrapkit/fold.py": COPY}, name="itself"
+    )
+    assert not [item for item in _report(itself, index) if item["rule"] == "provenance"]  # its own release
+    # The same name in another repository: a fork, traced like any copy.
+    (itself / "pyproject.toml").write_text(manifest("someone"), encoding="utf-8")
+    report = _report(itself, index)
+    assert [item["upstream"]["name"] for item in report if item["rule"] == "provenance"] == ["wrapkit"]
+    # The same name and repository under another license: a fork that relicensed, traced and owing.
+    fork = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest("example"), "wrapkit/fold.py": COPY}, name="fork")
+    assert {"provenance", "license-text", "change-notice"} <= _rules(_report(fork, index))

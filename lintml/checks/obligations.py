@@ -151,19 +151,18 @@ def _holder_in(statement: str, text: str) -> bool:
 
 
 def required_copyrights(project: Project, derivation: Derivation) -> tuple[str, ...]:
-    """The copyright lines a copy must keep: the upstream file's; for licenses whose notice lives in the
-    license file (MIT, BSD, ISC ...) and a file without its own, the upstream project's first one."""
+    """The copyright lines a copy must keep: the upstream file's own; for licenses whose notice lives in the
+    license file (MIT, BSD, ISC ...) and a file without its own, those of the license file that covers it
+    upstream (never lines of other files of the upstream)."""
     match = derivation.match
     if match is None:
         return ()
+    # This project's own notices need no keeping by it: only lines naming someone else.
     if match.upstream_copyrights:
-        # This project's own notices need no keeping by it: only lines naming someone else.
         return tuple(line for line in match.upstream_copyrights if project.owners.foreign_holders(line))
     ids = expression_ids(derivation.license or "")
-    if match.project_copyrights and all(
-        project.knowledge.family(spdx) == "permissive" and spdx != "Apache-2.0" for spdx in ids
-    ):
-        return match.project_copyrights[:1]
+    if ids and all(project.knowledge.family(spdx) == "permissive" and spdx != "Apache-2.0" for spdx in ids):
+        return tuple(line for line in match.covering_copyrights if project.owners.foreign_holders(line))
     return ()
 
 
@@ -193,7 +192,19 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     facts = project.facts_of(derivation.path)
     states_license = any(notice.kind in STATING_KINDS for notice in facts.notices)
     stated_upstream = derivation.match.upstream_notices if derivation.match else ()
-    return LostNotices(missing, bool(stated_upstream) and not states_license)
+    lost_license = bool(stated_upstream) and not states_license and not _text_beside(project, derivation)
+    return LostNotices(missing, lost_license)
+
+
+def _text_beside(project: Project, derivation: Derivation) -> bool:
+    """Whether a license file in a folder above the copy (below the top, which speaks for this project's own
+    code) carries the text of the upstream's license: a vendored folder with its license file beside it."""
+    above = set(_folders_above(derivation.path)) - {""}
+    ids = expression_ids(derivation.license or "")
+    shipped = project.shipped_texts
+    return bool(ids) and all(
+        any(str(PurePosixPath(path).parent) in above for path in shipped.get(spdx, ())) for spdx in ids
+    )
 
 
 @check("copyright_notice", uses_provenance=True)
@@ -280,7 +291,7 @@ def attribution(project: Project) -> Iterator[Report]:
         repository, _ = origin_names(derivation.upstream, derivation.url)
         names = [*repository, *([repository_address(derivation.url)] if derivation.url else [])]
         notes = [words for path in paths for _, words in project.facts_of(path).change_notes]
-        if any(mentions(words, names) for words in notes):
+        if any(mentions(words, names) for words in notes) or _vendored_under_its_name(project, paths, names):
             continue
         if texts is None:
             texts = [text for path in credit_files(project) if (text := project.text_of(path))]
@@ -300,6 +311,21 @@ def attribution(project: Project) -> Iterator[Report]:
             grade=strongest(owed[name].grades),
             evidence=(("derived_files", ", ".join(paths)),),
         )
+
+
+def _vendored_under_its_name(project: Project, paths: list[str], names: list[str]) -> bool:
+    """Whether every file sits in a folder named after the upstream that holds its license file
+    (``third_party/tinyvec/LICENSE``): the vendored copy credits its origin where a reader looks."""
+    licensed = {str(PurePosixPath(item.path).parent) for item in project.license_files}
+
+    def credited(path: str) -> bool:
+        return any(
+            str(folder) in licensed and mentions(folder.name, names)
+            for folder in PurePosixPath(path).parents
+            if str(folder) != "."
+        )
+
+    return bool(paths) and all(credited(path) for path in paths)
 
 
 def _readme(project: Project) -> str:

@@ -31,7 +31,7 @@ from lintml.models.known import KnownModel
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 FORMAT_NAME = "lintml-upstream-index"
 
 # A file with fewer normalised tokens is too small to say where it came from.
@@ -48,7 +48,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE projects (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT, url TEXT, license TEXT,
   source TEXT, source_sha256 TEXT, notice TEXT, copyrights TEXT NOT NULL, files INTEGER NOT NULL,
-  tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL, released TEXT,
+  tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL, released TEXT, licenses TEXT NOT NULL,
   UNIQUE (name, version)
 );
 CREATE TABLE files (
@@ -88,6 +88,9 @@ class UpstreamProject:
     # When this version was published (a release's upload date, a commit's date), ISO 8601; None when unknown.
     # Dates order the projects that hold the same code: the earliest is the origin, the others carry it.
     released: str | None = None
+    # The copyright lines of each of its license files, by folder ("" = its top): what a copy of a file under
+    # that folder with no header of its own keeps, as the license says (MIT's "the above copyright notice").
+    license_copyrights: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def label(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -227,7 +230,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
         for project_id, (project, files) in enumerate(content.projects, start=1):
             tokens = sum(len(item.stream) for item in files)
             connection.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     project_id,
                     _storable(project.name),
@@ -243,6 +246,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                     project.added or _now(),
                     json.dumps(list(project.requires)),
                     project.released,
+                    json.dumps([[folder, list(lines)] for folder, lines in project.license_copyrights]),
                 ),
             )
             beside = _credited_beside(files, first_id=file_id + 1)
@@ -312,6 +316,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                         project.notice,
                         list(project.copyrights),
                         list(project.requires),
+                        [[folder, list(lines)] for folder, lines in project.license_copyrights],
                         [
                             (item.path, item.sha256, list(item.notices), list(item.copyrights), list(item.credits))
                             for item in files
@@ -598,7 +603,7 @@ class UpstreamIndex:
             row[0]: _project_from_row(row[1:], self.path)
             for row in self._fetch(
                 "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
-                " added, requires, released FROM projects ORDER BY name, released, version"
+                " added, requires, released, licenses FROM projects ORDER BY name, released, version"
             )
         }
 
@@ -872,9 +877,11 @@ def _optional_text(value: object) -> bool:
 
 
 def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
-    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires, released = row
+    name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires = row[:12]
+    released, licenses = row[12:]
     what = f"the project {_shown(name)}"
     holders = _strings(_json(copyrights, path, what))
+    covering = _license_copyrights(_json(licenses, path, what))
     needs = _strings(_json(requires, path, what))
     texts = (version, url, license_id, source, sha256, notice, released)
     if (
@@ -882,6 +889,7 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         or not all(_optional_text(value) for value in texts)
         or holders is None
         or needs is None
+        or covering is None
         or type(files) is not int
         or type(tokens) is not int
         or not isinstance(added, str)
@@ -901,7 +909,23 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         added=added,
         requires=needs,
         released=released,  # type: ignore[arg-type]
+        license_copyrights=covering,
     )
+
+
+def _license_copyrights(value: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """A JSON list of ``[folder, [line, ...]]`` pairs as tuples; None when it is anything else."""
+    if not isinstance(value, list):
+        return None
+    found = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        lines = _strings(item[1])
+        if lines is None:
+            return None
+        found.append((item[0], lines))
+    return tuple(found)
 
 
 CREDITED_BESIDE = 3  # other files of its folder that credit an origin, recorded with a file, at most

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, cmp_to_key
 from itertools import compress
 from operator import itemgetter, not_
+from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
 from lintml.facts.declared import canonical_package_name
@@ -33,7 +34,7 @@ from lintml.provenance.normalize import TokenStream
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "16"
+MATCH_VERSION = "17"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -78,6 +79,9 @@ class Match:
     upstream_copyrights: tuple[str, ...] = ()  # copyright (then trademark, patent) lines of the upstream header
     notice: str | None = None  # the text of the upstream project's NOTICE file
     project_copyrights: tuple[str, ...] = ()  # the upstream project's copyright lines, most frequent first
+    # The copyright lines of the license file nearest above the upstream file (its folder's, else a parent's):
+    # what a copy keeps when the upstream file has no header of its own (see checks.obligations).
+    covering_copyrights: tuple[str, ...] = ()
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
     upstream_folder_credits: tuple[str, ...] = ()  # what the other files in its folder say of theirs
     upstream_imports: tuple[str, ...] = ()  # the top-level modules the upstream file imports
@@ -133,6 +137,7 @@ class Match:
             "upstream_notices",
             "upstream_copyrights",
             "project_copyrights",
+            "covering_copyrights",
             "upstream_credits",
             "upstream_folder_credits",
             "upstream_imports",
@@ -495,7 +500,18 @@ def _match(
         upstream_copyrights=upstream.copyrights,
         notice=project.notice,
         project_copyrights=project.copyrights,
+        covering_copyrights=covering_copyrights(project, upstream.path),
         upstream_credits=upstream.credits,
         upstream_imports=upstream.imports,
         released=upstream.since or project.released,
     )
+
+
+def covering_copyrights(project: UpstreamProject, path: str) -> tuple[str, ...]:
+    """The copyright lines of the license file nearest above ``path`` in ``project`` (() when none has any)."""
+    by_folder = dict(project.license_copyrights)
+    for parent in PurePosixPath(path).parents:
+        folder = "" if str(parent) == "." else str(parent)
+        if folder in by_folder:
+            return by_folder[folder]
+    return ()

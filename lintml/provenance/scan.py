@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lintml import __version__
 from lintml.facts.cache import FactCache
+from lintml.facts.declared import canonical_package_name
 from lintml.facts.extract import decode
 from lintml.progress import Progress, progress_bar
 from lintml.provenance.catalog import open_indexes
+from lintml.provenance.index import UpstreamProject
 from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
 
@@ -41,21 +43,32 @@ def provenance(
     cache: FactCache,
     *,
     exclude: Collection[str] = (),
+    same_project: Callable[[UpstreamProject], bool] | None = None,
     requires: Collection[str] = (),
     jobs: int | None = None,
 ) -> ProvenanceResult:
     """The matches of every file given, from the cache where it has them.
 
     ``exclude`` names upstream projects not to match: the checked project itself, so a project
-    in the catalog is not reported as a copy of its own release. ``requires`` are the projects
+    in the catalog is not reported as a copy of its own release; ``same_project`` says whether a catalogued
+    project so named is this project (a fork that keeps the upstream's name is not, and is matched against
+    it like any copy). ``requires`` are the projects
     the checked project depends on: an upstream that depends on the checked project, and not the
     other way round, most likely took the code it shares with it (see ``Match.requires_you``).
     """
     if not files or not index_paths:
         return ProvenanceResult({path: [] for path, _ in files}, 0)
     indexes = open_indexes(index_paths)
+    projects = [project for index in indexes for project in index.projects()]
+    if same_project is not None:
+        named = {canonical_package_name(name) for name in exclude}
+        exclude = {
+            project.name
+            for project in projects
+            if canonical_package_name(project.name) in named and same_project(project)
+        }
     matcher = Matcher(indexes, exclude=exclude, requires=requires)
-    catalogued = tuple(sorted({(project.name, project.url) for index in indexes for project in index.projects()}))
+    catalogued = tuple(sorted({(project.name, project.url) for project in projects}))
     try:
         results: dict[str, list[Match]] = {}
         missing: list[tuple[str, bytes, str]] = []
@@ -69,7 +82,7 @@ def provenance(
         workers = min(jobs or os.cpu_count() or 1, 8)
         with progress_bar(f"fingerprinting {len(missing)} code files", len(missing)) as bar:
             if workers > 1 and len(missing) >= PARALLEL_FROM:
-                computed = _in_workers(missing, index_paths, frozenset(exclude), frozenset(requires), workers, bar)
+                computed = _in_workers(missing, index_paths, matcher.exclude, frozenset(requires), workers, bar)
             else:
                 computed = []
                 for path, data, _ in missing:

@@ -39,6 +39,10 @@ _GIT_URL = re.compile(r"^(?:https?://|ssh://|git://|file://|git@[^:]+:)")
 _NOTICE_NAMES = ("NOTICE", "NOTICE.txt", "NOTICE.md", "NOTICE.rst")
 _MAX_NOTICE_CHARS = 20_000
 _MAX_COPYRIGHTS = 40
+# License files recorded with their copyright lines (by folder), and lines kept of each: enough for a
+# project's own license and those of the libraries it vendors.
+_MAX_LICENSE_FOLDERS = 200
+_MAX_LICENSE_LINES = 20
 _MAX_METADATA_BYTES = 1_000_000  # read of a PKG-INFO, METADATA, pyproject.toml or setup.cfg
 # Copyright lines that belong to a license's own text (the GPL family's), not to the upstream.
 _LICENSE_TEXT_COPYRIGHT = re.compile(r"Free Software Foundation", re.I)
@@ -201,11 +205,18 @@ def read_upstream(
                     imports=python_imports(item.path, data),
                 )
             )
+        covering: dict[str, list[str]] = {}
         for item in files:
             if item.kind == repository.LICENSE:
-                for line in facts.get(item.path, FileFacts()).copyrights:
-                    if not _LICENSE_TEXT_COPYRIGHT.search(line.statement):
-                        holders[line.statement] += 1
+                lines = [
+                    line.statement
+                    for line in facts.get(item.path, FileFacts()).copyrights
+                    if not _LICENSE_TEXT_COPYRIGHT.search(line.statement)
+                ]
+                holders.update(lines)
+                if lines and not item.name.lower().startswith(("notice", "third")):
+                    folder = str(PurePosixPath(item.path).parent)
+                    covering.setdefault("" if folder == "." else folder, []).extend(lines)
         license_id = spec.license
         if license_id == "auto":
             license_id = detect_license(root, files, facts)
@@ -222,6 +233,10 @@ def read_upstream(
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
             requires=tuple(sorted(_requirements(source.tree))),
             released=spec.released or origin.get("date"),
+            license_copyrights=tuple(
+                (folder, tuple(dict.fromkeys(lines))[:_MAX_LICENSE_LINES])
+                for folder, lines in sorted(covering.items())[:_MAX_LICENSE_FOLDERS]
+            ),
         )
         return updated(project, upstream_files), upstream_files
 
