@@ -118,6 +118,9 @@ class Derivation:
     upstream_path: str | None = None
     match: Match | None = None
     by_owner: bool = False  # the upstream's copyright holder is this project's own
+    # When this file was added here, if before the matched upstream version was released: that version is
+    # not its source (the code came from an earlier version, or from an origin both share).
+    added_before: str | None = None
 
     @property
     def label(self) -> str:
@@ -163,7 +166,7 @@ def grade_of(derivation: Derivation) -> EvidenceGrade:
     match = derivation.match
     if match is None:
         return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
-    return match_grade(match)
+    return match_grade(match, derivation.added_before)
 
 
 _GRADE_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
@@ -174,8 +177,30 @@ def strongest(grades: Iterable[EvidenceGrade]) -> EvidenceGrade:
     return max(grades, key=lambda grade: _GRADE_ORDER[grade.level])
 
 
-def match_grade(match: Match) -> EvidenceGrade:
-    """The grade of one match (see :func:`grade_of`)."""
+def match_grade(match: Match, added_before: str | None = None) -> EvidenceGrade:
+    """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
+    that is before the matched version was released (then that version is not its source, and the duties
+    of the version it came from are not known: at most moderate)."""
+    grade = _measured_grade(match)
+    if added_before is None or grade.level == "weak":
+        return grade
+    older = (
+        f"this file was added here on {added_before}, before {match.label} was released"
+        f" ({(match.released or '')[:10]}): that version is not its source, the code came from an earlier version"
+        f" of {match.project} or from an origin both share"
+    )
+    return EvidenceGrade("moderate", f"{older}; {grade.why}")
+
+
+def added_before_release(project: Project, path: str, match: Match) -> str | None:
+    """The date ``path`` was added here (git), when before the matched upstream version was released."""
+    history = project.matched_history.get(path)
+    if history is None or not match.released or history.added.date >= match.released[:10]:
+        return None
+    return history.added.date
+
+
+def _measured_grade(match: Match) -> EvidenceGrade:
     tokens, share = match.evidence_tokens, match.local_share
     spans = "1 span" if match.spans == 1 else f"{match.spans} spans, the longest {match.longest_span} tokens"
     measured = (
@@ -210,7 +235,7 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
     found: dict[str, list[Derivation]] = {}
     for item in project.checked_files(*repository.CODE_KINDS):
         derived = [
-            _from_match(item.path, match, own)
+            _from_match(item.path, match, own, added_before_release(project, item.path, match))
             for match in project.provenance.get(item.path, ())
             if exemption(project, item.path, match) is None
         ]
@@ -545,7 +570,7 @@ def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(first - _CREDIT_REACH <= line <= last for first, last in spans)
 
 
-def _from_match(path: str, match: Match, own: Owners) -> Derivation:
+def _from_match(path: str, match: Match, own: Owners, added_before: str | None = None) -> Derivation:
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
     # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
     # says it is, in its manifest's authors or its license's copyright line. Headers alone do not
@@ -564,6 +589,7 @@ def _from_match(path: str, match: Match, own: Owners) -> Derivation:
         upstream_path=match.upstream_path,
         match=match,
         by_owner=by_owner,
+        added_before=added_before,
     )
 
 

@@ -88,13 +88,15 @@ class Project:
         """Git history of the derived files: when each was added and which later commits changed its code."""
         if self.history_of is None or not self.derived:
             return {}
-        return self.history_of(sorted(self.derived))
+        known = self.matched_history
+        rest = [path for path in sorted(self.derived) if path not in known]
+        return {**known, **(self.history_of(rest) if rest else {})}
 
     @cached_property
     def matched_history(self) -> Mapping[str, FileHistory]:
-        """Git history of the files matched to an upstream version that lacked the code an older version
-        had not: when each was added here tells which way the code went (see derivation._exemption)."""
-        paths = sorted(path for path, matches in self.provenance.items() if any(match.absent_in for match in matches))
+        """Git history of the files matched to an upstream: when each was added here tells which way the code
+        went, and whether the matched upstream version is older than the copy (see lintml.derivation)."""
+        paths = sorted(path for path, matches in self.provenance.items() if matches)
         if self.history_of is None or not paths:
             return {}
         return self.history_of(paths)

@@ -317,3 +317,22 @@ def test_a_project_that_holds_part_of_the_copied_code_is_named_as_a_carrier_of_p
     assert finding.upstream is not None and finding.upstream.name == "origin-clip"
     assert finding.upstream.carriers == ("bigpack 0.31.0 (part of it)",)
     assert "also in bigpack 0.31.0 (part of it), which carry it" in finding.message
+
+
+def test_a_release_newer_than_the_copy_is_not_its_source(tmp_path: Path) -> None:
+    """A file committed in 2020 that matches a release of 2024 did not come from that release: the finding
+    says so, and the duties of a version lintml does not hold are warnings, not errors."""
+    index = tmp_path / "index.sqlite3"
+    _add(index, tmp_path, "yolokit", {"yolokit/wrap.py": TEXTWRAP}, released="2024-06-01T00:00:00Z", license="AGPL-3.0")
+    files = {"LICENSE": MIT_TEXT, "detect/wrap.py": COPY}
+    old = _repo_dated(tmp_path / "old", files, "2020-05-01T12:00:00Z")
+    findings = _all_findings(old, index)
+    (shown,) = [finding for finding in findings if finding.rule == "provenance"]
+    assert shown.grade is not None and "added here on 2020-05-01, before yolokit" in shown.grade.why
+    owed = [finding for finding in findings if finding.grade is not None and finding.rule != "provenance"]
+    assert {finding.rule for finding in owed} >= {"license-conflict", "license-text"}
+    assert {finding.severity for finding in owed} == {"warning"}
+    # The same copy made after the release is held to it.
+    new = _repo_dated(tmp_path / "new", files, "2025-01-10T12:00:00Z")
+    owed = [finding for finding in _all_findings(new, index) if finding.rule in ("license-conflict", "license-text")]
+    assert owed and {finding.severity for finding in owed} == {"error"}
