@@ -6,7 +6,8 @@ file is paired with its best upstream file and classified: identical, reformatte
 modified, partial, or new. Moved, split and merged files show in the pairs. When fork and
 upstream share git history, the merge base and the fork's commits per file are named. Model
 folders are compared as `lintml compare-models` does, and the findings of `lintml check` that
-follow from the upstreams are listed as the fork's obligations.
+follow from the upstreams are listed as the fork's obligations, with what the pairs show owed
+that the check left out (stripped notices, missing change notices): the two always agree.
 
 Folders are read where they are; git URLs (``URL@REF``) are cloned into the lintml cache.
 Nothing from either side is run, and neither side is written to: shared history is read
@@ -29,9 +30,11 @@ from typing import Any
 
 from lintml import __version__, git, repository
 from lintml.containment import Tree
-from lintml.derivation import plain
+from lintml.derivation import SUBSTANTIAL_EVIDENCE, names_file, plain
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.extract import FactExtractor, FileFacts, decode
+from lintml.facts.extract import FactExtractor, FileFacts, decode, is_notice_file
+from lintml.findings import Finding, Upstream
+from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.provenance.match import Match, covering_copyrights
 from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits
 
@@ -240,14 +243,30 @@ def _text_pair(
     return shared / max(len(mine), 1), shared / max(len(theirs), 1), lines, upstream_lines
 
 
+LICENSE_NOTICE = "license notice: "  # how a stripped license statement is named among the stripped notices
+
+
 def _stripped(match: Match, text: str, facts: FileFacts) -> list[str]:
     """The upstream file's notices the fork's file no longer carries: its copyright and other lines as written,
-    and each license it stated that the fork's file states nowhere."""
+    and each license it stated that the fork's file states nowhere. A match too small to tell a copy from code
+    written alike (as `lintml check` judges it) is no copy, so nothing was stripped from it."""
+    if not match.verbatim and match.evidence_tokens < SUBSTANTIAL_EVIDENCE:
+        return []
     kept = plain(text)
     missing = [line for line in match.upstream_copyrights if plain(line) and plain(line) not in kept]
     stated = {notice.expression for notice in facts.notices}
-    missing += [f"license notice: {expression}" for expression in match.upstream_notices if expression not in stated]
+    missing += [f"{LICENSE_NOTICE}{expression}" for expression in match.upstream_notices if expression not in stated]
     return missing
+
+
+def _owes_change_notice(kind: str, file_kind: str, modified: bool, license: str | None, knowledge: Knowledge) -> bool:
+    """Whether a fork file must say that it was changed: a code file that differs from its upstream file in code
+    (layout and comments aside, as `lintml check` decides it), taken from code under a license that asks
+    modified copies to say so (Apache-2.0 §4(b), the GPL family: the `change_notice` table of the rules).
+    Identical files, license files, documents and metadata, and code under other licenses owe none."""
+    if kind in ("identical", "new") or not modified or file_kind not in repository.CODE_KINDS or not license:
+        return False
+    return knowledge.duty_of(knowledge.change_notice, license) is not None
 
 
 def _pair_record(
@@ -274,6 +293,9 @@ def _pair_record(
         "renames": [],
         "stripped_notices": [],
         "change_notice": bool(facts.change_notes),
+        "change_notice_owed": False,
+        "upstream_license": None,
+        "owed": [],
         "commits": [],
         "also_from": [],
         "split_with": [],
@@ -341,7 +363,8 @@ def audit(
         say(f"matching {len(changed)} changed code files of the fork ({len(fork.code_files) - len(changed)} identical)")
         matches = _match(fork, changed, index_path, cache, jobs)
         matches.update(_identical_matches(identical, index_path, by_digest))
-        pairs, sources = _pairs(fork, upstreams, matches, cache, by_digest)
+        licenses = {name: project.license for name, project in projects.items()}
+        pairs, sources = _pairs(fork, upstreams, matches, cache, by_digest, licenses)
         history = {}
         for upstream in upstreams:
             base = merge_base(fork, upstream)
@@ -357,6 +380,7 @@ def audit(
         if obligations:
             say("checking the fork's obligations to the upstreams")
             found_obligations = _obligations(fork, index_path, set(names), matches, cache)
+        found_obligations = _with_owed_by_pairs(found_obligations, pairs, projects)
         report = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -388,7 +412,7 @@ def audit(
             "models": models,
             "obligations": found_obligations,
         }
-        report["summary"] = _summary(report, fork, upstreams, time.monotonic() - started)
+        report["summary"] = _summary(report, fork, upstreams, time.monotonic() - started, checked=obligations)
         return AuditResult(report, sources)
 
 
@@ -449,14 +473,30 @@ def _read_text(root: Path, path: str) -> str | None:
         return None
 
 
+def _notices_files(side: Side) -> list[str]:
+    """The texts of a side's NOTICE and third-party notices files."""
+    texts = []
+    for item in side.files:
+        if item.kind == repository.LICENSE and is_notice_file(item.path):
+            text = _read_text(side.root, item.path)
+            if text:
+                texts.append(text)
+    return texts
+
+
 def _pairs(
     fork: Side,
     upstreams: Sequence[Side],
     matches: Mapping[str, list[Match]],
     cache: FactCache,
     by_digest: Mapping[str, Mapping[str, list[str]]],
+    licenses: Mapping[str, str | None],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """One record per fork file (docs/audit-json.md), and the texts of the paired files. ``licenses`` maps each
+    upstream to its project license, for pairs whose match does not name the upstream file's own."""
     extractor = FactExtractor(cache)
+    knowledge = shipped_knowledge()
+    notices = _notices_files(fork)
     sources: dict[str, dict[str, str]] = {"fork": {}, **{upstream.name: {} for upstream in upstreams}}
     roots = {upstream.name: upstream.root for upstream in upstreams}
     budget = [SOURCES_TOTAL_CAP]
@@ -485,6 +525,8 @@ def _pairs(
             if digest is not None and (paths := digests.get(digest))
         ]
         found = [match for match in matches.get(item.path, []) if match.project in roots]
+        license: str | None = None
+        modified = False  # the code differs from the upstream file's, layout and comments aside
         if same:
             name, paths = same[0]
             upstream_path = item.path if item.path in paths else sorted(paths)[0]
@@ -497,10 +539,16 @@ def _pairs(
                 item.path, classify(best), best.project, best.upstream_path, match=best, text=text or "", facts=facts
             )
             record["also_from"] = [
-                {"upstream_path": match.upstream_path, "fork_share": round(match.local_share, 4)}
+                {
+                    "upstream": match.project,
+                    "upstream_path": match.upstream_path,
+                    "fork_share": round(match.local_share, 4),
+                }
                 for match in sorted(found, key=lambda match: -match.local_share)
                 if match is not best and match.local_share >= MERGED_SHARE
             ]
+            license = best.license or licenses.get(best.project)
+            modified = not best.verbatim and best.evidence_tokens >= SUBSTANTIAL_EVIDENCE  # less is no copy
         else:
             record = _pair_record(item.path, "new", None, None)
             text = decode(data)[0] if data is not None and item.kind != repository.OTHER else None
@@ -524,10 +572,19 @@ def _pairs(
                         lines=lines,
                         upstream_lines=upstream_lines,
                     )
+                    license = licenses.get(upstream.name)
+                    modified = min(local, taken) < 1.0
                     paired = True
                     break
                 if paired:
                     break
+        if record["upstream"] is not None:
+            record["upstream_license"] = license or licenses.get(record["upstream"])
+            # A NOTICE file that names the file stands for its change notice, as `lintml check` takes it.
+            record["change_notice"] = record["change_notice"] or any(names_file(text, item.path) for text in notices)
+            record["change_notice_owed"] = _owes_change_notice(
+                record["kind"], item.kind, modified, record["upstream_license"], knowledge
+            )
         if record["upstream"] is not None and item.kind in repository.CODE_KINDS | {repository.DOCUMENT}:
             keep("fork", fork.root, item.path)
             keep(record["upstream"], roots[record["upstream"]], record["upstream_path"])
@@ -652,10 +709,137 @@ def _obligations(
     ]
 
 
+def _with_owed_by_pairs(
+    reported: list[dict[str, Any]], pairs: list[dict[str, Any]], projects: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The fork's obligations: those `lintml check` reported, and what the pairs show owed that it did not.
+
+    A pair's stripped notices are owed (restoring them), and so is the change notice of a file that owes one
+    and carries none. `lintml check` may stay silent on them (it takes a fork that copied the upstream's
+    manifest or license holder for the upstream's owner, and a file crediting a third party for that party's
+    copy), but the audit is told which projects are the upstreams, so what it shows is what it lists as owed.
+    Each record's ``owed`` names the rules owed at its path, so per-file and listed obligations agree.
+    """
+    from lintml.report.json import finding_record
+    from lintml.rules import find_rule, shipped_rules
+
+    knowledge = shipped_knowledge()
+    rules = shipped_rules()
+    reported_at = {(finding.get("rule"), finding.get("path")) for finding in reported}
+    found = list(reported)
+
+    def owed(
+        rule_id: str, record: dict[str, Any], message: str, fix: str, evidence: tuple[tuple[str, str], ...]
+    ) -> None:
+        rule = find_rule(rules, rule_id)
+        assert rule is not None, rule_id  # both rules ship with lintml
+        project = projects.get(record["upstream"])
+        line = None if repository.classify(record["path"]) == repository.NOTEBOOK else 1
+        upstream = Upstream(
+            name=record["upstream"],
+            version=getattr(project, "version", None),
+            url=getattr(project, "url", None),
+            path=record["upstream_path"],
+            license=record["upstream_license"],
+            similarity=record["fork_share"],
+            taken=record["upstream_share"],
+            renames=tuple((item["from"], item["to"]) for item in record["renames"]),
+            lines=tuple((first, last) for first, last in record["lines"]),
+            upstream_lines=tuple((first, last) for first, last in record["upstream_lines"]),
+        )
+        finding = Finding(
+            rule=rule.id,
+            category=rule.category,
+            severity=rule.severity,  # type: ignore[arg-type]  # the rule's own: the fork's config does not lower it
+            path=record["path"],
+            message=message,
+            line=line,
+            end_line=line,
+            column=1 if line else None,
+            fix=fix,
+            license=record["upstream_license"],
+            upstream=upstream,
+            evidence=(("found_by", "audit"), *evidence),
+        )
+        found.append(finding_record(finding))
+
+    for record in pairs:
+        if record["upstream"] is None:
+            continue
+        project = projects.get(record["upstream"])
+        version = getattr(project, "version", None)
+        where = f"{record['upstream']}{f' {version}' if version else ''}, {record['upstream_path']}"
+        license = record["upstream_license"]
+        if record["stripped_notices"] and ("copyright-notice", record["path"]) not in reported_at:
+            lost = _listing(
+                [
+                    f"the {notice.removeprefix(LICENSE_NOTICE)} license notice"
+                    if notice.startswith(LICENSE_NOTICE)
+                    else f'"{notice}"'
+                    for notice in record["stripped_notices"]
+                ]
+            )
+            duty = knowledge.duty_of(knowledge.retain_notices, license) if license else None
+            owed(
+                "copyright-notice",
+                record,
+                f"this file came from {where} ({license or 'license unknown'}), and it no longer carries the upstream"
+                f" file's notices: {lost}; {duty or 'they say whose code this is and under which terms'}",
+                f"restore {lost} at the top of this file",
+                (("stripped_notices", " | ".join(record["stripped_notices"])),),
+            )
+        if (
+            record["change_notice_owed"]
+            and not record["change_notice"]
+            and ("change-notice", record["path"]) not in reported_at
+        ):
+            duty = knowledge.duty_of(knowledge.change_notice, license or "")
+            owed(
+                "change-notice",
+                record,
+                f"this file came from {where} ({license}) and was modified ({_how_changed(record)}), but it carries no"
+                f" notice that it was changed; {duty.duty if duty else 'its license asks for one'}",
+                f"add a comment at the top of this file saying it was modified from {record['upstream']}"
+                + (" and when" if duty and duty.needs_date else ""),
+                (("modified_because", _how_changed(record)),),
+            )
+    found.sort(key=lambda finding: (str(finding.get("path")), finding.get("line") or 0, str(finding.get("rule"))))
+    for record in pairs:  # what the file owes its own upstream (credit in a README is owed by the repository)
+        record["owed"] = sorted(
+            {
+                str(finding.get("rule"))
+                for finding in found
+                if finding.get("path") == record["path"]
+                and (finding.get("upstream") or {}).get("name") == record["upstream"]
+            }
+        )
+    return found
+
+
+def _how_changed(record: Mapping[str, Any]) -> str:
+    """How a paired file differs from its upstream file, in words."""
+    parts = []
+    if record["renames"]:
+        shown = ", ".join(f"{item['from']} -> {item['to']}" for item in record["renames"][:3])
+        more = f" and {len(record['renames']) - 3} more" if len(record["renames"]) > 3 else ""
+        parts.append(f"identifiers renamed ({shown}{more})")
+    if record["fork_share"] is not None and record["fork_share"] < 0.98:
+        parts.append(f"{100 - round(record['fork_share'] * 100)}% of it is not upstream code")
+    if record["upstream_share"] is not None and record["upstream_share"] < 0.98:
+        parts.append(f"it takes {round(record['upstream_share'] * 100)}% of the upstream file")
+    return ", ".join(parts) or "its code differs from the upstream file"
+
+
+def _listing(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 _CODE_LINE = re.compile(r"\S")
 
 
-def _summary(report: Mapping[str, Any], fork: Side, upstreams: Sequence[Side], seconds: float) -> dict[str, Any]:
+def _summary(
+    report: Mapping[str, Any], fork: Side, upstreams: Sequence[Side], seconds: float, *, checked: bool
+) -> dict[str, Any]:
     files = report["files"]
     by_kind = {kind: 0 for kind in KINDS}
     for record in files:
@@ -672,7 +856,22 @@ def _summary(report: Mapping[str, Any], fork: Side, upstreams: Sequence[Side], s
             copied_lines += lines
         elif record["lines"]:
             copied_lines += min(lines, sum(last - first + 1 for first, last in record["lines"]))
+    # Distinct upstream files the fork holds (the file a fork file pairs with, and those a merged file also took
+    # code from), out of the distinct files of the upstreams: each counted once however many fork files hold it.
     used = {(record["upstream"], record["upstream_path"]) for record in files if record["upstream"] is not None}
+    used |= {
+        (item.get("upstream") or record["upstream"], item["upstream_path"])
+        for record in files
+        for item in record["also_from"]
+    }
+    listed = {(upstream.name, item.path) for upstream in upstreams for item in upstream.files}
+    listed_code = {(upstream.name, item.path) for upstream in upstreams for item in upstream.code_files}
+    # A file the index read that the listing left out still counts on both sides, so a count never tops its total.
+    every_file = listed | used
+    every_code_file = listed_code | {
+        (name, path) for name, path in used - listed if repository.classify(path) in repository.CODE_KINDS
+    }
+    obligations = report["obligations"]
     return {
         "files": len(files),
         "by_kind": by_kind,
@@ -683,13 +882,62 @@ def _summary(report: Mapping[str, Any], fork: Side, upstreams: Sequence[Side], s
         "code_lines": code_lines,
         "copied_share": round(copied_lines / code_lines, 4) if code_lines else 0.0,
         "upstream_files_used": len(used),
-        "upstream_code_files": sum(len(upstream.code_files) for upstream in upstreams),
+        "upstream_files": len(every_file),
+        "upstream_code_files_used": len(used & every_code_file),
+        "upstream_code_files": len(every_code_file),
+        "stripped_notices": sum(len(record["stripped_notices"]) for record in files),
+        "stripped_files": sum(1 for record in files if record["stripped_notices"]),
+        "change_notices_owed": sum(1 for record in files if record["change_notice_owed"]),
+        "change_notices_missing": sum(
+            1 for record in files if record["change_notice_owed"] and not record["change_notice"]
+        ),
+        "obligations": len(obligations),
+        "obligations_checked": checked,
+        "obligations_by_severity": {
+            severity: sum(1 for finding in obligations if finding.get("severity") == severity)
+            for severity in ("error", "warning", "info")
+        },
         "seconds": round(seconds, 2),
     }
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _file_line(record: Mapping[str, Any]) -> str:
+    """One fork file: its kind, where it came from, and what it shows or owes."""
+    if record["upstream"] is None:
+        return f"  {record['path']}: new"
+    where = record["upstream_path"] if record["moved"] else "same path"
+    shares = ""
+    if record["fork_share"] is not None and record["kind"] != "identical":
+        shares = f" ({record['fork_share']:.0%} of this file, {record['upstream_share']:.0%} of the upstream's)"
+    extra = []
+    if record["renames"]:
+        shown = ", ".join(f"{item['from']} -> {item['to']}" for item in record["renames"][:3])
+        more = len(record["renames"]) - 3
+        extra.append(f"renamed {shown}" + (f" and {more} more" if more > 0 else ""))
+    if record["stripped_notices"]:
+        extra.append(f"{_plural(len(record['stripped_notices']), 'notice')} stripped")
+    if record["change_notice_owed"]:
+        extra.append("change notice given" if record["change_notice"] else "no change notice")
+    if record["split_with"]:
+        extra.append(f"split with {', '.join(record['split_with'][:2])}")
+    if record["also_from"]:
+        extra.append(f"also from {', '.join(item['upstream_path'] for item in record['also_from'][:2])}")
+    if record["commits"]:
+        extra.append(f"{_plural(len(record['commits']), 'commit')} since the merge base")
+    if record["owed"]:
+        extra.append(f"owes {', '.join(record['owed'])}")
+    detail = f"; {'; '.join(extra)}" if extra else ""
+    return f"  {record['path']}: {record['kind']} from {record['upstream']}:{where}{shares}{detail}"
+
+
 def render_text(report: Mapping[str, Any]) -> str:
-    """The audit for a terminal: the summary, then one line per file that came from an upstream."""
+    """The audit for a terminal: the summary, then every file that is not its upstream file unchanged at the
+    same path, grouped by kind (new files included), then what the fork owes. Identical files at their
+    upstream path are counted, not listed."""
     summary = report["summary"]
     lines = [f"fork: {report['fork']['source']} ({report['fork']['files']} files)"]
     for upstream in report["upstreams"]:
@@ -703,43 +951,59 @@ def render_text(report: Mapping[str, Any]) -> str:
     lines.append(
         f"{summary['files']} files: {kinds}; {summary['moved']} moved, {summary['split']} split, {summary['merged']}"
         f" merged; {summary['copied_share']:.0%} of the fork's code lines come from the upstreams"
-        f" ({summary['upstream_files_used']} upstream files used)"
     )
-    lines.append("")
+    lines.append(
+        f"upstream files the fork holds: {summary['upstream_files_used']} of {summary['upstream_files']}"
+        f" ({summary['upstream_code_files_used']} of {summary['upstream_code_files']} code files)"
+    )
+    stripped = (
+        f"{summary['stripped_notices']} in {_plural(summary['stripped_files'], 'file')} (owed: restoring them)"
+        if summary["stripped_notices"]
+        else "none"
+    )
+    lines.append(
+        f"stripped notices: {stripped}; change notices: {summary['change_notices_missing']} missing of"
+        f" {summary['change_notices_owed']} owed"
+    )
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    unlisted = 0
     for record in report["files"]:
-        if record["upstream"] is None:
-            continue
-        where = record["upstream_path"] if record["moved"] else "same path"
-        shares = ""
-        if record["fork_share"] is not None and record["kind"] != "identical":
-            shares = f" ({record['fork_share']:.0%} of this file, {record['upstream_share']:.0%} of the upstream's)"
-        extra = []
-        if record["renames"]:
-            shown = ", ".join(f"{item['from']} -> {item['to']}" for item in record["renames"][:3])
-            more = len(record["renames"]) - 3
-            extra.append(f"renamed {shown}" + (f" and {more} more" if more > 0 else ""))
-        if record["stripped_notices"]:
-            extra.append(f"{len(record['stripped_notices'])} notices stripped")
-        if record["split_with"]:
-            extra.append(f"split with {', '.join(record['split_with'][:2])}")
-        if record["also_from"]:
-            extra.append(f"also from {', '.join(item['upstream_path'] for item in record['also_from'][:2])}")
-        if record["commits"]:
-            extra.append(f"{len(record['commits'])} commits since the merge base")
-        detail = f"; {'; '.join(extra)}" if extra else ""
-        lines.append(f"  {record['path']}: {record['kind']} from {record['upstream']}:{where}{shares}{detail}")
+        if record["kind"] == "identical" and not record["moved"]:
+            unlisted += 1
+        else:
+            groups["identical, moved" if record["kind"] == "identical" else record["kind"]].append(record)
+    order = [kind for kind in KINDS if kind != "identical"] + ["identical, moved"]
+    for group in [*order, *sorted(set(groups) - set(order))]:
+        if groups.get(group):
+            lines.append("")
+            lines.append(f"{group} ({len(groups[group]):,}):")
+            lines.extend(_file_line(record) for record in sorted(groups[group], key=lambda record: record["path"]))
+    if unlisted:
+        lines.append("")
+        lines.append(
+            f"{_plural(unlisted, 'file')} identical to the upstream file at the same path, not listed"
+            " (--format json lists every file)"
+        )
+    if report["models"]:
+        lines.append("")
     for model in report["models"]:
         weights = model["weights"]["verdict"] if model["weights"] else "not compared"
         lines.append(
             f"  model {model['fork_path']} vs {model['upstream']}:{model['upstream_path']}: weights {weights},"
             f" {'derived' if model['related'] else 'not derived'}"
         )
+    lines.append("")
+    checked = summary.get("obligations_checked", True)
+    source = (
+        "`lintml check` on the fork and the audit's pairs" if checked else "the audit's pairs; `lintml check` not run"
+    )
     if report["obligations"]:
-        lines.append("")
-        lines.append(f"{len(report['obligations'])} obligations to the upstreams unmet (`lintml check` on the fork):")
+        lines.append(f"{_plural(len(report['obligations']), 'obligation')} to the upstreams unmet ({source}):")
         for finding in report["obligations"]:
             where = f"{finding['path']}:{finding['line']}" if finding.get("line") else finding["path"]
             lines.append(f"  {where}: {finding['rule']} [{finding['severity']}] {finding['message']}")
+    else:
+        lines.append(f"nothing owed to the upstreams was found ({source})")
     lines.append("")
     lines.append(f"audited in {summary['seconds']} s")
     from lintml.report import one_line  # names and notices come from the fork: one record, one line

@@ -671,7 +671,8 @@ def audit(
     notices that were stripped and whether a change notice is there. When fork and upstream share
     git history, the merge base and the fork's commits per file are named. Model folders are
     compared (config, tokenizer, weights), and the findings of `lintml check` that the upstreams
-    cause are listed as the fork's obligations. Nothing is run or written in either repository.
+    cause are listed as the fork's obligations, with the stripped notices and missing change notices
+    the pairs show. Nothing is run or written in either repository.
     Exit code 0 when the audit ran (whatever it found), 2 on errors.
     """
     import json as json_module

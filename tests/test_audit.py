@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
 
+from lintml import api
+from lintml.audit import render_text
+from lintml.report.audit_html import render_audit_html
 from tests.conftest import ROOT, run_lintml
+from tests.forks import NEW_FILES, Fork, build_fork
 
 HEADER = "# Copyright 2023 The Upstream Authors.\n# SPDX-License-Identifier: Apache-2.0\n"
 
@@ -186,3 +192,133 @@ def test_audit_errors_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     empty = run_lintml(tmp_path, "audit", str(tmp_path), "--upstream", str(tmp_path / "empty"))
     assert empty.returncode == 2 and "no code files" in empty.stderr
+
+
+# -- a fork of two upstreams, as maintainers meet them (tests/forks.py) -------------------------
+
+
+def _audit(fork: Fork, *, obligations: bool = True) -> dict[str, Any]:
+    return api.audit(fork.root, [str(fork.core), str(fork.helpers)], obligations=obligations).report
+
+
+def _owed(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(finding["rule"], finding["path"]) for finding in report["obligations"]}
+
+
+def test_stripped_notices_and_missing_change_notices_are_owed_everywhere(tmp_path: Path) -> None:
+    fork = build_fork(tmp_path)
+    report = _audit(fork)
+    files = {record["path"]: record for record in report["files"]}
+    owed = _owed(report)
+    # The two Apache headers stripped, and the MIT one: each is a stripped notice, and restoring it is owed,
+    # though `lintml check` takes the fork (which kept core's manifest and its authors) for core's owner.
+    stripped = sorted(path for path, record in files.items() if record["stripped_notices"])
+    assert stripped == ["core/colorsys.py", "core/shlex.py", "lib/calendar_tools.py"]
+    assert "Copyright 2023 The Core Authors." in files["core/shlex.py"]["stripped_notices"]
+    for path in stripped:
+        assert ("copyright-notice", path) in owed, path
+        assert "copyright-notice" in files[path]["owed"]
+    # A change notice is owed by the modified code taken from Apache-2.0 code, and by nothing else: not the
+    # header-stripped or reindented files (the same code), the MIT file, the README, nor identical files.
+    assert {path for path, record in files.items() if record["change_notice_owed"]} == {
+        "core/pprint.py",
+        "core/heapq.py",
+    }
+    assert files["core/heapq.py"]["change_notice"] and not files["core/pprint.py"]["change_notice"]
+    assert ("change-notice", "core/pprint.py") in owed and ("change-notice", "core/heapq.py") not in owed
+    # The rules, for every file: what a file shows owed is listed, and what is listed is at its path.
+    for record in report["files"]:
+        if record["stripped_notices"]:
+            assert ("copyright-notice", record["path"]) in owed
+        if record["change_notice_owed"] and not record["change_notice"]:
+            assert ("change-notice", record["path"]) in owed
+        assert {(rule, record["path"]) for rule in record["owed"]} <= owed
+    summary = report["summary"]
+    assert summary["stripped_files"] == 3
+    assert summary["stripped_notices"] == sum(len(files[path]["stripped_notices"]) for path in stripped)
+    assert (summary["change_notices_owed"], summary["change_notices_missing"]) == (2, 1)
+    assert summary["obligations"] == len(report["obligations"]) and summary["obligations_checked"] is True
+    # The text and the page say the same.
+    text = render_text(report)
+    assert f"stripped notices: {summary['stripped_notices']} in 3 files (owed: restoring them)" in text
+    assert "change notices: 1 missing of 2 owed" in text
+    assert f"{summary['obligations']} obligations to the upstreams unmet" in text
+    assert "nothing owed" not in text
+    page = render_audit_html(report, {})
+    assert "found nothing the fork owes" not in page
+    assert page.count('<tr><td><span class="sev') == summary["obligations"]
+    # Without `lintml check`, what the pairs show is still owed, and the report says the check did not run.
+    unchecked = _audit(fork, obligations=False)
+    assert unchecked["summary"]["obligations_checked"] is False
+    assert {("copyright-notice", path) for path in stripped} | {("change-notice", "core/pprint.py")} == _owed(unchecked)
+    assert "`lintml check` not run" in render_text(unchecked)
+
+
+def test_upstream_files_are_counted_once_and_never_beyond_their_total(tmp_path: Path) -> None:
+    fork = build_fork(tmp_path)
+    report = _audit(fork)
+    summary = report["summary"]
+    listed = {
+        (name, path)
+        for name, root in (("core", fork.core), ("helpers", fork.helpers))
+        for path in git.Repo(root).git.ls_files().splitlines()
+    }
+    code = {(name, path) for name, path in listed if path.endswith(".py")}
+    paired = [(record["upstream"], record["upstream_path"]) for record in report["files"] if record["upstream"]]
+    held = set(paired) | {
+        (item["upstream"], item["upstream_path"]) for record in report["files"] for item in record["also_from"]
+    }
+    assert held <= listed
+    # Every file of core is held (core/fnmatch.py twice: in place and copied to vendor/), one of helpers'.
+    assert len(paired) == 29 and len(held) == 28
+    assert (summary["upstream_files_used"], summary["upstream_files"]) == (len(held), len(listed)) == (28, 30)
+    assert (summary["upstream_code_files_used"], summary["upstream_code_files"]) == (len(held & code), len(code))
+    assert len(code) == 11
+    for used, total in (("upstream_files_used", "upstream_files"), ("upstream_code_files_used", "upstream_code_files")):
+        assert summary[used] <= summary[total]
+    assert "upstream files the fork holds: 28 of 30 (11 of 11 code files)" in render_text(report)
+    page = render_audit_html(report, {})
+    assert "<dd>28 of 30 upstream files, whole or in part (11 of 11 code files)</dd>" in page
+
+
+_GROUP = re.compile(r"^([a-z][a-z, ]*) \(([\d,]+)\):$")
+
+
+def _text_groups(text: str) -> dict[str, list[str]]:
+    """The files the text report lists, by the heading of their group."""
+    groups: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        heading = _GROUP.match(line)
+        if heading:
+            current = groups.setdefault(heading.group(1), [])
+        elif current is not None and line.startswith("  "):
+            current.append(line[2:].split(": ", 1)[0])
+        else:
+            current = None
+    return groups
+
+
+def test_the_text_report_lists_every_file_that_is_not_its_upstream_file(tmp_path: Path) -> None:
+    fork = build_fork(tmp_path)
+    report = _audit(fork)
+    text = render_text(report)
+    assert render_text(copy.deepcopy(report)) == text
+    groups = _text_groups(text)
+    assert list(groups) == ["reformatted", "modified", "new", "identical, moved"]
+    for heading, paths in groups.items():
+        assert paths == sorted(paths), heading
+        assert f"{heading} ({len(paths)}):" in text
+    listed = {path: heading for heading, paths in groups.items() for path in paths}
+    unlisted = 0
+    for record in report["files"]:
+        if record["kind"] == "identical" and not record["moved"]:
+            assert record["path"] not in listed
+            unlisted += 1
+        else:
+            expected = "identical, moved" if record["kind"] == "identical" else record["kind"]
+            assert listed.get(record["path"]) == expected, record["path"]
+    assert len(groups["new"]) == NEW_FILES + 1 == report["summary"]["by_kind"]["new"]
+    assert f"{unlisted} files identical to the upstream file at the same path, not listed" in text
+    assert "  core/pprint.py: reformatted from core:same path" in text
+    assert "no change notice; 1 commit since the merge base; owes change-notice" in text

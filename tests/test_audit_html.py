@@ -27,7 +27,9 @@ from typing import Any
 import html5lib
 import pytest
 
-from lintml.report.audit_html import LINES_SHOWN, render_audit_html
+from lintml import api
+from lintml.report.audit_html import KINDS, LINES_SHOWN, render_audit_html
+from tests.forks import build_fork
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples"
@@ -58,7 +60,8 @@ def _file(path: str, kind: str = "new", **fields: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "path": path, "kind": kind, "upstream": None, "upstream_path": None, "moved": False,
         "fork_share": None, "upstream_share": None, "lines": [], "upstream_lines": [], "renames": [],
-        "stripped_notices": [], "change_notice": False, "commits": [], "also_from": [], "split_with": [],
+        "stripped_notices": [], "change_notice": False, "change_notice_owed": False, "upstream_license": None,
+        "owed": [], "commits": [], "also_from": [], "split_with": [],
     }  # fmt: skip
     entry.update(fields)
     return entry
@@ -97,6 +100,7 @@ def example_report(*, hostile: bool = False) -> tuple[dict[str, Any], dict[str, 
             "partial",
             upstream="minivlm",
             upstream_path="minivlm/__init__.py",
+            upstream_license="Apache-2.0",
             moved=True,
             fork_share=0.4,
             upstream_share=0.5,
@@ -109,6 +113,9 @@ def example_report(*, hostile: bool = False) -> tuple[dict[str, Any], dict[str, 
             "renamed",
             upstream="minivlm",
             upstream_path="minivlm/resampler.py",
+            upstream_license="Apache-2.0",
+            change_notice_owed=True,
+            owed=["change-notice", "copyright-notice"],
             moved=True,
             fork_share=1.0,
             upstream_share=1.0,
@@ -138,6 +145,9 @@ def example_report(*, hostile: bool = False) -> tuple[dict[str, Any], dict[str, 
             "renamed",
             upstream="minivlm",
             upstream_path="minivlm/image_slicing.py",
+            upstream_license="Apache-2.0",
+            change_notice_owed=True,
+            owed=["change-notice", "copyright-notice"],
             moved=True,
             fork_share=1.0,
             upstream_share=0.96,
@@ -569,7 +579,10 @@ def test_the_page_works_in_chromium(tmp_path: Path, browser: DevTools) -> None:
         )
 
     paths = [entry["path"] for entry in report["files"]]
-    assert column(0) == paths
+    by_kind = sorted(report["files"], key=lambda entry: (KINDS.index(entry["kind"]), entry["path"]))
+    assert column(0) == [entry["path"] for entry in by_kind]  # changed files first, new ones last
+    browser.evaluate("document.querySelector('#file-table th[data-key=path] button').click()")
+    assert column(0) == sorted(paths)
     browser.evaluate("document.querySelector('#file-table th[data-key=path] button').click()")
     assert column(0) == sorted(paths, reverse=True)
     browser.evaluate("document.querySelector('#file-table th[data-key=fork_share] button').click()")
@@ -649,4 +662,72 @@ def test_hostile_texts_stay_text_in_chromium(tmp_path: Path, browser: DevTools) 
     assert browser.evaluate(f"{meta}.querySelectorAll('script').length") == 0
     # The renamed "a|b(" is matched as text, not as a pattern: "a" and "b(" alone are not marked.
     assert browser.evaluate(f"{view}.querySelectorAll('td.src.right mark').length") == 1
+    assert browser.problems() == []
+
+
+def test_a_real_forks_page_shows_changed_files_first_and_change_notices_only_where_owed(
+    tmp_path: Path, browser: DevTools
+) -> None:
+    fork = build_fork(tmp_path)
+    result = api.audit(fork.root, [str(fork.core), str(fork.helpers)])
+    report = result.report
+    page = tmp_path / "audit.html"
+    page.write_text(render_audit_html(report, result.sources), encoding="utf-8")
+    browser.open(page.as_uri())
+    rows = "Array.from(document.querySelectorAll('#{} tbody tr'))"
+    cells = ".map(r => [r.cells[0].dataset.v, r.dataset.kind, r.cells[7].textContent, r.checkVisibility()])"
+    changed = browser.evaluate(rows.format("file-table") + cells)
+    identical = browser.evaluate(rows.format("identical-table") + cells)
+    # Every file is there once: the changed and new ones first, in kind order, then the identical ones, folded.
+    expected = sorted(
+        (entry for entry in report["files"] if entry["kind"] != "identical"),
+        key=lambda entry: (KINDS.index(entry["kind"]), entry["path"]),
+    )
+    assert [(path, kind) for path, kind, _, _ in changed] == [(entry["path"], entry["kind"]) for entry in expected]
+    assert sorted(path for path, _, _, _ in identical) == sorted(
+        entry["path"] for entry in report["files"] if entry["kind"] == "identical"
+    )
+    assert {kind for _, kind, _, _ in identical} == {"identical"} and len(identical) == 22
+    assert all(shown for *_, shown in changed) and not any(shown for *_, shown in identical)
+    assert browser.evaluate("document.getElementById('identical-files').open") is False
+    # A verdict only where a change notice is owed: modified code from Apache-2.0 code.
+    notice = {path: text for path, _, text, _ in changed + identical}
+    assert notice["core/pprint.py"] == "missing" and notice["core/heapq.py"] == "yes"
+    for path in ("LICENSE", "PKG-INFO", "NOTICE", "core/bisect.py", "core/shlex.py", "lib/calendar_tools.py",
+                 "README.md", "core/sched.py"):  # fmt: skip
+        assert notice[path] == "not owed", path
+    assert notice["ours/compile_tools.py"] == "—"
+    assert [path for path, text in notice.items() if text not in ("not owed", "—")] == [
+        "core/heapq.py",
+        "core/pprint.py",
+    ]
+    # The summary says what the JSON says.
+    facts = browser.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll('dl.facts dt'))"
+        ".map(dt => [dt.textContent, dt.nextElementSibling.textContent]))"
+    )
+    summary = report["summary"]
+    assert facts["upstream files the fork holds"] == (
+        f"{summary['upstream_files_used']} of {summary['upstream_files']} upstream files, whole or in part"
+        f" ({summary['upstream_code_files_used']} of {summary['upstream_code_files']} code files)"
+    )
+    assert facts["stripped notices"].startswith(f"{summary['stripped_notices']} in 3 files (owed")
+    assert facts["obligations owed"].startswith(f"{len(report['obligations'])}: ")
+    assert browser.evaluate("document.querySelectorAll('table.obligations tbody tr').length") == len(
+        report["obligations"]
+    )
+    # Asking for identical files unfolds them; following the link to an identical pair unfolds its section.
+    browser.evaluate("{ const k = document.getElementById('kind-filter'); k.value = 'identical';"
+                     " k.dispatchEvent(new Event('change')); }")  # fmt: skip
+    assert browser.evaluate("document.getElementById('identical-files').open") is True
+    assert (
+        browser.evaluate("document.getElementById('file-count').textContent") == f"22 of {len(report['files'])} files"
+    )
+    index = next(i for i, entry in enumerate(report["files"]) if entry["path"] == "LICENSE")
+    assert browser.evaluate("document.getElementById('identical-pairs').open") is False
+    browser.evaluate(f"location.hash = '#pair-{index}'")
+    browser.evaluate("new Promise(done => setTimeout(done, 50))")
+    assert browser.evaluate(f"document.getElementById('pair-{index}').open") is True
+    assert browser.evaluate("document.getElementById('identical-pairs').open") is True
+    assert "not owed" in browser.evaluate(f"document.querySelector('#pair-{index} dl.meta').textContent")
     assert browser.problems() == []

@@ -210,6 +210,9 @@ def _pair_data(entry: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]
         "renames": [[old, new, count] for old, new, count in _renames(entry)],
         "moved": entry.get("moved") is True,
         "change_notice": entry.get("change_notice") is True,
+        "change_notice_owed": entry.get("change_notice_owed") is True,
+        "upstream_license": str(entry.get("upstream_license") or ""),
+        "owed": [item for item in _list(entry.get("owed")) if isinstance(item, str)],
         "stripped_notices": [item for item in _list(entry.get("stripped_notices")) if isinstance(item, str)],
         "also_from": [
             [str(item.get("upstream_path") or ""), _percent_text(item.get("fork_share"))]
@@ -287,6 +290,43 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
+def _plural_count(value: Any, noun: str) -> str:
+    number = _number(value)
+    return f"— {noun}s" if number is None else _plural(int(number), noun)
+
+
+def _kind_rank(kind: Any) -> int:
+    """Where a kind stands in tables: the kinds in KINDS order, unknown ones after."""
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)
+
+
+def _changed_first(entries: list[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, Mapping[str, Any]]]:
+    """Files other than identical ones, in kind order (new last) and by path within a kind."""
+    return sorted(
+        (item for item in entries if item[1].get("kind") != "identical"),
+        key=lambda item: (_kind_rank(item[1].get("kind")), str(item[1].get("path")), item[0]),
+    )
+
+
+def _identical(entries: list[tuple[int, Mapping[str, Any]]]) -> list[tuple[int, Mapping[str, Any]]]:
+    return sorted(
+        (item for item in entries if item[1].get("kind") == "identical"),
+        key=lambda item: (str(item[1].get("path")), item[0]),
+    )
+
+
+def _change_notice_cell(entry: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(text, css class, title) of a file's change-notice cell: a verdict only where a change notice is owed."""
+    if not entry.get("upstream_path"):
+        return "—", "none", "nothing came from the upstreams"
+    if entry.get("change_notice_owed") is not True:
+        return "not owed", "none", "identical, not code, or taken from code whose license asks for no change notice"
+    license = str(entry.get("upstream_license") or "its license")
+    if entry.get("change_notice") is True:
+        return "yes", "yes", f"modified from {license} code, and it says that it was changed"
+    return "missing", "no", f"modified from {license} code, and nothing says that it was changed"
+
+
 def _sort_number(value: float | None) -> str:
     return "" if value is None else f"{value:.6f}"
 
@@ -344,8 +384,16 @@ def _summary(report: Mapping[str, Any], files: list[Mapping[str, Any]]) -> str:
         f"<dt>copied share of the fork's code</dt><dd>{_share_bar(summary.get('copied_share'))}"
         + (f" ({copied:,.0f} of {code:,.0f} lines)" if copied is not None and code is not None else "")
         + "</dd>",
-        f"<dt>upstream files used</dt><dd>{_count(summary.get('upstream_files_used'))} of"
-        f" {_count(summary.get('upstream_code_files'))} upstream code files</dd>",
+        f"<dt>upstream files the fork holds</dt><dd>{_count(summary.get('upstream_files_used'))} of"
+        f" {_count(summary.get('upstream_files'))} upstream files, whole or in part"
+        f" ({_count(summary.get('upstream_code_files_used'))} of {_count(summary.get('upstream_code_files'))}"
+        " code files)</dd>",
+        f"<dt>stripped notices</dt><dd>{_count(summary.get('stripped_notices'))} in"
+        f" {_plural_count(summary.get('stripped_files'), 'file')}"
+        + (" (owed: restoring them, listed under Obligations)" if _number(summary.get("stripped_notices")) else "")
+        + "</dd>",
+        f"<dt>change notices</dt><dd>owed by {_plural_count(summary.get('change_notices_owed'), 'modified file')}"
+        f" (Apache-2.0 §4(b) and the like), missing from {_count(summary.get('change_notices_missing'))}</dd>",
     ]
     models = [item for item in _list(report.get("models")) if isinstance(item, Mapping)]
     if models:
@@ -359,12 +407,15 @@ def _summary(report: Mapping[str, Any], files: list[Mapping[str, Any]]) -> str:
     else:
         facts.append("<dt>models</dt><dd>no model folders paired</dd>")
     severities = _severity_counts(report)
+    unchecked = summary.get("obligations_checked") is False
     facts.append(
-        "<dt>obligation findings</dt><dd>"
+        "<dt>obligations owed</dt><dd>"
+        + f"{_count(sum(severities.values()))}: "
         + " ".join(
             f'<span class="sev s-{name}">{_plural(count, name) if name != "info" else f"{count} info"}</span>'
             for name, count in severities.items()
         )
+        + (" (<code>lintml check</code> not run: only what the pairs show)" if unchecked else "")
         + "</dd>"
     )
     seconds = _number(summary.get("seconds"))
@@ -475,10 +526,14 @@ _COLUMNS = (
 
 
 def _files_table(files: list[Mapping[str, Any]], pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
+    """Every file of the fork: those that differ from the upstreams first (new ones last), then the identical
+    ones, folded away but there. Both tables sort, and the filter reads both."""
     paired = {index for index, _ in pairs}
     kinds = [kind for kind in KINDS if any(entry.get("kind") == kind for entry in files)]
     kinds += sorted({str(entry.get("kind")) for entry in files} - set(KINDS))
     options = "".join(f'<option value="{escape(kind)}">{escape(kind)}</option>' for kind in kinds)
+    entries = list(enumerate(files))
+    changed, identical = _changed_first(entries), _identical(entries)
     parts = [
         '<section id="files">',
         "<h2>Files</h2>",
@@ -487,15 +542,33 @@ def _files_table(files: list[Mapping[str, Any]], pairs: list[tuple[int, Mapping[
         ' aria-label="Filter files">'
         f'<select id="kind-filter" aria-label="Kind"><option value="">every kind</option>{options}</select>'
         f'<span id="file-count" class="note">{len(files):,} of {len(files):,} files</span></div>',
-        '<table id="file-table" class="files"><thead><tr>',
+        f'<p class="note">Files that differ from the upstreams or are new ({len(changed):,}), changed kinds'
+        " first; the change-notice column gives a verdict only where one is owed (a modified code file taken from"
+        " code whose license asks for one, as Apache-2.0 §4(b) does).</p>",
+        _file_rows("file-table", changed, paired, sorted_by="kind"),
     ]
+    if identical:
+        parts.append(
+            f'<details id="identical-files"><summary>{_plural(len(identical), "identical file")}: the same bytes'
+            " as an upstream file</summary>"
+            + _file_rows("identical-table", identical, paired, sorted_by="path")
+            + "</details>"
+        )
+    if not files:
+        parts.append('<p class="note">The fork has no files.</p>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _file_rows(table_id: str, entries: list[tuple[int, Mapping[str, Any]]], paired: set[int], *, sorted_by: str) -> str:
+    parts = [f'<table id="{table_id}" class="files"><thead><tr>']
     for key, label, kind in _COLUMNS:
-        sort = ' aria-sort="ascending"' if key == "path" else ""
+        sort = ' aria-sort="ascending"' if key == sorted_by else ""
         parts.append(
             f'<th data-key="{key}" data-type="{kind}"{sort}><button type="button" class="sort">{label}</button></th>'
         )
     parts.append("</tr></thead><tbody>")
-    for index, entry in enumerate(files):
+    for index, entry in entries:
         path = str(entry.get("path") or "")
         kind = str(entry.get("kind") or "unknown")
         upstream = _upstream_label(entry)
@@ -510,25 +583,26 @@ def _files_table(files: list[Mapping[str, Any]], pairs: list[tuple[int, Mapping[
         if _list(entry.get("also_from")):
             tags += ' <span class="tag">merged</span>'
         fork_share, upstream_share = _number(entry.get("fork_share")), _number(entry.get("upstream_share"))
-        change = entry.get("change_notice")
-        change_text = "—" if not upstream else ("yes" if change is True else "no")
+        change_text, change_class, change_title = _change_notice_cell(entry)
+        notices_cell = (
+            f'<td data-v="{len(notices)}" class="num owed" title="owed: restoring them">{len(notices)}</td>'
+            if notices
+            else '<td data-v="0" class="num">—</td>'
+        )
         parts.append(
             f'<tr data-kind="{escape(kind)}">'
             f'<td data-v="{escape(path)}" class="path">{link}{tags}</td>'
-            f'<td data-v="{escape(kind)}">{_kind(kind)}</td>'
+            f'<td data-v="{escape(kind)}" data-s="{_kind_rank(kind):02d} {escape(kind)}">{_kind(kind)}</td>'
             f'<td data-v="{upstream}" class="path">{upstream or "—"}</td>'
             f'<td data-v="{_sort_number(fork_share)}" class="num">{_share_bar(fork_share)}</td>'
             f'<td data-v="{_sort_number(upstream_share)}" class="num">{_share_bar(upstream_share)}</td>'
             f'<td data-v="{len(renames)}" class="num">{len(renames) or "—"}</td>'
-            f'<td data-v="{len(notices)}" class="num">{len(notices) or "—"}</td>'
-            f'<td data-v="{change_text}" class="cn-{change_text if change_text != "—" else "none"}">{change_text}</td>'
+            f"{notices_cell}"
+            f'<td data-v="{change_text}" class="cn-{change_class}" title="{escape(change_title)}">{change_text}</td>'
             "</tr>"
         )
     parts.append("</tbody></table>")
-    if not files:
-        parts.append('<p class="note">The fork has no files.</p>')
-    parts.append("</section>")
-    return "\n".join(parts)
+    return "".join(parts)
 
 
 def _pairs(pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
@@ -540,20 +614,30 @@ def _pairs(pairs: list[tuple[int, Mapping[str, Any]]]) -> str:
         '<p class="note">Open a pair to compare the fork file (left) with its upstream file (right). Copied lines'
         ' are <span class="copied-sample">highlighted</span>, facing each other where they align; renamed'
         ' identifiers are <mark class="rn">marked</mark>. At most'
-        f" {LINES_SHOWN:,} lines of each side are shown.</p>"
+        f" {LINES_SHOWN:,} lines of each side are shown. Changed files come first; identical ones are folded.</p>"
     )
-    for index, entry in pairs:
+    identical = _identical(pairs)
+    parts.extend(_pair(index, entry) for index, entry in _changed_first(pairs))
+    if identical:
         parts.append(
-            f'<details class="pair" id="pair-{index}" data-pair="{index}"><summary>{_kind(entry.get("kind"))}'
-            f' <code>{_text(entry.get("path"))}</code> <span class="arrow">⇄</span>'
-            f" <code>{_upstream_label(entry)}</code>"
-            f' <span class="shares">fork {_percent(entry.get("fork_share"))} · upstream'
-            f" {_percent(entry.get('upstream_share'))}</span></summary>"
-            '<div class="pair-body"><div class="pair-view" data-state="empty"></div>'
-            '<p class="back"><a href="#files">back to the file table</a></p></div></details>'
+            f'<details id="identical-pairs"><summary>{_plural(len(identical), "identical pair")}</summary>'
+            + "".join(_pair(index, entry) for index, entry in identical)
+            + "</details>"
         )
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _pair(index: int, entry: Mapping[str, Any]) -> str:
+    return (
+        f'<details class="pair" id="pair-{index}" data-pair="{index}"><summary>{_kind(entry.get("kind"))}'
+        f' <code>{_text(entry.get("path"))}</code> <span class="arrow">⇄</span>'
+        f" <code>{_upstream_label(entry)}</code>"
+        f' <span class="shares">fork {_percent(entry.get("fork_share"))} · upstream'
+        f" {_percent(entry.get('upstream_share'))}</span></summary>"
+        '<div class="pair-body"><div class="pair-view" data-state="empty"></div>'
+        '<p class="back"><a href="#files">back to the file table</a></p></div></details>'
+    )
 
 
 def _models(report: Mapping[str, Any]) -> str:
@@ -711,12 +795,12 @@ ul.kinds, ul.legend { list-style: none; padding: 0; margin: 0; display: flex; fl
 .legend { margin-top: 8px !important; }
 section > h3 { margin-top: 16px; }
 table.files { table-layout: fixed; }
-table.files th[data-key="path"] { width: 27%; }
+table.files th[data-key="path"] { width: 25%; }
 table.files th[data-key="kind"] { width: 9%; }
 table.files th[data-key="upstream"] { width: 22%; }
 table.files th[data-key="fork_share"], table.files th[data-key="upstream_share"] { width: 11%; }
-table.files th[data-key="renames"], table.files th[data-key="notices"], table.files th[data-key="change_notice"] {
-  width: 6.6%; }
+table.files th[data-key="renames"], table.files th[data-key="notices"] { width: 6.6%; }
+table.files th[data-key="change_notice"] { width: 8.6%; }
 table.files th { font-size: 13px; }
 .controls { display: flex; gap: 10px; align-items: center; margin-bottom: 8px; }
 .controls input { width: 360px; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
@@ -737,6 +821,10 @@ tr[hidden] { display: none; }
   font-family: system-ui, sans-serif; }
 .cn-no { color: #cf222e; }
 .cn-yes { color: #1a7f37; }
+.cn-none { color: var(--muted); }
+td.owed { color: #cf222e; font-weight: 600; }
+#identical-files, #identical-pairs { margin-top: 12px; }
+#identical-files > summary, #identical-pairs > summary { cursor: pointer; color: var(--muted); padding: 4px 0; }
 details.pair { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
 details.pair:not([open]) { content-visibility: auto; contain-intrinsic-size: auto 34px; }
 details.pair > summary { padding: 6px 10px; cursor: pointer; background: var(--soft); overflow-wrap: anywhere; }
@@ -794,14 +882,17 @@ _SCRIPT = r"""
     return node;
   };
 
-  // The file table: sort by a column, filter by text and kind.
-  const table = document.getElementById("file-table");
-  if (table) {
+  // The file tables (changed files; identical ones, folded): each sorts by a column, one filter reads both.
+  const tables = Array.from(document.querySelectorAll("table.files"));
+  const allRows = [];
+  const searchText = new Map();
+  tables.forEach((table) => {
     const body = table.tBodies[0];
     const rows = Array.from(body.rows);
-    const searchText = rows.map((row, index) => {
+    rows.forEach((row, index) => {
       row.dataset.order = String(index);
-      return [0, 1, 2].map((column) => row.cells[column].dataset.v).join(" ").toLowerCase();
+      allRows.push(row);
+      searchText.set(row, [0, 1, 2].map((column) => row.cells[column].dataset.v).join(" ").toLowerCase());
     });
     const headers = Array.from(table.tHead.rows[0].cells);
     const sortBy = (header) => {
@@ -809,7 +900,8 @@ _SCRIPT = r"""
       const numeric = header.dataset.type === "number";
       const ascending = header.getAttribute("aria-sort") !== "ascending";
       const keyed = rows.map((row) => {
-        const text = row.cells[column].dataset.v;
+        const cell = row.cells[column];
+        const text = cell.dataset.s !== undefined ? cell.dataset.s : cell.dataset.v;
         return [text === "" ? null : (numeric ? Number(text) : text), Number(row.dataset.order), row];
       });
       const compare = ([x, xOrder], [y, yOrder]) => {
@@ -827,24 +919,33 @@ _SCRIPT = r"""
     headers.forEach((header) => {
       header.querySelector("button").addEventListener("click", () => sortBy(header));
     });
-    const filter = document.getElementById("file-filter");
-    const kind = document.getElementById("kind-filter");
-    const count = document.getElementById("file-count");
+  });
+  const filter = document.getElementById("file-filter");
+  const kind = document.getElementById("kind-filter");
+  const count = document.getElementById("file-count");
+  const folded = document.getElementById("identical-files");
+  if (filter && kind && count) {
     const apply = () => {
       const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
       let shown = 0;
-      rows.forEach((row, index) => {
+      let shownFolded = 0;
+      allRows.forEach((row) => {
         const visible = (!kind.value || row.dataset.kind === kind.value)
-          && words.every((word) => searchText[index].includes(word));
+          && words.every((word) => searchText.get(row).includes(word));
         if (row.hidden === visible) row.hidden = !visible;
-        if (visible) shown += 1;
+        if (visible) {
+          shown += 1;
+          if (folded && folded.contains(row)) shownFolded += 1;
+        }
       });
-      count.textContent = shown.toLocaleString("en") + " of " + rows.length.toLocaleString("en") + " files";
+      // A filter that finds identical files unfolds them, so what it found is seen.
+      if (folded && shownFolded && (words.length || kind.value)) folded.open = true;
+      count.textContent = shown.toLocaleString("en") + " of " + allRows.length.toLocaleString("en") + " files";
     };
     let pending = 0;
     filter.addEventListener("input", () => {  // a large table re-lays out slowly: wait for a pause in typing
       clearTimeout(pending);
-      if (rows.length > 500) pending = setTimeout(apply, 150);
+      if (allRows.length > 500) pending = setTimeout(apply, 150);
       else apply();
     });
     kind.addEventListener("change", apply);
@@ -952,8 +1053,16 @@ _SCRIPT = r"""
       return bulleted;
     };
     add("moved", pair.moved ? "yes" : "no");
-    add("change notice", pair.change_notice ? "yes: the fork's file says it was changed"
-      : "no: the fork's file does not say it was changed").className = pair.change_notice ? "cn-yes" : "cn-no";
+    const license = pair.upstream_license || "its upstream's license";
+    if (!pair.change_notice_owed) {
+      add("change notice", "not owed: the file is identical, not code, or taken from code whose license asks for none")
+        .className = "cn-none";
+    } else {
+      add("change notice", pair.change_notice ? "yes: modified from " + license + " code, and it says it was changed"
+        : "missing: modified from " + license + " code, and nothing says it was changed").className =
+        pair.change_notice ? "cn-yes" : "cn-no";
+    }
+    add("owes the upstream", pair.owed.length ? pair.owed.join(", ") + " (see Obligations)" : "nothing");
     add("copied lines", "fork " + formatRanges(pair.lines) + "; upstream " + formatRanges(pair.upstream_lines));
     if (pair.renames.length) {
       const renames = element("table", "renames");
@@ -1102,6 +1211,10 @@ _SCRIPT = r"""
     if (!details) return;
     renderPair(details);
     details.open = true;
+    // An identical pair sits in a folded section: unfold it too.
+    for (let outer = details.parentElement; outer; outer = outer.parentElement) {
+      if (outer instanceof HTMLDetailsElement) outer.open = true;
+    }
     details.scrollIntoView();
   };
   window.addEventListener("hashchange", openFromHash);
