@@ -255,3 +255,74 @@ def test_json_report_names_the_commits_of_a_modified_vendored_file(
     (notice,) = [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "change-notice"]
     assert dict(notice["evidence"])["commits"] == sha
     assert dict(notice["evidence"])["found_by"] == "vendored"
+
+
+def test_a_partial_copy_gets_its_notice_beside_the_copied_code_not_a_new_label(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """Two functions of an Apache-2.0 file in a larger MIT file: the fix notes the copied lines, their origin,
+    the upstream's copyright line and license, and the date above the code they came in, and adds no SPDX tag
+    or copyright line at the top that would relabel the whole file. The check is then satisfied, and a second
+    fix changes nothing."""
+    from tests.copying import top_level_definitions
+
+    code = strip_and_reformat(stdlib_source("textwrap"))
+    header = "# Copyright 2021 The Wrapkit Authors\n# SPDX-License-Identifier: Apache-2.0\n"
+    upstream = make_repo({"LICENSE": "Apache License\nVersion 2.0, January 2004\n", "wrapkit/fold.py": header + code})
+    index = index_upstream(tmp_path, "wrapkit", upstream, "Apache-2.0")
+    own = strip_and_reformat(stdlib_source("colorsys"))
+    copied = rename(top_level_definitions(code, ["fill", "shorten", "dedent"]), {"dedent": "unindent"})
+    text = "# Copyright 2024 Sam Roe\n# SPDX-License-Identifier: MIT\n\n" + own + "\n\n" + copied
+    manifest = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
+    local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "tool/mix.py": text}, name="local")
+    owed = {item["rule"] for item in findings(local, index) if item["path"] == "tool/mix.py"}
+    assert {"copyright-notice", "change-notice"} <= owed
+    code_run, _, err = _fix(local, index)
+    assert code_run in (0, 1), err
+    fixed = (local / "tool/mix.py").read_text(encoding="utf-8")
+    assert fixed.startswith("# Copyright 2024 Sam Roe\n# SPDX-License-Identifier: MIT\n\n")  # the top is untouched
+    assert fixed.count("SPDX-License-Identifier") == 1 and "Wrapkit" not in fixed.split("\n\n", 1)[0]
+    note = fixed.split("# Adapted from wrapkit", 1)[1].split("\n")
+    assert note[0].startswith(" (wrapkit/fold.py), with changes: lines ")
+    assert note[1:4] == [
+        "# Copyright 2021 The Wrapkit Authors",
+        "# Licensed under Apache-2.0.",
+        "# Notice added on 2026-11-21.",
+    ]
+    span = note[0].rsplit("lines ", 1)[1].removesuffix(" of this file.")
+    first, last = (int(number) for number in span.split("-"))
+    lines = fixed.splitlines()
+    assert lines[first - 1].startswith("def ") and lines[first - 2] == "# Notice added on 2026-11-21."
+    assert last >= first and last <= len(lines)
+    left = {item["rule"] for item in findings(local, index) if item["path"] == "tool/mix.py"}
+    assert not left & {"copyright-notice", "change-notice"}
+    before = _files(local)
+    _fix(local, index)
+    assert _files(local) == before
+
+
+def test_a_partial_copy_in_c_is_noted_in_the_third_party_notices_file(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """Where lintml cannot tell a safe place for a comment beside the code (C), the note names the file and
+    lines in THIRD_PARTY_NOTICES.md; the check reads it back, and a second fix adds nothing."""
+    from tests.test_vendored_libraries import _c_file
+
+    library = "// Copyright 2022 The Tinyvec Authors\n// SPDX-License-Identifier: Apache-2.0\n\n" + _c_file("vec", 6)
+    upstream = make_repo({"LICENSE": "Apache License\nVersion 2.0, January 2004\n", "src/vec.c": library})
+    index = index_upstream(tmp_path, "tinyvec", upstream, "Apache-2.0")
+    own = "\n".join(f"int own_{number}(int x) {{ return x * {number} + {number * 3}; }}" for number in range(60))
+    text = "// Copyright 2024 Sam Roe\n// SPDX-License-Identifier: MIT\n\n" + own + "\n" + _c_file("vec", 3)
+    manifest = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
+    local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "csrc/mix.c": text}, name="local")
+    owed = {item["rule"] for item in findings(local, index) if item["path"] == "csrc/mix.c"}
+    assert {"copyright-notice", "change-notice"} <= owed
+    _fix(local, index)
+    assert (local / "csrc/mix.c").read_text(encoding="utf-8") == text  # the file itself is not relabelled
+    notices = (local / "THIRD_PARTY_NOTICES.md").read_text(encoding="utf-8")
+    assert "csrc/mix.c: lines " in notices and "adapted from tinyvec (src/vec.c), with changes" in notices
+    assert "Copyright 2022 The Tinyvec Authors\nLicensed under Apache-2.0." in notices
+    left = {item["rule"] for item in findings(local, index) if item["path"] == "csrc/mix.c"}
+    assert not left & {"copyright-notice", "change-notice"}
+    _fix(local, index)
+    assert (local / "THIRD_PARTY_NOTICES.md").read_text(encoding="utf-8") == notices

@@ -192,8 +192,26 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     facts = project.facts_of(derivation.path)
     states_license = any(notice.kind in STATING_KINDS for notice in facts.notices)
     stated_upstream = derivation.match.upstream_notices if derivation.match else ()
-    lost_license = bool(stated_upstream) and not states_license and not _text_beside(project, derivation)
+    lost_license = (
+        bool(stated_upstream)
+        and not states_license
+        and not _text_beside(project, derivation)
+        and not _license_noted(project, derivation, held)
+    )
     return LostNotices(missing, lost_license)
+
+
+def _license_noted(project: Project, derivation: Derivation, held: _Holders) -> bool:
+    """Whether a note beside the copied code, or an entry of a notices file naming the file, names the
+    upstream and its license (how a part of a file copied into it keeps the license notice)."""
+    ids = expression_ids(derivation.license or "")
+    if not ids:
+        return False
+    notes = [words for _, words in project.facts_of(derivation.path).change_notes]
+    for _, text in held.notices:
+        lines = text.splitlines()
+        notes += [" ".join(lines[number - 1 : number + 2]) for number in names_file(text, derivation.path)]
+    return any(mentions(words, [derivation.upstream]) and all(spdx in words for spdx in ids) for words in notes)
 
 
 def _text_beside(project: Project, derivation: Derivation) -> bool:

@@ -124,6 +124,37 @@ def insert_header_lines(text: str, path: str, lines: Sequence[str]) -> str:
     return bom + before + inserted + after
 
 
+def python_statement_start(text: str, line: int) -> int | None:
+    """The first line (1-based) of the top-level Python statement that holds ``line``, its decorators
+    included: where a comment can stand without landing inside a string. None when the text does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in tree.body:
+        first = min([node.lineno, *(item.lineno for item in getattr(node, "decorator_list", ()))])
+        if first <= line <= (node.end_lineno or node.lineno):
+            return first
+    starts = [node.lineno for node in tree.body if node.lineno >= line]
+    return min(starts) if starts else None
+
+
+def insert_lines_before(text: str, path: str, line: int, lines: Sequence[str]) -> str:
+    """Return ``text`` with ``lines`` added as comments before its 1-based ``line`` (a statement's first line)."""
+    block = comment_block(path, lines)
+    if not block:
+        return text
+    newline = _newline(text)
+    pieces = re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+    at = max(0, min(line - 1, len(pieces)))
+    before, after = "".join(pieces[:at]), "".join(pieces[at:])
+    if before and not before.endswith("\n"):
+        before += newline
+    return before + "".join(item + newline for item in block) + after
+
+
 def has_lines(text: str, path: str, lines: Sequence[str]) -> bool:
     """Whether `lines`, rendered as comments for `path`, already stand consecutively in `text`.
 

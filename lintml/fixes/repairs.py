@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 
 from lintml.checks.apache import attribution_lines
-from lintml.checks.obligations import lost_notices
+from lintml.checks.obligations import lost_notices, required_copyrights
 from lintml.derivation import Derivation, plain
 from lintml.facts.headers import lintml_change_notice
 from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
 from lintml.fixes import CannotRepair, NeedsPerson, RepairContext, repair
-from lintml.fixes.comments import insert_header_lines
+from lintml.fixes.comments import insert_header_lines, insert_lines_before, python_statement_start
 from lintml.models.terms import states
 from lintml.project import Project
 
@@ -39,9 +39,65 @@ def _insert(context: RepairContext, path: str, lines: list[str]) -> None:
         raise CannotRepair(f"{path}: {error}") from None
 
 
+# A copy making up less of its file than this is a part of it: its notice goes beside the copied code (or into
+# the third-party notices file), never at the top, where it would relabel the whole file.
+WHOLE_SHARE = 0.8
+THIRD_PARTY_NOTICES = "THIRD_PARTY_NOTICES.md"
+
+
+def _partial(derivation: Derivation) -> bool:
+    match = derivation.match
+    return match is not None and bool(match.lines) and match.local_share < WHOLE_SHARE
+
+
+def _note_part(context: RepairContext, derivation: Derivation) -> str:
+    """Say where a partial copy came from beside the copied code (Python: above the top-level statement that
+    holds it), else in the third-party notices file: its origin, the upstream's copyright lines it must keep,
+    its license, that it was changed, and the date. One note serves the copyright and the change notice."""
+    key = f"part:{derivation.path}:{derivation.upstream}"
+    if key in context.done:
+        return context.done[key]
+    match = derivation.match
+    assert match is not None
+    path = derivation.path
+    text = context.workspace.read(path)
+    if text is None:
+        raise CannotRepair(f"{path}: the file is gone")
+    first, last = match.span
+    kept = list(required_copyrights(context.project, derivation))
+    license_line = f"Licensed under {derivation.license or 'an unknown license'}"
+    license_line += f"; upstream: {derivation.url}." if derivation.url else "."
+    origin = f"{derivation.label} ({derivation.upstream_path})" if derivation.upstream_path else derivation.label
+    start = python_statement_start(text, first) if path.endswith((".py", ".pyi")) else None
+    if start is not None:
+        lines = [f"Adapted from {origin}, with changes.", *kept, license_line, f"Notice added on {context.date}."]
+        shift = len(lines)
+        lines[0] = f"Adapted from {origin}, with changes: lines {first + shift}-{last + shift} of this file."
+        try:
+            context.workspace.write(path, insert_lines_before(text, path, start, lines))
+        except ValueError as error:
+            raise CannotRepair(f"{path}: {error}") from None
+        did = f"noted lines {first + shift}-{last + shift} as adapted from {derivation.label}, beside them"
+    else:
+        entry = [f"{path}: lines {first}-{last} adapted from {origin}, with changes; notice added on {context.date}."]
+        entry += [*kept, license_line]
+        unsafe = next((found for line in entry if (found := _NOT_PLAIN_TEXT.search(line))), None)
+        if unsafe:
+            raise CannotRepair(f"the upstream's notices hold U+{ord(unsafe.group()):04X}, a control character")
+        current = context.workspace.read(THIRD_PARTY_NOTICES) or ""
+        block = "\n".join(entry) + "\n"
+        header = "# Third-party notices\n\nCode in this repository that came from other projects.\n"
+        context.workspace.write(THIRD_PARTY_NOTICES, (current.rstrip("\n") or header.rstrip("\n")) + "\n\n" + block)
+        did = f"noted lines {first}-{last} as adapted from {derivation.label} in {THIRD_PARTY_NOTICES}"
+    context.done[key] = did
+    return did
+
+
 @repair("copyright-notice")
 def restore_notices(finding: Finding, context: RepairContext) -> str | None:
     derivation = _derivation(context.project, finding)
+    if _partial(derivation):
+        return _note_part(context, derivation)
     lost = lost_notices(context.project, derivation)
     lines = list(lost.copyrights)
     if lost.license_notice and derivation.license:
@@ -65,6 +121,8 @@ def change_notice_lines(derivation: Derivation, date: str) -> list[str]:
 @repair("change-notice")
 def add_change_notice(finding: Finding, context: RepairContext) -> str:
     derivation = _derivation(context.project, finding)
+    if _partial(derivation):
+        return _note_part(context, derivation)
     _insert(context, finding.path, change_notice_lines(derivation, context.date))
     return f"added a notice that it was modified from {derivation.label}"
 
