@@ -121,6 +121,7 @@ class Derivation:
     # When this file was added here, if before the matched upstream version was released: that version is
     # not its source (the code came from an earlier version, or from an origin both share).
     added_before: str | None = None
+    named_here: bool = False  # this file names the upstream as where its code came from
 
     @property
     def label(self) -> str:
@@ -166,7 +167,7 @@ def grade_of(derivation: Derivation) -> EvidenceGrade:
     match = derivation.match
     if match is None:
         return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
-    return match_grade(match, derivation.added_before)
+    return match_grade(match, derivation.added_before, derivation.named_here)
 
 
 _GRADE_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
@@ -177,11 +178,24 @@ def strongest(grades: Iterable[EvidenceGrade]) -> EvidenceGrade:
     return max(grades, key=lambda grade: _GRADE_ORDER[grade.level])
 
 
-def match_grade(match: Match, added_before: str | None = None) -> EvidenceGrade:
+def match_grade(match: Match, added_before: str | None = None, named_here: bool = False) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
     of the version it came from are not known: at most moderate)."""
     grade = _measured_grade(match)
+    if grade.level == "strong" and not match.verbatim and not named_here:
+        # Errors against origins only: an upstream file that says its code came from elsewhere carries it, and
+        # the copy may have come from that origin instead (a verbatim copy of the carrier's file did not).
+        names, _ = origin_names(match.project, match.url)
+        relayed = next(
+            (line for line in match.upstream_credits if names_an_origin(line) and not mentions(line, names)), None
+        )
+        if relayed is not None:
+            grade = EvidenceGrade(
+                "moderate",
+                f"{match.upstream_path} says its code came from elsewhere ({relayed[:80]}): this copy may come from"
+                f" that origin instead; {grade.why}",
+            )
     if added_before is None or grade.level == "weak":
         return grade
     older = (
@@ -190,6 +204,14 @@ def match_grade(match: Match, added_before: str | None = None) -> EvidenceGrade:
         f" of {match.project} or from an origin both share"
     )
     return EvidenceGrade("moderate", f"{older}; {grade.why}")
+
+
+def names_upstream_here(project: Project, path: str, match: Match) -> bool:
+    """Whether the file's own credits or change notes name the matched upstream as where its code came from."""
+    names, owners = origin_names(match.project, match.url)
+    facts = project.facts_of(path)
+    said = [words for _, words in facts.credits] + [words for _, words in facts.change_notes]
+    return any(names_origin(words, names, owners) for words in said)
 
 
 def added_before_release(project: Project, path: str, match: Match) -> str | None:
@@ -235,7 +257,13 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
     found: dict[str, list[Derivation]] = {}
     for item in project.checked_files(*repository.CODE_KINDS):
         derived = [
-            _from_match(item.path, match, own, added_before_release(project, item.path, match))
+            _from_match(
+                item.path,
+                match,
+                own,
+                added_before_release(project, item.path, match),
+                names_upstream_here(project, item.path, match),
+            )
             for match in project.provenance.get(item.path, ())
             if exemption(project, item.path, match) is None
         ]
@@ -570,7 +598,9 @@ def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(first - _CREDIT_REACH <= line <= last for first, last in spans)
 
 
-def _from_match(path: str, match: Match, own: Owners, added_before: str | None = None) -> Derivation:
+def _from_match(
+    path: str, match: Match, own: Owners, added_before: str | None = None, named_here: bool = False
+) -> Derivation:
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
     # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
     # says it is, in its manifest's authors or its license's copyright line. Headers alone do not
@@ -590,6 +620,7 @@ def _from_match(path: str, match: Match, own: Owners, added_before: str | None =
         match=match,
         by_owner=by_owner,
         added_before=added_before,
+        named_here=named_here,
     )
 
 

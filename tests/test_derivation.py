@@ -290,3 +290,21 @@ def test_the_checked_project_is_a_catalogued_one_by_identity_not_by_name(
     # The same name and repository under another license: a fork that relicensed, traced and owing.
     fork = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest("example"), "wrapkit/fold.py": COPY}, name="fork")
     assert {"provenance", "license-text", "change-notice"} <= _rules(_report(fork, index))
+
+
+def test_errors_only_against_origins_a_carrier_of_credited_code_is_a_warning(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """An upstream file that says its code came from elsewhere carries it: a copy matching it may come from
+    that origin instead, so its duties are warnings, unless the copy names the carrier as its source."""
+    carried = "# Adapted from https://github.com/example-lab/textfold\n" + CODE
+    upstream = make_repo({"LICENSE": APACHE, "carrier/fold.py": carried}, name="carrier")
+    index = index_upstream(tmp_path, "carrierpkg", upstream, "Apache-2.0")
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": COPY}, name="local")
+    (notice,) = [item for item in _report(local, index) if item["rule"] == "change-notice"]
+    assert notice["severity"] == "warning" and notice["grade"]["level"] == "moderate"
+    assert "says its code came from elsewhere" in notice["grade"]["why"]
+    (local / "fold.py").write_text("# Taken from carrierpkg, with changes\n" + COPY, encoding="utf-8")
+    report = _report(local, index)
+    (text,) = [item for item in report if item["rule"] == "license-text"]
+    assert text["severity"] == "error" and text["grade"]["level"] == "strong"
