@@ -254,6 +254,11 @@ def copyright_notice(project: Project) -> Iterator[Report]:
                 license=derivation.license,
                 upstream=derivation.as_upstream(),
                 grade=derivation.grade,
+                # Lines of the upstream's license file, not of this file's own header, are lost the same way by
+                # every headerless file of a vendored copy, and one license file beside them resolves them all.
+                cause=(derivation.label, *named, derivation.grade.level)
+                if derivation.match is not None and not derivation.match.upstream_copyrights
+                else None,
                 evidence=(
                     ("missing_copyrights", " | ".join(lost.copyrights)),
                     ("license_notice_missing", "yes" if lost.license_notice else "no"),
