@@ -154,6 +154,29 @@ def git(tree: Path, *arguments: str) -> None:
     subprocess.run(["git", *identity, *arguments], cwd=tree, check=True, stdout=subprocess.DEVNULL)
 
 
+def drop_git_metadata(tree: Path) -> list[str]:
+    """Remove every ``.git`` folder or file the sdist ships; return their paths, relative to ``tree``.
+
+    Some sdists are packed from a CI checkout and carry its ``.git`` (llama-cpp-python's holds the
+    submodule's repository, and ``vendor/llama.cpp/.git`` points into it). Left in place, ``git init``
+    would reuse that repository and its config, and ``git add`` would record the submodule as one
+    gitlink instead of its files. They are the packer's metadata, not source the sdist distributes.
+    """
+    dropped = []
+    for folder, subfolders, files in os.walk(tree):
+        if ".git" not in subfolders and ".git" not in files:
+            continue
+        if ".git" in subfolders:
+            subfolders.remove(".git")  # not walked into
+        path = Path(folder) / ".git"
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        dropped.append(path.relative_to(tree).as_posix())
+    return sorted(dropped)
+
+
 def unpacked_tree(project: Project, tarball: Path) -> Path:
     """``WORK/NAME-VERSION``, a git repository holding every file of the sdist; reused when it is this sdist's."""
     tree = WORK / project.tree_name
@@ -171,6 +194,9 @@ def unpacked_tree(project: Project, tarball: Path) -> Path:
         if len(tops) != 1 or not tops[0].is_dir():
             raise BenchError(f"{tarball}: expected one top folder, found {sorted(top.name for top in tops)}")
         os.replace(tops[0], tree)
+    dropped = drop_git_metadata(tree)
+    if dropped:
+        log(f"{project.sdist} ships git metadata, left out: {', '.join(dropped)}")
     # Unpacked as root, files keep the archive's owner and git refuses the tree ("dubious ownership").
     uid, gid = os.getuid(), os.getgid()
     for folder, subfolders, files in os.walk(tree):
