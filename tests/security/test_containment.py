@@ -72,7 +72,12 @@ def test_links_that_stay_inside_are_followed(make_repo: Callable[..., Path]) -> 
     git.Repo(root).index.add(["lib", "alias.py"])
     result = check([root])
     assert not [finding for finding in result.findings if finding.rule == "path-refused"]
-    conflicts = sorted(finding.path for finding in result.findings if finding.rule == "license-conflict")
+    conflicts = sorted(
+        path
+        for finding in result.findings
+        if finding.rule == "license-conflict"
+        for path in (finding.path, *finding.related)  # one license from one holder: one finding, both files
+    )
     assert conflicts == ["alias.py", "src/gpl.py"]
 
 

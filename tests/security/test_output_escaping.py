@@ -50,6 +50,7 @@ HOSTILE_NAMES = {
     b"bad\xff\xfe.py": "bad\\xff\\xfe.py",
     b"pct%41 :,.py": "pct%41 :,.py",
 }
+HOLDERS = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Wonka", "Stark", "Wayne", "Tyrell")
 ANSI_COPYRIGHT = "Copyright (C) 2021 Evil\x1b]0;owned\x07\x1b[2J\x1b[31m Corp"
 # Anything that may not reach a terminal raw: C0 controls but the line feed, DEL, C1 controls,
 # bidirectional controls, line separators and surrogates.
@@ -66,8 +67,10 @@ def _commit_all(root: Path) -> None:
 def hostile(make_repo: Callable[..., Path]) -> Path:
     """An MIT project with GPL files under hostile names, and one whose copyright line rewrites the terminal."""
     root = make_repo({"LICENSE": MIT_TEXT})
-    body = GPL3_HEADER + "\n\ndef answer():\n    return 42\n"
-    for name in HOSTILE_NAMES:
+    for number, name in enumerate(HOSTILE_NAMES):
+        # A holder per file: each conflict is a cause of its own, so each file is a finding's location.
+        holder = HOLDERS[number]
+        body = GPL3_HEADER.replace("Someone Else", f"{holder} Labs") + "\n\ndef answer():\n    return 42\n"
         with open(os.path.join(os.fsencode(root), name), "wb") as stream:
             stream.write(body.encode("utf-8"))
     ansi = GPL3_HEADER.replace("Copyright (C) 2021 Someone Else", ANSI_COPYRIGHT)
@@ -79,7 +82,7 @@ def hostile(make_repo: Callable[..., Path]) -> Path:
 @pytest.fixture
 def checked(hostile: Path) -> tuple[tuple[Finding, ...], tuple[Rule, ...]]:
     result = api.check([hostile], use_catalog=False)
-    paths = {finding.path for finding in result.findings}
+    paths = {path for finding in result.findings for path in (finding.path, *finding.related)}
     assert {os.fsdecode(name) for name in HOSTILE_NAMES} | {"ansi.py"} <= paths  # every hostile file was reported
     assert any("Evil\x1b" in finding.message for finding in result.findings)  # and the escape is quoted
     return result.findings, result.rules
@@ -104,7 +107,7 @@ def _exists(root: Path, name: bytes) -> bool:
 def _finding_lines(text: str) -> list[str]:
     lines = text.split("\n")
     assert lines[-1] == "" and lines[-3] == ""  # findings, a blank line, the summary, a final newline
-    return [line for line in lines[:-3] if not line.startswith("    fix: ")]
+    return [line for line in lines[:-3] if not line.startswith(("    fix: ", "    also: ", "    evidence: "))]
 
 
 # --- text --------------------------------------------------------------------------------
@@ -118,9 +121,12 @@ def test_text_output_is_one_line_per_finding_and_nothing_raw(
     assert RAW.search(output) is None
     lines = _finding_lines(output)
     assert len(lines) == len(findings)
+    # One missing GPL text is one finding, at the first file, naming the others on its "also:" line.
+    (also,) = [line for line in output.split("\n") if line.startswith("    also: ")]
     for shown in HOSTILE_NAMES.values():
         assert f"{shown}:3:1: license-conflict [error] " in "\n".join(lines)
-        assert sum(line.startswith(f"{shown}:3:1: ") for line in lines) == 2  # the conflict and the license text
+        assert sum(line.startswith(f"{shown}:3:1: ") for line in lines) == 1  # the conflict
+        assert shown in also
     (quoted,) = [line for line in lines if line.startswith("ansi.py:3:1: license-text ")]
     assert "(Copyright (c) 2021 Evil\\x1b)" in quoted
 
@@ -387,3 +393,27 @@ def test_index_info_of_a_hostile_upstream_prints_nothing_raw(tmp_path: Path, hos
     lines = output.splitlines()
     assert 'url:       https://example.invalid/minivlm\\rprint("PWNED")' in lines
     assert "  \\x1b[2J\\x1b[3J" in lines  # the NOTICE's last line
+
+
+def test_files_reported_with_another_are_escaped_in_every_format(make_repo: Callable[..., Path]) -> None:
+    """Hostile names of files a finding names as owing the same (related) are quoted like its own path."""
+    root = make_repo({"LICENSE": MIT_TEXT})
+    body = GPL3_HEADER + "\n\ndef answer():\n    return 42\n"
+    for name in (b"a.py", b"new\nline.py", b"esc\x1b[2J.py", b"bad\xff.py"):
+        with open(os.path.join(os.fsencode(root), name), "wb") as stream:
+            stream.write(body.encode("utf-8"))
+    _commit_all(root)
+    result = api.check([root], use_catalog=False)
+    (conflict,) = [finding for finding in result.findings if finding.rule == "license-conflict"]
+    assert conflict.path == "a.py" and len(conflict.related) == 3
+    context = ReportContext(files_checked=5, root=str(root))
+    text = format_findings("text", result.findings, result.rules, context)
+    assert RAW.search(text) is None and "new\\nline.py" in text and "esc\\x1b[2J.py" in text
+    document = json.loads(format_findings("json", result.findings, result.rules, context))
+    (record,) = [item for item in document["findings"] if item["rule"] == "license-conflict"]
+    assert sorted(record["related"]) == ["bad\\xff.py", "esc\x1b[2J.py", "new\nline.py"]
+    sarif = json.loads(format_findings("sarif", result.findings, result.rules, context))
+    assert_valid_sarif(sarif)
+    (found,) = [item for item in sarif["runs"][0]["results"] if item["ruleId"] == "license-conflict"]
+    uris = {location["physicalLocation"]["artifactLocation"]["uri"] for location in found["relatedLocations"]}
+    assert uris == {"new%0Aline.py", "esc%1B%5B2J.py", "bad%FF.py"}
