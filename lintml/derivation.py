@@ -186,9 +186,15 @@ def match_grade(match: Match, added_before: str | None = None, named_here: bool 
     if grade.level == "strong" and not match.verbatim and not named_here:
         # Errors against origins only: an upstream file that says its code came from elsewhere carries it, and
         # the copy may have come from that origin instead (a verbatim copy of the carrier's file did not).
-        names, _ = origin_names(match.project, match.url)
+        # A source of the same owner (another repository of nexB's, say) is not another origin.
+        names, owners = origin_names(match.project, match.url)
         relayed = next(
-            (line for line in match.upstream_credits if names_an_origin(line) and not mentions(line, names)), None
+            (
+                line
+                for line in match.upstream_credits
+                if gives_a_source(line) and not mentions(line.replace("/", " "), [*names, *owners])
+            ),
+            None,
         )
         if relayed is not None:
             grade = EvidenceGrade(
@@ -507,6 +513,14 @@ _NOT_NAMES = frozenset(
     " Method Methods Module Modules Logic Version Model Models And Or With By For To Of In On At As"
     " Args Returns Return Raises Example Examples Parameters TODO NOTE FIXME".split()
 )
+
+
+def gives_a_source(words: str) -> bool:
+    """Whether a credit gives where code came from as an address other than a paper's, or as a repository
+    path (``openai/CLIP``): a source a copy could have taken the code from too, unlike a person's name."""
+    if any(not _PAPER_HOSTS.search(address) for address in _URL.findall(words)):
+        return True
+    return bool(_REPOSITORY_PATH.search(_URL.sub(" ", words)))
 
 
 def names_an_origin(words: str) -> bool:

@@ -45,11 +45,12 @@ def commit(repo: git.Repo, files: dict[str, str | bytes], message: str) -> None:
 
 
 def reported(result: api.CheckResult) -> set[tuple[str, str]]:
-    return {(finding.rule, finding.path) for finding in result.findings}
+    """(rule, path) of every file a finding is about, those it names as owing the same (related) included."""
+    return {(finding.rule, path) for finding in result.findings for path in (finding.path, *finding.related)}
 
 
 def paths(result: api.CheckResult) -> set[str]:
-    return {finding.path for finding in result.findings}
+    return {path for finding in result.findings for path in (finding.path, *finding.related)}
 
 
 def test_only_the_three_changed_files_and_the_repository_rules(make_repo: Callable[..., Path]) -> None:

@@ -165,7 +165,8 @@ def _index_later_pkg(tmp_path: Path) -> Path:
 def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_source(tmp_path: Path) -> None:
     """The upstream's version of 2023 lacks the code its 2025 version has; this file was committed here in
     2022: the code went from here to the upstream (or both took it from elsewhere), so nothing is owed.
-    Committed in 2024, after the version that lacked it, the file may have been copied: obligations apply."""
+    Committed in 2024, after the version that lacked it, the file may have been copied, though not from the
+    2025 release: obligations apply, as warnings that say so. Committed after that release, as errors."""
     index = _index_later_pkg(tmp_path)
     files = {"LICENSE": MIT_TEXT, "src/fold.py": COPY}
     before = _repo_dated(tmp_path / "before", files, "2022-01-10T12:00:00+00:00")
@@ -174,7 +175,11 @@ def test_an_upstream_that_took_the_code_up_after_this_file_existed_is_not_its_so
     (finding,) = _provenance(after, index)
     assert finding.upstream is not None and finding.upstream.version == "2.0"
     assert "no obligations follow" not in finding.message
-    assert any(item.severity == "error" for item in _all_findings(after, index))
+    owed = [item for item in _all_findings(after, index) if item.rule != "provenance"]
+    assert owed and {item.severity for item in owed} == {"warning"}
+    assert all(item.grade and "added here on 2024-06-10, before later-pkg 2.0" in item.grade.why for item in owed)
+    later = _repo_dated(tmp_path / "later", files, "2025-06-10T12:00:00+00:00")
+    assert any(item.severity == "error" for item in _all_findings(later, index))
 
 
 def test_a_catalogued_release_of_this_project_dates_its_code(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ def annotation(finding: Finding, root: str = ".") -> str:
             properties.append(("col", str(finding.column)))
     properties.append(("title", finding.rule))
     message = finding.message if not finding.fix else f"{finding.message} (fix: {finding.fix})"
+    if finding.related:
+        message += f" (also: {', '.join(finding.related)})"
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     return f"::{_COMMANDS[finding.severity]} {rendered}::{escape_data(message)}"
 
