@@ -10,6 +10,7 @@ import io
 import json
 import tarfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -442,3 +443,346 @@ def test_short_spans_count_together_only_when_they_lie_together_upstream_too(
     assert [match.upstream_path for match in matches] == (["boxes/geometry.py"] if matched else [])
     if matched:
         assert matches[0].spans == 2 and matches[0].longest_span < 40 and matches[0].evidence_tokens >= 60
+
+
+# ----------------------------------------------------------------------------- rename maps
+
+# An upstream model file in the shape ML code takes (rotary embeddings, an embedding, a gated MLP).
+ROTARY = """\
+import math
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def rotate_half(x):
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rotary_pos_emb(q, k, cos, sin, position_ids=None, unsqueeze_dim=1):
+    cos = cos.unsqueeze(unsqueeze_dim)
+    sin = sin.unsqueeze(unsqueeze_dim)
+    q_embed = (q * cos) + (rotate_half(q) * sin)
+    k_embed = (k * cos) + (rotate_half(k) * sin)
+    return q_embed, k_embed
+
+
+class RotaryEmbedding(nn.Module):
+    def __init__(self, dim, max_position_embeddings=2048, base=10000, device=None):
+        super().__init__()
+        self.dim = dim
+        self.max_position_embeddings = max_position_embeddings
+        self.base = base
+        inv_freq = 1.0 / (self.base ** (torch.arange(0, self.dim, 2, dtype=torch.int64).float().to(device) / self.dim))
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    @torch.no_grad()
+    def forward(self, x, position_ids):
+        inv_freq_expanded = self.inv_freq[None, :, None].float().expand(position_ids.shape[0], -1, 1)
+        position_ids_expanded = position_ids[:, None, :].float()
+        freqs = (inv_freq_expanded.float() @ position_ids_expanded.float()).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos = emb.cos()
+        sin = emb.sin()
+        return cos.to(dtype=x.dtype), sin.to(dtype=x.dtype)
+
+
+class TokenEmbedding(nn.Module):
+    def __init__(self, vocab_size: int, hidden_size: int, padding_idx: Optional[int] = None):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(vocab_size, hidden_size, padding_idx)
+        self.scale = math.sqrt(hidden_size)
+
+    def forward(self, input_ids: torch.LongTensor) -> torch.Tensor:
+        return self.embed_tokens(input_ids) * self.scale
+
+
+class GatedMLP(nn.Module):
+    def __init__(self, hidden_size, intermediate_size):
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
+
+    def forward(self, hidden_states):
+        gate = F.silu(self.gate_proj(hidden_states))
+        hidden_states = gate * self.up_proj(hidden_states)
+        hidden_states = self.down_proj(hidden_states)
+        return hidden_states
+"""
+
+# The copy: the one thing it renamed is the MLP's ``hidden_states`` (seven uses). The rest are edits that
+# tiling pairs name against name all the same: rotary applied to the queries alone (a parameter fewer,
+# so the signature aligns one step off), the two rotary lines of ``forward`` in the other order, the
+# module written ``torch.nn.`` where upstream imports ``nn``, another alias for ``functional``, and
+# ``Optional`` dropped from an annotation.
+ROTARY_COPY_EDITS = [
+    ("import torch.nn.functional as F\nfrom torch import nn\n", "from torch.nn import functional as fn\n"),
+    ("from typing import Optional\n", ""),
+    ("apply_rotary_pos_emb(q, k, cos, sin,", "apply_rotary_pos_emb(q, cos, sin,"),
+    ("    k_embed = (k * cos) + (rotate_half(k) * sin)\n    return q_embed, k_embed", "    return q_embed"),
+    ("        cos = emb.cos()\n        sin = emb.sin()", "        sin = emb.sin()\n        cos = emb.cos()"),
+    ("(nn.Module)", "(torch.nn.Module)"),
+    ("nn.Embedding(", "torch.nn.Embedding("),
+    ("nn.Linear(", "torch.nn.Linear("),
+    ("padding_idx: Optional[int] = None", "padding_idx: int = None"),
+    ("F.silu(", "fn.silu("),
+    ("hidden_states", "feats"),
+]
+
+
+def _edited(source: str, edits: list[tuple[str, str]]) -> str:
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+def _aligned_pairs(
+    path: str, upstream_source: str, local_source: str
+) -> tuple[Counter[tuple[str, str]], tuple[tuple[str, str, int], ...]]:
+    """How often tiling pairs each upstream name with a different local name, and the rename map reported."""
+    from lintml.provenance.align import align
+    from lintml.provenance.normalize import IDENTIFIER, normalize
+    from lintml.provenance.renames import rename_map
+
+    upstream, local = normalize(path, upstream_source), normalize(path, local_source)
+    alignment = align(local, upstream)
+    assert alignment.is_match
+    pairs: Counter[tuple[str, str]] = Counter()
+    for tile in alignment.tiles:
+        for offset in range(tile.length):
+            here, there = tile.local + offset, tile.upstream + offset
+            if local.symbols[here] == IDENTIFIER and local.texts[here] != upstream.texts[there]:
+                pairs[(upstream.texts[there], local.texts[here])] += 1
+    return pairs, rename_map(local, upstream, alignment.tiles)
+
+
+def test_the_rename_map_keeps_a_real_rename_and_none_of_the_names_alignment_pairs_by_shape() -> None:
+    pairs, renames = _aligned_pairs("model.py", ROTARY, _edited(ROTARY, ROTARY_COPY_EDITS))
+
+    confused = {
+        ("k", "cos"),  # the signature one parameter off: each name beside its neighbour's
+        ("cos", "sin"),
+        ("sin", "position_ids"),
+        ("sin", "cos"),  # two lines swapped: both names still on both sides
+        ("nn", "torch"),  # ``nn.Linear`` beside ``torch.nn.Linear``: a module and an attribute of one
+        ("Linear", "nn"),
+        ("F", "fn"),  # an import alias: bound by an import, not by the code
+        ("Optional", "int"),  # typing names
+    }
+    assert confused <= set(pairs)
+    assert renames == (("hidden_states", "feats", 7),)
+
+
+def test_a_function_tiled_against_its_twin_is_not_renamed_but_a_variable_is() -> None:
+    """Model builders differ only in their numbers: a copy that keeps one of three has it tiled against
+    another (a definition and a registry entry, two uses). A name used five times is renamed."""
+    builders = """\
+import torch
+
+from .modeling import ImageEncoder, MaskDecoder, PromptEncoder, SegmentAnything
+
+
+def build_vit_huge(checkpoint=None):
+    return _build_model(embed_dim=1280, depth=32, num_heads=16, global_layers=[7, 15, 23, 31], checkpoint=checkpoint)
+
+
+def build_vit_large(checkpoint=None):
+    return _build_model(embed_dim=1024, depth=24, num_heads=16, global_layers=[5, 11, 17, 23], checkpoint=checkpoint)
+
+
+def build_vit_base(checkpoint=None):
+    return _build_model(embed_dim=768, depth=12, num_heads=12, global_layers=[2, 5, 8, 11], checkpoint=checkpoint)
+
+
+model_registry = {
+    "default": build_vit_huge,
+    "vit_h": build_vit_huge,
+    "vit_l": build_vit_large,
+    "vit_b": build_vit_base,
+}
+
+
+def _build_model(embed_dim, depth, num_heads, global_layers, checkpoint=None):
+    prompt_dim = 256
+    image_size = 1024
+    patch_size = 16
+    grid_size = image_size // patch_size
+    model = SegmentAnything(
+        image_encoder=ImageEncoder(
+            depth=depth,
+            embed_dim=embed_dim,
+            img_size=image_size,
+            mlp_ratio=4,
+            num_heads=num_heads,
+            patch_size=patch_size,
+            qkv_bias=True,
+            global_attn_indexes=global_layers,
+            window_size=14,
+            out_chans=prompt_dim,
+        ),
+        prompt_encoder=PromptEncoder(
+            embed_dim=prompt_dim,
+            image_embedding_size=(grid_size, grid_size),
+            input_image_size=(image_size, image_size),
+            mask_in_chans=16,
+        ),
+        mask_decoder=MaskDecoder(num_multimask_outputs=3, transformer_dim=prompt_dim, iou_head_depth=3),
+        pixel_mean=[123.675, 116.28, 103.53],
+        pixel_std=[58.395, 57.12, 57.375],
+    )
+    model.eval()
+    if checkpoint is not None:
+        with open(checkpoint, "rb") as handle:
+            state_dict = torch.load(handle)
+        model.load_state_dict(state_dict)
+    return model
+"""
+    huge = builders[builders.index("def build_vit_huge") : builders.index("def build_vit_large")]
+    base = builders[builders.index("def build_vit_base") : builders.index("model_registry")]
+    copy = _edited(
+        builders,
+        [
+            (huge, ""),
+            (base, ""),
+            ('    "default": build_vit_huge,\n    "vit_h": build_vit_huge,\n', '    "default": build_vit_large,\n'),
+            ('    "vit_b": build_vit_base,\n', ""),
+            ("image_size", "resolution"),
+            ("input_resolution", "input_image_size"),  # a keyword of the library's, which the copy keeps
+        ],
+    )
+
+    pairs, renames = _aligned_pairs("build.py", builders, copy)
+
+    assert pairs[("build_vit_base", "build_vit_large")] == 2
+    assert renames == (("image_size", "resolution", 5),)
+
+
+def test_a_name_used_once_is_renamed_only_where_what_follows_it_agrees() -> None:
+    """A class defined once and used nowhere else, renamed: one use is all the evidence there can be. A
+    method tiled against another that starts the same way is followed by other names: not a rename."""
+    tokenizer = """\
+import os
+from typing import List, Optional, Tuple
+
+from ...tokenization_utils import PreTrainedTokenizer
+
+VOCAB_FILES_NAMES = {"vocab_file": "vocab.txt"}
+
+
+class WordPieceTokenizer(PreTrainedTokenizer):
+    vocab_files_names = VOCAB_FILES_NAMES
+    model_input_names = ["input_ids", "attention_mask"]
+
+    def __init__(self, vocab_file, do_lower_case=True, unk_token="[UNK]", sep_token="[SEP]", **kwargs):
+        self.vocab = load_vocab(vocab_file)
+        self.ids_to_tokens = {ids: tok for tok, ids in self.vocab.items()}
+        self.do_lower_case = do_lower_case
+        super().__init__(do_lower_case=do_lower_case, unk_token=unk_token, sep_token=sep_token, **kwargs)
+
+    @property
+    def vocab_size(self):
+        return len(self.vocab)
+
+    def _convert_token_to_id(self, token):
+        return self.vocab.get(token, self.vocab.get(self.unk_token))
+
+    def _convert_id_to_token(self, index):
+        return self.ids_to_tokens.get(index, self.unk_token)
+
+    def build_inputs_with_special_tokens(self, token_ids_0: List[int], token_ids_1: Optional[List[int]] = None):
+        if token_ids_1 is None:
+            return [self.cls_token_id] + token_ids_0 + [self.sep_token_id]
+        cls = [self.cls_token_id]
+        sep = [self.sep_token_id]
+        return cls + token_ids_0 + sep + token_ids_1 + sep
+
+    def save_vocabulary(self, save_directory: str, filename_prefix: Optional[str] = None) -> Tuple[str]:
+        name = (filename_prefix + "-" if filename_prefix else "") + VOCAB_FILES_NAMES["vocab_file"]
+        vocab_file = os.path.join(save_directory, name)
+        with open(vocab_file, "w", encoding="utf-8") as writer:
+            for token, token_index in sorted(self.vocab.items(), key=lambda kv: kv[1]):
+                writer.write(token + "\\n")
+        return (vocab_file,)
+
+
+def load_vocab(vocab_file):
+    vocab = {}
+    with open(vocab_file, "r", encoding="utf-8") as reader:
+        for index, line in enumerate(reader):
+            vocab[line.rstrip("\\n")] = index
+    return vocab
+"""
+    saving = tokenizer[tokenizer.index("    def save_vocabulary") : tokenizer.index("\n\ndef load_vocab")]
+    lowering = (
+        "    def prepare_for_tokenization(self, text, is_split_into_words=False, **kwargs):\n"
+        "        if self.do_lower_case:\n"
+        "            text = text.lower()\n"
+        "        return (text, kwargs)"
+    )
+    copy = _edited(tokenizer, [("class WordPieceTokenizer(", "class SubwordTokenizer("), (saving, lowering)])
+
+    pairs, renames = _aligned_pairs("tokenization.py", tokenizer, copy)
+
+    assert pairs[("save_vocabulary", "prepare_for_tokenization")] == 1
+    assert renames == (("WordPieceTokenizer", "SubwordTokenizer", 1),)
+
+
+def test_a_leniently_lexed_copy_never_maps_the_names_its_imports_bind() -> None:
+    """Python 2 code (backquotes) is lexed leniently, and keeps its import statements: ``np -> onp`` is
+    consistent and used nine times, but an import alias is not a name the code chose."""
+    loader = """\
+import numpy as np
+from scipy import ndimage
+
+
+def load_batch(paths, size):
+    images = np.zeros((len(paths), size, size, 3), dtype=np.float32)
+    for index, path in enumerate(paths):
+        image = np.load(path)
+        images[index] = ndimage.zoom(image, (size / float(image.shape[0]), size / float(image.shape[1]), 1))
+    print "loaded " + `len(paths)` + " images"
+    return images
+
+
+def normalize_batch(images, mean, std):
+    images = np.asarray(images, dtype=np.float32)
+    images = (images - np.array(mean)) / np.array(std)
+    return np.clip(images, -3.0, 3.0)
+
+
+def random_crop(images, crop, rng):
+    top = rng.randint(0, images.shape[1] - crop + 1)
+    left = rng.randint(0, images.shape[2] - crop + 1)
+    return images[:, top : top + crop, left : left + crop, :]
+"""
+    from lintml.provenance.normalize import FALLBACK_LANGUAGE, normalize
+
+    assert normalize("loader.py", loader).language == FALLBACK_LANGUAGE
+    copy = _edited(loader, [("import numpy as np", "import numpy as onp"), ("np.", "onp."), ("images", "batch")])
+
+    pairs, renames = _aligned_pairs("loader.py", loader, copy)
+
+    assert pairs[("np", "onp")] >= 9
+    assert renames == (("images", "batch", 13),)
+
+
+def test_a_ported_copy_is_reported_with_its_real_renames_only(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """Through indexing and matching: the finding carries the rename the copy made, not the pairs of edits."""
+    upstream = tmp_path / "tinyllm"
+    write_tree(upstream, {"LICENSE": MIT_TEXT, "tinyllm/modeling.py": ROTARY})
+    index = tmp_path / "index.sqlite3"
+    api.index_add([api.UpstreamSpec("tinyllm", str(upstream), "MIT")], index_path=index, jobs=1)
+    local = make_repo({"LICENSE": MIT_TEXT, "model/layers.py": _edited(ROTARY, ROTARY_COPY_EDITS)}, name="local")
+
+    result = api.check([local], indexes=[index], use_catalog=False, select=["provenance"])
+
+    (finding,) = result.findings
+    assert finding.upstream is not None and finding.upstream.path == "tinyllm/modeling.py"
+    assert finding.upstream.renames == (("hidden_states", "feats"),)
+    assert "hidden_states -> feats" in finding.message

@@ -301,3 +301,88 @@ def test_a_renamed_reformatted_c_copy_and_verbatim_metal_objc_cuda_copies_are_fo
     assert {path: upstream.path for path, upstream in found.items()} == expected
     renames = dict(found["csrc/pack.c"].renames)
     assert renames["quantize_row_q8"] == "pack_row" and renames["amax"] == "m"
+
+
+ROW_SOFTMAX_CU = """\
+#include <cuda_fp16.h>
+#include <torch/extension.h>
+
+template <int block_size>
+__global__ void row_softmax_kernel(const __half * input, __half * output, const int cols) {
+    __shared__ float scratch[block_size];
+    const int row = blockIdx.x;
+    const int tid = threadIdx.x;
+    const __half * in_row = input + row * cols;
+    __half * out_row = output + row * cols;
+
+    float local_max = -INFINITY;
+    for (int col = tid; col < cols; col += block_size) {
+        local_max = fmaxf(local_max, __half2float(in_row[col]));
+    }
+    scratch[tid] = local_max;
+    __syncthreads();
+    for (int stride = block_size / 2; stride > 0; stride /= 2) {
+        if (tid < stride) {
+            scratch[tid] = fmaxf(scratch[tid], scratch[tid + stride]);
+        }
+        __syncthreads();
+    }
+    const float row_max = scratch[0];
+    __syncthreads();
+
+    float local_sum = 0.0f;
+    for (int col = tid; col < cols; col += block_size) {
+        local_sum += __expf(__half2float(in_row[col]) - row_max);
+    }
+    scratch[tid] = local_sum;
+    __syncthreads();
+    for (int stride = block_size / 2; stride > 0; stride /= 2) {
+        if (tid < stride) {
+            scratch[tid] += scratch[tid + stride];
+        }
+        __syncthreads();
+    }
+    const float inv_sum = 1.0f / scratch[0];
+    for (int col = tid; col < cols; col += block_size) {
+        out_row[col] = __float2half(__expf(__half2float(in_row[col]) - row_max) * inv_sum);
+    }
+}
+
+at::Tensor row_softmax(const at::Tensor & input) {
+    const int rows = input.size(0);
+    const int cols = input.size(1);
+    at::Tensor output = at::empty_like(input);
+    row_softmax_kernel<256><<<rows, 256>>>(
+        reinterpret_cast<const __half *>(input.data_ptr<at::Half>()),
+        reinterpret_cast<__half *>(output.data_ptr<at::Half>()),
+        cols);
+    return output;
+}
+"""
+
+
+def test_a_cuda_port_to_other_types_and_namespaces_is_reported_with_its_real_rename_only() -> None:
+    """A bfloat16 port of a half-precision kernel, written against ``torch::`` rather than ``at::``, that
+    renamed ``cols``: the compiler's reserved names and the namespaces are consistent pairs too, never renames."""
+    from lintml.provenance.align import align
+    from lintml.provenance.renames import differing_names, rename_map
+
+    port = ROW_SOFTMAX_CU
+    for old, new in [
+        ("cuda_fp16.h", "cuda_bf16.h"),
+        ("__half2float", "__bfloat162float"),
+        ("__float2half", "__float2bfloat16"),
+        ("__half", "__nv_bfloat16"),
+        ("at::Half", "at::BFloat16"),
+        ("at::", "torch::"),
+        ("cols", "width"),
+    ]:
+        assert old in port, old
+        port = port.replace(old, new)
+    upstream, local = normalize_generic("softmax.cu", ROW_SOFTMAX_CU), normalize_generic("softmax.cu", port)
+    alignment = align(local, upstream)
+    assert alignment.is_match
+
+    differing = {(old, new) for old, new, _ in differing_names(local, upstream, alignment.tiles)}
+    assert {("__half", "__nv_bfloat16"), ("at", "torch"), ("Half", "BFloat16"), ("cols", "width")} <= differing
+    assert rename_map(local, upstream, alignment.tiles) == (("cols", "width", 8),)

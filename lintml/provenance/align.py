@@ -7,15 +7,14 @@ at most, so reordered definitions and partial copies align as well as whole file
 What decides a match is the *amount* of shared, non-boilerplate code — the tokens in
 tiles of at least :data:`MIN_SPAN` symbols that contain a fingerprint not marked common
 in the index — not the share of the file, because a restructured copy may share only a
-small part of a large file. The shares both ways, the copied line ranges, whether the copy
-is verbatim, and the identifier rename map are reported beside it.
+small part of a large file. The shares both ways, the copied line ranges and whether the copy
+is verbatim are reported beside it (the renames it made, by :mod:`lintml.provenance.renames`).
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
@@ -284,37 +283,6 @@ def line_ranges(stream: TokenStream, tiles: Sequence[Tile], *, upstream: bool = 
 
 
 _STRUCTURE = frozenset({STATEMENT_END, BLOCK_START, BLOCK_END})
-
-
-def rename_map(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile]) -> tuple[tuple[str, str, int], ...]:
-    """(upstream name, local name, occurrences) for identifiers that differ, most frequent first.
-
-    Each upstream name is paired with the local name it lines up with most often, and each
-    local name is claimed by one upstream name only, so the map is consistent.
-    """
-    pairs: Counter[tuple[str, str]] = Counter()
-    symbols, local_texts, upstream_texts = local.symbols, local.texts, upstream.texts
-    for tile in tiles:  # slices, zip and compress: the pairs are counted at C speed
-        here, there, length = tile.local, tile.upstream, tile.length
-        names = list(map(IDENTIFIER.__eq__, symbols[here : here + length]))
-        pairs.update(
-            zip(
-                compress(upstream_texts[there : there + length], names),
-                compress(local_texts[here : here + length], names),
-                strict=False,
-            )
-        )
-    chosen: list[tuple[str, str, int]] = []
-    used_old: set[str] = set()
-    used_new: set[str] = set()
-    for (old, new), count in sorted(pairs.items(), key=lambda item: (-item[1], item[0])):
-        if old in used_old or new in used_new:
-            continue
-        used_old.add(old)
-        used_new.add(new)
-        if old != new:
-            chosen.append((old, new, count))
-    return tuple(chosen)
 
 
 def same_texts(local: TokenStream, upstream: TokenStream, tiles: Sequence[Tile]) -> int:

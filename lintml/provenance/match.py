@@ -26,11 +26,11 @@ from lintml.provenance.align import (
     align,
     is_verbatim,
     line_ranges,
-    rename_map,
     same_texts,
 )
 from lintml.provenance.index import UpstreamFile, UpstreamIndex, UpstreamProject, indexable
 from lintml.provenance.normalize import TokenStream
+from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
@@ -300,14 +300,16 @@ class Matcher:
                 pairs.extend((position, upstream_position) for position in local_positions[value])
         verified: list[tuple[Match, Alignment]] = []
         made: dict[int, _Verified] = {}  # id() of a verified match -> where it came from and how it aligned
-        renamed: dict[int, tuple[tuple[str, str, int], ...]] = {}  # id() of a verified match -> its rename map
+        differing: dict[int, tuple[tuple[str, str, int], ...]] = {}  # id() of a verified match -> names it changed
         aligned_content: dict[str, tuple[Alignment, bool]] = {}  # upstream file sha256 -> (alignment, verbatim)
 
-        def renames_of(match: Match) -> tuple[tuple[str, str, int], ...]:
-            if id(match) not in renamed:
+        # Which match explains the file best is decided by every aligned name that differs, however it came
+        # to differ; only the renames reported are the ones the copy is known to have made (rename_map).
+        def names_changed(match: Match) -> tuple[tuple[str, str, int], ...]:
+            if id(match) not in differing:
                 found = made[id(match)]
-                renamed[id(match)] = rename_map(stream, found.upstream_stream, found.alignment.tiles)
-            return renamed[id(match)]
+                differing[id(match)] = differing_names(stream, found.upstream_stream, found.alignment.tiles)
+            return differing[id(match)]
 
         settled: Match | None = None  # a whole or verbatim match: only other projects' copies of it are sought
         for number, file_id in ranked:
@@ -333,18 +335,18 @@ class Matcher:
             verified.append((match, alignment))
             made[id(match)] = _Verified(number, file_id, alignment, upstream.stream)
             whole = alignment.local_share >= NEAR_WHOLE and alignment.upstream_share >= NEAR_WHOLE
-            if settled is None and (verbatim or (whole and not renames_of(match))):
+            if settled is None and (verbatim or (whole and not names_changed(match))):
                 settled = match  # nothing explains this file better, but another project may hold it too
 
         def ranking(first: tuple[Match, Alignment], second: tuple[Match, Alignment]) -> int:
             """Near-identical upstream files (one upstream's code copied around inside it) align equally well;
-            the names and literals the copy kept tell which of them it came from. Renames are counted only
-            to break a tie: most verified matches never need them."""
+            the names and literals the copy kept tell which of them it came from. Changed names are counted
+            only to break a tie: most verified matches never need them."""
             one, other = first[0], second[0]
             keys: tuple[Callable[[Match], Any], ...] = (
                 lambda match: -(match.evidence_tokens + TEXT_WEIGHT * match.same_texts),
                 lambda match: not match.verbatim,
-                lambda match: len(renames_of(match)),
+                lambda match: len(names_changed(match)),
                 lambda match: (-match.upstream_share, match.project, match.upstream_path),
             )
             for key in keys:
@@ -386,7 +388,7 @@ class Matcher:
                 match,
                 lines=line_ranges(stream, alignment.tiles),
                 upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
-                renames=renames_of(match),
+                renames=rename_map(stream, upstream_stream, alignment.tiles),
                 upstream_folder_credits=folder_credits,
                 carriers=carriers,
                 absent_in=absent_in,

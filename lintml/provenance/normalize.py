@@ -9,7 +9,8 @@ line ranges and aligned identifiers give the rename map.
 
 Python goes through the standard ``tokenize`` module: it is an order of magnitude faster
 than building libcst's concrete tree for every file, which the speed targets cannot
-afford (libcst is used on confirmed matches only, see :mod:`lintml.provenance.renames`).
+afford (the rename map of a confirmed match is read off these streams too, see
+:mod:`lintml.provenance.renames`).
 Python that ``tokenize`` cannot read, and every other language, goes through pygments'
 lexers with the same normalisation.
 """
