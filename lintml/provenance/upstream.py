@@ -24,7 +24,7 @@ from lintml import repository
 from lintml.containment import Tree
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import requirements
-from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
+from lintml.facts.extract import ROOT_LICENSE_REFERENCE, CopyrightLine, FactExtractor, FileFacts, decode
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
@@ -181,6 +181,9 @@ def read_upstream(
                 if item.kind in repository.CODE_KINDS:
                     code.append((item, data))
         streams = _normalize_all([(item.path, data) for item, data in code], jobs)
+        license_id = spec.license
+        if license_id == "auto":
+            license_id = detect_license(root, files, facts)
         upstream_files = []
         holders: Counter[str] = Counter()
         for (item, data), stream in zip(code, streams, strict=False):
@@ -195,7 +198,7 @@ def read_upstream(
                     path=item.path,
                     sha256=hashlib.sha256(data).hexdigest(),
                     stream=stream,
-                    notices=tuple(dict.fromkeys(notice.expression for notice in file_facts.notices)),
+                    notices=_stated(file_facts, license_id),
                     copyrights=copyrights,
                     credits=_credits(item.path, data),
                     imports=python_imports(item.path, data),
@@ -206,9 +209,6 @@ def read_upstream(
                 for line in facts.get(item.path, FileFacts()).copyrights:
                     if not _LICENSE_TEXT_COPYRIGHT.search(line.statement):
                         holders[line.statement] += 1
-        license_id = spec.license
-        if license_id == "auto":
-            license_id = detect_license(root, files, facts)
         metadata = _package_metadata(source.tree)
         project = UpstreamProject(
             name=spec.name,
@@ -224,6 +224,18 @@ def read_upstream(
             released=spec.released or origin.get("date"),
         )
         return updated(project, upstream_files), upstream_files
+
+
+def _stated(facts: FileFacts, license_id: str | None) -> tuple[str, ...]:
+    """The licenses a file's header states; "the license found in the LICENSE file in the root directory"
+    is the upstream's own license (left as the reference when that is not known)."""
+    own = license_id if license_id and license_id != "NONE" else None  # SPDX's NONE: it has no license file
+    return tuple(
+        dict.fromkeys(
+            own if notice.expression == ROOT_LICENSE_REFERENCE and own else notice.expression
+            for notice in facts.notices
+        )
+    )
 
 
 def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
