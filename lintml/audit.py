@@ -32,7 +32,7 @@ from lintml import __version__, git, repository
 from lintml.containment import Tree
 from lintml.derivation import SUBSTANTIAL_EVIDENCE, names_file, plain
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.extract import FactExtractor, FileFacts, decode, is_notice_file
+from lintml.facts.extract import ROOT_LICENSE_REFERENCE, FactExtractor, FileFacts, decode, is_notice_file
 from lintml.findings import Finding, Upstream
 from lintml.licenses import Knowledge, shipped_knowledge
 from lintml.provenance.match import Match, covering_copyrights
@@ -255,6 +255,8 @@ def _stripped(match: Match, text: str, facts: FileFacts) -> list[str]:
     kept = plain(text)
     missing = [line for line in match.upstream_copyrights if plain(line) and plain(line) not in kept]
     stated = {notice.expression for notice in facts.notices}
+    if ROOT_LICENSE_REFERENCE in stated and match.license:
+        stated.add(match.license)  # the same "see the LICENSE file in the root directory", read upstream as its license
     missing += [f"{LICENSE_NOTICE}{expression}" for expression in match.upstream_notices if expression not in stated]
     return missing
 

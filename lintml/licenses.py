@@ -93,6 +93,29 @@ class Knowledge:
         info = self.licenses.get(spdx_id)
         return info.name if info else spdx_id
 
+    def version_base(self, spdx_id: str) -> str | None:
+        """``GPL-3.0`` for ``GPL-3.0-only`` and ``GPL-3.0-or-later``: the license whose text leaves open
+        whether later versions apply (a notice says so, not the text); None for any other id."""
+        for suffix in ("-only", "-or-later"):
+            if spdx_id.endswith(suffix):
+                base = spdx_id[: -len(suffix)]
+                if f"{base}-only" in self.licenses and f"{base}-or-later" in self.licenses:
+                    return base
+        return None
+
+    def same_licenses(self, first: str, second: str, open_versions: frozenset[str] = frozenset()) -> bool:
+        """Whether two expressions name the same licenses. An id of a license in ``open_versions`` (a
+        bare GNU license text, which does not choose) stands for both its ``-only`` and ``-or-later`` ids."""
+
+        def named(expression: str) -> set[str]:
+            found = set()
+            for spdx_id in expression_ids(expression):
+                base = self.version_base(spdx_id)
+                found.add(base if base in open_versions else spdx_id)
+            return found
+
+        return named(first) == named(second)
+
     def may_include(self, outbound: str, inbound: str) -> bool | None:
         """Can ``inbound``-licensed code be part of an ``outbound``-licensed project? None: unknown."""
         allowed = self.compatible_into.get(inbound)

@@ -8,7 +8,7 @@ answer and none re-derives it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from lintml import repository
 from lintml.config import VendoredFolder
 from lintml.facts.declared import READERS
-from lintml.facts.extract import FileFacts, Problem
+from lintml.facts.extract import (
+    ROOT_LICENSE_REFERENCE,
+    ROOT_LICENSE_SOURCE,
+    STATING_KINDS,
+    FileFacts,
+    Notice,
+    Problem,
+)
 from lintml.licenses import Knowledge, expression_ids
 from lintml.provenance.match import Match
 from lintml.repository import RepoFile
@@ -39,6 +46,21 @@ class DeclaredLicense:
     line: int | None
     raw: str
     expression: str | None
+    # GNU licenses (``GPL-3.0``...) whose bare text is all that was found: the text does not say whether
+    # later versions apply, so the declaration fits both ``-only`` and ``-or-later``; ``expression``
+    # assumes ``-only`` until another declaration chooses.
+    open_versions: frozenset[str] = frozenset()
+
+    def assumption(self) -> str:
+        """What was assumed of a bare GNU text, for messages (empty when nothing was)."""
+        if not self.open_versions:
+            return ""
+        names = sorted(self.open_versions)
+        assumed = " and ".join(f"{name}-only" for name in names)
+        return (
+            f"{self.path}, a bare {', '.join(names)} text read as {assumed}"
+            ' since no notice adds "or (at your option) any later version"'
+        )
 
 
 @dataclass
@@ -68,6 +90,7 @@ class Project:
     model_evidence: dict[str, list[Evidence]] = field(default_factory=dict, repr=False)  # see checks.models
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)  # files read on demand
     exemptions: dict[tuple[str, str, str], Exemption | None] = field(default_factory=dict, repr=False)  # see derivation
+    _resolved: dict[str, FileFacts] = field(default_factory=dict, repr=False)  # facts with root references read
 
     @cached_property
     def derived(self) -> dict[str, list[Derivation]]:
@@ -183,7 +206,28 @@ class Project:
         return [item for item in self.files if self.is_target(item.path) and (not kinds or item.kind in kinds)]
 
     def facts_of(self, path: str) -> FileFacts:
-        return self.facts.get(path) or FileFacts()
+        """A file's facts, with a notice pointing at "the LICENSE file in the root directory" read as that license."""
+        found = self.facts.get(path)
+        if found is None:
+            return FileFacts()
+        if any(notice.expression == ROOT_LICENSE_REFERENCE for notice in found.notices):
+            resolved = self._resolved.get(path)
+            if resolved is None:
+                resolved = self._resolved[path] = self._with_root_license(found)
+            return resolved
+        return found
+
+    def _with_root_license(self, found: FileFacts) -> FileFacts:
+        root = self.root_license
+        if root is None:
+            return found  # no root license file, or none lintml can read: the reference stays unresolved
+        notices = tuple(
+            Notice(root, notice.start_line, notice.end_line, "reference", ROOT_LICENSE_SOURCE)
+            if notice.expression == ROOT_LICENSE_REFERENCE
+            else notice
+            for notice in found.notices
+        )
+        return replace(found, notices=notices)
 
     @cached_property
     def paths(self) -> frozenset[str]:
@@ -232,12 +276,12 @@ class Project:
     @cached_property
     def declared_licenses(self) -> list[DeclaredLicense]:
         """Every statement of the project's license, the license files first (as one statement)."""
-        declared = self._license_file_declaration()
+        declared = [self.license_file_declaration] if self.license_file_declaration else []
         for item in self.files:
             if item.path in READERS and item.kind == repository.MANIFEST:
                 declared.extend(self._manifest_declarations(item))
         for item in self.files:
-            card = self.facts_of(item.path).model_card
+            card = self._raw_facts(item.path).model_card
             if item.kind == repository.MODEL_CARD and "/" not in item.path and card and card.metadata:
                 value = card.get("license")
                 if (
@@ -249,35 +293,102 @@ class Project:
                     declared.append(DeclaredLicense("model-card", item.path, card.line_of("license"), value, spdx))
         return declared
 
-    def _license_file_declaration(self) -> list[DeclaredLicense]:
+    def _raw_facts(self, path: str) -> FileFacts:
+        """A file's facts as extracted, references unresolved: what the root license itself is read from."""
+        return self.facts.get(path) or FileFacts()
+
+    @cached_property
+    def license_file_declaration(self) -> DeclaredLicense | None:
         """The top-level license files, read together: LICENSE-MIT plus LICENSE-APACHE state one
-        dual license, and COPYING plus COPYING.LESSER state the LGPL (its GPL text is a companion)."""
+        dual license, and COPYING plus COPYING.LESSER state the LGPL (its GPL text is a companion).
+
+        A GNU license's text does not say whether later versions apply; a notice beside it ("either
+        version 3 of the License, or (at your option) any later version") does. With no such notice
+        the text is read as ``-only`` and the declaration keeps that choice open (``open_versions``).
+        """
         files = [item for item in self.root_license_files if not item.path.startswith("LICENSES/")]
         if not files:
             reuse = [item for item in self.root_license_files if item.path.startswith("LICENSES/")]
             if len(reuse) != 1:
-                return []
+                return None
             spdx = self.knowledge.canonical_id(PurePosixPath(reuse[0].path).stem)
-            return [DeclaredLicense("license-file", reuse[0].path, None, reuse[0].path, spdx)]
+            return DeclaredLicense("license-file", reuse[0].path, None, reuse[0].path, spdx)
+        chosen = self._version_choices(files)
         ids: list[str] = []
+        open_versions: set[str] = set()
         first_line: int | None = None
         for item in files:
-            notices = [notice for notice in self.facts_of(item.path).notices if notice.kind in ("text", "notice")]
+            notices = [notice for notice in self._raw_facts(item.path).notices if notice.kind in ("text", "notice")]
             if not notices:
                 continue
             first = min(notices, key=lambda notice: notice.start_line)
             if item is files[0]:
                 first_line = first.start_line or None
-            ids.extend(self._canonical_ids(first.expression))
+            for spdx in self._canonical_ids(first.expression):
+                base = self.knowledge.version_base(spdx)
+                if base is not None and first.kind == "text" and spdx == f"{base}-only":
+                    # The text alone (scancode's "-or-later" texts begin with the notice that chooses).
+                    if base in chosen:
+                        spdx = chosen[base]
+                    else:
+                        open_versions.add(base)
+                ids.append(spdx)
         ids = list(dict.fromkeys(ids))
         companions = {companion for spdx in ids for companion in self.knowledge.companion_texts.get(spdx, ())}
         ids = [spdx for spdx in ids if spdx not in companions] or ids
+        open_versions &= {self.knowledge.version_base(spdx) for spdx in ids}  # a companion's text says nothing
         raw = ", ".join(item.path for item in files)
         expression = " OR ".join(ids) if ids else None
-        return [DeclaredLicense("license-file", files[0].path, first_line, raw, expression)]
+        return DeclaredLicense("license-file", files[0].path, first_line, raw, expression, frozenset(open_versions))
+
+    def _version_choices(self, files: list[RepoFile]) -> dict[str, str]:
+        """GNU license -> the ``-only`` or ``-or-later`` id a notice in the license files chooses for it.
+
+        A notice inside a license text's lines is the text's own example ("How to Apply These Terms"),
+        not a choice."""
+        chosen: dict[str, str] = {}
+        for item in files:
+            notices = self._raw_facts(item.path).notices
+            texts = [(notice.start_line, notice.end_line) for notice in notices if notice.kind == "text"]
+            for notice in notices:
+                if notice.kind == "text" or notice.kind not in STATING_KINDS:
+                    continue
+                if any(start <= notice.start_line and notice.end_line <= end for start, end in texts):
+                    continue
+                for spdx in self._canonical_ids(notice.expression):
+                    base = self.knowledge.version_base(spdx)
+                    if base is not None:
+                        chosen.setdefault(base, spdx)
+        return chosen
+
+    @cached_property
+    def root_license(self) -> str | None:
+        """The license of the root license files, what "the LICENSE file in the root directory" refers to.
+
+        A bare GNU text's versions are those another declaration of the same license chooses."""
+        declaration = self.license_file_declaration
+        if declaration is None or declaration.expression is None:
+            return None
+        agreeing = self._agreeing(declaration)
+        return agreeing.expression if agreeing is not None else declaration.expression
+
+    def _agreeing(self, first: DeclaredLicense) -> DeclaredLicense | None:
+        """A later declaration naming ``first``'s licenses that says what ``first`` leaves open: how
+        several license files combine ("MIT OR Apache-2.0"), or which versions a bare GNU text means."""
+        if first.expression is None:
+            return None
+        several = len(set(expression_ids(first.expression))) > 1
+        if not several and not first.open_versions:
+            return None
+        for other in self.declared_licenses:
+            if other is first or other.expression is None or other.open_versions:
+                continue
+            if self.knowledge.same_licenses(first.expression, other.expression, first.open_versions):
+                return other
+        return None
 
     def _manifest_declarations(self, item: RepoFile) -> list[DeclaredLicense]:
-        text = self.facts_of(item.path).text
+        text = self._raw_facts(item.path).text
         if text is None:
             return []
         declarations, error = READERS[item.path](text)
@@ -316,11 +427,10 @@ class Project:
         if not known:
             return None, "nowhere"
         first = known[0]
-        same_ids = set(expression_ids(first.expression or ""))
-        for other in known[1:]:
-            if len(same_ids) > 1 and set(expression_ids(other.expression or "")) == same_ids:
-                return other.expression, other.path
-        return first.expression, first.path
+        agreeing = self._agreeing(first)
+        if agreeing is not None:
+            return agreeing.expression, agreeing.path
+        return first.expression, first.assumption() or first.path
 
     def anchor_path(self) -> str:
         """The file a repository-level finding points at: the manifest, else the README, else the first file."""

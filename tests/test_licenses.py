@@ -83,3 +83,28 @@ def test_obligations_are_data() -> None:
     assert "§4(a)" in KNOWLEDGE.copy_of_license["Apache-2.0"]
     assert "CC0-1.0" not in KNOWLEDGE.copy_of_license and "Unlicense" not in KNOWLEDGE.copy_of_license
     assert KNOWLEDGE.notice_texts["LicenseRef-llama3"].startswith("Meta Llama 3 is licensed under")
+
+
+@pytest.mark.parametrize("base", ["GPL-2.0", "GPL-3.0", "LGPL-2.1", "LGPL-3.0", "AGPL-3.0"])
+def test_gnu_licenses_have_a_version_choice(base: str) -> None:
+    assert KNOWLEDGE.version_base(f"{base}-only") == base
+    assert KNOWLEDGE.version_base(f"{base}-or-later") == base
+
+
+def test_licenses_without_an_or_later_have_no_version_choice() -> None:
+    assert KNOWLEDGE.version_base("GFDL-1.3-only") is None  # lintml knows no GFDL-1.3-or-later
+    assert KNOWLEDGE.version_base("Apache-2.0") is None
+    assert KNOWLEDGE.version_base("LicenseRef-only") is None
+
+
+def test_same_licenses_with_open_versions() -> None:
+    # A bare text (AGPL-3.0 open) fits either choice; without it, "only" and "or later" differ.
+    assert KNOWLEDGE.same_licenses("AGPL-3.0-only", "AGPL-3.0-or-later", frozenset({"AGPL-3.0"}))
+    assert not KNOWLEDGE.same_licenses("AGPL-3.0-only", "AGPL-3.0-or-later")
+    assert not KNOWLEDGE.same_licenses("AGPL-3.0-only", "MIT", frozenset({"AGPL-3.0"}))
+    assert not KNOWLEDGE.same_licenses("AGPL-3.0-only", "GPL-3.0-or-later", frozenset({"AGPL-3.0"}))
+    assert KNOWLEDGE.same_licenses("GPL-2.0-only OR MIT", "MIT OR GPL-2.0-or-later", frozenset({"GPL-2.0"}))
+    # Only the license left open is: an open GPL-2.0 says nothing of GPL-3.0's versions.
+    assert not KNOWLEDGE.same_licenses(
+        "GPL-2.0-only OR GPL-3.0-only", "GPL-2.0-or-later OR GPL-3.0-or-later", frozenset({"GPL-2.0"})
+    )

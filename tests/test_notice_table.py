@@ -257,6 +257,32 @@ def test_notice_inside_a_longer_text_keeps_its_lines() -> None:
     assert _summary(match_known_notices(text)) == [("MIT", 4, 4)]
 
 
+META_ROOT_REFERENCE = """\
+# Copyright (c) Meta Platforms, Inc. and affiliates.
+# All rights reserved.
+#
+# This source code is licensed under the license found in the
+# LICENSE file in the root directory of this source tree.
+"""
+
+
+def test_metas_reference_to_the_root_license_file_is_known() -> None:
+    from lintml.facts.extract import ROOT_LICENSE_REFERENCE
+
+    result = match_known_notices(META_ROOT_REFERENCE)
+    assert result == TextLicenses((NoticeMatch(ROOT_LICENSE_REFERENCE, 4, 5, "reference", "table"),), False)
+    # Reflowed, or in a docstring with other lines after it: the same words, the same answer.
+    reflowed = '"""\nThis source code is licensed under the license found in the LICENSE file in the root\n'
+    reflowed += 'directory of this source tree.\n\nReferences:\n  https://github.com/facebookresearch/dino\n"""\n'
+    assert _summary(match_known_notices(reflowed)) == [(ROOT_LICENSE_REFERENCE, 2, 3)]
+    # Named licenses in the same sentence stay what they are; another directory is not the root.
+    assert _summary(match_known_notices(META_ROOT_REFERENCE.replace("under the license", "under the MIT license"))) == [
+        ("MIT", 4, 5)
+    ]
+    elsewhere = META_ROOT_REFERENCE.replace("root directory", "sav_dataset directory")
+    assert ROOT_LICENSE_REFERENCE not in {match.expression for match in match_known_notices(elsewhere).matches}
+
+
 def test_full_license_file_from_scancode_data() -> None:
     from lintml.facts.license_texts import license_text
 

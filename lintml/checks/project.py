@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
 from lintml.derivation import HEADER, NO_LICENSE, holder_key
-from lintml.facts.extract import STATING_KINDS, Notice
+from lintml.facts.extract import ROOT_LICENSE_REFERENCE, STATING_KINDS, Notice
 from lintml.licenses import compatible, expression_ids
-from lintml.project import Project
+from lintml.project import DeclaredLicense, Project
 
 
 def _line(item: repository.RepoFile, line: int) -> int | None:
@@ -34,7 +35,9 @@ def license_mismatch(project: Project) -> Iterator[Report]:
         return
     reference = known[0]
     for declared in known[1:]:
-        if set(expression_ids(declared.expression or "")) == set(expression_ids(reference.expression or "")):
+        # A bare GNU license text fits both "-only" and "-or-later": it does not choose, a notice does.
+        open_versions = reference.open_versions | declared.open_versions
+        if project.knowledge.same_licenses(declared.expression or "", reference.expression or "", open_versions):
             continue
         yield Report(
             path=declared.path,
@@ -42,11 +45,46 @@ def license_mismatch(project: Project) -> Iterator[Report]:
             params={
                 "declared": declared.expression,
                 "raw": declared.raw,
-                "reference": reference.expression,
+                "reference": _as_declared(reference),
+                "reference_note": (
+                    f" (a bare {', '.join(sorted(reference.open_versions))} text, which fits either)"
+                    if reference.open_versions
+                    else ""
+                ),
                 "reference_path": reference.path,
             },
             license=declared.expression,
         )
+
+
+def _as_declared(declared: DeclaredLicense) -> str:
+    """The declaration's expression, a bare GNU text's license written as both ids it fits."""
+    expression = declared.expression or ""
+    several = len(expression_ids(expression)) > 1
+    for base in sorted(declared.open_versions):
+        either = f"{base}-only or {base}-or-later"
+        expression = re.sub(
+            rf"(?<![\w.+-]){re.escape(base)}-only(?![\w.+-])", f"({either})" if several else either, expression
+        )
+    return expression
+
+
+@check("license_reference_missing")
+def license_reference_missing(project: Project) -> Iterator[Report]:
+    """Files whose notice points at "the LICENSE file in the root directory" of a tree that has none."""
+    if project.root_license_files:
+        return
+    for item in project.checked_files(*repository.CODE_KINDS):
+        notice = next(
+            (notice for notice in project.facts_of(item.path).notices if notice.expression == ROOT_LICENSE_REFERENCE),
+            None,
+        )
+        if notice is not None:
+            yield Report(
+                path=item.path,
+                line=_line(item, notice.start_line),
+                end_line=_line(item, notice.end_line),
+            )
 
 
 def _stated_notices(project: Project, item: repository.RepoFile) -> Iterator[Notice]:

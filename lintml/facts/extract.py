@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -37,7 +38,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "13"
+FACTS_VERSION = "14"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -66,6 +67,13 @@ class Notice:
 # Kinds of notice that state a file's own license ("intro" lines such as "licensed under the
 # following terms" say nothing on their own).
 STATING_KINDS = frozenset({"notice", "text", "tag", "reference", "spdx"})
+
+# What the notice table answers for "licensed under the license found in the LICENSE file in the root
+# directory of this source tree" (Meta's header; scripts/notice_table_extras.yaml): a reference to the
+# root license of whatever project holds the file, which a file's facts cannot know. The project reads
+# it as its root license (lintml.project), and marks the notice it makes so with this source.
+ROOT_LICENSE_REFERENCE = "LicenseRef-lintml-root-license-file"
+ROOT_LICENSE_SOURCE = "root-license"
 
 
 @dataclass(frozen=True)
@@ -291,17 +299,16 @@ class FactExtractor:
         return tuple(Notice(tag.expression, tag.line, tag.line, "spdx", "spdx") for tag in tags)
 
     def _licenses_in_header(self, header: Header) -> tuple[Notice, ...]:
-        if not header.lines:
+        # Blank copyright lines (keeping line numbers) so headers that differ only in year or holder
+        # share one analysis, and keep only the paragraphs with license words in them: the same notice
+        # followed by other comments ("References: ...") is the same text to analyse, answered alike.
+        shaped = _notice_paragraphs(list(header.lines), _without_copyright_statement)
+        if not shaped:
             return ()
-        # Blank copyright lines (keeping line numbers) so headers that differ only in
-        # year or holder share one analysis.
-        shaped = "\n".join(_without_copyright_statement(line) for _, line in header.lines)
-        if not _might_hold_license(shaped):
-            return ()
-        offset = header.start_line - 1
+        offset = shaped[0][0] - 1
         shifted = (
             Notice(item.expression, item.start_line + offset, item.end_line + offset, item.kind, item.source)
-            for item in self._licenses_in(shaped, whole_file=False)
+            for item in self._licenses_in("\n".join(line for _, line in shaped), whole_file=False)
         )
         # A docstring is prose about the code: a license *named* there ("unlike the GPL ...") is not
         # the file's license, while a full notice or license text in it still is.
@@ -384,6 +391,78 @@ def _might_hold_license(text: str) -> bool:
     return bool(_LICENSE_HINTS.search(text))
 
 
+# A line with nothing but comment markers, rules and quotes: where one paragraph of a header ends.
+_PARAGRAPH_BREAK = re.compile(r"[\s#/*;!%<>=~{}\[\]\"'-]*")
+
+
+def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """The runs of non-blank lines (blank: only comment markers and space), in order."""
+    found: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for number, line in lines:
+        if _PARAGRAPH_BREAK.fullmatch(line):
+            if current:
+                found.append(current)
+            current = []
+        else:
+            current.append((number, line))
+    if current:
+        found.append(current)
+    return found
+
+
+def _notice_paragraphs(lines: list[tuple[int, str]], shape: Callable[[str], str]) -> list[tuple[int, str]]:
+    """The lines, each shaped, from the first paragraph with license words (once shaped) to the last one;
+    empty when none has any. Other comments before and after the notices ("References: ...", a module's
+    description) are left out; those between them stay, as a license text's headings do.
+
+    Paragraphs are the file's own: shaping blanks a copyright statement, which may begin a line inside
+    a license text ("COPYRIGHT HOLDERS BE LIABLE ...")."""
+    shaped = [(number, shape(line)) for number, line in lines]
+    by_number = dict(shaped)
+    licensed = [
+        paragraph
+        for paragraph in _paragraphs(lines)
+        if _might_hold_license("\n".join(by_number[number] for number, _ in paragraph))
+    ]
+    if not licensed:
+        return []
+    first, last = licensed[0][0][0], licensed[-1][-1][0]
+    return [(number, line) for number, line in shaped if first <= number <= last]
+
+
+def _table_paragraphs(text: str) -> list[tuple[int, int, list[Notice]]]:
+    """``(first line, last line, notices)`` of each paragraph of ``text`` that the notice table explains
+    on its own: its known notices, which no other paragraph changes the meaning of."""
+    from lintml.facts.notice_table import match_known_notices
+
+    settled = []
+    for paragraph in _paragraphs(list(enumerate(text.splitlines(), start=1))):
+        first, last = paragraph[0][0], paragraph[-1][0]
+        # The paragraph's own lines, numbered as in the text: blank lines before it keep the numbers.
+        table = match_known_notices("\n" * (first - 1) + "\n".join(line for _, line in paragraph))
+        if table.matches and not table.unexplained:
+            notices = [Notice(m.expression, m.start_line, m.end_line, m.kind, m.source) for m in table.matches]
+            settled.append((first, last, notices))
+    return settled
+
+
+def _with_table_paragraphs(text: str, scanned: list[Notice]) -> list[Notice]:
+    """scancode's reading of a header, except in the paragraphs the table explains on their own, which
+    keep the table's answer: a notice reads the same whatever paragraphs surround it.
+
+    A paragraph that a scancode match runs into from outside is part of a longer notice (the Apache
+    header's disclaimer, a GPL notice's second and third paragraphs), read whole by scancode: there
+    scancode's reading stands."""
+    kept = list(scanned)
+    for first, last, notices in _table_paragraphs(text):
+        inside = [notice for notice in kept if notice.end_line >= first and notice.start_line <= last]
+        if any(notice.start_line < first or notice.end_line > last for notice in inside):
+            continue
+        kept = [notice for notice in kept if notice not in inside] + notices
+    return kept
+
+
 def is_notice_file(path: str) -> bool:
     """NOTICE, NOTICE.txt, THIRD_PARTY_NOTICES and the like: files that carry attributions."""
     return _is_notice_file(path)
@@ -418,6 +497,8 @@ def _match_licenses(text: str, whole_file: bool, use_scancode: bool = True) -> t
             Notice(m.expression, m.start_line, m.end_line, m.kind, m.source)
             for m in scancode_adapter.detect_licenses(text)
         ] or found
+        if not whole_file:
+            found = _with_table_paragraphs(text, found)
     return tuple(sorted(found, key=lambda item: (item.start_line, item.end_line, item.expression)))
 
 

@@ -34,7 +34,7 @@ from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "17"
+MATCH_VERSION = "18"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first

@@ -24,7 +24,7 @@ from lintml import repository
 from lintml.containment import Tree
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import requirements
-from lintml.facts.extract import CopyrightLine, FactExtractor, FileFacts, decode
+from lintml.facts.extract import ROOT_LICENSE_REFERENCE, CopyrightLine, FactExtractor, FileFacts, decode
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
@@ -185,6 +185,9 @@ def read_upstream(
                 if item.kind in repository.CODE_KINDS:
                     code.append((item, data))
         streams = _normalize_all([(item.path, data) for item, data in code], jobs)
+        license_id = spec.license
+        if license_id == "auto":
+            license_id = detect_license(root, files, facts)
         upstream_files = []
         holders: Counter[str] = Counter()
         for (item, data), stream in zip(code, streams, strict=False):
@@ -199,7 +202,7 @@ def read_upstream(
                     path=item.path,
                     sha256=hashlib.sha256(data).hexdigest(),
                     stream=stream,
-                    notices=tuple(dict.fromkeys(notice.expression for notice in file_facts.notices)),
+                    notices=_stated(file_facts, license_id),
                     copyrights=copyrights,
                     credits=_credits(item.path, data),
                     imports=python_imports(item.path, data),
@@ -217,9 +220,6 @@ def read_upstream(
                 if lines and not item.name.lower().startswith(("notice", "third")):
                     folder = str(PurePosixPath(item.path).parent)
                     covering.setdefault("" if folder == "." else folder, []).extend(lines)
-        license_id = spec.license
-        if license_id == "auto":
-            license_id = detect_license(root, files, facts)
         metadata = _package_metadata(source.tree)
         project = UpstreamProject(
             name=spec.name,
@@ -239,6 +239,18 @@ def read_upstream(
             ),
         )
         return updated(project, upstream_files), upstream_files
+
+
+def _stated(facts: FileFacts, license_id: str | None) -> tuple[str, ...]:
+    """The licenses a file's header states; "the license found in the LICENSE file in the root directory"
+    is the upstream's own license (left as the reference when that is not known)."""
+    own = license_id if license_id and license_id != "NONE" else None  # SPDX's NONE: it has no license file
+    return tuple(
+        dict.fromkeys(
+            own if notice.expression == ROOT_LICENSE_REFERENCE and own else notice.expression
+            for notice in facts.notices
+        )
+    )
 
 
 def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
