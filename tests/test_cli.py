@@ -48,6 +48,7 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
     assert {path: upstream["path"] for path, upstream in copies.items()} == {
         "src/vision_adapter/projection.py": "minivlm/resampler.py",
         "src/vision_adapter/tiling.py": "minivlm/image_slicing.py",
+        "src/vision_adapter/preprocess.py": "minivlm/image_slicing.py",  # three functions among its own
     }
     renames = {(item["from"], item["to"]) for upstream in copies.values() for item in upstream["renames"]}
     assert {("Resampler", "Projection"), ("get_refine_size", "get_size"), ("columns", "gx")} <= renames
@@ -59,6 +60,9 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
         ("change-notice", "src/vision_adapter/tiling.py"),
         ("copyright-notice", "src/vision_adapter/projection.py"),  # the upstream header was stripped (§4(c))
         ("copyright-notice", "src/vision_adapter/tiling.py"),
+        ("license-text", "src/vision_adapter/preprocess.py"),  # the same, as warnings: moderate evidence
+        ("change-notice", "src/vision_adapter/preprocess.py"),
+        ("copyright-notice", "src/vision_adapter/preprocess.py"),
         ("attribution", "README.md"),  # minivlm is credited nowhere
         ("license-mismatch", "pyproject.toml"),
         ("license-mismatch", "README.md"),
@@ -74,6 +78,9 @@ def test_example_repository_shows_its_findings(tmp_path: Path) -> None:
         ("model-attribution", "models/chat/README.md"),
         ("model-code-residue", "models/chat/config.json"),  # auto_map names modeling_llava_next.py
     }
+    part = [item for item in report["findings"] if item["path"] == "src/vision_adapter/preprocess.py"]
+    assert {(item["severity"], item["grade"]["level"]) for item in part} >= {("warning", "moderate")}
+    assert not [item for item in part if item["severity"] == "error"]
     duties = sorted(item["evidence"]["duty"] for item in report["findings"] if item["rule"] == "model-license-duty")
     assert duties == ["acceptable-use", "agreement-copy", "name-prefix", "notice-file"]
     assert report["summary"]["total"] == len(report["findings"])
