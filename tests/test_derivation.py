@@ -34,6 +34,18 @@ def _rules(report: list[dict]) -> set[str]:
     return {item["rule"] for item in report}
 
 
+def _wrapkit_index(tmp_path: Path, make_repo: Callable[..., Path]) -> Path:
+    """An index of wrapkit (Apache-2.0, at github.com/example/wrapkit), whose fold.py is textwrap."""
+    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
+    index = tmp_path / "index.sqlite3"
+    added = run_lintml(
+        tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
+        "--url", "https://github.com/example/wrapkit", "--index", str(index),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    return index
+
+
 def test_an_upstream_that_depends_on_the_checked_project_took_the_code_from_it(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
@@ -54,13 +66,7 @@ def test_an_upstream_that_depends_on_the_checked_project_took_the_code_from_it(
 def test_a_file_that_credits_another_origin_is_taken_at_its_word(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
-    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(
-        tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
-        "--url", "https://github.com/example/wrapkit", "--index", str(index),
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    index = _wrapkit_index(tmp_path, make_repo)
     elsewhere = "# Adapted from https://github.com/python/cpython/blob/3.11/Lib/textwrap.py\n" + COPY
     local = make_repo({"LICENSE": MIT_TEXT, "fold.py": elsewhere}, name="local")
     report = _report(local, index)
@@ -268,13 +274,7 @@ def test_the_checked_project_is_a_catalogued_one_by_identity_not_by_name(
     it is the same project: same repository, and licenses in common. A fork that keeps the name is traced."""
     from tests.test_vendored_libraries import _apache_text
 
-    upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(
-        tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
-        "--url", "https://github.com/example/wrapkit", "--index", str(index),
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    index = _wrapkit_index(tmp_path, make_repo)
 
     def manifest(owner: str) -> str:
         return f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "https://github.com/{owner}/wrapkit"\n'
