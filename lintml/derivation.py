@@ -295,6 +295,9 @@ class Owners:
     # Who the project says it is: the authors and maintainers its manifests name, its root license's holders,
     # the people of its AUTHORS file and the owners its CODEOWNERS names (not a NOTICE's: it credits others).
     authors: tuple[str, ...]
+    # The accounts its manifests say its repository lives under (``ultralytics`` for
+    # github.com/ultralytics/ultralytics): code from another repository of the same account is its own.
+    accounts: tuple[str, ...] = ()
 
     def own(self, statement: str) -> bool:
         """Whether a copyright line names one of this project's holders (among others, perhaps)."""
@@ -323,8 +326,9 @@ def own_holders(project: Project) -> Owners:
             named.extend(_people(item.path, project.text_of(item.path) or ""))
     for item in project.root_license_files:
         named.extend(line.statement for line in project.facts_of(item.path).copyrights)
+    accounts = tuple(sorted({name.split("/")[0].casefold() for name in project.own_names if "/" in name}))
     if named:
-        return Owners((), tuple(dict.fromkeys(named)))
+        return Owners((), tuple(dict.fromkeys(named)), accounts)
     counts: Counter[str] = Counter()
     for item in project.code_files:
         if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
@@ -333,7 +337,7 @@ def own_holders(project: Project) -> Owners:
         counts.update(keys)
     signed = sum(1 for item in project.code_files if project.facts_of(item.path).copyrights)
     least = max(OWN_HOLDER_MIN_FILES, round(OWN_HOLDER_SHARE * signed))
-    return Owners(tuple(sorted(key for key, count in counts.items() if count >= least)), ())
+    return Owners(tuple(sorted(key for key, count in counts.items() if count >= least)), (), accounts)
 
 
 def _people(path: str, text: str) -> list[str]:
@@ -622,7 +626,9 @@ def _from_match(
     main = main_holder(match)
     primary = next((line for line in upstream if main is not None and same_holder(line, main)), None)
     primary = primary or (upstream[0] if upstream else None)
-    by_owner = primary is not None and any(same_holder(primary, name) for name in own.authors)
+    by_owner = (primary is not None and any(same_holder(primary, name) for name in own.authors)) or (
+        _account(match.url) in own.accounts
+    )
     return Derivation(
         path=path,
         how=PROVENANCE,
@@ -636,6 +642,12 @@ def _from_match(
         added_before=added_before,
         named_here=named_here,
     )
+
+
+def _account(url: str | None) -> str | None:
+    """The account a GitHub or GitLab address lives under (``ultralytics`` for github.com/ultralytics/yolov5)."""
+    parts = repository_address(url or "").casefold().split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] in ("github.com", "gitlab.com") else None
 
 
 def _third_party_header(project: Project, path: str, own: Owners) -> Derivation | None:

@@ -308,3 +308,18 @@ def test_errors_only_against_origins_a_carrier_of_credited_code_is_a_warning(
     report = _report(local, index)
     (text,) = [item for item in report if item["rule"] == "license-text"]
     assert text["severity"] == "error" and text["grade"]["level"] == "strong"
+
+
+def test_code_from_another_repository_of_the_same_account_is_the_projects_own(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """ultralytics/ultralytics carries code from ultralytics/yolov5: an account's code moving between its
+    repositories owes it nothing, though the old repository's files carry no copyright line to say so."""
+    index = _wrapkit_index(tmp_path, make_repo)  # at github.com/example/wrapkit
+    manifest = '[project]\nname = "newkit"\n[project.urls]\nSource = "https://github.com/{}/newkit"\n'
+    local = make_repo(
+        {"LICENSE": MIT_TEXT, "pyproject.toml": manifest.format("example"), "newkit/fold.py": COPY}, name="local"
+    )
+    assert _rules(_report(local, index)) == {"provenance"}
+    (local / "pyproject.toml").write_text(manifest.format("someone"), encoding="utf-8")
+    assert {"license-text", "change-notice"} <= _rules(_report(local, index))
