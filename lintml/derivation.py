@@ -38,7 +38,8 @@ NO_LICENSE = "NONE"  # SPDX's word for an upstream that grants no license at all
 # Words of a copyright line that do not tell one holder from another.
 _HOLDER_NOISE = frozenset(
     "copyright c all rights reserved and others the inc incorporated ltd llc limited co corp corporation "
-    "team authors author contributors contributor project developers of by gmbh ag sa present".split()
+    "team authors author contributors contributor project developers of by gmbh ag sa present its affiliates"
+    " affiliate".split()
 )
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MIN_HOLDER_KEY = 3
@@ -269,6 +270,7 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
                 own,
                 added_before_release(project, item.path, match),
                 names_upstream_here(project, item.path, match),
+                [line.statement for line in project.facts_of(item.path).copyrights],
             )
             for match in project.provenance.get(item.path, ())
             if exemption(project, item.path, match) is None
@@ -617,7 +619,12 @@ def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _from_match(
-    path: str, match: Match, own: Owners, added_before: str | None = None, named_here: bool = False
+    path: str,
+    match: Match,
+    own: Owners,
+    added_before: str | None = None,
+    named_here: bool = False,
+    local_lines: Sequence[str] = (),
 ) -> Derivation:
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
     # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
@@ -626,8 +633,19 @@ def _from_match(
     main = main_holder(match)
     primary = next((line for line in upstream if main is not None and same_holder(line, main)), None)
     primary = primary or (upstream[0] if upstream else None)
-    by_owner = (primary is not None and any(same_holder(primary, name) for name in own.authors)) or (
-        _account(match.url) in own.accounts
+    # Or the code is held by a repository of this project's own account: the matched one, or a carrier of the
+    # same code (yolov9 carries code ultralytics/yolov5 holds too: it is ultralytics' own, wherever matched).
+    carriers = {name.split()[0].split("/")[0].casefold() for name in match.carriers if "/" in name.split()[0]}
+    # Or the copy's own header names the upstream's holder jointly with this project ("Copyright 2022 Facebook AI
+    # and The HuggingFace Inc. team" on transformers' port of MAE): the holder made or licensed the port with it.
+    joint = primary is not None and any(
+        same_holder(line, primary) and any(same_holder(line, name) for name in own.authors) for line in local_lines
+    )
+    by_owner = (
+        (primary is not None and any(same_holder(primary, name) for name in own.authors))
+        or _account(match.url) in own.accounts
+        or bool(carriers & set(own.accounts))
+        or joint
     )
     return Derivation(
         path=path,

@@ -323,3 +323,19 @@ def test_code_from_another_repository_of_the_same_account_is_the_projects_own(
     assert _rules(_report(local, index)) == {"provenance"}
     (local / "pyproject.toml").write_text(manifest.format("someone"), encoding="utf-8")
     assert {"license-text", "change-notice"} <= _rules(_report(local, index))
+
+
+def test_a_port_whose_header_names_the_upstreams_holder_with_this_project_owes_it_nothing(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """transformers' ViTMAE says "Copyright 2022 Facebook AI and The HuggingFace Inc. team": the holder of the
+    MAE code made the port with the project, under its license. A header naming only the project does not."""
+    header = "# Copyright 2020 Jane Doe\n# SPDX-License-Identifier: Apache-2.0\n"
+    upstream = make_repo({"LICENSE": APACHE, "janekit/fold.py": header + CODE}, name="janekit")
+    index = index_upstream(tmp_path, "janekit", upstream, "Apache-2.0")
+    manifest = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
+    joint = "# Copyright 2021 Jane Doe and Sam Roe\n" + COPY
+    local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "tool/fold.py": joint}, name="local")
+    assert _rules(_report(local, index)) == {"provenance"}
+    (local / "tool/fold.py").write_text("# Copyright 2021 Sam Roe\n" + COPY, encoding="utf-8")
+    assert {"license-text", "change-notice", "copyright-notice"} <= _rules(_report(local, index))
