@@ -24,6 +24,7 @@ from lintml import repository
 from lintml.facts.declared import authors
 from lintml.facts.extract import STATING_KINDS
 from lintml.findings import EvidenceGrade, Upstream
+from lintml.licenses import expression_ids
 from lintml.provenance.match import Match
 
 if TYPE_CHECKING:
@@ -300,6 +301,7 @@ class Owners:
     # The accounts its manifests say its repository lives under (``ultralytics`` for
     # github.com/ultralytics/ultralytics): code from another repository of the same account is its own.
     accounts: tuple[str, ...] = ()
+    licenses: tuple[str, ...] = ()  # the SPDX ids of its own license: an account's code under another is a fork's
 
     def own(self, statement: str) -> bool:
         """Whether a copyright line names one of this project's holders (among others, perhaps)."""
@@ -326,11 +328,14 @@ def own_holders(project: Project) -> Owners:
                 named.extend(authors(item.path, text))
         elif ("/" not in item.path and item.path.lower() in _PEOPLE_FILES) or item.path in _CODEOWNERS:
             named.extend(_people(item.path, project.text_of(item.path) or ""))
+    # A root license file's first copyright line: the lines after it are often the notices of what the
+    # project bundles ("From CUTLASS: Copyright NVIDIA ..."), not who it is.
     for item in project.root_license_files:
-        named.extend(line.statement for line in project.facts_of(item.path).copyrights)
+        named.extend(line.statement for line in project.facts_of(item.path).copyrights[:1])
     accounts = tuple(sorted({name.split("/")[0].casefold() for name in project.own_names if "/" in name}))
+    licenses = tuple(expression_ids(project.project_license or ""))
     if named:
-        return Owners((), tuple(dict.fromkeys(named)), accounts)
+        return Owners((), tuple(dict.fromkeys(named)), accounts, licenses)
     counts: Counter[str] = Counter()
     for item in project.code_files:
         if project.provenance.get(item.path) or project.vendored_folder(item.path) is not None:
@@ -339,7 +344,7 @@ def own_holders(project: Project) -> Owners:
         counts.update(keys)
     signed = sum(1 for item in project.code_files if project.facts_of(item.path).copyrights)
     least = max(OWN_HOLDER_MIN_FILES, round(OWN_HOLDER_SHARE * signed))
-    return Owners(tuple(sorted(key for key, count in counts.items() if count >= least)), (), accounts)
+    return Owners(tuple(sorted(key for key, count in counts.items() if count >= least)), (), accounts, licenses)
 
 
 def _people(path: str, text: str) -> list[str]:
@@ -641,10 +646,11 @@ def _from_match(
     joint = primary is not None and any(
         same_holder(line, primary) and any(same_holder(line, name) for name in own.authors) for line in local_lines
     )
+    # The account's code under a license this project does not have is a fork's inheritance, not its own.
+    same_terms = bool(set(expression_ids(match.license or "")) & set(own.licenses))
     by_owner = (
         (primary is not None and any(same_holder(primary, name) for name in own.authors))
-        or _account(match.url) in own.accounts
-        or bool(carriers & set(own.accounts))
+        or (same_terms and (_account(match.url) in own.accounts or bool(carriers & set(own.accounts))))
         or joint
     )
     return Derivation(

@@ -314,14 +314,19 @@ def test_code_from_another_repository_of_the_same_account_is_the_projects_own(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
     """ultralytics/ultralytics carries code from ultralytics/yolov5: an account's code moving between its
-    repositories owes it nothing, though the old repository's files carry no copyright line to say so."""
-    index = _wrapkit_index(tmp_path, make_repo)  # at github.com/example/wrapkit
+    repositories, under the same license, owes it nothing, though the old repository's files carry no copyright
+    line to say so. Under another license it is a fork's inheritance, and owes as any copy."""
+    from tests.test_vendored_libraries import _apache_text
+
+    index = _wrapkit_index(tmp_path, make_repo)  # at github.com/example/wrapkit, Apache-2.0
     manifest = '[project]\nname = "newkit"\n[project.urls]\nSource = "https://github.com/{}/newkit"\n'
-    local = make_repo(
-        {"LICENSE": MIT_TEXT, "pyproject.toml": manifest.format("example"), "newkit/fold.py": COPY}, name="local"
-    )
+    files = {"LICENSE": _apache_text(), "pyproject.toml": manifest.format("example"), "newkit/fold.py": COPY}
+    local = make_repo(files, name="local")
     assert _rules(_report(local, index)) == {"provenance"}
     (local / "pyproject.toml").write_text(manifest.format("someone"), encoding="utf-8")
+    assert {"change-notice"} <= _rules(_report(local, index))
+    (local / "pyproject.toml").write_text(manifest.format("example"), encoding="utf-8")
+    (local / "LICENSE").write_text(MIT_TEXT, encoding="utf-8")
     assert {"license-text", "change-notice"} <= _rules(_report(local, index))
 
 
