@@ -124,6 +124,7 @@ class Derivation:
     # not its source (the code came from an earlier version, or from an origin both share).
     added_before: str | None = None
     named_here: bool = False  # this file names the upstream as where its code came from
+    claims_own: bool = False  # this file's header names this project's own holder
 
     @property
     def label(self) -> str:
@@ -169,7 +170,7 @@ def grade_of(derivation: Derivation) -> EvidenceGrade:
     match = derivation.match
     if match is None:
         return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
-    return match_grade(match, derivation.added_before, derivation.named_here)
+    return match_grade(match, derivation.added_before, derivation.named_here, derivation.claims_own)
 
 
 _GRADE_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
@@ -180,7 +181,9 @@ def strongest(grades: Iterable[EvidenceGrade]) -> EvidenceGrade:
     return max(grades, key=lambda grade: _GRADE_ORDER[grade.level])
 
 
-def match_grade(match: Match, added_before: str | None = None, named_here: bool = False) -> EvidenceGrade:
+def match_grade(
+    match: Match, added_before: str | None = None, named_here: bool = False, claims_own: bool = False
+) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
     of the version it came from are not known: at most moderate)."""
@@ -198,6 +201,13 @@ def match_grade(match: Match, added_before: str | None = None, named_here: bool 
             ),
             None,
         )
+        # A copy whose header names this project as its holder, matched to an upstream file that opens with a
+        # third party's notice rather than its own holder's: both may hold that third party's code (xformers'
+        # attention kernels and DeepSpeed's, both from NVIDIA's CUTLASS example).
+        main = main_holder(match)
+        lines = [line for line in match.upstream_copyrights if is_copyright(line)]
+        if relayed is None and claims_own and main is not None and lines and not same_holder(lines[0], main):
+            relayed = lines[0]
         if relayed is not None:
             grade = EvidenceGrade(
                 "moderate",
@@ -220,6 +230,12 @@ def names_upstream_here(project: Project, path: str, match: Match) -> bool:
     facts = project.facts_of(path)
     said = [words for _, words in facts.credits] + [words for _, words in facts.change_notes]
     return any(names_origin(words, names, owners) for words in said)
+
+
+def claims_own_holder(project: Project, path: str) -> bool:
+    """Whether the file's header names the holder this project says it is."""
+    lines = [line.statement for line in project.facts_of(path).copyrights]
+    return any(same_holder(line, name) for line in lines for name in project.owners.authors)
 
 
 def added_before_release(project: Project, path: str, match: Match) -> str | None:
@@ -631,6 +647,7 @@ def _from_match(
     named_here: bool = False,
     local_lines: Sequence[str] = (),
 ) -> Derivation:
+    claims_own = any(same_holder(line, name) for line in local_lines for name in own.authors)
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
     # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
     # says it is, in its manifest's authors or its license's copyright line. Headers alone do not
@@ -650,7 +667,8 @@ def _from_match(
     same_terms = bool(set(expression_ids(match.license or "")) & set(own.licenses))
     by_owner = (
         (primary is not None and any(same_holder(primary, name) for name in own.authors))
-        or (same_terms and (_account(match.url) in own.accounts or bool(carriers & set(own.accounts))))
+        or (same_terms and _account(match.url) in own.accounts)
+        or bool(carriers & set(own.accounts))
         or joint
     )
     return Derivation(
@@ -665,6 +683,7 @@ def _from_match(
         by_owner=by_owner,
         added_before=added_before,
         named_here=named_here,
+        claims_own=claims_own,
     )
 
 

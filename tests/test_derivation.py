@@ -344,3 +344,23 @@ def test_a_port_whose_header_names_the_upstreams_holder_with_this_project_owes_i
     assert _rules(_report(local, index)) == {"provenance"}
     (local / "tool/fold.py").write_text("# Copyright 2021 Sam Roe\n" + COPY, encoding="utf-8")
     assert {"license-text", "change-notice", "copyright-notice"} <= _rules(_report(local, index))
+
+
+def test_a_copy_claiming_its_own_holder_matched_to_a_file_opening_with_a_third_party_is_a_warning(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """xformers' kernels say "Copyright Meta"; DeepSpeed's copies of the same kernels open with NVIDIA's CUTLASS
+    notice, then Microsoft's. Both may hold NVIDIA's code: the duties toward DeepSpeed are warnings."""
+    nvidia = "# Copyright (c) 2017 NVIDIA Corporation\n# Copyright (c) Microsoft Corporation.\n"
+    microsoft = "# Copyright (c) Microsoft Corporation.\n"
+    files = {"LICENSE": APACHE, "deepkit/fold.py": nvidia + CODE, "deepkit/other.py": microsoft + "VALUE = 1\n"}
+    files["deepkit/third.py"] = "# Copyright 2020 The Microsoft DeepKit Team\n" + "OTHER = 2\n"
+    index = index_upstream(tmp_path, "deepkit", make_repo(files, name="deepkit"), "Apache-2.0")
+    manifest = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
+    own = "# Copyright 2021 Sam Roe\n" + COPY
+    local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "tool/fold.py": own}, name="local")
+    (notice,) = [item for item in _report(local, index) if item["rule"] == "change-notice"]
+    assert notice["severity"] == "warning" and "NVIDIA" in notice["grade"]["why"]
+    (local / "tool/fold.py").write_text(COPY, encoding="utf-8")  # a header that claims nothing
+    (notice,) = [item for item in _report(local, index) if item["rule"] == "change-notice"]
+    assert notice["severity"] == "error" and notice["grade"]["level"] == "strong"
