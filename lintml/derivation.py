@@ -120,11 +120,9 @@ class Derivation:
     upstream_path: str | None = None
     match: Match | None = None
     by_owner: bool = False  # the upstream's copyright holder is this project's own
-    # When this file was added here, if before the matched upstream version was released: that version is
-    # not its source (the code came from an earlier version, or from an origin both share).
-    added_before: str | None = None
-    named_here: bool = False  # this file names the upstream as where its code came from
-    claims_own: bool = False  # this file's header names this project's own holder
+    # How strongly lintml knows this file's code came from the upstream (see :func:`graded`); None: a header
+    # or a declared vendored folder, graded by :attr:`grade` from how it was found.
+    evidence: EvidenceGrade | None = None
 
     @property
     def label(self) -> str:
@@ -145,8 +143,12 @@ class Derivation:
 
     @property
     def grade(self) -> EvidenceGrade:
-        """How strongly lintml knows this file's code came from the upstream (see :func:`grade_of`)."""
-        return grade_of(self)
+        """How strongly lintml knows this file's code came from the upstream (see :func:`graded`)."""
+        if self.evidence is not None:
+            return self.evidence
+        if self.how == VENDORED:
+            return EvidenceGrade("strong", f"the configuration declares it vendored from {self.label}")
+        return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
 
     def as_upstream(self) -> Upstream:
         if self.match is not None:
@@ -154,23 +156,24 @@ class Derivation:
         return Upstream(self.upstream, self.version, self.url, self.upstream_path, self.license)
 
 
-def grade_of(derivation: Derivation) -> EvidenceGrade:
+def graded(project: Project, path: str, match: Match) -> EvidenceGrade:
     """The evidence model of docs/provenance.md: what lintml saw maps to a grade, and the grade bounds the
     severity of the obligations it carries (strong: error, moderate: warning, weak: provenance only).
 
     - A configuration that declares the folder vendored, or a verbatim copy, is strong.
     - A match is strong when its aligned code (outside the catalog's boilerplate) is long on its own, or
       is of substantial size and makes up most of the local file; moderate when it is of substantial
-      size only (a function or two in a large file); weak below that.
+      size only (a function or two in a large file); weak below that. What the file and the upstream file
+      say of themselves can lower it (see :func:`match_grade`).
     - A third party's header with no upstream file to compare is moderate: the header says whose code the
       file holds, but lintml cannot tell how much of it is still there, nor always who this project is.
     """
-    if derivation.how == VENDORED:
-        return EvidenceGrade("strong", f"the configuration declares it vendored from {derivation.label}")
-    match = derivation.match
-    if match is None:
-        return EvidenceGrade("moderate", "its header names a third party; no upstream file to compare it with")
-    return match_grade(match, derivation.added_before, derivation.named_here, derivation.claims_own)
+    return match_grade(
+        match,
+        added_before_release(project, path, match),
+        names_upstream_here(project, path, match),
+        claims_own_holder(project, path),
+    )
 
 
 _GRADE_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
@@ -285,8 +288,7 @@ def find_derivations(project: Project) -> dict[str, list[Derivation]]:
                 item.path,
                 match,
                 own,
-                added_before_release(project, item.path, match),
-                names_upstream_here(project, item.path, match),
+                graded(project, item.path, match),
                 [line.statement for line in project.facts_of(item.path).copyrights],
             )
             for match in project.provenance.get(item.path, ())
@@ -518,11 +520,13 @@ def _plausible(project: Project, path: str, words: str) -> bool:
     """Whether the origin a credit names could hold a file's code: it is not a catalogued project, or it is
     one that this file also matches."""
     holding = {match.project for match in project.provenance.get(path, ())}
-    for name, url in project.catalogued:
-        names, _ = origin_names(name, url)
-        if name not in holding and names_origin(words, names, ()):
-            return False
-    return True
+    return all(name in holding for name in _catalogued_named(words, project.catalogued))
+
+
+@lru_cache(maxsize=4096)  # a credit is asked about once per match of its file, and repeats across files
+def _catalogued_named(words: str, catalogued: tuple[tuple[str, str | None], ...]) -> tuple[str, ...]:
+    """The catalogued projects a credit names."""
+    return tuple(name for name, url in catalogued if names_origin(words, origin_names(name, url)[0], ()))
 
 
 # Addresses of papers, not of code: a credit that gives only these names no origin of the code.
@@ -555,11 +559,8 @@ def names_an_origin(words: str) -> bool:
     file or module path (``openai/CLIP``, ``vllm/attention/backends/xformers.py``,
     ``transformers.models.bert``), or, when it speaks of no paper, a proper name (``OpenAI``,
     ``HuggingFace``, ``Blip Diffusion``) beside the sentence's own capitals."""
-    addresses = _URL.findall(words)
-    if any(not _PAPER_HOSTS.search(address) for address in addresses):
-        return True
     text = _URL.sub(" ", words)
-    if _REPOSITORY_PATH.search(text) or _MODULE_PATH.search(text):
+    if gives_a_source(words) or _MODULE_PATH.search(text):
         return True
     if _PAPER.search(text):
         return False  # "the original Transformer paper": a paper, not where code came from
@@ -640,14 +641,8 @@ def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _from_match(
-    path: str,
-    match: Match,
-    own: Owners,
-    added_before: str | None = None,
-    named_here: bool = False,
-    local_lines: Sequence[str] = (),
+    path: str, match: Match, own: Owners, evidence: EvidenceGrade, local_lines: Sequence[str] = ()
 ) -> Derivation:
-    claims_own = any(same_holder(line, name) for line in local_lines for name in own.authors)
     upstream = [line for line in match.upstream_copyrights or match.project_copyrights[:1] if is_copyright(line)]
     # Code its own holder copied: the upstream's own holder (else the file's first) is who this project
     # says it is, in its manifest's authors or its license's copyright line. Headers alone do not
@@ -681,9 +676,7 @@ def _from_match(
         upstream_path=match.upstream_path,
         match=match,
         by_owner=by_owner,
-        added_before=added_before,
-        named_here=named_here,
-        claims_own=claims_own,
+        evidence=evidence,
     )
 
 

@@ -51,6 +51,13 @@ def notices_files(project: Project) -> list[tuple[str, str]]:
     return found
 
 
+def entries_naming(text: str, path: str, folder: str | None = None) -> list[tuple[int, str]]:
+    """``(line, entry)`` for each line of a notices file that names ``path``, the entry being that line and
+    the two after it (where a date, a license or what changed usually follows)."""
+    lines = text.splitlines()
+    return [(number, " ".join(lines[number - 1 : number + 2])) for number in names_file(text, path, folder)]
+
+
 def _vendored_root(project: Project, path: str) -> str | None:
     folder = project.vendored_folder(path)
     return folder.folder if folder else None
@@ -71,10 +78,8 @@ def change_notice(project: Project) -> Iterator[Report]:
                 continue
             notes = [(f"{path}:{line}" if line else path, words) for line, words in project.facts_of(path).change_notes]
             for notice_path, text in listed:
-                lines = text.splitlines()
-                for number in names_file(text, path, _vendored_root(project, path)):
-                    following = " ".join(lines[number - 1 : number + 2])
-                    notes.append((f"{notice_path}:{number}", following))
+                for number, entry in entries_naming(text, path, _vendored_root(project, path)):
+                    notes.append((f"{notice_path}:{number}", entry))
             if notes and (not duty.needs_date or any(has_date(words) for _, words in notes)):
                 break
             if notes:
@@ -208,9 +213,7 @@ def _license_noted(project: Project, derivation: Derivation, held: _Holders) -> 
     if not ids:
         return False
     notes = [words for _, words in project.facts_of(derivation.path).change_notes]
-    for _, text in held.notices:
-        lines = text.splitlines()
-        notes += [" ".join(lines[number - 1 : number + 2]) for number in names_file(text, derivation.path)]
+    notes += [entry for _, text in held.notices for _, entry in entries_naming(text, derivation.path)]
     return any(mentions(words, [derivation.upstream]) and all(spdx in words for spdx in ids) for words in notes)
 
 

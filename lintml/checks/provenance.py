@@ -11,13 +11,7 @@ from collections.abc import Iterator
 
 from lintml import repository
 from lintml.checks import Report, check
-from lintml.derivation import (
-    added_before_release,
-    claims_own_holder,
-    exemption,
-    match_grade,
-    names_upstream_here,
-)
+from lintml.derivation import exemption, graded
 from lintml.findings import Upstream
 from lintml.project import Project
 from lintml.provenance.match import Match
@@ -52,12 +46,7 @@ def provenance(project: Project) -> Iterator[Report]:
                 },
                 license=match.license,
                 upstream=match.as_upstream(),
-                grade=match_grade(
-                    match,
-                    added_before_release(project, item.path, match),
-                    names_upstream_here(project, item.path, match),
-                    claims_own_holder(project, item.path),
-                ),
+                grade=graded(project, item.path, match),
                 evidence=_evidence(match) + ((("not_derived", exempt),) if exempt else ()),
                 has_fix=exempt is None,
             )

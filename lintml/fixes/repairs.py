@@ -8,6 +8,7 @@ Conflicts, attribution and the project's own license are left to a person.
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from lintml.checks.apache import attribution_lines
 from lintml.checks.obligations import lost_notices, required_copyrights
@@ -19,6 +20,7 @@ from lintml.fixes import CannotRepair, NeedsPerson, RepairContext, repair
 from lintml.fixes.comments import insert_header_lines, insert_lines_before, python_statement_start
 from lintml.models.terms import states
 from lintml.project import Project
+from lintml.repository import PYTHON_SUFFIXES
 
 
 def _derivation(project: Project, finding: Finding) -> Derivation:
@@ -68,11 +70,16 @@ def _note_part(context: RepairContext, derivation: Derivation) -> str:
     license_line = f"Licensed under {derivation.license or 'an unknown license'}"
     license_line += f"; upstream: {derivation.url}." if derivation.url else "."
     origin = f"{derivation.label} ({derivation.upstream_path})" if derivation.upstream_path else derivation.label
-    start = python_statement_start(text, first) if path.endswith((".py", ".pyi")) else None
+    python = PurePosixPath(path).suffix.lower() in PYTHON_SUFFIXES
+    start = python_statement_start(text, first) if python else None  # None too where the text does not parse
     if start is not None:
-        lines = [f"Adapted from {origin}, with changes.", *kept, license_line, f"Notice added on {context.date}."]
-        shift = len(lines)
-        lines[0] = f"Adapted from {origin}, with changes: lines {first + shift}-{last + shift} of this file."
+        shift = len(kept) + 3  # the note's own lines, inserted above the copied ones
+        lines = [
+            f"Adapted from {origin}, with changes: lines {first + shift}-{last + shift} of this file.",
+            *kept,
+            license_line,
+            f"Notice added on {context.date}.",
+        ]
         try:
             context.workspace.write(path, insert_lines_before(text, path, start, lines))
         except ValueError as error:

@@ -63,7 +63,12 @@ def provenance(
     if same_project is not None:
         # A catalogued project named like this one is left out only when it is this project; names no index
         # holds stay (they tell an upstream that depends on this project).
-        others = {canonical_package_name(project.name) for project in projects if not same_project(project)}
+        named = {canonical_package_name(name) for name in exclude}
+        others = {
+            canonical_package_name(project.name)
+            for project in projects
+            if canonical_package_name(project.name) in named and not same_project(project)
+        }
         exclude = {name for name in exclude if canonical_package_name(name) not in others}
     matcher = Matcher(indexes, exclude=exclude, requires=requires)
     catalogued = tuple(sorted({(project.name, project.url) for project in projects}))
