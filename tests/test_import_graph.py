@@ -2,9 +2,11 @@
 
 The graph is read with ``ast``: module-level and function-level imports both count (a function-level
 import hides a cycle from Python's loader, not from a reader); imports under ``if TYPE_CHECKING:`` do
-not. A package that imports its own modules by discovery (``pkgutil.iter_modules(__path__)``, as
-``checks/``, ``fixes/`` and ``report/`` do) depends on each of them; a discovered module importing the
-registry of the package that discovers it is how the registry works, not a cycle.
+not. Importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` first, so those count too, except from
+a module inside them: a package is always under way before its own modules run, which is what lets a
+package re-export its modules and a discovered module import the registry of the package that discovers
+it. A package that imports its own modules by discovery (``pkgutil.iter_modules(__path__)``, as
+``checks/``, ``fixes/`` and ``report/`` do) depends on each of them.
 """
 
 from __future__ import annotations
@@ -83,18 +85,18 @@ def import_graph(package: Path) -> dict[str, set[str]]:
                 targets = [
                     f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
                 ]
+            ancestors = {".".join(name.split(".")[:end]) for end in range(1, name.count(".") + 1)}
             for target in targets:
                 # Importing a.b.c runs a/__init__ and a/b/__init__ first.
                 parts = target.split(".")
                 for end in range(1, len(parts) + 1):
                     prefix = ".".join(parts[:end])
-                    if prefix in modules and prefix != name:
+                    if prefix in modules and prefix != name and prefix not in ancestors:
                         graph[name].add(prefix)
     for package_name in discovering:
         for name in modules:
             if name.rpartition(".")[0] == package_name:
                 graph[package_name].add(name)
-                graph[name].discard(package_name)
     return graph
 
 
@@ -224,6 +226,27 @@ def _package(root: Path, files: dict[str, str]) -> Path:
             },
             [["pkg.core", "pkg.plugins", "pkg.plugins.one", "pkg.core"]],
             id="through-discovered-plugins",
+        ),
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/sub/__init__.py": "from pkg.sub.reader import read\n",
+                "pkg/sub/reader.py": "from pkg.sub.base import Error\n",
+                "pkg/sub/base.py": "class Error(Exception): ...\n",
+            },
+            [],
+            id="a-package-re-exporting-its-modules",
+        ),
+        pytest.param(
+            {
+                "pkg/__init__.py": "",
+                "pkg/sub/__init__.py": "from pkg.sub.reader import read\n",
+                "pkg/sub/reader.py": "def read():\n    from pkg.header import parse\n",
+                "pkg/header.py": "from pkg.sub.base import Error\n",
+                "pkg/sub/base.py": "",
+            },
+            [["pkg.header", "pkg.sub", "pkg.sub.reader", "pkg.header"]],
+            id="from-outside-through-a-package-init",
         ),
     ],
 )
