@@ -419,13 +419,14 @@ def audit(
 
 
 def _index(upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callable[[str], None]) -> dict[str, Any]:
-    from lintml import api
+    from lintml.errors import UsageError
+    from lintml.provenance.admin import index_add
     from lintml.provenance.upstream import UpstreamSpec
 
     specs = [UpstreamSpec(side.name, str(side.root), recorded_source=side.source) for side in upstreams]
     try:
-        added = api.index_add(specs, index_path=path, jobs=jobs, progress=say, compact=False)
-    except api.UsageError as error:
+        added = index_add(specs, index_path=path, jobs=jobs, progress=say, compact=False)
+    except UsageError as error:
         raise AuditError(str(error)) from None
     return {project.name: project for project in added}
 
@@ -693,16 +694,17 @@ def _obligations(
 ) -> list[dict[str, Any]]:
     """The fork's `lintml check` findings that come from an audited upstream (the audit's matches stand for
     the check's provenance, so nothing is fingerprinted twice)."""
-    from lintml import api
-    from lintml.config import resolve_config
+    from lintml.config import ConfigError, resolve_config
+    from lintml.engine import check_source
+    from lintml.errors import UsageError
     from lintml.report.json import finding_record
 
     try:
         config = resolve_config(fork.root, None)
-        result = api.check_source(
+        result = check_source(
             repository.DiskSource(fork.root), config, cache=cache, index_paths=[index_path], matches=matches
         )
-    except (api.UsageError, api.ConfigError) as error:
+    except (UsageError, ConfigError) as error:
         return [{"rule": "audit", "path": ".", "severity": "info", "message": f"lintml check could not run: {error}"}]
     return [
         finding_record(finding)
