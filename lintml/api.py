@@ -18,6 +18,7 @@ from lintml import repository
 from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE, Report
 from lintml.config import Config, ConfigError, resolve_config
 from lintml.derivation import NO_LICENSE, repository_address, same_holder
+from lintml.errors import UsageError
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import authors, package_name, repository_names, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
@@ -47,11 +48,6 @@ from lintml.provenance.scan import ProvenanceResult, provenance
 from lintml.provenance.upstream import DEFAULT_UNPACK_LIMITS, UnpackLimits, UpstreamSpec
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, matches_selector, select_rules, shipped_rules
-
-
-class UsageError(Exception):
-    """The user asked for something impossible (a missing path, a file outside the repository)."""
-
 
 _Arguments = ParamSpec("_Arguments")
 _Returned = TypeVar("_Returned")
@@ -856,7 +852,7 @@ def audit(
     """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`. A side given as an
     archive may unpack to no more than ``unpack_limits``."""
     from lintml.audit import AuditError
-    from lintml.audit import audit as run_audit
+    from lintml.audit.run import audit as run_audit
 
     for given in [fork, *upstreams]:
         text = str(given)

@@ -28,6 +28,13 @@ SEVERITY_NAMES = ("error", "warning", "info")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _audit_formats() -> list[str]:
+    """The formats of `lintml audit --format`: those registered in :data:`lintml.report.AUDIT_FORMATTERS`."""
+    from lintml.report import AUDIT_FORMATTERS
+
+    return sorted(AUDIT_FORMATTERS)
+
+
 def _reports_errors(command: F) -> F:
     """Every abnormal end as one line on stderr and exit code 2; the traceback only with ``--debug``.
 
@@ -641,7 +648,7 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(("text", "json", "html")),
+    type=click.Choice(_audit_formats()),
     default="text",
     show_default=True,
     help="text for a terminal; json (docs/audit-json.md); html, one self-contained page.",
@@ -675,10 +682,9 @@ def audit(
     the pairs show. Nothing is run or written in either repository.
     Exit code 0 when the audit ran (whatever it found), 2 on errors.
     """
-    import json as json_module
-
     from lintml import api
     from lintml.progress import interactive
+    from lintml.report import format_audit
 
     def say(step: str) -> None:
         click.echo(f"lintml: {step} ...", err=True)
@@ -692,20 +698,8 @@ def audit(
         progress=say if interactive() else None,
         unpack_limits=_unpack_limits(max_unpacked_size, max_unpacked_files),
     )
-    # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
-    if output_format == "json":
-        from lintml.report import valid_everywhere
-
-        text = json_module.dumps(valid_everywhere(result.report), indent=2, sort_keys=True) + "\n"
-    elif output_format == "html":
-        from lintml.report.audit_html import render_audit_html
-
-        text = render_audit_html(result.report, result.sources)
-    else:
-        from lintml.audit import render_text
-        from lintml.report import for_terminal
-
-        text = for_terminal(render_text(result.report))
+    # The fork's names are untrusted: each format escapes them for where it is read.
+    text = format_audit(output_format, result.report.as_json(), result.sources)
     if output is not None:
         _write_atomically(output, text)
         click.echo(f"lintml: wrote the audit to {output}", err=True)
