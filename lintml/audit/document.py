@@ -3,7 +3,8 @@
 The audit builds these; ``as_json()`` turns each into the plain JSON data of the contract (strings as
 the sides have them: a renderer makes them safe for where it writes them). Renderers in
 :mod:`lintml.report` read only that JSON, so a report saved with ``--format json`` renders as one
-fresh from an audit.
+fresh from an audit; the contract's names (``KINDS``, ``FORMAT_NAME``) are theirs, in
+:mod:`lintml.report.audit_json`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lintml.findings import Finding
+from lintml.report.audit_json import FORMAT_NAME, FORMAT_VERSION, KINDS
+from lintml.report.json import finding_record
 
 if TYPE_CHECKING:
     from lintml.models.compare import ModelComparison
-
-FORMAT_NAME = "lintml-audit"
-FORMAT_VERSION = 1
-# What a fork file is to its upstream file, in the order reports list them (docs/audit-json.md).
-KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
 
 
 @dataclass(frozen=True)
@@ -196,9 +194,6 @@ class Obligations:
 
     def records(self) -> list[dict[str, Any]]:
         """The obligations as the finding records of docs/json-output.md (the check error first in place)."""
-        # Here, not at the top: lintml.report's audit renderers import this module for KINDS.
-        from lintml.report.json import finding_record
-
         found = [finding_record(finding) for finding in self.findings]
         if self.check_error is not None:
             error = {"rule": "audit", "path": ".", "severity": "info", "message": self.check_error}

@@ -22,9 +22,9 @@ from html import escape as _html_escape
 from importlib import resources
 from typing import Any
 
-from lintml.audit.document import KINDS
 from lintml.findings import SEVERITIES
 from lintml.report import AUDIT_FORMATTERS
+from lintml.report.audit_json import KINDS
 
 LINES_SHOWN = 2000  # lines per side of a pair view; the rest is left out with a note
 TENSORS_SHOWN = 12  # the weakest tensor pairs listed per model comparison

@@ -1,5 +1,9 @@
 """The audit for programs: the JSON document of ``docs/audit-json.md``, keys sorted, two-space indent.
 
+The contract's names are here: its ``format`` and ``version``, and the kinds of pair (``KINDS``) in
+the order every audit format lists them. The audit (:mod:`lintml.audit`) builds its report with them;
+the renderers read them from here, so nothing in ``lintml/report`` imports the audit.
+
 Names come from the fork and the upstreams, so every string is made valid Unicode
 (:func:`lintml.report.valid_everywhere`): an undecodable byte of a name is written ``\\xNN``.
 """
@@ -11,6 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from lintml.report import AUDIT_FORMATTERS, valid_everywhere
+
+FORMAT_NAME = "lintml-audit"
+FORMAT_VERSION = 1
+# What a fork file is to its upstream file, in the order reports list them.
+KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
 
 
 @AUDIT_FORMATTERS.register("json")

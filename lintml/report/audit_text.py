@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from lintml.audit.document import KINDS
 from lintml.report import AUDIT_FORMATTERS, for_terminal, one_line
+from lintml.report.audit_json import KINDS
 
 
 @AUDIT_FORMATTERS.register("text")
