@@ -524,7 +524,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
     0 means the answers compared are exactly those ``lintml check`` produced.
     """
     from lintml import repository
-    from lintml.api import _READ_KINDS
+    from lintml.api import READ_KINDS
     from lintml.facts.cache import FactCache
     from lintml.facts.extract import FactExtractor, decode
     from lintml.facts.headers import comment_syntax, extract_header
@@ -551,7 +551,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
         for path in sorted(set(paths)):
             data = (tree / path).read_bytes()
             item = walked.get(path) or RepoFile(path, classify(path, data[:3]), len(data))
-            read = item.kind in _READ_KINDS and item.size <= repository.DEFAULT_MAX_FILE_SIZE and path in walked
+            read = item.kind in READ_KINDS and item.size <= repository.DEFAULT_MAX_FILE_SIZE and path in walked
             text, _ = decode(data)
             lines = text.splitlines() if text is not None else []
             notices: list[LintNotice] = []

@@ -22,6 +22,9 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("LINTML_CACHE_DIR", str(directory))
     # The user's own upstream index must not leak into tests either.
     monkeypatch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
+    # A slow run off a terminal says how far it got every few seconds (lintml.progress): tests that read
+    # stderr must not depend on how busy the machine is. tests/test_progress.py turns it back on.
+    monkeypatch.setenv("LINTML_NO_PROGRESS", "1")
     yield directory
 
 

@@ -17,6 +17,7 @@ from lintml.facts.license_texts import license_text
 from lintml.facts.notice_table import match_known_notices
 from lintml.licenses import shipped_knowledge
 from lintml.project import Project
+from lintml.provenance.admin import detected_license
 from lintml.provenance.upstream import UpstreamSpec, read_upstream
 from lintml.repository import PYTHON, DiskSource, RepoFile
 
@@ -123,7 +124,7 @@ def test_an_upstream_reads_the_reference_as_its_own_license(tmp_path: Path) -> N
     (folder / "LICENSE").write_text(text_of("Apache-2.0"), encoding="utf-8")
     code = "\n".join(f"def block_{number}(x):\n    return x * {number} + {number}\n" for number in range(20))
     (folder / "layers" / "mlp.py").write_text(META_NOTICE + TRAILING["layers/mlp.py"] + code, encoding="utf-8")
-    project, files = read_upstream(UpstreamSpec("dinov2", str(folder)), detect_license=api._detected_license)
+    project, files = read_upstream(UpstreamSpec("dinov2", str(folder)), detect_license=detected_license)
     assert project.license == "Apache-2.0"
     assert [item.notices for item in files] == [("Apache-2.0",)]
 

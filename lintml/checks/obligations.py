@@ -355,7 +355,13 @@ def _vendored_under_its_name(project: Project, paths: list[str], names: list[str
 
 
 def _readme(project: Project) -> str:
-    for item in project.files:
-        if "/" not in item.path and item.name.lower().startswith("readme"):
+    """Where a missing credit is reported: the top-level README, else a top-level NOTICE or credits file, else
+    the file repository-level findings point at (the manifest ...): always a file the repository has."""
+    top = [item for item in project.files if "/" not in item.path]
+    for item in top:
+        if item.name.lower().startswith("readme"):
             return item.path
-    return "README.md"
+    for item in top:
+        if item.name.lower().startswith(_CREDIT_STEMS):
+            return item.path
+    return project.anchor_path()

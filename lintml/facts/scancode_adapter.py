@@ -109,13 +109,11 @@ def _import_scancode_config() -> None:
 @contextmanager
 def _announce(message: str) -> Iterator[None]:
     """Say on stderr that something slow is happening: a bar with its time on a terminal (erased when
-    done), else one line, so a CI log shows why the run paused."""
+    done), else one line at once, so a CI log shows why the run paused (and its time every few seconds)."""
     from lintml.progress import interactive, progress_bar
 
     if not interactive():
         print(message, file=sys.stderr, flush=True)
-        yield
-        return
     with progress_bar(message.removeprefix("lintml: ").removesuffix("..."), None):
         yield
 

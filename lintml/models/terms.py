@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lintml.rules import RuleError, rules_directory
+from lintml.ruledata import RuleError, rules_directory
 from lintml.yaml_files import InvalidYAML, read_yaml
 
 DUTY_KINDS = frozenset(
