@@ -17,8 +17,8 @@ The rooms: :mod:`~lintml.audit.sides` reads the fork and the upstreams, :mod:`~l
 pairs their files, :mod:`~lintml.audit.obligations` gathers what the fork owes,
 :mod:`~lintml.audit.document` holds the report's typed records, and :mod:`~lintml.audit.run` runs the
 steps in order (:func:`lintml.audit.run.audit`). The renderers (text, JSON, HTML) are in
-:mod:`lintml.report`. Importing the package loads only the report's records, not the audit's machinery
-(nor do its modules, importing one another, import it back).
+:mod:`lintml.report`. Importing the package loads only the report's records and ``AuditError``, not
+the audit's machinery.
 """
 
 from lintml.audit.document import FORMAT_NAME, FORMAT_VERSION, KINDS, AuditReport, AuditResult
