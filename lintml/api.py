@@ -174,7 +174,7 @@ def audit(
     """Audit a fork (folder or git URL[@REF]) against upstreams: see :mod:`lintml.audit`. A side given as an
     archive may unpack to no more than ``unpack_limits``."""
     from lintml.audit import AuditError
-    from lintml.audit import audit as run_audit
+    from lintml.audit.run import audit as run_audit
 
     for given in [fork, *upstreams]:
         text = str(given)

@@ -1,5 +1,6 @@
 """The ``lintml`` command: parse options, call :mod:`lintml.api`, print what :mod:`lintml.report` renders,
-choose the exit code. Output formats are the registered formatters' names (:data:`lintml.report.FORMATTERS`).
+choose the exit code. Output formats are the registered formatters' names (:data:`lintml.report.FORMATTERS`,
+:data:`lintml.report.AUDIT_FORMATTERS`).
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, configuration or I/O
 error (one line on stderr, a traceback only with ``--debug``), and for ``fix`` a file it could
@@ -132,6 +133,13 @@ def _check_formats() -> Sequence[str]:
     from lintml.report import FORMATTERS
 
     return sorted(FORMATTERS, key=lambda name: (name != "text", name))
+
+
+def _audit_formats() -> Sequence[str]:
+    """The formats `lintml audit --format` accepts: every registered audit formatter, text first."""
+    from lintml.report import AUDIT_FORMATTERS
+
+    return sorted(AUDIT_FORMATTERS, key=lambda name: (name != "text", name))
 
 
 def use_color(asked: bool | None, to_terminal: bool) -> bool:
@@ -629,7 +637,7 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(("text", "json", "html")),
+    type=_Registered(_audit_formats),
     default="text",
     show_default=True,
     help="text for a terminal; json (docs/audit-json.md); html, one self-contained page.",
@@ -662,10 +670,9 @@ def audit(
     the pairs show. Nothing is run or written in either repository.
     Exit code 0 when the audit ran (whatever it found), 2 on errors.
     """
-    import json as json_module
-
     from lintml import api
     from lintml.progress import interactive
+    from lintml.report import format_audit
 
     def say(step: str) -> None:
         click.echo(f"lintml: {step} ...", err=True)
@@ -679,20 +686,8 @@ def audit(
         progress=say if interactive() else None,
         unpack_limits=_unpack_limits(max_unpacked_size, max_unpacked_files),
     )
-    # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
-    if output_format == "json":
-        from lintml.report import valid_everywhere
-
-        text = json_module.dumps(valid_everywhere(result.report), indent=2, sort_keys=True) + "\n"
-    elif output_format == "html":
-        from lintml.report.audit_html import render_audit_html
-
-        text = render_audit_html(result.report, result.sources)
-    else:
-        from lintml.audit import render_text
-        from lintml.report import for_terminal
-
-        text = for_terminal(render_text(result.report))
+    # The fork's names are untrusted: each format escapes them for where it is read.
+    text = format_audit(output_format, result.report.as_json(), result.sources)
     if output is not None:
         _write_atomically(output, text)
         click.echo(f"lintml: wrote the audit to {output}", err=True)
