@@ -42,6 +42,8 @@ class Clause:
 class ExpectedFinding:
     path: str
     line: int | None = None
+    message: str | None = None  # the whole message
+    message_contains: str | None = None  # words the message must hold
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class RuleExample:
     models: tuple[dict[str, Any], ...] = ()
     # Symbolic links: path -> what the link says (see repository.MemorySource).
     links: dict[str, str] = field(default_factory=dict)
+    # For a repairable rule: path -> the file's whole text after `lintml fix` (as sqlfluff's fix_str), or words
+    # it must hold (a file too long to spell out, such as a license text).
+    fixed: dict[str, str] = field(default_factory=dict)
+    fixed_contains: dict[str, str] = field(default_factory=dict)
 
     @property
     def passing(self) -> bool:
@@ -125,10 +131,10 @@ _RULE_KEYS = {
 _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
-_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models", "links"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models", "links", "fixed", "fixed_contains"}
 _MODEL_KEYS = {"name", "license", "aliases", "config"}
 _UPSTREAM_KEYS = {"name", "version", "license", "url", "notice", "files"}
-_EXPECT_KEYS = {"path", "line"}
+_EXPECT_KEYS = {"path", "line", "message", "message_contains"}
 
 
 def _require_mapping(value: Any, what: str, source: Path) -> dict[str, Any]:
@@ -160,7 +166,11 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
     for item in example["expect"] or []:
         item = _require_mapping(item, "an expected finding", source)
         _check_keys(item, _EXPECT_KEYS, {"path"}, "an expected finding", source)
-        expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line")))
+        words = {key: item.get(key) for key in ("message", "message_contains")}
+        for key, value in words.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise RuleError(f"{source}: {key!r} of an expected finding must be a non-empty string")
+        expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line"), **words))
     upstream = None
     if example.get("upstream") is not None:
         upstream = _require_mapping(example["upstream"], "an example upstream", source)
@@ -171,6 +181,10 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
         model = _require_mapping(item, "an example model", source)
         _check_keys(model, _MODEL_KEYS, {"name"}, "an example model", source)
         models.append(model)
+    fixed = _require_mapping(example.get("fixed") or {}, "an example's fixed files", source)
+    fixed_contains = _require_mapping(example.get("fixed_contains") or {}, "an example's fixed_contains", source)
+    if (fixed or fixed_contains) and not expected:
+        raise RuleError(f"{source}: example {example['name']!r} expects no finding, so nothing to fix")
     return RuleExample(
         name=str(example["name"]),
         files={str(path): str(content) for path, content in files.items()},
@@ -182,6 +196,8 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
             str(path): str(target)
             for path, target in _require_mapping(example.get("links") or {}, "an example's links", source).items()
         },
+        fixed={str(path): str(content) for path, content in fixed.items()},
+        fixed_contains={str(path): str(words) for path, words in fixed_contains.items()},
     )
 
 

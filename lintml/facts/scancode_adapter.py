@@ -131,11 +131,6 @@ def _license_cache() -> Any:
     return _LICENSE_CACHE
 
 
-def index_loaded() -> bool:
-    """Whether this process has already paid for scancode's license index."""
-    return _LICENSE_CACHE is not None
-
-
 def _kind(rule: Any) -> str | None:
     for flag, kind in _KIND_FLAGS:
         if getattr(rule, flag, False):
