@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import git
+
 from lintml import api
 from lintml.facts.headers import change_notes, comment_syntax, numbered_credit_lines
 from lintml.findings import Finding
 from lintml.provenance.upstream import UpstreamSpec
 from tests.conftest import MIT_TEXT
-from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
 
 CODE = strip_and_reformat(stdlib_source("textwrap"))
 COPY = rename(CODE, {"TextWrapper": "Folder", "wrap": "fold"})
@@ -149,6 +151,12 @@ def test_code_its_upstream_has_since_relicensed_is_under_the_newer_license_too(
     assert traced.upstream is not None and traced.upstream.version == "1.0"
     assert "kit 2.0 holds it too, under Apache-2.0" in traced.message
     assert not [item for item in findings if item.rule == "license-conflict"]
+    # The new release reworked the file (a part of the copied code is left in it): still the same file, relicensed.
+    (new / "kit/fold.py").write_text(top_level_definitions(CODE, ["dedent", "indent"]), encoding="utf-8")
+    git.Repo(new).index.add(["kit/fold.py"])
+    git.Repo(new).index.commit("rework")
+    api.index_add(specs, index_path=index)
+    assert not [item for item in _findings(local, index) if item.rule == "license-conflict"]
     api.index_add(specs[:1], index_path=index)  # the old release alone
     (conflict,) = [item for item in _findings(local, index) if item.rule == "license-conflict"]
     assert conflict.severity == "error" and conflict.license == "CC-BY-NC-4.0"
@@ -209,3 +217,26 @@ def test_a_license_paragraph_that_says_no_code_was_used_does_not_license_the_cod
     assert {"MIT", "CC-BY-NC-4.0"} <= licenses(f"{mit}\n{nc}\nimport torch\n")
     disowned = licenses(f"{mit}\n{nc}{weights}\nimport torch\n")
     assert "MIT" in disowned and "CC-BY-NC-4.0" not in disowned
+
+
+def test_a_license_at_the_top_of_the_folder_named_as_the_project_is_its_license(
+    make_repo: Callable[..., Path],
+) -> None:
+    """sentencepiece's sdist holds the Python package's setup at its top and its LICENSE at the top of the
+    bundled tree it builds from, sentencepiece/: the project has a license. A license in another folder (a
+    vendored library's) is not the project's."""
+    from tests.test_vendored_libraries import _apache_text
+
+    files = {
+        "pyproject.toml": '[project]\nname = "kitpiece"\n',
+        "kitpiece/LICENSE": _apache_text(),
+        "kitpiece/src/trainer.cc": "int main() { return 0; }\n",
+        "python/kitpiece.py": "VALUE = 1\n",
+    }
+    local = make_repo(files, name="local")
+    result = api.check([local], use_catalog=False, use_cache=False)
+    assert not [item for item in result.findings if item.rule == "license-missing"]
+    (local / "pyproject.toml").write_text('[project]\nname = "otherkit"\n', encoding="utf-8")
+    result = api.check([local], use_catalog=False, use_cache=False)
+    (missing,) = [item for item in result.findings if item.rule == "license-missing"]
+    assert missing.severity == "error"

@@ -34,7 +34,7 @@ from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "20"
+MATCH_VERSION = "21"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -476,8 +476,8 @@ def _holders_of_same_code(
 
 
 def _relicensed(match: Match, candidates: list[Match]) -> tuple[tuple[str, str], ...]:
-    """(label, license) of the later versions of ``match``'s upstream whose file holds the same code (aligns
-    about as well) under another license, oldest first."""
+    """(label, license) of the later versions of ``match``'s upstream that hold the same code under another
+    license: a file aligning about as well, or the same file (reworked since), oldest first."""
     if not match.released:
         return ()
     later = {
@@ -487,7 +487,10 @@ def _relicensed(match: Match, candidates: list[Match]) -> tuple[tuple[str, str],
         and other.license
         and other.license != match.license
         and (other.released or "") > match.released
-        and other.evidence_tokens >= RELICENSED_CODE * match.evidence_tokens
+        and (
+            other.evidence_tokens >= RELICENSED_CODE * match.evidence_tokens
+            or other.upstream_path == match.upstream_path  # the same file, reworked since
+        )
     }
     return tuple((label, license) for _, label, license in sorted(later) if license)
 
