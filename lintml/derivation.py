@@ -189,7 +189,8 @@ def match_grade(
 ) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
-    of the version it came from are not known: at most moderate)."""
+    of the version it came from are not known: at most moderate). A catalogued release of this project that
+    held the code before the matched version was released (``Match.held_here``) says the same."""
     grade = _measured_grade(match)
     if grade.level == "strong" and not named_here:
         relayed = _relayed_from(match, claims_own)
@@ -198,13 +199,23 @@ def match_grade(
                 "moderate",
                 f"{match.upstream_path} {relayed}: this copy may come from that origin instead; {grade.why}",
             )
-    if added_before is None or grade.level == "weak":
+    if grade.level == "weak":
         return grade
-    older = (
-        f"this file was added here on {added_before}, before {match.label} was released"
-        f" ({(match.released or '')[:10]}): that version is not its source, the code came from an earlier version"
-        f" of {match.project} or from an origin both share"
-    )
+    released = (match.released or "")[:10]
+    if added_before is not None:
+        older = (
+            f"this file was added here on {added_before}, before {match.label} was released ({released}): that"
+            f" version is not its source, the code came from an earlier version of {match.project} or from an"
+            " origin both share"
+        )
+    elif match.held_here is not None and released and match.held_here[:10] < released:
+        older = (
+            f"a release of this project in the catalog held this code on {match.held_here[:10]}, before"
+            f" {match.label} was released ({released}): that version is not its source, the code came from an"
+            f" earlier version of {match.project}, went from here to it, or both took it from an origin they share"
+        )
+    else:
+        return grade
     return EvidenceGrade("moderate", f"{older}; {grade.why}")
 
 
@@ -236,11 +247,25 @@ def _relayed_from(match: Match, claims_own: bool) -> str | None:
 
 
 def names_upstream_here(project: Project, path: str, match: Match) -> bool:
-    """Whether the file's own credits or change notes name the matched upstream as where its code came from."""
+    """Whether the file's own credits or change notes name the matched upstream as where its code came from
+    (and, when they give the address of a file, the matched file rather than another one of the upstream's:
+    vllm's "copied from .../ggml-cuda/mmq.cu" names ggml's CUDA kernels, not its SYCL port)."""
     names, owners = origin_names(match.project, match.url)
     facts = project.facts_of(path)
     said = [words for _, words in facts.credits] + [words for _, words in facts.change_notes]
-    return any(names_origin(words, names, owners) for words in said)
+    matched = PurePosixPath(match.upstream_path).name
+    return any(
+        names_origin(words, names, owners) and (not (files := _files_addressed(words)) or matched in files)
+        for words in said
+    )
+
+
+_FILE_ADDRESS = re.compile(r"/(?:blob|raw|tree)/[^/\s]+/(?:[^\s#?]+/)?([\w.-]+\.\w+)\b")
+
+
+def _files_addressed(words: str) -> set[str]:
+    """The names of the files a credit's repository addresses point at (``.../blob/main/src/mmq.cu``)."""
+    return {found.group(1) for found in _FILE_ADDRESS.finditer(words)}
 
 
 def claims_own_holder(project: Project, path: str) -> bool:
@@ -264,8 +289,10 @@ def _measured_grade(match: Match) -> EvidenceGrade:
         f"{tokens} tokens of code aligned outside common idiom in {spans};"
         f" {round(share * 100)}% of this file, {round(match.upstream_share * 100)}% of the upstream file"
     )
-    if match.verbatim:
+    if match.verbatim and tokens >= SUBSTANTIAL_EVIDENCE:
         return EvidenceGrade("strong", f"a verbatim copy of the upstream file; {measured}")
+    if match.verbatim:  # a small file word for word: a copy, but of little enough that it may have gone either way
+        return EvidenceGrade("moderate", f"a verbatim copy of a small upstream file; {measured}")
     if tokens >= STRONG_EVIDENCE or (tokens >= SUBSTANTIAL_EVIDENCE and share >= STRONG_SHARE):
         return EvidenceGrade("strong", measured)
     if tokens >= SUBSTANTIAL_EVIDENCE:

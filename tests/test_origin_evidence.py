@@ -240,3 +240,69 @@ def test_a_license_at_the_top_of_the_folder_named_as_the_project_is_its_license(
     result = api.check([local], use_catalog=False, use_cache=False)
     (missing,) = [item for item in result.findings if item.rule == "license-missing"]
     assert missing.severity == "error"
+
+
+def test_an_upstream_released_after_this_project_held_the_code_is_not_its_source(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """transformers 4.46.3 (November 2024) held the MLflow callback's helpers that YOLOX's logger (June 2025)
+    carries: a release of this project in the catalog held the code before the upstream version was
+    published, so that version is not the source, and its duties are warnings."""
+    from tests.test_vendored_libraries import _apache_text
+
+    url = "https://github.com/example/wrapkit"
+    own = make_repo({"LICENSE": _apache_text(), "wrapkit/fold.py": CODE}, name="own")
+    later = make_repo({"LICENSE": _apache_text(), "later/fold.py": COPY}, name="later")
+    specs = [
+        UpstreamSpec("wrapkit", str(own), "Apache-2.0", url=url, version="1.0", released="2024-11-18T22:13:01Z"),
+        UpstreamSpec("laterkit", str(later), "Apache-2.0", url="https://github.com/other/laterkit", version="0.1",
+                     released="2025-06-08T03:52:54Z"),
+    ]  # fmt: skip
+    index = tmp_path / "index.sqlite3"
+    api.index_add(specs, index_path=index)
+    manifest = f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "{url}"\n'
+    local = make_repo({"LICENSE": _apache_text(), "pyproject.toml": manifest, "wrapkit/fold.py": CODE}, name="local")
+    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    assert traced.upstream is not None and traced.upstream.name == "laterkit"
+    assert traced.grade is not None and traced.grade.level == "moderate"
+    assert "held this code on 2024-11-18, before laterkit 0.1 was released (2025-06-08)" in traced.grade.why
+    owed = [item for item in _findings(local, index) if item.rule in ("change-notice", "copyright-notice")]
+    assert owed and all(item.severity == "warning" for item in owed)
+    # Released before this project held it, the upstream may be the source: the duties are errors.
+    specs[1] = UpstreamSpec(
+        "laterkit", str(later), "Apache-2.0", url="https://github.com/other/laterkit", version="0.1",
+        released="2023-01-01T00:00:00Z",
+    )  # fmt: skip
+    api.index_add(specs, index_path=index)
+    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    assert traced.grade is not None and traced.grade.level == "strong"
+
+
+def test_a_verbatim_copy_of_a_small_file_is_moderate_evidence(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
+    """timm's 8-line Linear layer sits word for word in LAVIS: a copy, but too small to tell who took it from
+    whom. A verbatim copy below the substantial size is moderate evidence; above it, strong."""
+    small = top_level_definitions(CODE, ["indent"])
+    upstream = make_repo({"LICENSE": CARRIER_LICENSE, "kit/small.py": small, "kit/fold.py": CODE}, name="kit")
+    index = tmp_path / "index.sqlite3"
+    api.index_add([UpstreamSpec("kit", str(upstream), "MIT")], index_path=index)
+    local = make_repo({"LICENSE": MIT_TEXT, "small.py": small, "fold.py": CODE}, name="local")
+    grades = {item.path: item.grade for item in _findings(local, index) if item.rule == "provenance"}
+    assert grades["small.py"] is not None and grades["small.py"].level == "moderate"
+    assert grades["small.py"].why.startswith("a verbatim copy of a small upstream file;")
+    assert grades["fold.py"] is not None and grades["fold.py"].level == "strong"
+
+
+def test_a_credit_naming_another_file_of_the_upstream_does_not_make_the_matched_file_the_source(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """vllm's mmq.cuh says "copied from .../ggml-cuda/mmq.cu"; lintml matched ggml's SYCL port, a file carrying
+    only Intel's notice. The credit names ggml, but another file of it: the carrier's duties stay warnings.
+    Naming the matched file itself makes it the source: errors."""
+    index = _index(tmp_path, make_repo, "# Copyright 2021 Example Lab\n# SPDX-License-Identifier: MIT\n")
+    address = "https://github.com/carrierkit/carrierkit/blob/main/carrierkit"
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": f"# Copied from {address}/other.py\n" + COPY}, name="local")
+    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    assert traced.grade is not None and traced.grade.level == "moderate"
+    (local / "fold.py").write_text(f"# Copied from {address}/fold.py\n" + COPY, encoding="utf-8")
+    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    assert traced.grade is not None and traced.grade.level == "strong"
