@@ -189,8 +189,7 @@ def match_grade(
 ) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
-    of the version it came from are not known: at most moderate). A catalogued release of this project that
-    held the code before the matched version was released (``Match.held_here``) says the same."""
+    of the version it came from are not known: at most moderate)."""
     grade = _measured_grade(match)
     if grade.level == "strong" and not named_here:
         relayed = _relayed_from(match, claims_own)
@@ -199,23 +198,13 @@ def match_grade(
                 "moderate",
                 f"{match.upstream_path} {relayed}: this copy may come from that origin instead; {grade.why}",
             )
-    if grade.level == "weak":
+    if added_before is None or grade.level == "weak":
         return grade
-    released = (match.released or "")[:10]
-    if added_before is not None:
-        older = (
-            f"this file was added here on {added_before}, before {match.label} was released ({released}): that"
-            f" version is not its source, the code came from an earlier version of {match.project} or from an"
-            " origin both share"
-        )
-    elif match.held_here is not None and released and match.held_here[:10] < released:
-        older = (
-            f"a release of this project in the catalog held this code on {match.held_here[:10]}, before"
-            f" {match.label} was released ({released}): that version is not its source, the code came from an"
-            f" earlier version of {match.project}, went from here to it, or both took it from an origin they share"
-        )
-    else:
-        return grade
+    older = (
+        f"this file was added here on {added_before}, before {match.label} was released"
+        f" ({(match.released or '')[:10]}): that version is not its source, the code came from an earlier version"
+        f" of {match.project} or from an origin both share"
+    )
     return EvidenceGrade("moderate", f"{older}; {grade.why}")
 
 

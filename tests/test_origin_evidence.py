@@ -242,40 +242,31 @@ def test_a_license_at_the_top_of_the_folder_named_as_the_project_is_its_license(
     assert missing.severity == "error"
 
 
-def test_an_upstream_released_after_this_project_held_the_code_is_not_its_source(
+def test_a_later_release_date_alone_does_not_say_who_took_the_code(
     tmp_path: Path, make_repo: Callable[..., Path]
 ) -> None:
-    """transformers 4.46.3 (November 2024) held the MLflow callback's helpers that YOLOX's logger (June 2025)
-    carries: a release of this project in the catalog held the code before the upstream version was
-    published, so that version is not the source, and its duties are warnings."""
+    """ultralytics 8.2.0 (April 2024) held SAM's code before the catalogued segment-anything commit (September
+    2024), yet SAM published it in April 2023: a snapshot's date is when it was taken, not when its code was
+    written. A release of this project holding the code before the matched version's date changes no grade."""
     from tests.test_vendored_libraries import _apache_text
 
     url = "https://github.com/example/wrapkit"
     own = make_repo({"LICENSE": _apache_text(), "wrapkit/fold.py": CODE}, name="own")
     later = make_repo({"LICENSE": _apache_text(), "later/fold.py": COPY}, name="later")
     specs = [
-        UpstreamSpec("wrapkit", str(own), "Apache-2.0", url=url, version="1.0", released="2024-11-18T22:13:01Z"),
+        UpstreamSpec("wrapkit", str(own), "Apache-2.0", url=url, version="1.0", released="2024-04-17T04:38:46Z"),
         UpstreamSpec("laterkit", str(later), "Apache-2.0", url="https://github.com/other/laterkit", version="0.1",
-                     released="2025-06-08T03:52:54Z"),
+                     released="2024-09-18T00:00:00Z"),
     ]  # fmt: skip
     index = tmp_path / "index.sqlite3"
     api.index_add(specs, index_path=index)
     manifest = f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "{url}"\n'
     local = make_repo({"LICENSE": _apache_text(), "pyproject.toml": manifest, "wrapkit/fold.py": CODE}, name="local")
-    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    findings = _findings(local, index)
+    (traced,) = [item for item in findings if item.rule == "provenance"]
     assert traced.upstream is not None and traced.upstream.name == "laterkit"
-    assert traced.grade is not None and traced.grade.level == "moderate"
-    assert "held this code on 2024-11-18, before laterkit 0.1 was released (2025-06-08)" in traced.grade.why
-    owed = [item for item in _findings(local, index) if item.rule in ("change-notice", "copyright-notice")]
-    assert owed and all(item.severity == "warning" for item in owed)
-    # Released before this project held it, the upstream may be the source: the duties are errors.
-    specs[1] = UpstreamSpec(
-        "laterkit", str(later), "Apache-2.0", url="https://github.com/other/laterkit", version="0.1",
-        released="2023-01-01T00:00:00Z",
-    )  # fmt: skip
-    api.index_add(specs, index_path=index)
-    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
     assert traced.grade is not None and traced.grade.level == "strong"
+    assert [item.severity for item in findings if item.rule == "change-notice"] == ["error"]
 
 
 def test_a_verbatim_copy_of_a_small_file_is_moderate_evidence(tmp_path: Path, make_repo: Callable[..., Path]) -> None:

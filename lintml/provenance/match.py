@@ -34,7 +34,7 @@ from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "22"
+MATCH_VERSION = "23"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -390,7 +390,7 @@ class Matcher:
             number_of, file_of, alignment, upstream_stream = made[id(match)]
             absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
             held_here = None
-            if any(self._excluded_projects):  # rare: this project is catalogued, and its releases date the code
+            if absent_in is not None and any(self._excluded_projects):  # rare: this project is catalogued
                 value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
                 held_here = self._held_here(self._own_values(shared), shared)
