@@ -23,8 +23,7 @@ import git
 import pytest
 import yaml
 
-from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT, write_tree
-from tests.test_report import assert_valid_sarif
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT, assert_valid_sarif, write_tree
 
 ACTION = ROOT / "action.yml"
 DOCS = ROOT / "docs" / "github-action.md"

@@ -9,7 +9,7 @@ import pytest
 
 from lintml.api import check
 from lintml.facts import extract
-from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT
+from tests.helpers import APACHE_HEADER, GPL3_HEADER, MIT_TEXT
 
 
 @pytest.fixture

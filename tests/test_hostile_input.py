@@ -14,7 +14,7 @@ from lintml.api import check
 from lintml.cli import main
 from lintml.facts.headers import spdx_copyrights, spdx_tags
 from lintml.facts.model_card import parse_model_card
-from tests.conftest import GPL3_HEADER, MIT_TEXT
+from tests.helpers import GPL3_HEADER, MIT_TEXT
 
 
 def test_repository_git_config_cannot_run_commands(make_repo: Callable[..., Path], tmp_path: Path) -> None:

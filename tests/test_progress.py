@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lintml import progress
-from tests.conftest import APACHE_HEADER, MIT_TEXT
+from tests.helpers import APACHE_HEADER, MIT_TEXT
 
 _SETTINGS = ("LINTML_PROGRESS", "LINTML_NO_PROGRESS", "CI", "GITHUB_ACTIONS")
 

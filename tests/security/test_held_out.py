@@ -18,7 +18,7 @@ import yaml
 
 from lintml import api
 from lintml.provenance.upstream import UpstreamSpec
-from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT
 
 # ----------------------------------------------------------------------------- entry points
 

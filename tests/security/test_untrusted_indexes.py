@@ -32,8 +32,8 @@ from lintml.provenance.index import (
     write_index,
 )
 from lintml.provenance.upstream import read_memory_upstream
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import stdlib_source
+from tests.helpers import MIT_TEXT, run_lintml
 
 UPSTREAM_PATH = "wrapping.py"
 UPSTREAM_CODE = stdlib_source("textwrap")
