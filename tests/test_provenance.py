@@ -197,6 +197,7 @@ def test_sdists_wheels_and_git_refs_are_upstream_sources(tmp_path: Path, upstrea
     assert again.returncode == 2 and "no upstream or model named 'queuekit'" in again.stderr
 
 
+@pytest.mark.usefixtures("isolated_cache")  # counts what a cold run fingerprints
 def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(
     tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
 ) -> None:
