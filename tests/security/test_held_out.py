@@ -432,7 +432,7 @@ def test_the_action_check_ends_any_failure_with_one_line_and_exit_2(
     root = make_repo({"LICENSE": MIT_TEXT, "main.py": "x = 1\n"})
     (tmp_path / "a-file").write_text("")
     sarif = tmp_path / "a-file" / "lintml.sarif"
-    script = ROOT / "scripts" / "action_check.py"
+    script = ROOT / "scripts" / "action" / "check.py"
     done = subprocess.run(
         [sys.executable, str(script), "--sarif", str(sarif)], cwd=root, capture_output=True, text=True, timeout=120
     )
