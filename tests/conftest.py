@@ -13,7 +13,10 @@ from pathlib import Path
 import git
 import pytest
 
-from tests.helpers import (  # noqa: F401  (re-exported for test modules that import them from here)
+# The helpers' asserts report what they compared, as the tests' own do.
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers import (  # noqa: E402, F401  (re-exported for test modules that import them from here)
     APACHE_HEADER,
     CONFIG,
     GPL3_HEADER,
