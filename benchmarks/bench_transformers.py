@@ -429,6 +429,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
     0 means the answers compared are exactly those ``lintml check`` produced.
     """
     from lintml import repository
+    from lintml.api import READ_KINDS
     from lintml.facts.cache import FactCache
     from lintml.facts.extract import FactExtractor, decode
     from lintml.facts.headers import comment_syntax, extract_header
@@ -445,8 +446,6 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
                 CountingCache.misses += 1
             return found
 
-    # The kinds `lintml check` reads the content of (the others are listed and classified only).
-    read_kinds = repository.CODE_KINDS | {repository.LICENSE, repository.MODEL_CARD, repository.MANIFEST}
     source = DiskSource(tree)
     walked = {item.path: item for item in source.files()}
     cache = CountingCache(cache_dir)
@@ -457,7 +456,7 @@ def lintml_facts(tree: Path, paths: Iterable[str], cache_dir: Path) -> tuple[dic
         for path in sorted(set(paths)):
             data = (tree / path).read_bytes()
             item = walked.get(path) or RepoFile(path, classify(path, data[:3]), len(data))
-            read = item.kind in read_kinds and item.size <= repository.DEFAULT_MAX_FILE_SIZE and path in walked
+            read = item.kind in READ_KINDS and item.size <= repository.DEFAULT_MAX_FILE_SIZE and path in walked
             text, _ = decode(data)
             lines = text.splitlines() if text is not None else []
             notices: list[LintNotice] = []

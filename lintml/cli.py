@@ -1,4 +1,6 @@
-"""The ``lintml`` command: parse options, call :mod:`lintml.api`, print, choose the exit code.
+"""The ``lintml`` command: parse options, call :mod:`lintml.api`, print what :mod:`lintml.report` renders,
+choose the exit code. Output formats are the registered formatters' names (:data:`lintml.report.FORMATTERS`,
+:data:`lintml.report.AUDIT_FORMATTERS`).
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings; 2 usage, configuration or I/O
 error (one line on stderr, a traceback only with ``--debug``), and for ``fix`` a file it could
@@ -9,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
     from lintml.provenance.upstream import UnpackLimits
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-FORMAT_NAMES = ("text", "json", "sarif", "github")
 SEVERITY_NAMES = ("error", "warning", "info")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,8 +40,8 @@ def _reports_errors(command: F) -> F:
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        context = click.get_current_context()
-        debug = bool(kwargs.pop("debug", False) or context.find_root().params.get("debug"))
+        settings = click.get_current_context().find_object(Settings)
+        debug = settings is not None and settings.debug
         try:
             return command(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -57,9 +59,9 @@ def _reports_errors(command: F) -> F:
 
 
 def _describe_error(error: Exception) -> str:
-    from lintml.api import UsageError
     from lintml.config import ConfigError
-    from lintml.rules import RuleError
+    from lintml.errors import UsageError
+    from lintml.ruledata import RuleError
 
     if isinstance(error, UsageError | ConfigError | RuleError):
         return str(error)
@@ -86,14 +88,66 @@ def _fail(message: str) -> None:
     "(for fix, also a file it could not write).",
 )
 @click.version_option(__version__, "--version", "-V", prog_name="lintml")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
-def main(debug: bool) -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show tracebacks for errors instead of one-line messages (before the command: lintml --debug check).",
+)
+@click.pass_context
+def main(context: click.Context, debug: bool) -> None:
     """lintml: a license compliance linter for machine-learning repositories.
 
     It finds what in a repository came from someone else, under which license, and which
     of that license's obligations are not met: license files, notices, model-card
     licenses. Run `lintml check` in a repository to start.
     """
+    context.obj = Settings(debug=debug)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the group's options set for every command (``ctx.obj``)."""
+
+    debug: bool = False
+
+
+class _Registered(click.Choice):
+    """A choice among the names registered in a registry, read when first needed (importing the formatters
+    is left to the commands that use them, so `lintml --version` and the hooks start quickly)."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        super().__init__(())
+        self._names = names
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[str]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass  # click.Choice sets it in __init__; the registry is the only source
+
+
+def _check_formats() -> Sequence[str]:
+    """The formats `lintml check --format` accepts: every registered formatter, text first."""
+    from lintml.report import FORMATTERS
+
+    return sorted(FORMATTERS, key=lambda name: (name != "text", name))
+
+
+def _audit_formats() -> Sequence[str]:
+    """The formats `lintml audit --format` accepts: every registered audit formatter, text first."""
+    from lintml.report import AUDIT_FORMATTERS
+
+    return sorted(AUDIT_FORMATTERS, key=lambda name: (name != "text", name))
+
+
+def use_color(asked: bool | None, to_terminal: bool) -> bool:
+    """Colour when asked (``--color`` keeps the escapes in a pipe too), never with ``--no-color``; else when
+    writing to a terminal and ``NO_COLOR`` is unset or empty (https://no-color.org)."""
+    if asked is not None:
+        return asked
+    return to_terminal and not os.environ.get("NO_COLOR")
 
 
 _SHARED_OPTIONS = (
@@ -195,11 +249,11 @@ _DIFF_BASE_OPTION = click.option(
     "--format",
     "-f",
     "output_format",
-    type=click.Choice(FORMAT_NAMES),
+    type=_Registered(_check_formats),
     default="text",
     show_default=True,
     help="text for people, json for scripts (docs/json-output.md), sarif for code scanning, github for "
-    "workflow annotations.",
+    "workflow annotations; any other registered formatter by its name.",
 )
 @click.option(
     "--output",
@@ -214,8 +268,11 @@ _DIFF_BASE_OPTION = click.option(
     help="Exit with 1 when a finding is at least this severe. Default: from config, else error.",
 )
 @_DIFF_BASE_OPTION
-@click.option("--color/--no-color", default=None, help="Colour text output. Default: when writing to a terminal.")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour text output, also into a pipe or file. Default: on a terminal, unless NO_COLOR is set.",
+)
 @_reports_errors
 def check(
     paths: tuple[Path, ...],
@@ -260,7 +317,7 @@ def check(
     context = ReportContext(
         version=__version__,
         root=os.path.relpath(result.root) if result.root else ".",
-        color=to_terminal if color is None else color,
+        color=use_color(color, to_terminal),
         files_checked=result.files_checked,
         extras={"skipped": len(result.skipped)},
     )
@@ -275,9 +332,9 @@ def check(
 
 def _echo_line(text: str, err: bool = False) -> None:
     """Print one line that quotes an upstream, an index or a model: its control characters escaped, tabs kept."""
-    from lintml.report import one_line
+    from lintml.report.tables import safe_line
 
-    click.echo("\t".join(one_line(part) for part in text.split("\t")), err=err)
+    click.echo(safe_line(text), err=err)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -296,7 +353,6 @@ def _write_atomically(path: Path, text: str) -> None:
 )
 @_shared_options
 @_DIFF_BASE_OPTION
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def fix(
     paths: tuple[Path, ...],
@@ -339,7 +395,8 @@ def fix(
     import datetime
 
     from lintml import api
-    from lintml.report import for_terminal, one_line
+    from lintml.report import for_terminal
+    from lintml.report.tables import fix_summary
 
     if date is not None:
         try:
@@ -365,33 +422,8 @@ def fix(
     for change in result.changes:
         diff = change.diff()
         click.echo(for_terminal(diff) if to_terminal else diff, nl=False, color=True)
-    verb = "would change" if dry_run else "changed"
-    files = len(result.changes)
-    click.echo(
-        f"lintml: {len(result.fixed)} finding{'s' if len(result.fixed) != 1 else ''} repaired; "
-        f"{verb} {files} file{'s' if files != 1 else ''}",
-        err=True,
-    )
-    for failure in result.unwritten:
-        lost = len(failure.findings)
-        click.echo(
-            one_line(
-                f"lintml: could not write {failure.path}: {failure.reason}; left as it was"
-                + (f" ({lost} repair{'s' if lost != 1 else ''} not made)" if lost else "")
-            ),
-            err=True,
-        )
-    for finding, reason in result.failed_repairs:
-        click.echo(one_line(f"lintml: could not repair {finding.rule} in {finding.path}: {reason}"), err=True)
-    left = result.after.findings if result.after is not None else tuple(finding for finding, _ in result.unfixed)
-    left = tuple(finding for finding in left if finding.severity != "info")
-    if left:
-        click.echo(f"lintml: {len(left)} finding{'s' if len(left) != 1 else ''} left for a person:", err=True)
-        for finding in left:
-            where = f"{finding.path}:{finding.line}" if finding.line else finding.path
-            click.echo(one_line(f"  {where}: {finding.rule} [{finding.severity}] {finding.message}"), err=True)
-            if finding.fix:
-                click.echo(one_line(f"      fix: {finding.fix}"), err=True)
+    for line in fix_summary(result):
+        click.echo(line, err=True)
     if result.unwritten:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
@@ -414,7 +446,7 @@ def list_rules() -> None:
 @_reports_errors
 def show_rule(rule_id: str) -> None:
     """Print one rule's documentation: what it does, why, an example and the fix."""
-    from lintml.api import UsageError
+    from lintml.errors import UsageError
     from lintml.rules import find_rule, render_rule_docs, shipped_rules
 
     rules = shipped_rules()
@@ -554,26 +586,13 @@ def index_list(index_path: Path | None) -> None:
     """
     from lintml import api
     from lintml.provenance.catalog import CATALOG_PATH
+    from lintml.report.tables import index_listing
 
     chosen = CATALOG_PATH if index_path is not None and str(index_path) == "catalog" else index_path
     path, projects = api.index_projects(index_path=chosen)
     models = api.index_models(index_path=path) if path.is_file() else []
-    if not projects and not models:
-        _echo_line(f"{path}: no upstreams (add one with `lintml index add NAME SOURCE`)")
-        return
-    _echo_line(f"{path}:")
-    if projects:
-        width = max(len(project.name) for project in projects)
-        for project in projects:
-            _echo_line(
-                f"  {project.name:<{width}}  {project.version or '-':<14}  {project.license or 'unknown':<20}"
-                f"  {(project.released or '-')[:10]:<10}  {project.files:>6} files  {project.source or '-'}"
-            )
-    if models:
-        _echo_line("models:")
-        width = max(len(model.name) for model in models)
-        for model in models:
-            _echo_line(f"  {model.name:<{width}}  {model.license or 'unknown':<28}  {model.what()}")
+    for line in index_listing(path, projects, models):
+        click.echo(line)
 
 
 @index.command("remove", short_help="Remove an upstream project from an index.")
@@ -597,35 +616,12 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
     """Show the upstream NAME: version, URL, license, source, NOTICE text, copyright lines, files."""
     from lintml import api
     from lintml.provenance.catalog import CATALOG_PATH
+    from lintml.report.tables import upstream_record
 
     chosen = CATALOG_PATH if index_path is not None and str(index_path) == "catalog" else index_path
     project, paths = api.index_info(name, index_path=chosen)
-    rows = [
-        ("name", project.name),
-        ("version", project.version or "-"),
-        ("released", project.released or "-"),
-        ("license", project.license or "unknown"),
-        ("url", project.url or "-"),
-        ("source", project.source or "-"),
-        ("sha256", project.source_sha256 or "-"),
-        ("added", project.added),
-        ("files", f"{project.files} ({project.tokens} tokens)"),
-    ]
-    for key, value in rows:
-        _echo_line(f"{key + ':':<10} {value}")
-    _echo_line("copyright:" if project.copyrights else "copyright: none recorded")
-    for line in project.copyrights[:20]:
-        _echo_line(f"  {line}")
-    if project.notice:
-        _echo_line("NOTICE:")
-        for line in project.notice.splitlines():
-            _echo_line(f"  {line}".rstrip())
-    else:
-        _echo_line("NOTICE:    none")
-    if show_files:
-        _echo_line("indexed files:")
-        for path in paths:
-            _echo_line(f"  {path}")
+    for line in upstream_record(project, paths, show_files=show_files):
+        click.echo(line)
 
 
 @main.command(short_help="Audit a fork against its upstreams: what was copied, renamed, stripped and owed.")
@@ -641,7 +637,7 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(("text", "json", "html")),
+    type=_Registered(_audit_formats),
     default="text",
     show_default=True,
     help="text for a terminal; json (docs/audit-json.md); html, one self-contained page.",
@@ -650,7 +646,6 @@ def index_info(name: str, show_files: bool, index_path: Path | None) -> None:
 @click.option("--no-obligations", is_flag=True, help="Skip running `lintml check` on the fork for its obligations.")
 @click.option("--jobs", type=int, metavar="N", help="Processes fingerprinting code (default: all CPUs).")
 @_unpack_options
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def audit(
     fork: str,
@@ -675,10 +670,9 @@ def audit(
     the pairs show. Nothing is run or written in either repository.
     Exit code 0 when the audit ran (whatever it found), 2 on errors.
     """
-    import json as json_module
-
     from lintml import api
     from lintml.progress import interactive
+    from lintml.report import format_audit
 
     def say(step: str) -> None:
         click.echo(f"lintml: {step} ...", err=True)
@@ -692,20 +686,8 @@ def audit(
         progress=say if interactive() else None,
         unpack_limits=_unpack_limits(max_unpacked_size, max_unpacked_files),
     )
-    # The fork's names are untrusted: JSON gets valid Unicode, text its control characters escaped.
-    if output_format == "json":
-        from lintml.report import valid_everywhere
-
-        text = json_module.dumps(valid_everywhere(result.report), indent=2, sort_keys=True) + "\n"
-    elif output_format == "html":
-        from lintml.report.audit_html import render_audit_html
-
-        text = render_audit_html(result.report, result.sources)
-    else:
-        from lintml.audit import render_text
-        from lintml.report import for_terminal
-
-        text = for_terminal(render_text(result.report))
+    # The fork's names are untrusted: each format escapes them for where it is read.
+    text = format_audit(output_format, result.report.as_json(), result.sources)
     if output is not None:
         _write_atomically(output, text)
         click.echo(f"lintml: wrote the audit to {output}", err=True)
@@ -724,7 +706,6 @@ def audit(
     show_default=True,
     help="Output format.",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors instead of one-line messages.")
 @_reports_errors
 def compare_models(first: Path, second: Path, output_format: str) -> None:
     """Compare the model in folder (or weights file) A with the one in B.

@@ -19,6 +19,7 @@ from typing import Any
 from lintml.containment import OutsideTree, Tree
 from lintml.findings import SEVERITIES
 from lintml.repository import DEFAULT_MAX_FILE_SIZE
+from lintml.ruledata import matches_selector
 from lintml.wildmatch import InvalidPattern, compile_patterns
 
 if sys.version_info >= (3, 11):
@@ -65,8 +66,6 @@ class Config:
     _matchers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def severity_for(self, rule_id: str, default: str) -> str:
-        from lintml.rules import matches_selector
-
         chosen = default
         best = -1
         for selector, level in self.severity:
@@ -75,8 +74,6 @@ class Config:
         return chosen
 
     def ignored_at(self, rule_id: str, path: str) -> bool:
-        from lintml.rules import matches_selector
-
         for pattern, ids in self.per_path_ignores:
             if self._spec(pattern).match_file(path) and any(matches_selector(rule_id, item) for item in ids):
                 return True

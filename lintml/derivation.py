@@ -189,50 +189,83 @@ def match_grade(
 ) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
-    of the version it came from are not known: at most moderate)."""
+    of the version it came from are not known: at most moderate). A catalogued release of this project that
+    held the code before the matched version was released (``Match.held_here``) says the same."""
     grade = _measured_grade(match)
-    if grade.level == "strong" and not match.verbatim and not named_here:
-        # Errors against origins only: an upstream file that says its code came from elsewhere carries it, and
-        # the copy may have come from that origin instead (a verbatim copy of the carrier's file did not).
-        # A source of the same owner (another repository of nexB's, say) is not another origin.
-        names, owners = origin_names(match.project, match.url)
-        relayed = next(
-            (
-                line
-                for line in match.upstream_credits
-                if gives_a_source(line) and not mentions(line.replace("/", " "), [*names, *owners])
-            ),
-            None,
-        )
-        # A copy whose header names this project as its holder, matched to an upstream file that opens with a
-        # third party's notice rather than its own holder's: both may hold that third party's code (xformers'
-        # attention kernels and DeepSpeed's, both from NVIDIA's CUTLASS example).
-        main = main_holder(match)
-        lines = [line for line in match.upstream_copyrights if is_copyright(line)]
-        if relayed is None and claims_own and main is not None and lines and not same_holder(lines[0], main):
-            relayed = lines[0]
+    if grade.level == "strong" and not named_here:
+        relayed = _relayed_from(match, claims_own)
         if relayed is not None:
             grade = EvidenceGrade(
                 "moderate",
-                f"{match.upstream_path} says its code came from elsewhere ({relayed[:80]}): this copy may come from"
-                f" that origin instead; {grade.why}",
+                f"{match.upstream_path} {relayed}: this copy may come from that origin instead; {grade.why}",
             )
-    if added_before is None or grade.level == "weak":
+    if grade.level == "weak":
         return grade
-    older = (
-        f"this file was added here on {added_before}, before {match.label} was released"
-        f" ({(match.released or '')[:10]}): that version is not its source, the code came from an earlier version"
-        f" of {match.project} or from an origin both share"
-    )
+    released = (match.released or "")[:10]
+    if added_before is not None:
+        older = (
+            f"this file was added here on {added_before}, before {match.label} was released ({released}): that"
+            f" version is not its source, the code came from an earlier version of {match.project} or from an"
+            " origin both share"
+        )
+    elif match.held_here is not None and released and match.held_here[:10] < released:
+        older = (
+            f"a release of this project in the catalog held this code on {match.held_here[:10]}, before"
+            f" {match.label} was released ({released}): that version is not its source, the code came from an"
+            f" earlier version of {match.project}, went from here to it, or both took it from an origin they share"
+        )
+    else:
+        return grade
     return EvidenceGrade("moderate", f"{older}; {grade.why}")
 
 
+def _relayed_from(match: Match, claims_own: bool) -> str | None:
+    """What shows the matched upstream file carries another origin's code (errors against origins only), said
+    of that file ("says its code came from elsewhere (...)"); None when nothing does."""
+    names, owners = origin_names(match.project, match.url)
+    # An upstream file that says its code came from elsewhere carries it, and the copy may have come from that
+    # origin instead (a verbatim copy of the carrier's file did not). A source of the same owner (another
+    # repository of nexB's, say) is not another origin.
+    if not match.verbatim:
+        for line in match.upstream_credits:
+            if gives_a_source(line) and not mentions(line.replace("/", " "), [*names, *owners]):
+                return f"says its code came from elsewhere ({line[:80]})"
+    main = main_holder(match)
+    lines = [line for line in match.upstream_copyrights if is_copyright(line)]
+    if main is None or not lines:
+        return None
+    # An upstream file whose copyright lines all name third parties holds their code, not its project's
+    # (auto-gptq's copy of Marlin's kernel, ggml's SYCL port of its CUDA kernels under Intel's line).
+    if not any(same_holder(line, main) for line in lines):
+        return f"carries only other holders' notices, not {match.project}'s ({lines[0][:80]})"
+    # A copy whose header names this project as its holder, matched to an upstream file that opens with a
+    # third party's notice rather than its own holder's: both may hold that third party's code (xformers'
+    # attention kernels and DeepSpeed's, both from NVIDIA's CUTLASS example, token for token).
+    if claims_own and not same_holder(lines[0], main):
+        return f"opens with another holder's notice ({lines[0][:80]})"
+    return None
+
+
 def names_upstream_here(project: Project, path: str, match: Match) -> bool:
-    """Whether the file's own credits or change notes name the matched upstream as where its code came from."""
+    """Whether the file's own credits or change notes name the matched upstream as where its code came from
+    (and, when they give the address of a file, the matched file rather than another one of the upstream's:
+    vllm's "copied from .../ggml-cuda/mmq.cu" names ggml's CUDA kernels, not its SYCL port)."""
     names, owners = origin_names(match.project, match.url)
     facts = project.facts_of(path)
     said = [words for _, words in facts.credits] + [words for _, words in facts.change_notes]
-    return any(names_origin(words, names, owners) for words in said)
+    matched = PurePosixPath(match.upstream_path).name
+    return any(
+        names_origin(words, names, owners) and (not (files := _files_addressed(words)) or matched in files)
+        for words in said
+    )
+
+
+_FILE_ADDRESS = re.compile(r"/(?:blob|raw|tree)/[^/\s]+/(?:[^\s#?]+/)?([\w.-]+\.\w+)\b")
+
+
+def _files_addressed(words: str) -> set[str]:
+    """The names of the files a credit's repository addresses point at (``.../blob/main/src/mmq.cu``)."""
+    return {found.group(1) for found in _FILE_ADDRESS.finditer(words)}
 
 
 def claims_own_holder(project: Project, path: str) -> bool:
@@ -256,8 +289,10 @@ def _measured_grade(match: Match) -> EvidenceGrade:
         f"{tokens} tokens of code aligned outside common idiom in {spans};"
         f" {round(share * 100)}% of this file, {round(match.upstream_share * 100)}% of the upstream file"
     )
-    if match.verbatim:
+    if match.verbatim and tokens >= SUBSTANTIAL_EVIDENCE:
         return EvidenceGrade("strong", f"a verbatim copy of the upstream file; {measured}")
+    if match.verbatim:  # a small file word for word: a copy, but of little enough that it may have gone either way
+        return EvidenceGrade("moderate", f"a verbatim copy of a small upstream file; {measured}")
     if tokens >= STRONG_EVIDENCE or (tokens >= SUBSTANTIAL_EVIDENCE and share >= STRONG_SHARE):
         return EvidenceGrade("strong", measured)
     if tokens >= SUBSTANTIAL_EVIDENCE:
@@ -587,11 +622,11 @@ def main_holder(match: Match) -> str | None:
     its copyright lines name it, else the one they name most when several lines name it. A project whose few
     copyright lines all come with vendored code (ultralytics carries Meta's) has none."""
     names, owners = origin_names(match.project, match.url)
-    return _main_holder(match.project_copyrights, (*names, *owners))
+    return _main_holder(match.project_copyrights, (*names, *owners), match.root_copyrights)
 
 
 @lru_cache(maxsize=64)
-def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...], root: tuple[str, ...] = ()) -> str | None:
     counts = Counter(key for line in copyrights for key in sorted(holder_keys(line)))
     if not counts:
         return None
@@ -600,6 +635,11 @@ def _main_holder(copyrights: tuple[str, ...], names: tuple[str, ...]) -> str | N
     named = [key for key, _ in counts.most_common() if any(same_holder(key, name) for name in names)]
     if named:
         return named[0]
+    # Else the holder its top license file names: the project's own word (flash-attention's "Tri Dao", though
+    # its files carry more of NVIDIA's lines, from the kernels it vendors).
+    own = next((key for line in root if is_copyright(line) for key in sorted(holder_keys(line))), None)
+    if own is not None:
+        return own
     key, count = counts.most_common(1)[0]
     return key if count >= 2 else None
 

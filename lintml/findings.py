@@ -80,7 +80,6 @@ class Finding:
     line: int | None = None
     end_line: int | None = None
     column: int | None = None
-    end_column: int | None = None
     fix: str | None = None
     license: str | None = None
     upstream: Upstream | None = None

@@ -1,4 +1,4 @@
-"""License knowledge, read from ``rules/licenses/``: ids, families, aliases, compatibility.
+"""License knowledge, read from ``rules/licenses/``: ids, families, aliases, compatibility, model-license terms.
 
 Everything here is data-driven: adding a license or a compatibility fact is editing
 YAML. SPDX expressions are parsed with the ``license-expression`` library.
@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lintml.rules import RuleError, rules_directory
+from lintml.models.terms import ModelTerms, load_model_terms
+from lintml.ruledata import RuleError, rules_directory
 from lintml.yaml_files import InvalidYAML, read_yaml
 
 T = TypeVar("T")
@@ -43,9 +44,9 @@ class Knowledge:
     hub_ids: dict[str, str]  # Hub license id -> lintml id
     compatible_into: dict[str, frozenset[str]]  # inbound id -> outbound ids ("*" = any)
     copy_of_license: dict[str, str]  # SPDX id -> the clause that requires shipping its text
-    notice_texts: dict[str, str]  # license id -> a sentence derivatives must carry verbatim
     companion_texts: dict[str, frozenset[str]]  # license id -> texts that ship with it (LGPL -> GPL)
     umbrella: frozenset[str]  # lower-cased names of license families, not of one license
+    model_terms: ModelTerms  # what model licenses ask of derivatives (models.yaml)
     change_notice: dict[str, ChangeNoticeDuty] = field(default_factory=dict)  # SPDX id -> duty of modified copies
     retain_notices: dict[str, str] = field(default_factory=dict)  # SPDX id -> clause keeping upstream notices
 
@@ -286,7 +287,6 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
                 raise RuleError(f"{root / 'compatibility.yaml'}: {name!r} is not in licenses.yaml")
         compatible_into[inbound] = frozenset(expanded)
     copy_of_license = {str(key): str(value) for key, value in (obligations.get("copy_of_license") or {}).items()}
-    notice_texts = {str(key): str(value) for key, value in (obligations.get("notice_texts") or {}).items()}
     companion_texts = {
         str(key): frozenset(str(item) for item in value)
         for key, value in (obligations.get("companion_texts") or {}).items()
@@ -306,9 +306,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         hub_ids=hub_ids,
         compatible_into=compatible_into,
         copy_of_license=copy_of_license,
-        notice_texts=notice_texts,
         companion_texts=companion_texts,
         umbrella=umbrella,
+        model_terms=load_model_terms(directory),
         change_notice=change_notice,
         retain_notices=retain_notices,
     )

@@ -1,10 +1,13 @@
-"""Progress bars for long work: on a terminal only, and only once the work has run a while.
+"""Progress for long work: a bar on a terminal, a line every few seconds elsewhere, and only once the work
+has run a while.
 
-A bar goes to stderr (tqdm: counts, rate, time left). Off a terminal, in CI (``CI`` or
-``GITHUB_ACTIONS`` set) or with ``LINTML_NO_PROGRESS`` set, :func:`progress_bar` gives an object
-that does nothing, so piped output and CI logs stay as they are. ``LINTML_PROGRESS=1`` forces bars
-on, at once and on any stream (for logs kept with `script`, and for tests); ``LINTML_PROGRESS=0``
-turns them off.
+On a terminal a bar goes to stderr (tqdm: counts, rate, time left). Off a terminal or in CI (``CI`` or
+``GITHUB_ACTIONS`` set), work still running after :data:`LINE_SECONDS` says so in one plain line on
+stderr, and again every :data:`LINE_SECONDS` (``lintml: reading files: 120/454 files, 12 s``), so a CI
+log shows a long cold run moving without a bar's carriage returns; quick work prints nothing, and
+stdout is never touched. ``LINTML_NO_PROGRESS`` set, or ``LINTML_PROGRESS=0``, turns both off;
+``LINTML_PROGRESS=1`` forces bars on, at once and on any stream (for logs kept with `script`, and for
+tests).
 
 A bar is drawn only when its work is still running after :data:`DELAY_SECONDS`: a warm check, done
 sooner, never imports tqdm at all. A background thread draws the bar when that time has passed,
@@ -23,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 DELAY_SECONDS = 1.0  # work done sooner than this shows no bar
 REDRAW_SECONDS = 0.2  # how often the clock of a waiting bar moves
+LINE_SECONDS = 5.0  # off a terminal: a line once work has run this long, and again each time as long
 _FALSE = ("", "0", "false", "no", "off")
 T = TypeVar("T")
 
@@ -43,9 +47,13 @@ def _forced() -> bool:
     return _flag("LINTML_PROGRESS") and not _flag("LINTML_NO_PROGRESS")
 
 
+def _off() -> bool:
+    return _flag("LINTML_NO_PROGRESS") or os.environ.get("LINTML_PROGRESS", "").strip().lower() in _FALSE[1:]
+
+
 def interactive() -> bool:
     """Whether progress bars are shown: stderr is a terminal, not in CI, and the user did not turn them off."""
-    if _flag("LINTML_NO_PROGRESS") or os.environ.get("LINTML_PROGRESS", "").strip().lower() in _FALSE[1:]:
+    if _off():
         return False
     if _forced():
         return True
@@ -65,6 +73,64 @@ class _Silent:
 
     def describe(self, text: str) -> None:
         pass
+
+
+class _Lines:
+    """Progress off a terminal: one line on stderr each time :data:`LINE_SECONDS` pass while the work runs,
+    and a last one when it ends if any was printed (a log then shows how long the step took)."""
+
+    def __init__(self, label: str, total: int | None, unit: str, every: float) -> None:
+        self._label = label
+        self._total = total
+        self._unit = unit
+        self._every = every
+        self._done = 0
+        self._started = time.monotonic()
+        self._printed = False
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._writer = threading.Thread(target=self._write, name="lintml-progress-lines", daemon=True)
+
+    def advance(self, count: int = 1) -> None:
+        with self._lock:
+            self._done += count
+
+    def describe(self, text: str) -> None:
+        with self._lock:
+            self._label = text
+
+    def start(self) -> None:
+        self._writer.start()
+
+    def finish(self) -> None:
+        self._finished.set()
+        self._writer.join()
+        if self._printed:
+            self._say(" (done)")
+
+    def line(self) -> str:
+        """What is said now: ``lintml: LABEL: DONE/TOTAL UNIT, N s`` (no count for work not counted)."""
+        with self._lock:
+            label, done = self._label, self._done
+        elapsed = int(time.monotonic() - self._started)
+        unit = f" {self._unit}" if self._unit else ""
+        if self._total is not None:
+            return f"lintml: {label}: {done}/{self._total}{unit}, {elapsed} s"
+        if done:
+            return f"lintml: {label}: {done}{unit}, {elapsed} s"
+        return f"lintml: {label}, {elapsed} s"
+
+    def _write(self) -> None:
+        while not self._finished.wait(self._every):
+            self._say("")
+
+    def _say(self, suffix: str) -> None:
+        try:
+            sys.stderr.write(self.line() + suffix + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or gone: the work goes on without its lines
+            return
+        self._printed = True
 
 
 class _Bar:
@@ -144,13 +210,22 @@ class _Bar:
 
 @contextmanager
 def progress_bar(label: str, total: int | None = None, *, unit: str = "files") -> Iterator[Progress]:
-    """A progress bar for the work inside the ``with`` block, on a terminal; else an object that does nothing.
+    """A progress bar for the work inside the ``with`` block on a terminal; elsewhere a line every few seconds
+    once the work has run a while (:class:`_Lines`); nothing when progress is turned off.
 
     ``total`` is the number of items the work will :meth:`~Progress.advance` through, or None for
     work that cannot be counted ahead (a spinner-like bar with the time it has taken).
     """
-    if not interactive():
+    if _off():
         yield _Silent()
+        return
+    if not interactive():
+        lines = _Lines(label, total, unit, LINE_SECONDS)
+        lines.start()
+        try:
+            yield lines
+        finally:
+            lines.finish()
         return
     bar = _Bar(label, total, unit, 0.0 if _forced() else DELAY_SECONDS)
     bar.start()

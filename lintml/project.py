@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lintml import repository
 from lintml.config import VendoredFolder
-from lintml.facts.declared import READERS
+from lintml.facts.declared import READERS, canonical_package_name
 from lintml.facts.extract import (
     ROOT_LICENSE_REFERENCE,
     ROOT_LICENSE_SOURCE,
@@ -243,15 +243,21 @@ class Project:
 
     @cached_property
     def root_license_files(self) -> list[RepoFile]:
-        """LICENSE/COPYING files at the top, and REUSE's LICENSES/ folder (not NOTICE files)."""
+        """LICENSE/COPYING files at the top, and REUSE's LICENSES/ folder (not NOTICE files); with none there,
+        those of the folder named as the project's manifest names it (a source release whose top holds the
+        Python package's setup and whose license sits at the top of the bundled tree it builds from:
+        sentencepiece's sdist ships sentencepiece/LICENSE)."""
         found = []
+        own_folder = []
+        names = {canonical_package_name(name) for name in self.own_names}
         for item in self.license_files:
             parts = PurePosixPath(item.path).parts
-            if (parts[0] == "LICENSES" and len(parts) == 2) or (
-                len(parts) == 1 and not item.name.lower().startswith(("notice", "third"))
-            ):
+            carries_notices = item.name.lower().startswith(("notice", "third"))
+            if (parts[0] == "LICENSES" and len(parts) == 2) or (len(parts) == 1 and not carries_notices):
                 found.append(item)
-        return found
+            elif len(parts) == 2 and not carries_notices and canonical_package_name(parts[0]) in names:
+                own_folder.append(item)
+        return found or own_folder
 
     @cached_property
     def shipped_texts(self) -> dict[str, list[str]]:

@@ -280,7 +280,6 @@ class DiskSource:
         self.root = root.resolve()
         self.tree = Tree(self.root)
         self.use_git = use_git  # False: walk the folder as it is on disk (an upstream being indexed)
-        self.walked_with_git = False
         # Links that lead out of the tree, by the link's path: what they lead to is never read.
         self.escapes: dict[str, Escape] = {}
         self._refused: dict[str, str] = {}  # folders the walk could not or would not read -> why
@@ -295,8 +294,6 @@ class DiskSource:
         paths = self._git_paths() if self.use_git else None
         if paths is None:
             paths = list(_walk_honouring_gitignore(self.root, self._refused))
-        else:
-            self.walked_with_git = True
         from lintml.files import TEMPORARY_NAME
 
         # What a killed `lintml fix` left behind (half a license text, say) is not the project's:

@@ -4,22 +4,29 @@ A rule file names the check (a Python predicate in :mod:`lintml.checks`) it runs
 license clause it enforces, its default severity, message template, fix hint, docs and
 examples. Anything malformed fails loudly with the file's name: a linter whose rules
 silently half-load is worse than one that refuses to start.
+
+Checks report; this module decides what a report becomes: which rules run (selection), the
+severity a finding gets (the configuration's, bounded by its evidence), which findings are
+suppressed (``# lintml: disable``, per-path ignores) and how findings of one cause are merged.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lintml.findings import CATEGORIES, SEVERITIES, Severity
+from lintml.config import Config, ConfigError
+from lintml.facts.headers import ALL_RULES, Suppressions
+from lintml.findings import CATEGORIES, SEVERITIES, SEVERITY_RANK, Finding, Severity
+from lintml.ruledata import RuleError, matches_selector, rules_directory
+
+if TYPE_CHECKING:
+    from lintml.checks import Report
 from lintml.yaml_files import InvalidYAML, read_yaml
-
-
-class RuleError(Exception):
-    """A rule file is malformed. The message names the file."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class Clause:
 class ExpectedFinding:
     path: str
     line: int | None = None
+    message: str | None = None  # the whole message
+    message_contains: str | None = None  # words the message must hold
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,10 @@ class RuleExample:
     models: tuple[dict[str, Any], ...] = ()
     # Symbolic links: path -> what the link says (see repository.MemorySource).
     links: dict[str, str] = field(default_factory=dict)
+    # For a repairable rule: path -> the file's whole text after `lintml fix` (as sqlfluff's fix_str), or words
+    # it must hold (a file too long to spell out, such as a license text).
+    fixed: dict[str, str] = field(default_factory=dict)
+    fixed_contains: dict[str, str] = field(default_factory=dict)
 
     @property
     def passing(self) -> bool:
@@ -118,18 +131,10 @@ _RULE_KEYS = {
 _REQUIRED = _RULE_KEYS - {"references"}
 _DOC_KEYS = {"what", "why", "example", "fix"}
 _CLAUSE_KEYS = {"license", "clause", "summary"}
-_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models", "links"}
+_EXAMPLE_KEYS = {"name", "files", "expect", "config", "upstream", "models", "links", "fixed", "fixed_contains"}
 _MODEL_KEYS = {"name", "license", "aliases", "config"}
 _UPSTREAM_KEYS = {"name", "version", "license", "url", "notice", "files"}
-_EXPECT_KEYS = {"path", "line"}
-
-
-def rules_directory() -> Path:
-    """Where the rule data lives: inside the wheel, or at the top of a source checkout."""
-    packaged = Path(__file__).parent / "rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).parent.parent / "rules"
+_EXPECT_KEYS = {"path", "line", "message", "message_contains"}
 
 
 def _require_mapping(value: Any, what: str, source: Path) -> dict[str, Any]:
@@ -161,7 +166,11 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
     for item in example["expect"] or []:
         item = _require_mapping(item, "an expected finding", source)
         _check_keys(item, _EXPECT_KEYS, {"path"}, "an expected finding", source)
-        expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line")))
+        words = {key: item.get(key) for key in ("message", "message_contains")}
+        for key, value in words.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise RuleError(f"{source}: {key!r} of an expected finding must be a non-empty string")
+        expected.append(ExpectedFinding(path=str(item["path"]), line=item.get("line"), **words))
     upstream = None
     if example.get("upstream") is not None:
         upstream = _require_mapping(example["upstream"], "an example upstream", source)
@@ -172,6 +181,10 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
         model = _require_mapping(item, "an example model", source)
         _check_keys(model, _MODEL_KEYS, {"name"}, "an example model", source)
         models.append(model)
+    fixed = _require_mapping(example.get("fixed") or {}, "an example's fixed files", source)
+    fixed_contains = _require_mapping(example.get("fixed_contains") or {}, "an example's fixed_contains", source)
+    if (fixed or fixed_contains) and not expected:
+        raise RuleError(f"{source}: example {example['name']!r} expects no finding, so nothing to fix")
     return RuleExample(
         name=str(example["name"]),
         files={str(path): str(content) for path, content in files.items()},
@@ -183,6 +196,8 @@ def _parse_example(raw: Any, source: Path) -> RuleExample:
             str(path): str(target)
             for path, target in _require_mapping(example.get("links") or {}, "an example's links", source).items()
         },
+        fixed={str(path): str(content) for path, content in fixed.items()},
+        fixed_contains={str(path): str(words) for path, words in fixed_contains.items()},
     )
 
 
@@ -255,11 +270,6 @@ def shipped_rules() -> tuple[Rule, ...]:
     return load_rules()
 
 
-def matches_selector(rule_id: str, selector: str) -> bool:
-    """``selector`` names the rule or a prefix of it ending at a ``-`` boundary."""
-    return rule_id == selector or rule_id.startswith(selector.rstrip("-") + "-")
-
-
 def select_rules(rules: tuple[Rule, ...], select: list[str] | None, ignore: list[str]) -> tuple[Rule, ...]:
     chosen = [rule for rule in rules if not select or any(matches_selector(rule.id, item) for item in select)]
     return tuple(rule for rule in chosen if not any(matches_selector(rule.id, item) for item in ignore))
@@ -267,6 +277,76 @@ def select_rules(rules: tuple[Rule, ...], select: list[str] | None, ignore: list
 
 def find_rule(rules: tuple[Rule, ...], rule_id: str) -> Rule | None:
     return next((rule for rule in rules if rule.id == rule_id), None)
+
+
+def check_selectors(config: Config, rules: tuple[Rule, ...]) -> None:
+    """A rule id or prefix that names no rule is a typo; say so instead of silently doing nothing."""
+    where = str(config.source) if config.source else "the command line"
+    named = [("select", item) for item in config.select] + [("ignore", item) for item in config.ignore]
+    named += [("severity", rule_id) for rule_id, _ in config.severity]
+    named += [("per-path-ignores", rule_id) for _, ids in config.per_path_ignores for rule_id in ids]
+    for option, selector in named:
+        if selector != ALL_RULES and not any(matches_selector(rule.id, selector) for rule in rules):
+            raise ConfigError(f"{where}: {option}: {selector!r} names no rule (see `lintml rules`)")
+
+
+def finding_for(rule: Rule, report: Report, config: Config) -> Finding | None:
+    """What a check's report becomes under the configuration: None where a per-path ignore covers it."""
+    if config.ignored_at(rule.id, report.path):
+        return None
+    severity = config.severity_for(rule.id, rule.severity)
+    if report.grade is not None and SEVERITY_RANK[severity] > SEVERITY_RANK[report.grade.ceiling]:
+        severity = report.grade.ceiling  # the evidence bounds the severity (docs/provenance.md)
+    return Finding(
+        rule=rule.id,
+        category=rule.category,
+        severity=severity,  # type: ignore[arg-type]
+        path=report.path,
+        line=report.line,
+        end_line=report.end_line if report.end_line is not None else report.line,
+        column=1 if report.line is not None else None,
+        message=rule.render_message(report.params),
+        fix=rule.render_fix(report.params) if report.has_fix else None,
+        license=report.license,
+        upstream=report.upstream,
+        evidence=report.evidence,
+        grade=report.grade,
+    )
+
+
+def suppressed(finding: Finding, suppressions: Suppressions) -> bool:
+    """Whether the file's ``# lintml: disable`` comments cover the finding (the whole file, or its lines)."""
+
+    def names(ids: Iterable[str]) -> bool:
+        return any(item == ALL_RULES or matches_selector(finding.rule, item) for item in ids)
+
+    if names(suppressions.file):
+        return True
+    if finding.line is None:
+        return False
+    last = finding.end_line or finding.line
+    return any(finding.line <= line <= last and names(ids) for line, ids in suppressions.lines)
+
+
+def one_per_cause(reported: Sequence[tuple[Finding, tuple[str, ...] | None]]) -> list[Finding]:
+    """One finding per cause: findings of one rule that a check gave the same cause (one missing license
+    text, one vendored package's conflict) become the first of them, naming the other files."""
+    alone = [finding for finding, cause in reported if cause is None]
+    shared: dict[tuple[str, tuple[str, ...]], list[Finding]] = {}
+    for finding, cause in reported:
+        if cause is not None:
+            shared.setdefault((finding.rule, cause), []).append(finding)
+    for group in shared.values():
+        group.sort(key=Finding.sort_key)
+        first = group[0]
+        others = tuple(dict.fromkeys(finding.path for finding in group[1:] if finding.path != first.path))
+        if not others:
+            alone.extend(group[:1])
+            continue
+        more = f"{len(others)} more file{'s' if len(others) > 1 else ''}"
+        message = f"{first.message} (the same holds for {more}: see related)"
+        alone.append(replace(first, message=message, related=others))
+    return alone
 
 
 def render_rule_docs(rule: Rule, heading: str = "#") -> str:

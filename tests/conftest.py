@@ -44,6 +44,7 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LINTML_CACHE_DIR", str(directory))
         patch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
+        patch.setenv("LINTML_NO_PROGRESS", "1")
         yield directory
 
 
@@ -55,6 +56,9 @@ def shared_cache(
     monkeypatch.setenv("LINTML_CACHE_DIR", str(session_cache))
     # The user's own upstream index must not leak into tests, nor from one test into another.
     monkeypatch.setenv("LINTML_INDEX", str(tmp_path_factory.mktemp("lintml-user") / "user-index.sqlite3"))
+    # A slow run off a terminal says how far it got every few seconds (lintml.progress): tests that read
+    # stderr must not depend on how busy the machine is. tests/test_progress.py turns it back on.
+    monkeypatch.setenv("LINTML_NO_PROGRESS", "1")
     return session_cache
 
 

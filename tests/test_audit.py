@@ -14,8 +14,8 @@ import git
 import pytest
 
 from lintml import api
-from lintml.audit import render_text
 from lintml.report.audit_html import render_audit_html
+from lintml.report.audit_text import render_text
 from tests.forks import NEW_FILES, Fork, build_fork
 from tests.helpers import ROOT, invoke_lintml
 
@@ -198,7 +198,7 @@ def test_audit_errors_are_usage_errors(tmp_path: Path) -> None:
 
 
 def _audit(fork: Fork, *, obligations: bool = True) -> dict[str, Any]:
-    return api.audit(fork.root, [str(fork.core), str(fork.helpers)], obligations=obligations).report
+    return api.audit(fork.root, [str(fork.core), str(fork.helpers)], obligations=obligations).as_json()
 
 
 def _owed(report: dict[str, Any]) -> set[tuple[str, str]]:

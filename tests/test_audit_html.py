@@ -28,7 +28,8 @@ import html5lib
 import pytest
 
 from lintml import api
-from lintml.report.audit_html import KINDS, LINES_SHOWN, render_audit_html
+from lintml.audit import KINDS
+from lintml.report.audit_html import LINES_SHOWN, render_audit_html
 from tests.forks import build_fork
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -670,7 +671,7 @@ def test_a_real_forks_page_shows_changed_files_first_and_change_notices_only_whe
 ) -> None:
     fork = build_fork(tmp_path)
     result = api.audit(fork.root, [str(fork.core), str(fork.helpers)])
-    report = result.report
+    report = result.as_json()
     page = tmp_path / "audit.html"
     page.write_text(render_audit_html(report, result.sources), encoding="utf-8")
     browser.open(page.as_uri())

@@ -17,6 +17,7 @@ from lintml.facts.license_texts import license_text
 from lintml.facts.notice_table import match_known_notices
 from lintml.licenses import shipped_knowledge
 from lintml.project import Project
+from lintml.provenance.admin import detected_license
 from lintml.provenance.upstream import UpstreamSpec, read_upstream
 from lintml.repository import PYTHON, DiskSource, RepoFile
 
@@ -123,7 +124,7 @@ def test_an_upstream_reads_the_reference_as_its_own_license(tmp_path: Path) -> N
     (folder / "LICENSE").write_text(text_of("Apache-2.0"), encoding="utf-8")
     code = "\n".join(f"def block_{number}(x):\n    return x * {number} + {number}\n" for number in range(20))
     (folder / "layers" / "mlp.py").write_text(META_NOTICE + TRAILING["layers/mlp.py"] + code, encoding="utf-8")
-    project, files = read_upstream(UpstreamSpec("dinov2", str(folder)), detect_license=api._detected_license)
+    project, files = read_upstream(UpstreamSpec("dinov2", str(folder)), detect_license=detected_license)
     assert project.license == "Apache-2.0"
     assert [item.notices for item in files] == [("Apache-2.0",)]
 
@@ -260,8 +261,6 @@ def test_an_audit_sees_the_reference_kept_in_a_fork(tmp_path: Path) -> None:
     (fork / "layers" / "kept.py").write_text(META_NOTICE + "\n" + code + "\n\nEXTRA = 1\n", encoding="utf-8")
     (fork / "layers" / "lost.py").write_text(other + "\n\nEXTRA = 1\n", encoding="utf-8")
     report = api.audit(fork, [upstream], obligations=False).report
-    stripped = {
-        record["path"]: record["stripped_notices"] for record in report["files"] if "stripped_notices" in record
-    }
-    assert stripped["layers/kept.py"] == []
+    stripped = {pair.path: pair.stripped_notices for pair in report.files}
+    assert stripped["layers/kept.py"] == ()
     assert "license notice: Apache-2.0" in stripped["layers/lost.py"]

@@ -82,7 +82,9 @@ def test_required_licenses_are_covered() -> None:
 def test_obligations_are_data() -> None:
     assert "§4(a)" in KNOWLEDGE.copy_of_license["Apache-2.0"]
     assert "CC0-1.0" not in KNOWLEDGE.copy_of_license and "Unlicense" not in KNOWLEDGE.copy_of_license
-    assert KNOWLEDGE.notice_texts["LicenseRef-llama3"].startswith("Meta Llama 3 is licensed under")
+    llama3 = KNOWLEDGE.model_terms.licenses["LicenseRef-llama3"]
+    notice = next(duty for duty in llama3.duties if duty.kind == "notice-file")
+    assert notice.text is not None and notice.text.startswith("Meta Llama 3 is licensed under")
 
 
 @pytest.mark.parametrize("base", ["GPL-2.0", "GPL-3.0", "LGPL-2.1", "LGPL-3.0", "AGPL-3.0"])

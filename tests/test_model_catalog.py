@@ -9,7 +9,6 @@ import pytest
 from lintml.licenses import shipped_knowledge
 from lintml.models.config import compare_configs, normalize_config
 from lintml.models.folder import model_folders
-from lintml.models.terms import shipped_model_terms
 from lintml.provenance.catalog import CATALOG_PATH
 from lintml.provenance.index import UpstreamIndex
 from lintml.repository import MemorySource
@@ -53,7 +52,7 @@ def test_llama_architectures_are_read_without_running_the_file() -> None:
 
 def test_every_catalog_license_is_known() -> None:
     knowledge = shipped_knowledge()
-    terms = shipped_model_terms()
+    terms = shipped_knowledge().model_terms
     for entry in load_description()["model"]:
         license_id = entry["license"]
         assert (

@@ -15,7 +15,6 @@ from lintml.models.config import (
     architecture,
     code_references,
     compare_configs,
-    config_digest,
     missing_references,
     normalize_config,
 )
@@ -133,8 +132,9 @@ def test_floats_are_canonical() -> None:
         "rope_theta": 500000.0,
         "initializer_range": 0.019999999552965164,
     }
-    digests = {config_digest(normalize_config(config)) for config in (written, other, through_float32)}
-    assert len(digests) == 1
+    normalized = [normalize_config(config) for config in (written, other, through_float32)]
+    assert normalized[0] == normalized[1] == normalized[2]
+    assert json.dumps(normalized[0], sort_keys=True) == json.dumps(normalized[2], sort_keys=True)
     assert normalize_config({"x": float("nan"), "y": float("inf")}) == {"x": "NaN", "y": "Infinity"}
 
 
@@ -174,8 +174,6 @@ def test_normalisation_is_deterministic_idempotent_and_json() -> None:
     assert normalize_config(normalized) == normalized
     assert json.loads(json.dumps(normalized)) == normalized
     assert list(normalized) == sorted(normalized)
-    assert config_digest(normalized) == config_digest(normalize_config(reordered))
-    assert len(config_digest(normalized)) == 64
 
 
 def test_architecture_is_the_shape_subset() -> None:

@@ -314,7 +314,7 @@ def test_table_file_is_compact_and_hash_only() -> None:
 
 
 def test_table_records_the_scancode_version_it_was_built_from() -> None:
-    version = notice_table.table_scancode_version()
+    version = notice_table.load_table().scancode_version
     assert version
     installed = importlib.metadata.version("scancode-toolkit")  # a hard dependency of lintml
     # When scancode is upgraded, rebuild: .venv/bin/python scripts/build_notice_table.py

@@ -1,10 +1,12 @@
-"""Progress bars: on a terminal for long work, and nothing at all when piped, in CI, or for quick work."""
+"""Progress: a bar on a terminal for long work; piped or in CI, a plain line every few seconds for long work
+and nothing for quick work; stdout never touched."""
 
 from __future__ import annotations
 
 import io
 import os
 import pty
+import re
 import subprocess
 import sys
 import time
@@ -62,7 +64,16 @@ def _check(repo: Path, environment: dict[str, str], *, stderr: int | None = None
     )
 
 
+# What a run off a terminal may say on stderr: progress lines, never a bar's carriage returns.
+_PROGRESS_LINE = re.compile(rb"lintml: [^\r\n]+, \d+ s( \(done\))?")
+
+
+def _only_progress_lines(stderr: bytes) -> bool:
+    return all(_PROGRESS_LINE.fullmatch(line) for line in stderr.splitlines()) and b"\r" not in stderr
+
+
 def test_piped_and_ci_runs_print_nothing_extra(make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    """Quick work prints nothing; a run slowed by a busy machine may say how far it got, on stderr only."""
     repo = _repository(make_repo)
     # Each run gets an empty cache, so each does the whole (cold) work a bar would be drawn for.
     runs = {
@@ -78,7 +89,7 @@ def test_piped_and_ci_runs_print_nothing_extra(make_repo: Callable[..., Path], t
     for name in ("piped", "ci", "actions"):
         assert runs[name].returncode == runs["off"].returncode
         assert runs[name].stdout == runs["off"].stdout, name  # byte for byte
-        assert runs[name].stderr == runs["off"].stderr == b"", name
+        assert runs["off"].stderr == b"" and _only_progress_lines(runs[name].stderr), name
 
 
 def test_ci_on_a_terminal_prints_nothing_extra(make_repo: Callable[..., Path], tmp_path: Path) -> None:
@@ -103,7 +114,7 @@ def test_ci_on_a_terminal_prints_nothing_extra(make_repo: Callable[..., Path], t
         if writer >= 0:
             os.close(writer)
     assert completed.returncode == 1 and b"pkg/module_0.py" in completed.stdout
-    assert shown == b""
+    assert _only_progress_lines(shown.replace(b"\r\n", b"\n"))  # a terminal's line discipline adds the CR
 
 
 def test_forced_bars_show_counts(make_repo: Callable[..., Path], tmp_path: Path) -> None:
@@ -194,3 +205,55 @@ def test_track_counts_each_item(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINTML_PROGRESS", "1")
     assert list(progress.track(["a", "b", "c"], "items", unit="")) == ["a", "b", "c"]
     assert "3/3" in terminal.getvalue()
+
+
+def _piped(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """stderr as a pipe, with none of the settings that turn progress on or off."""
+    for name in _SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    return stream
+
+
+def test_long_work_off_a_terminal_says_how_far_it_got_every_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = _piped(monkeypatch)
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.05)
+    with progress.progress_bar("reading files", 4) as bar:
+        for _ in range(4):
+            bar.advance()
+            time.sleep(0.12)  # at least one line falls between two steps
+    lines = piped.getvalue().splitlines()
+    assert len(lines) >= 2 and "\r" not in piped.getvalue()
+    assert all(re.fullmatch(r"lintml: reading files: [0-4]/4 files, \d+ s", line) for line in lines[:-1]), lines
+    assert re.fullmatch(r"lintml: reading files: 4/4 files, \d+ s \(done\)", lines[-1]), lines
+
+
+def test_a_wait_off_a_terminal_says_its_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    piped = _piped(monkeypatch)
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.05)
+    with progress.progress_bar("loading an index", None) as bar:
+        time.sleep(0.12)
+        bar.describe("loading an index, nearly done")
+        bar.advance(3)
+        time.sleep(0.12)
+    lines = piped.getvalue().splitlines()
+    assert re.fullmatch(r"lintml: loading an index, \d+ s", lines[0]), lines
+    assert re.fullmatch(r"lintml: loading an index, nearly done: 3 files, \d+ s \(done\)", lines[-1]), lines
+
+
+@pytest.mark.parametrize("settings", [{}, {"LINTML_NO_PROGRESS": "1"}, {"LINTML_PROGRESS": "0"}])
+def test_quick_or_silenced_work_off_a_terminal_says_nothing(
+    monkeypatch: pytest.MonkeyPatch, settings: dict[str, str]
+) -> None:
+    piped = _piped(monkeypatch)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    if settings:  # turned off: not even long work speaks
+        monkeypatch.setattr(progress, "LINE_SECONDS", 0.01)
+    with progress.progress_bar("reading files", 3) as bar:
+        for _ in range(3):
+            bar.advance()
+        if settings:
+            time.sleep(0.1)
+    assert piped.getvalue() == ""

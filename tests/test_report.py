@@ -82,7 +82,7 @@ def make_rule(rule_id: str, category: str = "notice-file", severity: str = "erro
             RuleExample("clean", {"NOTICE": "x"}, ()),
             RuleExample("dirty", {"a.py": "x"}, (ExpectedFinding("a.py", 1),)),
         ),
-        source=Path("rules/apache-2.0") / f"{rule_id.lower()}.yaml",
+        source=Path("rules/apache") / f"{rule_id.lower()}.yaml",
     )
 
 

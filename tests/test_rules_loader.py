@@ -71,3 +71,12 @@ def test_broken_yaml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="not valid YAML") as error:
         load_rules(tmp_path)
     assert str(path) in str(error.value)
+
+
+def test_each_rule_lives_in_the_folder_of_its_checks_module() -> None:
+    """rules/<folder>/ holds the rules whose checks are in lintml/checks/<folder>.py (`-` read as `_`)."""
+    from lintml.checks import CHECKS
+
+    for rule in shipped_rules():
+        module = CHECKS[rule.check].__module__.rsplit(".", 1)[-1]
+        assert rule.source.parent.name.replace("-", "_") == module, f"{rule.id}: {rule.source} runs {module}.py"

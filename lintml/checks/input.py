@@ -8,7 +8,8 @@ from lintml.checks import Report, check
 from lintml.project import Project
 
 
-def _problems(project: Project, name: str) -> Iterator[Report]:
+def recorded_problems(project: Project, name: str) -> Iterator[Report]:
+    """The problems reading the checked files recorded under the check ``name``, one report each."""
     _ = project.declared_licenses  # reading the manifests is what records their problems
     for item in project.checked_files():
         problems = list(project.facts_of(item.path).problems) + project.extra_problems.get(item.path, [])
@@ -19,15 +20,10 @@ def _problems(project: Project, name: str) -> Iterator[Report]:
 
 @check("unreadable_input", uses_models=True)
 def unreadable_input(project: Project) -> Iterator[Report]:
-    yield from _problems(project, "unreadable_input")
+    yield from recorded_problems(project, "unreadable_input")
     for path, reason in sorted(project.model_problems().items()):
         if project.is_target(path):
             yield Report(path=path, params={"detail": reason})
-
-
-@check("model_card_front_matter")
-def model_card_front_matter(project: Project) -> Iterator[Report]:
-    yield from _problems(project, "model_card_front_matter")
 
 
 @check("path_refused")

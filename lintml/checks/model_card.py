@@ -1,4 +1,4 @@
-"""Model card checks: the card's front matter names a license the Hub and readers can use."""
+"""Model card checks: the card's front matter can be read and names a license the Hub and readers can use."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ from urllib.parse import unquote
 
 from lintml import repository
 from lintml.checks import Report, check
+from lintml.checks.input import recorded_problems
 from lintml.facts.model_card import ModelCard
 from lintml.project import Project
+
+
+@check("model_card_front_matter")
+def model_card_front_matter(project: Project) -> Iterator[Report]:
+    """Cards whose YAML front matter could not be read (the problem reading them recorded)."""
+    yield from recorded_problems(project, "model_card_front_matter")
 
 
 def _cards(project: Project) -> Iterator[tuple[repository.RepoFile, ModelCard]]:

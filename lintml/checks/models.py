@@ -4,9 +4,10 @@ A model folder (``lintml.models.folder``) is read once: its card's declarations,
 evidence of its config, tokenizer and weights against the known models of the indexes
 (``lintml.models.evidence``). The licenses that govern it are those of the base models its
 card names and lintml knows, of a known model its weights derive from, and its card's own
-license when that is a model license only its maker's derivatives carry (Llama, Gemma,
-Qwen). Each governing license's duties (``rules/licenses/models.yaml``) are checked where
-the repository can show them: the card, NOTICE and LICENSE files, READMEs.
+license when its family says only its maker's models and their derivatives carry it (Llama,
+Gemma, Qwen). Each governing license's duties (``rules/licenses/models.yaml``) are checked where
+the repository can show them (the card, NOTICE and LICENSE files, READMEs), each by the predicate
+its duty kind names (:mod:`lintml.models.duties`), in the words its duty kind gives.
 
 Apart from licenses, every pickle-based file of the repository (``lintml.models.pickled``) is
 reported: loading one can run code.
@@ -18,7 +19,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from lintml import repository
@@ -26,27 +26,15 @@ from lintml.checks import Report, check
 from lintml.containment import Tree
 from lintml.findings import Upstream
 from lintml.models.card import CardDeclaration, declaration
+from lintml.models.duties import DutyCase, Shown, is_notice
 from lintml.models.evidence import Evidence, evidence_for
 from lintml.models.folder import ModelFolder, folder_chain, parent_folder
 from lintml.models.known import KnownModel
-from lintml.models.terms import ModelDuty, ModelLicense, plain, shipped_model_terms, states
+from lintml.models.terms import ModelDuty, ModelLicense
 from lintml.project import Project
 
 if TYPE_CHECKING:
     from lintml.models.pickled import PickleFile
-
-# A card's own license governs its duties only in these families: their licenses are used by one
-# maker's models and their derivatives. CC and OpenRAIL licenses are also used for original work.
-OWN_LICENSE_FAMILIES = frozenset({"llama", "gemma", "qwen"})
-# Duties each rule checks.
-LICENSE_DUTIES = ("agreement-copy", "notice-file", "name-prefix", "acceptable-use", "use-restrictions", "code-license")
-ATTRIBUTION_DUTIES = ("display", "attribution", "change-indication", "modified-files")
-# Words in a card that say the model was changed from its base.
-_MODIFIED = re.compile(
-    r"\b(fine[- ]?tun\w*|finetun\w*|modif\w*|adapt\w*|merg\w*|quantiz\w*|distill\w*|trained (?:on top of|from)|"
-    r"based on|derived from|continued pre-?train\w*)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -108,7 +96,7 @@ def _evidence(project: Project, folder: ModelFolder) -> list[Evidence]:
 def _terms_of(project: Project, license_id: str | None) -> ModelLicense | None:
     if not license_id:
         return None
-    terms = shipped_model_terms()
+    terms = project.knowledge.model_terms
     return terms.licenses.get(license_id) or terms.by_card(license_id.lower(), None, project.knowledge.hub_ids)
 
 
@@ -126,9 +114,10 @@ def _governing(project: Project, folder: ModelFolder, card: CardDeclaration | No
             if terms is not None:
                 found.append(Governing(terms, item.model.name, "the weights derive from it"))
     if card is not None:
+        terms = project.knowledge.model_terms
         for value in card.licenses or ("other",):
-            own = shipped_model_terms().by_card(value, card.license_name, project.knowledge.hub_ids)
-            if own is not None and own.family in OWN_LICENSE_FAMILIES:
+            own = terms.by_card(value, card.license_name, project.knowledge.hub_ids)
+            if own is not None and terms.own_license(own):
                 found.append(Governing(own, None, "the card's own license"))
     unique: dict[str, Governing] = {}
     for item in found:
@@ -279,7 +268,7 @@ def _line_of(text: str, needle: str) -> int | None:
 
 @check("model_license_conflict", uses_models=True)
 def model_license_conflict(project: Project) -> Iterator[Report]:
-    terms = shipped_model_terms()
+    terms = project.knowledge.model_terms
     reported: set[tuple[str, str, str]] = set()
     for folder in _folders(project):
         card = _card(project, folder)
@@ -321,35 +310,7 @@ def model_license_conflict(project: Project) -> Iterator[Report]:
                 )
 
 
-@dataclass(frozen=True)
-class _Shown:
-    """What a model folder shows: its card, and the license, NOTICE and document texts of its folder and above."""
-
-    card: CardDeclaration | None
-    texts: dict[str, str]  # path -> text: documents, license and notice files
-    licenses: dict[str, str]  # path -> text: license files only (LICENSE*, NOTICE*, LICENSES/ at the top)
-
-    def anywhere(self, phrase: str) -> bool:
-        return any(states(text, phrase) for text in self.texts.values()) or (
-            self.card is not None and states(self.card.body, phrase)
-        )
-
-    def in_license_files(self, phrase: str) -> bool:
-        """Whether a license file (not a NOTICE) carries the phrase: a copy of a license is a license file."""
-        return any(states(text, phrase) for path, text in self.licenses.items() if not _is_notice(path))
-
-    def in_notices(self, phrase: str) -> bool:
-        return any(states(text, phrase) for path, text in self.licenses.items() if _is_notice(path))
-
-    def has_notice(self) -> bool:
-        return any(_is_notice(path) for path in self.licenses)
-
-
-def _is_notice(path: str) -> bool:
-    return PurePosixPath(path).name.lower().startswith("notice")
-
-
-def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> _Shown:
+def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) -> Shown:
     chain = folder_chain(folder.path)
     texts: dict[str, str] = {}
     licenses: dict[str, str] = {}
@@ -373,92 +334,12 @@ def _shown(project: Project, folder: ModelFolder, card: CardDeclaration | None) 
             texts[item.path] = text
             if is_license:
                 licenses[item.path] = text
-    return _Shown(card, texts, licenses)
+    return Shown(card, texts, licenses, lambda: project.shipped_texts)
 
 
-_SEPARATORS = re.compile(r"[\s_\-]+")
-# Names of template cards, not of a model: they say nothing about what the model is called.
-_PLACEHOLDER_NAMES = frozenset({"model id", "model card", "model name", "your model name", "model"})
-
-
-def _model_name(card: CardDeclaration) -> str | None:
-    """The card's name for its model, without template wording ("Model Card for X" is X); None for placeholders."""
-    name = card.model_name
-    if name is None:
-        return None
-    name = re.sub(r"^model card (?:for|of)\s+", "", name.strip(), flags=re.IGNORECASE).strip()
-    return None if not name or name.lower() in _PLACEHOLDER_NAMES else name
-
-
-def _begins_with(name: str, prefix: str) -> bool:
-    """ "Llama-3-SuperChat", "llama3_chat" and "Llama 3 SuperChat" all begin with "Llama 3"."""
-    spoken = _SEPARATORS.sub("", plain(name))
-    return spoken.startswith(_SEPARATORS.sub("", plain(prefix)))
-
-
-# Duties toward a base: they bind derivatives only, not the maker's own release under its own license.
-DERIVATIVE_DUTIES = frozenset({"name-prefix", "display", "attribution", "change-indication", "modified-files"})
-
-
-def _unmet(duty: ModelDuty, governing: Governing, shown: _Shown, project: Project) -> str | None:
-    """Why the duty is not met, or None when it is (or lintml cannot tell from the repository)."""
-    card = shown.card
-    terms = governing.terms
-    if duty.kind == "agreement-copy":
-        if not terms.recognise or any(shown.in_license_files(phrase) for phrase in terms.recognise):
-            return None  # no phrase to recognise a copy by (a family of licenses), or a copy is shipped
-        if duty.link_suffices and (
-            (card is not None and (card.license_link or terms.key in card.licenses))
-            or (terms.url and shown.anywhere(terms.url.split("://", 1)[-1].rstrip("/")))
-        ):
-            return None
-        return f"no copy of the {terms.name} is shipped (no license file carries its text)"
-    if duty.kind == "notice-file":
-        if not duty.texts:
-            return None
-        if any(shown.in_notices(text) for text in duty.texts):
-            return None
-        has_notice = shown.has_notice()
-        return (
-            f'the NOTICE file does not carry the sentence "{duty.text}"'
-            if has_notice
-            else f'there is no Notice file with the sentence "{duty.text}"'
-        )
-    if duty.kind == "name-prefix":
-        name = _model_name(card) if card is not None else None
-        if not duty.text or name is None or _begins_with(name, duty.text):
-            return None
-        return f'the model\'s name "{name}" does not begin with "{duty.text}"'
-    if duty.kind in ("acceptable-use", "use-restrictions"):
-        phrases = duty.recognise or ("use restrictions",)
-        if any(shown.anywhere(phrase) for phrase in phrases):
-            return None
-        what = "the Acceptable Use Policy is" if duty.kind == "acceptable-use" else "the use restrictions are"
-        return f"{what} not passed on: no license file, NOTICE or card mentions {phrases[0]!r}"
-    if duty.kind == "code-license":
-        shipped = project.shipped_texts
-        if terms.id in shipped or any(shown.in_license_files(phrase) for phrase in terms.recognise):
-            return None
-        return f"no copy of the {terms.name} text is shipped with the weights"
-    if duty.kind == "display":
-        if not duty.texts or any(shown.anywhere(text) for text in duty.texts):
-            return None
-        return f'"{duty.text}" is displayed nowhere (card, README)'
-    if duty.kind == "attribution":
-        base = governing.base
-        if base is None or (card is not None and (any(name.lower() == base.lower() for name in card.base_models))):
-            return None
-        if shown.anywhere(base) or shown.anywhere(base.rsplit("/", 1)[-1]):
-            return None
-        return f"the base model {base} is credited nowhere (card's base_model, card text, README)"
-    if duty.kind in ("change-indication", "modified-files"):
-        if card is not None and (card.relation or _MODIFIED.search(card.body)):
-            return None
-        return "the card does not say that the model was changed from its base (base_model_relation or its text)"
-    return None
-
-
-def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
+def _duties(project: Project, rule: str) -> Iterator[Report]:
+    """The unmet duties of the kinds ``rule`` reports (``duty_kinds`` in models.yaml), each decided by its predicate."""
+    terms = project.knowledge.model_terms
     # Checkpoint folders under one card share its duties: each unmet duty is reported once per card.
     reported: set[tuple[str, str, str, str]] = set()
     for folder in _folders(project):
@@ -469,16 +350,19 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
         shown = _shown(project, folder, card)
         for item in governing:
             for duty in item.terms.duties:
-                if duty.kind not in kinds:
+                kind = terms.duty_kinds[duty.kind]
+                if kind.rule != rule or kind.predicate is None:
                     continue
                 relation = card.relation if card is not None else None
-                if item.base is None and relation is None and duty.kind in DERIVATIVE_DUTIES:
+                if item.base is None and relation is None and kind.derivative_only:
                     continue  # the card's own license, with nothing saying it is a derivative: maybe the original
                 if not duty.applies(relation):
                     continue
-                reason = _unmet(duty, item, shown, project)
-                if reason is None:
+                unmet = kind.predicate.function(DutyCase(duty, item.terms, item.base, shown))
+                if unmet is None:
                     continue
+                values = {**_duty_values(duty, item), **unmet.values}
+                reason = kind.reason(unmet.reason, values)
                 where = card.path if card is not None else (folder.weights or folder.files)[0]
                 key = (where, item.terms.id, duty.kind, reason)
                 if key in reported:
@@ -496,7 +380,7 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
                         "clause": duty.clause,
                         "duty": duty.summary,
                         "because": item.because,
-                        "fix": _fix_hint(duty, item),
+                        "fix": kind.fix_hint(values, duty.summary),
                     },
                     license=item.terms.id,
                     upstream=_upstream(item.base, item.terms.id) if item.base else None,
@@ -504,47 +388,40 @@ def _duties(project: Project, kinds: tuple[str, ...]) -> Iterator[Report]:
                 )
 
 
+def _duty_values(duty: ModelDuty, governing: Governing) -> dict[str, str | None]:
+    """The values every duty kind's wording may name (``DUTY_FIELDS`` of lintml.models.terms)."""
+    terms = governing.terms
+    return {
+        "license": terms.name,
+        "license_key": terms.key,
+        "license_url": terms.url,
+        "text": duty.text,
+        "url": duty.url,
+        "base": governing.base,
+    }
+
+
 def _duty_evidence(
-    duty: ModelDuty, governing: Governing, folder: ModelFolder, shown: _Shown
+    duty: ModelDuty, governing: Governing, folder: ModelFolder, shown: Shown
 ) -> tuple[tuple[str, str], ...]:
     """What a repair needs: which duty, its exact text, where the model lives and which NOTICE it has."""
     facts = [("duty", duty.kind), ("license", governing.terms.key), ("folder", folder.path), ("clause", duty.clause)]
     if duty.texts:
         facts.append(("text", duty.texts[0]))
-    notices = sorted((path for path in shown.licenses if _is_notice(path)), key=lambda path: (-path.count("/"), path))
+    notices = sorted((path for path in shown.licenses if is_notice(path)), key=lambda path: (-path.count("/"), path))
     if notices:
         facts.append(("notice_file", notices[0]))
     return tuple(facts)
 
 
-def _fix_hint(duty: ModelDuty, governing: Governing) -> str:
-    terms = governing.terms
-    hints = {
-        "agreement-copy": f"ship the {terms.name} as LICENSE (or beside the weights)"
-        + (f"; its text is at {terms.url}" if terms.url else ""),
-        "notice-file": f"add a NOTICE file containing: {duty.text}",
-        "name-prefix": f'name the model "{duty.text} ..." in the card (model-index name or first heading)',
-        "acceptable-use": "pass the Acceptable Use Policy on: link it from the card and ship it"
-        + (f" ({duty.url})" if duty.url else ""),
-        "use-restrictions": "include the use restrictions as an enforceable part of the model's license (e.g. a"
-        " LICENSE that carries them) and tell users in the card",
-        "code-license": f"ship the {terms.name} text (LICENSE) with the weights",
-        "display": f'display "{duty.text}" in the card or README',
-        "attribution": f"name {governing.base} as `base_model` in the card and credit its authors",
-        "change-indication": "say in the card that the model was changed (e.g. `base_model_relation: finetune`)",
-        "modified-files": "say in the card that the weights were modified (e.g. `base_model_relation: finetune`)",
-    }
-    return hints.get(duty.kind, duty.summary)
-
-
 @check("model_license_duty", uses_models=True)
 def model_license_duty(project: Project) -> Iterator[Report]:
-    yield from _duties(project, LICENSE_DUTIES)
+    yield from _duties(project, "model-license-duty")
 
 
 @check("model_attribution", uses_models=True)
 def model_attribution(project: Project) -> Iterator[Report]:
-    yield from _duties(project, ATTRIBUTION_DUTIES)
+    yield from _duties(project, "model-attribution")
 
 
 # ----------------------------------------------------------------------------- pickle-weights

@@ -187,13 +187,15 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     required = required_copyrights(project, derivation)
     local = plain(project.text_of(derivation.path) or "") if required else ""
     missing = tuple(line for line in required if not _kept(line, local, derivation, project, held))
-    siblings = derivation.match.sibling_copyrights if derivation.match else ()
+    # An equally likely source file's notices, or the license file's lines as a later version of the upstream
+    # words them (its holder renamed), kept, keep the notice.
+    siblings = (*derivation.match.sibling_copyrights, *derivation.match.later_covering) if derivation.match else ()
     if missing and any(
         all(_kept(line, local, derivation, project, held) for line in lines if is_copyright(line))
         for lines in siblings
         if any(is_copyright(line) for line in lines)
     ):
-        missing = ()  # the copy keeps the notices of an equally likely source file
+        missing = ()
     facts = project.facts_of(derivation.path)
     states_license = any(notice.kind in STATING_KINDS for notice in facts.notices)
     stated_upstream = derivation.match.upstream_notices if derivation.match else ()
@@ -355,7 +357,13 @@ def _vendored_under_its_name(project: Project, paths: list[str], names: list[str
 
 
 def _readme(project: Project) -> str:
-    for item in project.files:
-        if "/" not in item.path and item.name.lower().startswith("readme"):
+    """Where a missing credit is reported: the top-level README, else a top-level NOTICE or credits file, else
+    the file repository-level findings point at (the manifest ...): always a file the repository has."""
+    top = [item for item in project.files if "/" not in item.path]
+    for item in top:
+        if item.name.lower().startswith("readme"):
             return item.path
-    return "README.md"
+    for item in top:
+        if item.name.lower().startswith(_CREDIT_STEMS):
+            return item.path
+    return project.anchor_path()

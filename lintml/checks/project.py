@@ -135,6 +135,10 @@ def license_conflict(project: Project) -> Iterator[Report]:
                 }
             elif outbound is None or compatible(project.knowledge, outbound, derivation.license) is not False:
                 continue
+            elif derivation.match is not None and any(
+                compatible(project.knowledge, outbound, later) is not False for _, later in derivation.match.relicensed
+            ):
+                continue  # the upstream has since offered the same code under a license that fits
             else:
                 params = _conflict(project, outbound, derivation.license)
                 params["source"] = f" (its code came from {derivation.where})"

@@ -41,6 +41,7 @@ def provenance(project: Project) -> Iterator[Report]:
                         f"{_percent(match.local_share)} of this file is upstream code and"
                         f" {_percent(match.upstream_share)} of the upstream file was taken; {_how(match)}"
                         + (f"; also in {', '.join(match.carriers)}, which carry it" if match.carriers else "")
+                        + "".join(f"; {label} holds it too, under {license}" for label, license in match.relicensed)
                         + (f"; no obligations follow: {exempt}" if exempt else "")
                     ),
                 },

@@ -38,7 +38,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "14"
+FACTS_VERSION = "15"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -310,13 +310,24 @@ class FactExtractor:
             Notice(item.expression, item.start_line + offset, item.end_line + offset, item.kind, item.source)
             for item in self._licenses_in("\n".join(line for _, line in shaped), whole_file=False)
         )
+        # A paragraph that says no code came from where its license applies ("No code was used directly from
+        # ConvNeXt-V2, however the weights are CC BY-NC 4.0") states the license of something else.
+        disowned = {
+            number
+            for paragraph in _paragraphs(list(header.lines))
+            if _NO_CODE_USED.search(" ".join(line for _, line in paragraph))
+            for number, _ in paragraph
+        }
         # A docstring is prose about the code: a license *named* there ("unlike the GPL ...") is not
         # the file's license, while a full notice or license text in it still is.
         return tuple(
             item
             for item in shifted
-            if item.kind in _STATEMENT_KINDS
-            or not all(line in header.prose_lines for line in range(item.start_line, item.end_line + 1))
+            if item.start_line not in disowned
+            and (
+                item.kind in _STATEMENT_KINDS
+                or not all(line in header.prose_lines for line in range(item.start_line, item.end_line + 1))
+            )
         )
 
     def _licenses_in(self, text: str, whole_file: bool, use_scancode: bool = True) -> tuple[Notice, ...]:
@@ -391,6 +402,7 @@ def _might_hold_license(text: str) -> bool:
     return bool(_LICENSE_HINTS.search(text))
 
 
+_NO_CODE_USED = re.compile(r"\bno\s+code\s+(?:was\s+|is\s+|has\s+been\s+)?(?:used|taken|copied)\b", re.I)
 # A line with nothing but comment markers, rules and quotes: where one paragraph of a header ends.
 _PARAGRAPH_BREAK = re.compile(r"[\s#/*;!%<>=~{}\[\]\"'-]*")
 

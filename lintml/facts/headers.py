@@ -236,7 +236,8 @@ def find_suppressions(text: str, syntax: CommentSyntax) -> Suppressions:
 
 # The ways people say that a copied file was changed: "Modified from", "Adapted from",
 # "Changes made by", "Modifications copyright 2024 ...", "with modifications", a CHANGES
-# heading. Deliberately not "based on" or "copied from", which name an origin, not a change.
+# heading. Deliberately not "based on" or "copied from", which name an origin, not a change; but "inspired by"
+# (the code is a rework of the origin, not a copy of it) and "copied from X and added Y" say what changed.
 _CHANGE_NOTE = re.compile(
     r"""\b(?:modified|adapted|ported|forked|rewritten|altered|derived)\s+(?:from|by)\b
       | \b(?:changed|edited)\s+by\b
@@ -248,6 +249,8 @@ _CHANGE_NOTE = re.compile(
         \s+(?:modified|changed|adapted)\b
       | \bmodified\s+(?:version|copy|variant)\s+of\b
       | \b(?:ideas|components|inspiration)\s+(?:\w+\s+){0,3}?from\b
+      | \binspired\s+by\b
+      | \b(?:copied|taken)\s+from\b.{1,200}?\band\s+(?:add|added|adds|changed|removed|modified|replaced)\b
       | \bbut\s+(?:we|i)\s+(?:use|used|changed|replaced|removed|added|rewrote)\b
       | ^[\W_]*(?:changes|modifications|change\s+log|changelog)[\W_]*$
     """,
@@ -261,13 +264,15 @@ _BODY_CHANGE_NOTE = re.compile(
     r"""^\s*(?:(?:\#|//|/\*|\*|--|;|%|[rRuU]?(?:\"\"\"|'''))\s*)?
         (?:(?:this|the)\s+\w+\s+(?:was|is|has\s+been)\s+)?
         (?:(?:modified|adapted|ported|forked|rewritten|altered|derived)\s+(?:from|by|for)\b
+          |inspired\s+by\b
           |modifications?\s*(?:copyright|by|:|to\b)|modification\s+of\b)""",
     re.I | re.X,
 )
 MAX_CHANGE_NOTES = 20
 _NOTE_CONTEXT = 2  # lines after a note that belong to it (a date or a name often follows)
 _CHANGE_NOTE_HINT = re.compile(
-    r"modif|adapt|derived|ported|changed|altered|forked|rewritten|edited|change|ideas|components|inspiration|but\s+(?:we|i)\b",
+    r"modif|adapt|derived|ported|changed|altered|forked|rewritten|edited|change|ideas|components|inspir|but\s+(?:we|i)\b"
+    r"|\band\s+add",
     re.I,
 )
 
@@ -315,8 +320,11 @@ def is_lintml_change_notice(line: str) -> bool:
 # "based on https://github.com/...", "inspired by Detectron2"): such a file may be a relay of a
 # common ancestor rather than the origin of what a copy shares with it.
 _CREDIT = re.compile(
-    r"""\b(?:copied|adapted|adpated|ported|taken|borrowed|derived|modified|forked|extracted|lifted|vendored|translated)
+    r"""\b(?:copied|adapted|adpated|ported|taken|borrowed|derived|modified|forked|extracted|lifted|vendored|translated
+          |downloaded)
         \s+(?:\w+\s+){0,3}?from\b
+      | \bfrom\s+(?:the\s+)?original\s+(?:at\b|in\b|here\b|:)
+      | \b(?:is|are|was|were)\s+referred\s+(?:to|from)\b
       | \bbased\s+(?:on|upon)\b
       | \binspired\s+by\b
       | \b(?:original|reference|official)\s+(?:\w+\s+)?(?:implementation|code|source|repo|repository)s?\b
@@ -325,6 +333,8 @@ _CREDIT = re.compile(
     re.I | re.X,
 )
 MAX_CREDITS = 20
+# What may follow a credit's phrase at the end of its line when the origin it names is on the next line.
+_AFTER_CREDIT = re.compile(r"[\s:,.\-*/#]+")
 # Phrases of license texts that read like credits: BSD's "products derived from this software", the GPL's
 # "a work based on the Program", Apache's "based on (or derived from) the Work".
 _LICENSE_PHRASE = re.compile(
@@ -358,6 +368,10 @@ def numbered_credit_lines(text: str, syntax: CommentSyntax) -> tuple[tuple[int, 
         seen.add(start)
         end = text.find("\n", hit.start())
         stripped = text[start : end if end != -1 else len(text)].strip()
+        # "# Copied from" with the address on the next comment line: the credit goes on there.
+        if end != -1 and not _AFTER_CREDIT.sub("", text[hit.end() : end]):
+            following = text.find("\n", end + 1)
+            stripped = f"{stripped} {text[end + 1 : following if following != -1 else len(text)].strip()}"
         # Inside a docstring when an odd number of triple quotes come before the line.
         in_string = bisect.bisect_left(quotes, start) % 2 == 1
         prose = in_string or '"""' in stripped or "'''" in stripped or stripped.startswith(markers)

@@ -229,11 +229,6 @@ def load_table() -> _Table:
     return _TABLE
 
 
-def table_scancode_version() -> str:
-    """The scancode-toolkit version the shipped table was derived from."""
-    return load_table().scancode_version
-
-
 def spdx_id_for_key(key: str) -> str:
     """The SPDX id of a scancode license key (``LicenseRef-scancode-<key>`` when it has none)."""
     return load_table().license_keys.get(key, f"LicenseRef-scancode-{key}")

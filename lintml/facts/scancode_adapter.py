@@ -109,13 +109,11 @@ def _import_scancode_config() -> None:
 @contextmanager
 def _announce(message: str) -> Iterator[None]:
     """Say on stderr that something slow is happening: a bar with its time on a terminal (erased when
-    done), else one line, so a CI log shows why the run paused."""
+    done), else one line at once, so a CI log shows why the run paused (and its time every few seconds)."""
     from lintml.progress import interactive, progress_bar
 
     if not interactive():
         print(message, file=sys.stderr, flush=True)
-        yield
-        return
     with progress_bar(message.removeprefix("lintml: ").removesuffix("..."), None):
         yield
 
@@ -131,11 +129,6 @@ def _license_cache() -> Any:
 
                 _LICENSE_CACHE = get_cache()
     return _LICENSE_CACHE
-
-
-def index_loaded() -> bool:
-    """Whether this process has already paid for scancode's license index."""
-    return _LICENSE_CACHE is not None
 
 
 def _kind(rule: Any) -> str | None:

@@ -155,24 +155,6 @@ def insert_lines_before(text: str, path: str, line: int, lines: Sequence[str]) -
     return before + "".join(item + newline for item in block) + after
 
 
-def has_lines(text: str, path: str, lines: Sequence[str]) -> bool:
-    """Whether `lines`, rendered as comments for `path`, already stand consecutively in `text`.
-
-    Each line is compared with surrounding whitespace stripped. Raises ``ValueError``
-    like ``comment_block`` for formats without comments.
-    """
-    wanted = [line.strip() for line in comment_block(path, lines)]
-    if not wanted:
-        return True
-    present = [line.strip() for line in text.removeprefix("\ufeff").split("\n")]
-    first = wanted[0]
-    return any(
-        present[index : index + len(wanted)] == wanted
-        for index, line in enumerate(present)
-        if line == first and index + len(wanted) <= len(present)
-    )
-
-
 def _writing_syntax(path: str) -> tuple[str | None, tuple[str, str] | None]:
     """``(line marker, None)`` or ``(None, (opening, closing))`` to write comments in `path`."""
     suffix = PurePosixPath(path).suffix.lower()

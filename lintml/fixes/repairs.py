@@ -18,7 +18,7 @@ from lintml.facts.license_texts import license_text
 from lintml.findings import Finding
 from lintml.fixes import CannotRepair, NeedsPerson, RepairContext, repair
 from lintml.fixes.comments import insert_header_lines, insert_lines_before, python_statement_start
-from lintml.models.terms import states
+from lintml.models.duties import states
 from lintml.project import Project
 from lintml.repository import PYTHON_SUFFIXES
 
@@ -193,9 +193,11 @@ def write_license_text(finding: Finding, context: RepairContext) -> str | None:
 
 @repair("model-license-duty")
 def add_model_notice(finding: Finding, context: RepairContext) -> str | None:
-    """The one model-license duty that needs no judgement: the Notice file with the sentence the license fixes."""
+    """The model-license duties that need no judgement (``repair: notice-sentence`` in models.yaml): the Notice
+    file with the sentence the license fixes."""
     facts = dict(finding.evidence)
-    if facts.get("duty") != "notice-file" or not facts.get("text"):
+    kind = context.project.knowledge.model_terms.duty_kinds.get(facts.get("duty", ""))
+    if kind is None or kind.repair != "notice-sentence" or not facts.get("text"):
         raise NeedsPerson()
     folder = facts.get("folder", "")
     existing = facts.get("notice_file")

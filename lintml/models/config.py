@@ -17,7 +17,6 @@ upstream's modules; :func:`missing_references` says which of them the folder doe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -249,11 +248,6 @@ def normalize_config(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def config_digest(normalized: Mapping[str, Any]) -> str:
-    """The sha256 of a normalised config's canonical JSON."""
-    return hashlib.sha256(_canonical(normalized).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _is_sub_config(key: str, value: Any) -> bool:

@@ -24,9 +24,10 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from lintml.provenance.upstream import UnpackLimits
+if TYPE_CHECKING:
+    from lintml.provenance.upstream import UnpackLimits
 
 _CHUNK = 1 << 20
 # Long names and pax records are a few hundred bytes; tarfile reads one whole before looking at it.

@@ -34,7 +34,7 @@ from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "18"
+MATCH_VERSION = "22"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -44,6 +44,9 @@ SIBLING_SHARE = 0.95  # another file of the upstream aligning this well is as li
 # Another project's file that aligns this well with the same local code holds the same code: the two
 # are an origin and a carrier (diffusers and transformers carry OpenAI's CLIP), told apart by date.
 SAME_CODE = 0.9
+# A later version of the upstream whose file still aligns this well with the copy (a few functions changed since)
+# offers the copied code under that version's license.
+RELICENSED_CODE = 0.8
 # After a whole or verbatim match, only other projects' files sharing this share of its fingerprints
 # are aligned: they may hold the same code, and the oldest of them is its origin.
 CARRIER_FINGERPRINTS = 0.6
@@ -82,10 +85,17 @@ class Match:
     # The copyright lines of the license file nearest above the upstream file (its folder's, else a parent's):
     # what a copy keeps when the upstream file has no header of its own (see checks.obligations).
     covering_copyrights: tuple[str, ...] = ()
+    root_copyrights: tuple[str, ...] = ()  # the copyright lines of the upstream's top license file: its own word
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
     upstream_folder_credits: tuple[str, ...] = ()  # what the other files in its folder say of theirs
     upstream_imports: tuple[str, ...] = ()  # the top-level modules the upstream file imports
     sibling_copyrights: tuple[tuple[str, ...], ...] = ()  # copyright lines of near-identical upstream files
+    # Later versions of the same upstream holding the same code under another license (the upstream relicensed
+    # it: DINOv2 went from CC-BY-NC-4.0 to Apache-2.0): (label, license), oldest first.
+    relicensed: tuple[tuple[str, str], ...] = ()
+    # The copyright lines of the license file covering the upstream file in each later version of the upstream
+    # (ggml's "Georgi Gerganov" became "The ggml authors"): a headerless copy keeping those keeps its notice.
+    later_covering: tuple[tuple[str, ...], ...] = ()
     requires_you: bool = False  # the upstream depends on the checked project, which does not depend on it
     released: str | None = None  # when the upstream version was published (ISO 8601), if known
     carriers: tuple[str, ...] = ()  # other upstreams holding the same code, oldest first ("diffusers 0.31.0")
@@ -133,11 +143,14 @@ class Match:
         for name in ("lines", "upstream_lines", "renames"):
             values[name] = tuple(tuple(item) for item in values[name])
         values["sibling_copyrights"] = tuple(tuple(item) for item in values.get("sibling_copyrights", ()))
+        values["relicensed"] = tuple((str(label), str(license)) for label, license in values.get("relicensed", ()))
+        values["later_covering"] = tuple(tuple(item) for item in values.get("later_covering", ()))
         for name in (
             "upstream_notices",
             "upstream_copyrights",
             "project_copyrights",
             "covering_copyrights",
+            "root_copyrights",
             "upstream_credits",
             "upstream_folder_credits",
             "upstream_imports",
@@ -377,10 +390,11 @@ class Matcher:
             number_of, file_of, alignment, upstream_stream = made[id(match)]
             absent_in = self._absent_in(number_of, match.project, counts, match.shared_fingerprints)
             held_here = None
-            if absent_in is not None and any(self._excluded_projects):  # rare: this project is catalogued
+            if any(self._excluded_projects):  # rare: this project is catalogued, and its releases date the code
                 value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
                 held_here = self._held_here(self._own_values(shared), shared)
+            later_covering = _later_covering(self.indexes[number_of].versions_of(match.project), match)
             beside = self.indexes[number_of].file(file_of)[1].credited_beside
             folder_credits = self.indexes[number_of].credits_of(beside) if beside else ()
             # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
@@ -393,6 +407,7 @@ class Matcher:
                 carriers=carriers,
                 absent_in=absent_in,
                 held_here=held_here,
+                later_covering=later_covering,
             )
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
@@ -403,7 +418,10 @@ class Matcher:
                 and other.project == match.project
                 and other.evidence_tokens >= SIBLING_SHARE * match.evidence_tokens
             )
-            matches.append(replace(match, sibling_copyrights=siblings) if siblings else match)
+            if siblings:
+                match = replace(match, sibling_copyrights=siblings)
+            relicensed = _relicensed(match, [other for other, _ in verified])
+            matches.append(replace(match, relicensed=relicensed) if relicensed else match)
             if len(matches) == MAX_MATCHES:
                 break
         return matches
@@ -457,6 +475,26 @@ def _holders_of_same_code(
     return list(holders.values()), [match for name, match in partial.items() if name not in holders]
 
 
+def _relicensed(match: Match, candidates: list[Match]) -> tuple[tuple[str, str], ...]:
+    """(label, license) of the later versions of ``match``'s upstream that hold the same code under another
+    license: a file aligning about as well, or the same file (reworked since), oldest first."""
+    if not match.released:
+        return ()
+    later = {
+        (other.released or "", other.label, other.license)
+        for other in candidates
+        if other.project == match.project
+        and other.license
+        and other.license != match.license
+        and (other.released or "") > match.released
+        and (
+            other.evidence_tokens >= RELICENSED_CODE * match.evidence_tokens
+            or other.upstream_path == match.upstream_path  # the same file, reworked since
+        )
+    }
+    return tuple((label, license) for _, label, license in sorted(later) if license)
+
+
 def _origin_and_carriers(holders: list[Match]) -> tuple[Match, tuple[str, ...]]:
     """Of matches holding the same code, the origin, and the others' labels as its carriers.
 
@@ -503,10 +541,25 @@ def _match(
         notice=project.notice,
         project_copyrights=project.copyrights,
         covering_copyrights=covering_copyrights(project, upstream.path),
+        root_copyrights=dict(project.license_copyrights).get("", ()),
         upstream_credits=upstream.credits,
         upstream_imports=upstream.imports,
         released=upstream.since or project.released,
     )
+
+
+def _later_covering(versions: Sequence[UpstreamProject], match: Match) -> tuple[tuple[str, ...], ...]:
+    """The covering copyright lines of ``match``'s upstream file in the later versions of its project, where
+    they differ from the matched version's (only a headerless file's notice lives there)."""
+    if match.upstream_copyrights or not match.released:
+        return ()
+    later = []
+    for version in versions:
+        if (version.released or "") > match.released:
+            lines = covering_copyrights(version, match.upstream_path)
+            if lines and lines != match.covering_copyrights and lines not in later:
+                later.append(lines)
+    return tuple(later)
 
 
 def covering_copyrights(project: UpstreamProject, path: str) -> tuple[str, ...]:

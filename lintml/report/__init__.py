@@ -1,9 +1,13 @@
-r"""Formatters: pure functions from findings (and the rules that were run) to one output document.
+r"""Formatters: pure functions from a run's results to one output document, registered by name.
 
-Each output format is a module in this package that registers one function with
-``@register("name")``; the package imports every module in it, so adding a format is adding a
-file. Every formatter returns the whole document, ending in a newline unless it is empty, so
-a front end writes it as it is. The same findings in any order give the same output.
+Two kinds of document are written, each with a :class:`Registry` of its formats: the findings of
+`lintml check` (:data:`FORMATTERS`, functions of the findings and the rules that were run,
+registered with ``@register("name")``) and the report of `lintml audit` (:data:`AUDIT_FORMATTERS`,
+functions of the audit's JSON document and the paired files' texts, registered with
+``@AUDIT_FORMATTERS.register("name")``). Each format is a module in this package; the package
+imports every module in it, so adding a format is adding a file, and the command line offers what
+the registries hold. Every formatter returns the whole document, ending in a newline unless it is
+empty, so a front end writes it as it is. The same input in any order gives the same output.
 
 Names and messages come from the scanned repository, so they are escaped here, at the edge,
 never in the findings themselves. A file name that is not valid UTF-8 reaches lintml with each
@@ -21,7 +25,7 @@ import pkgutil
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from lintml import __version__
 from lintml.findings import SEVERITIES, Finding, Upstream
@@ -39,29 +43,56 @@ class ReportContext:
     extras: Mapping[str, Any] = field(default_factory=dict)  # added to the summary of formats that have one
 
 
+_Format = TypeVar("_Format", bound=Callable[..., str])
+
+
+class Registry(dict[str, _Format], Generic[_Format]):
+    """The formats of one kind of document, by the name users pass to ``--format``."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__()
+        self.document = document  # what the formats render, for messages
+
+    def register(self, name: str) -> Callable[[_Format], _Format]:
+        """Register a formatter under ``name``; a name registered twice is a mistake in lintml."""
+
+        def add(formatter: _Format) -> _Format:
+            if name in self:
+                raise ValueError(f"{self.document} formatter {name!r} registered twice")
+            self[name] = formatter
+            return formatter
+
+        return add
+
+    def named(self, name: str) -> _Format:
+        """The formatter registered as ``name``; a ValueError naming the choices when there is none."""
+        try:
+            return self[name]
+        except KeyError:
+            raise ValueError(f"unknown format {name!r} (one of: {', '.join(sorted(self))})") from None
+
+
 Formatter = Callable[[Sequence[Finding], Sequence[Rule], ReportContext], str]
-FORMATTERS: dict[str, Formatter] = {}
+FORMATTERS: Registry[Formatter] = Registry("findings")
+# An audit formatter renders the JSON document of docs/audit-json.md, given the texts of the paired files
+# (side name -> {path: text}) for the formats that show them.
+AuditFormatter = Callable[[Mapping[str, Any], Mapping[str, Mapping[str, str]]], str]
+AUDIT_FORMATTERS: Registry[AuditFormatter] = Registry("audit")
 
 
 def register(name: str) -> Callable[[Formatter], Formatter]:
-    """Register a formatter under the name users pass to ``--format``."""
-
-    def add(formatter: Formatter) -> Formatter:
-        if name in FORMATTERS:
-            raise ValueError(f"formatter {name!r} registered twice")
-        FORMATTERS[name] = formatter
-        return formatter
-
-    return add
+    """Register a findings formatter under the name users pass to ``lintml check --format``."""
+    return FORMATTERS.register(name)
 
 
 def format_findings(name: str, findings: Sequence[Finding], rules: Sequence[Rule], context: ReportContext) -> str:
     """Render ``findings`` in the format registered as ``name``."""
-    try:
-        formatter = FORMATTERS[name]
-    except KeyError:
-        raise ValueError(f"unknown format {name!r} (one of: {', '.join(sorted(FORMATTERS))})") from None
-    return formatter(findings, rules, context)
+    return FORMATTERS.named(name)(findings, rules, context)
+
+
+def format_audit(name: str, document: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]]) -> str:
+    """Render an audit's JSON ``document`` in the format registered as ``name`` (``sources``: the paired texts)."""
+    return AUDIT_FORMATTERS.named(name)(document, sources)
 
 
 def ordered(findings: Sequence[Finding]) -> list[Finding]:
@@ -183,10 +214,9 @@ def upstream_record(upstream: Upstream) -> dict[str, Any]:
     }
 
 
-def _discover() -> dict[str, Formatter]:
+def _discover() -> None:
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
-    return FORMATTERS
 
 
 _discover()

@@ -1,7 +1,8 @@
 """The fork audit as one self-contained HTML page, for people to read offline.
 
 ``render_audit_html(report, sources)`` turns the JSON object of ``docs/audit-json.md`` and the
-texts of the paired files into a single file: inline CSS, inline JavaScript, no network. The
+texts of the paired files into a single file: inline CSS, inline JavaScript, no network (the style
+sheet and the script are package data, ``assets/audit.css`` and ``assets/audit.js``). The
 summary, the chart, the file table, the models and the obligations are plain HTML written
 here; each pair's side-by-side view is built by the page's script when the pair is opened, from
 data kept in a ``<script type="application/json">`` block, so a report of thousands of files
@@ -16,14 +17,17 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from functools import cache
 from html import escape as _html_escape
+from importlib import resources
 from typing import Any
 
 from lintml.findings import SEVERITIES
+from lintml.report import AUDIT_FORMATTERS
+from lintml.report.audit_json import KINDS
 
 LINES_SHOWN = 2000  # lines per side of a pair view; the rest is left out with a note
 TENSORS_SHOWN = 12  # the weakest tensor pairs listed per model comparison
-KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
 # Okabe-Ito colours: told apart with the common colour-vision deficiencies too.
 KIND_COLORS = {
     "identical": "#d55e00",
@@ -46,6 +50,27 @@ _CHART_TOP = 16
 _CHART_BOTTOM = 16
 
 
+@cache
+def _asset(name: str) -> str:
+    """A file of ``lintml/report/assets`` (shipped as package data), as text."""
+    return resources.files("lintml.report").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+# The line of assets/audit.css where the rules colouring each kind go, written from KIND_COLORS.
+_KIND_RULES = "/* .k-KIND { background: ... } for each kind: written from KIND_COLORS in audit_html.py */\n"
+
+
+@cache
+def _style() -> str:
+    """The page's style sheet: assets/audit.css with a colour rule for each kind."""
+    rules = "".join(f".k-{kind} {{ background: {color}; }}\n" for kind, color in KIND_COLORS.items())
+    style = _asset("audit.css")
+    if style.count(_KIND_RULES) != 1:
+        raise RuntimeError("lintml/report/assets/audit.css lost its line for the kind colours")
+    return style.replace(_KIND_RULES, rules)
+
+
+@AUDIT_FORMATTERS.register("html")
 def render_audit_html(report: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]]) -> str:
     """The whole page for an audit ``report``; ``sources`` maps "fork" and each upstream's name to {path: text}.
 
@@ -73,7 +98,8 @@ def render_audit_html(report: Mapping[str, Any], sources: Mapping[str, Mapping[s
     import base64
     import hashlib  # here, not at the top: lintml.report imports this module on every run
 
-    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    script = _asset("audit.js")  # the page's one script: it reads data with JSON.parse, writes with textContent
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     policy = (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
         f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
@@ -96,12 +122,12 @@ def render_audit_html(report: Mapping[str, Any], sources: Mapping[str, Mapping[s
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="lintml ' + escape(str(report.get("lintml") or "")) + '">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{escape(title)}</title>\n<style>{_style()}</style>\n</head>\n<body>\n"
         f'<header class="top"><h1>{escape(title)}</h1><nav>{nav}</nav></header>\n'
         '<noscript><p class="note">The side-by-side views, sorting and filtering need JavaScript.</p></noscript>\n'
         f"<main>\n{body}\n</main>\n"
         f'<script type="application/json" id="audit-data">{_json_for_script(data)}</script>\n'
-        f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+        f"<script>{script}</script>\n</body>\n</html>\n"
     )
 
 
@@ -740,484 +766,3 @@ def _obligations(report: Mapping[str, Any]) -> str:
         )
     parts.append("</tbody></table></section>")
     return "\n".join(parts)
-
-
-_STYLE = (
-    """
-:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa; --accent: #0969da;
-  --copied: #fff1c2; --copied-line: #f2d46b; --mark: #f9c4e4; }
-* { box-sizing: border-box; }
-body { margin: 0; color: var(--fg); background: var(--bg); line-height: 1.45;
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono",
-  monospace; font-size: 12.5px; }
-header.top { background: var(--soft); border-bottom: 1px solid var(--line);
-  padding: 10px 24px; display: flex; gap: 24px; align-items: baseline; flex-wrap: wrap; }
-header.top h1 { font-size: 18px; margin: 0; overflow-wrap: anywhere; }
-header.top nav a { margin-right: 14px; }
-main { max-width: 1240px; margin: 0 auto; padding: 8px 24px 48px; }
-section { margin-top: 28px; }
-h2 { font-size: 20px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-h3 { font-size: 15px; margin: 0 0 8px; }
-a { color: var(--accent); text-decoration: none; }
-a:hover { text-decoration: underline; }
-.note { color: var(--muted); }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; background: var(--soft);
-  min-width: 280px; flex: 1 1 280px; }
-.card dl, dl.facts, dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
-dt { color: var(--muted); }
-dd { margin: 0; overflow-wrap: anywhere; }
-dl.facts { margin-top: 12px; }
-ul.kinds, ul.legend { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 8px 18px; }
-.kind { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; color: #fff; background: #666; }
-.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px;
-  vertical-align: -1px; background: #666; }
-"""
-    + "".join(f".k-{kind} {{ background: {color}; }}\n" for kind, color in KIND_COLORS.items())
-    + """
-.k-reformatted, .k-partial { color: #1f2328; }
-.sev { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12px; border: 1px solid; }
-.s-error { color: #cf222e; border-color: #cf222e; }
-.s-warning { color: #9a6700; border-color: #bf8700; }
-.s-info { color: #0969da; border-color: #0969da; }
-.sev + .sev { margin-left: 6px; }
-.bar { display: inline-block; width: 48px; height: 8px; background: #e6e9ed; border-radius: 4px; margin-right: 6px;
-  vertical-align: 0; overflow: hidden; }
-.bar .fill { display: block; height: 100%; background: #57606a; }
-#similarity-chart { display: block; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
-#similarity-chart .grid { stroke: #e6e9ed; }
-#similarity-chart .zero { stroke: #57606a; }
-#similarity-chart text { font-size: 11px; fill: var(--muted); }
-#similarity-chart .tick { text-anchor: end; }
-#similarity-chart .hit { fill: transparent; }
-#similarity-chart a:hover .hit { fill: #0969da1a; }
-.legend { margin-top: 8px !important; }
-section > h3 { margin-top: 16px; }
-table.files { table-layout: fixed; }
-table.files th[data-key="path"] { width: 25%; }
-table.files th[data-key="kind"] { width: 9%; }
-table.files th[data-key="upstream"] { width: 22%; }
-table.files th[data-key="fork_share"], table.files th[data-key="upstream_share"] { width: 11%; }
-table.files th[data-key="renames"], table.files th[data-key="notices"] { width: 6.6%; }
-table.files th[data-key="change_notice"] { width: 8.6%; }
-table.files th { font-size: 13px; }
-.controls { display: flex; gap: 10px; align-items: center; margin-bottom: 8px; }
-.controls input { width: 360px; padding: 5px 8px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
-.controls select { padding: 4px 6px; border: 1px solid var(--line); border-radius: 6px; font: inherit; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
-td.num { white-space: nowrap; }
-td.path { overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono",
-  monospace; font-size: 12.5px; }
-table.files thead th { position: sticky; top: 0; background: var(--soft); z-index: 1; }
-th button.sort { all: unset; cursor: pointer; font-weight: 600; }
-th button.sort::after { content: " ↕"; color: #afb8c1; }
-th[aria-sort="ascending"] button.sort::after { content: " ▲"; color: var(--fg); }
-th[aria-sort="descending"] button.sort::after { content: " ▼"; color: var(--fg); }
-th button.sort:focus-visible { outline: 2px solid var(--accent); }
-tr[hidden] { display: none; }
-.tag { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 8px; padding: 0 5px;
-  font-family: system-ui, sans-serif; }
-.cn-no { color: #cf222e; }
-.cn-yes { color: #1a7f37; }
-.cn-none { color: var(--muted); }
-td.owed { color: #cf222e; font-weight: 600; }
-#identical-files, #identical-pairs { margin-top: 12px; }
-#identical-files > summary, #identical-pairs > summary { cursor: pointer; color: var(--muted); padding: 4px 0; }
-details.pair { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
-details.pair:not([open]) { content-visibility: auto; contain-intrinsic-size: auto 34px; }
-details.pair > summary { padding: 6px 10px; cursor: pointer; background: var(--soft); overflow-wrap: anywhere; }
-details.pair[open] > summary { border-bottom: 1px solid var(--line); }
-details.pair:target > summary { outline: 2px solid var(--accent); }
-.shares { color: var(--muted); margin-left: 8px; }
-.arrow { color: var(--muted); }
-.pair-body { padding: 10px 12px; }
-dl.meta { margin-bottom: 10px; }
-table.renames { width: auto; }
-table.renames td, table.renames th { padding: 1px 6px; border: 0; }
-code.from, code.to { background: var(--mark); border-radius: 3px; padding: 0 2px; }
-ul.items { margin: 0; padding-left: 18px; }
-.pair-view { max-height: 75vh; overflow: auto; border: 1px solid var(--line); border-radius: 4px; }
-.pair-view:empty { display: none; }
-.pair-notes { margin: 0 0 6px; color: var(--muted); }
-.regions button { font: inherit; font-size: 12px; margin: 0 4px 4px 0; border: 1px solid var(--copied-line);
-  background: var(--copied); border-radius: 4px; cursor: pointer; }
-table.code { table-layout: fixed; width: 100%; }
-table.code col.ln { width: 52px; }
-table.code thead th { position: sticky; top: 0; background: var(--soft); z-index: 1; font-weight: 600;
-  overflow-wrap: anywhere; border-bottom: 1px solid var(--line); }
-table.code td { padding: 0 6px; border: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas,
-  "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 12px; line-height: 1.5; }
-table.code td.ln { color: #8c959f; text-align: right; user-select: none; background: var(--soft); }
-table.code td.src { white-space: pre-wrap; word-break: break-all; tab-size: 4; }
-table.code td.src.right { border-left: 1px solid var(--line); }
-table.code td.copied { background: var(--copied); }
-table.code td.ln.copied { background: var(--copied-line); color: #57606a; }
-table.code td.blank { background: repeating-linear-gradient(135deg, #fafbfc, #fafbfc 4px, #f1f3f5 4px, #f1f3f5 8px); }
-mark.rn { background: var(--mark); color: inherit; border-radius: 2px; }
-.copied-sample { background: var(--copied); padding: 0 3px; }
-.model { margin-bottom: 12px; }
-.verdict { font-size: 12px; border-radius: 10px; padding: 0 8px; margin-left: 8px; font-weight: normal; }
-.v-derived { background: #ffebe9; color: #cf222e; }
-.v-unrelated { background: #dafbe1; color: #1a7f37; }
-table.tensors { margin-top: 6px; }
-"""
-)
-
-# The page's one script. It reads data with JSON.parse and writes text with textContent only.
-_SCRIPT = r"""
-"use strict";
-(() => {
-  const dataNode = document.getElementById("audit-data");
-  let data = null;
-  const pairData = (key) => {
-    if (data === null) data = JSON.parse(dataNode.textContent);
-    return data.pairs[key];
-  };
-  const element = (tag, className, text) => {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  };
-
-  // The file tables (changed files; identical ones, folded): each sorts by a column, one filter reads both.
-  const tables = Array.from(document.querySelectorAll("table.files"));
-  const allRows = [];
-  const searchText = new Map();
-  tables.forEach((table) => {
-    const body = table.tBodies[0];
-    const rows = Array.from(body.rows);
-    rows.forEach((row, index) => {
-      row.dataset.order = String(index);
-      allRows.push(row);
-      searchText.set(row, [0, 1, 2].map((column) => row.cells[column].dataset.v).join(" ").toLowerCase());
-    });
-    const headers = Array.from(table.tHead.rows[0].cells);
-    const sortBy = (header) => {
-      const column = headers.indexOf(header);
-      const numeric = header.dataset.type === "number";
-      const ascending = header.getAttribute("aria-sort") !== "ascending";
-      const keyed = rows.map((row) => {
-        const cell = row.cells[column];
-        const text = cell.dataset.s !== undefined ? cell.dataset.s : cell.dataset.v;
-        return [text === "" ? null : (numeric ? Number(text) : text), Number(row.dataset.order), row];
-      });
-      const compare = ([x, xOrder], [y, yOrder]) => {
-        if (x === null || y === null) return x === y ? xOrder - yOrder : (x === null ? 1 : -1);  // no value: last
-        let order = x < y ? -1 : (x > y ? 1 : 0);
-        if (!ascending) order = -order;
-        return order || xOrder - yOrder;
-      };
-      const fragment = document.createDocumentFragment();
-      keyed.sort(compare).forEach((item) => fragment.appendChild(item[2]));
-      body.appendChild(fragment);
-      headers.forEach((other) => other.removeAttribute("aria-sort"));
-      header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    };
-    headers.forEach((header) => {
-      header.querySelector("button").addEventListener("click", () => sortBy(header));
-    });
-  });
-  const filter = document.getElementById("file-filter");
-  const kind = document.getElementById("kind-filter");
-  const count = document.getElementById("file-count");
-  const folded = document.getElementById("identical-files");
-  if (filter && kind && count) {
-    const apply = () => {
-      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
-      let shown = 0;
-      let shownFolded = 0;
-      allRows.forEach((row) => {
-        const visible = (!kind.value || row.dataset.kind === kind.value)
-          && words.every((word) => searchText.get(row).includes(word));
-        if (row.hidden === visible) row.hidden = !visible;
-        if (visible) {
-          shown += 1;
-          if (folded && folded.contains(row)) shownFolded += 1;
-        }
-      });
-      // A filter that finds identical files unfolds them, so what it found is seen.
-      if (folded && shownFolded && (words.length || kind.value)) folded.open = true;
-      count.textContent = shown.toLocaleString("en") + " of " + allRows.length.toLocaleString("en") + " files";
-    };
-    let pending = 0;
-    filter.addEventListener("input", () => {  // a large table re-lays out slowly: wait for a pause in typing
-      clearTimeout(pending);
-      if (allRows.length > 500) pending = setTimeout(apply, 150);
-      else apply();
-    });
-    kind.addEventListener("change", apply);
-  }
-
-  // Pairs: the side-by-side view is built the first time a pair is opened.
-  const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&");
-  const tokenPattern = (names) => {
-    const unique = Array.from(new Set(names.filter(Boolean)));
-    if (!unique.length) return null;
-    unique.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
-    const word = "[\\p{L}\\p{N}_$]";
-    return new RegExp("(?<!" + word + ")(?:" + unique.map(escapeRegExp).join("|") + ")(?!" + word + ")", "gu");
-  };
-  const fillCode = (cell, text, pattern, titles) => {
-    if (!pattern) { cell.textContent = text; return; }
-    let last = 0;
-    pattern.lastIndex = 0;
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      if (match.index > last) cell.appendChild(document.createTextNode(text.slice(last, match.index)));
-      const mark = element("mark", "rn", match[0]);
-      mark.title = titles.get(match[0]);
-      cell.appendChild(mark);
-      last = match.index + match[0].length;
-    }
-    if (last < text.length) cell.appendChild(document.createTextNode(text.slice(last)));
-  };
-  const marks = (ranges, count) => {
-    const copied = new Uint8Array(count + 2);
-    ranges.forEach(([first, last]) => {
-      for (let line = first; line <= Math.min(last, count); line += 1) copied[line] = 1;
-    });
-    return copied;
-  };
-  // Rows [fork line or null, upstream line or null] for two runs of lines: a longest common
-  // subsequence of their keys faces each other, the lines between matches run side by side.
-  const alignRows = (forkSpan, upstreamSpan, forkKeys, upstreamKeys) => {
-    let head = 0;
-    while (head < forkKeys.length && head < upstreamKeys.length && forkKeys[head] === upstreamKeys[head]) head += 1;
-    let forkEnd = forkKeys.length, upstreamEnd = upstreamKeys.length;
-    while (forkEnd > head && upstreamEnd > head && forkKeys[forkEnd - 1] === upstreamKeys[upstreamEnd - 1]) {
-      forkEnd -= 1;
-      upstreamEnd -= 1;
-    }
-    const matches = [];
-    for (let index = 0; index < head; index += 1) matches.push([index, index]);
-    const n = forkEnd - head, m = upstreamEnd - head;
-    if (n > 0 && m > 0 && n * m <= 4100000) {
-      const width = m + 1;
-      const table = new Uint16Array((n + 1) * width);
-      for (let i = n - 1; i >= 0; i -= 1) {
-        for (let j = m - 1; j >= 0; j -= 1) {
-          table[i * width + j] = forkKeys[head + i] === upstreamKeys[head + j]
-            ? table[(i + 1) * width + j + 1] + 1
-            : Math.max(table[(i + 1) * width + j], table[i * width + j + 1]);
-        }
-      }
-      for (let i = 0, j = 0; i < n && j < m;) {
-        if (forkKeys[head + i] === upstreamKeys[head + j]) { matches.push([head + i, head + j]); i += 1; j += 1; }
-        else if (table[(i + 1) * width + j] >= table[i * width + j + 1]) i += 1;
-        else j += 1;
-      }
-    }
-    for (let index = 0; index < forkKeys.length - forkEnd; index += 1) {
-      matches.push([forkEnd + index, upstreamEnd + index]);
-    }
-    matches.push([forkKeys.length, upstreamKeys.length]);  // the end, as a match past both runs
-    const rows = [];
-    let fork = 0, upstream = 0;
-    matches.forEach(([forkMatch, upstreamMatch]) => {
-      while (fork < forkMatch || upstream < upstreamMatch) {
-        rows.push([fork < forkMatch ? forkSpan[fork] : null, upstream < upstreamMatch ? upstreamSpan[upstream] : null]);
-        if (fork < forkMatch) fork += 1;
-        if (upstream < upstreamMatch) upstream += 1;
-      }
-      if (forkMatch < forkKeys.length) rows.push([forkSpan[forkMatch], upstreamSpan[upstreamMatch]]);
-      fork = forkMatch + 1;
-      upstream = upstreamMatch + 1;
-    });
-    return rows;
-  };
-  const sideNote = (label, lines, total) => {
-    if (lines === null) return label + " file not included in this report.";
-    if (total > lines.length) {
-      return label + " file: the first " + lines.length.toLocaleString("en") + " of " + total.toLocaleString("en")
-        + " lines are shown.";
-    }
-    return "";
-  };
-  const formatRanges = (ranges) => ranges.map(([first, last]) => (first === last ? String(first) : first + "–" + last))
-    .join(", ") || "—";
-  const renderMeta = (pair) => {
-    const list = element("dl", "meta");
-    const add = (term, content) => {
-      list.appendChild(element("dt", "", term));
-      const value = element("dd");
-      if (typeof content === "string") value.textContent = content;
-      else value.appendChild(content);
-      list.appendChild(value);
-      return value;
-    };
-    const bullets = (items, make) => {
-      const bulleted = element("ul", "items");
-      items.forEach((item) => bulleted.appendChild(make(item)));
-      return bulleted;
-    };
-    add("moved", pair.moved ? "yes" : "no");
-    const license = pair.upstream_license || "its upstream's license";
-    if (!pair.change_notice_owed) {
-      add("change notice", "not owed: the file is identical, not code, or taken from code whose license asks for none")
-        .className = "cn-none";
-    } else {
-      add("change notice", pair.change_notice ? "yes: modified from " + license + " code, and it says it was changed"
-        : "missing: modified from " + license + " code, and nothing says it was changed").className =
-        pair.change_notice ? "cn-yes" : "cn-no";
-    }
-    add("owes the upstream", pair.owed.length ? pair.owed.join(", ") + " (see Obligations)" : "nothing");
-    add("copied lines", "fork " + formatRanges(pair.lines) + "; upstream " + formatRanges(pair.upstream_lines));
-    if (pair.renames.length) {
-      const renames = element("table", "renames");
-      const head = renames.createTHead().insertRow();
-      ["upstream", "", "fork", "uses"].forEach((label) => head.appendChild(element("th", "", label)));
-      const body = renames.createTBody();
-      pair.renames.forEach(([from, to, count]) => {
-        const row = body.insertRow();
-        row.insertCell().appendChild(element("code", "from", from));
-        row.insertCell().textContent = "→";
-        row.insertCell().appendChild(element("code", "to", to));
-        const uses = row.insertCell();
-        uses.className = "num";
-        uses.textContent = count === null ? "" : "×" + count;
-      });
-      add("renamed identifiers", renames);
-    } else add("renamed identifiers", "none");
-    add("stripped notices", pair.stripped_notices.length
-      ? bullets(pair.stripped_notices, (notice) => {
-        const item = element("li");
-        item.appendChild(element("code", "", notice));
-        return item;
-      })
-      : "none");
-    if (pair.also_from.length) {
-      add("also took code from", bullets(pair.also_from, ([path, share]) => {
-        const item = element("li");
-        item.appendChild(element("code", "", path));
-        item.appendChild(document.createTextNode(" (" + share + ")"));
-        return item;
-      }));
-    }
-    if (pair.split_with.length) {
-      add("split with", bullets(pair.split_with, (path) => {
-        const item = element("li");
-        item.appendChild(element("code", "", path));
-        return item;
-      }));
-    }
-    if (pair.commits.length) {
-      add("commits since the merge base", bullets(pair.commits, ([sha, date, author, summary]) => {
-        const item = element("li");
-        const code = element("code", "", sha.slice(0, 12));
-        code.title = sha;
-        item.appendChild(code);
-        item.appendChild(document.createTextNode(" " + [date, author].filter(Boolean).join(" ") + ": " + summary));
-        return item;
-      }));
-    }
-    return list;
-  };
-  const renderPair = (details) => {
-    const view = details.querySelector(".pair-view");
-    if (!view || view.dataset.state !== "empty") return;
-    const pair = pairData(details.dataset.pair);
-    if (!pair) return;
-    view.dataset.state = "rendered";
-    const forkLines = pair.fork || [];
-    const upstreamLines = pair.upstream || [];
-    const forkTitles = new Map(pair.renames.map(([from, to]) => [to, "renamed from " + from]));
-    const upstreamTitles = new Map(pair.renames.map(([from, to]) => [from, "renamed to " + to]));
-    const forkPattern = tokenPattern(pair.renames.map((item) => item[1]));
-    const upstreamPattern = tokenPattern(pair.renames.map((item) => item[0]));
-    const forkCopied = marks(pair.lines, forkLines.length);
-    const upstreamCopied = marks(pair.upstream_lines, upstreamLines.length);
-
-    const notes = [
-      sideNote("Fork", pair.fork, pair.fork_total), sideNote("Upstream", pair.upstream, pair.upstream_total),
-    ].filter(Boolean);
-    const parent = view.parentNode;
-    parent.insertBefore(renderMeta(pair), view);
-    if (notes.length) {
-      const note = element("p", "pair-notes", notes.join(" "));
-      parent.insertBefore(note, view);
-    }
-    const codeTable = element("table", "code");
-    const columns = document.createElement("colgroup");
-    ["ln", "src", "ln", "src"].forEach((name) => {
-      const col = document.createElement("col");
-      col.className = name;
-      columns.appendChild(col);
-    });
-    codeTable.appendChild(columns);
-    const head = codeTable.createTHead().insertRow();
-    const summaryCodes = details.querySelectorAll("summary code");
-    [["fork", 0], ["upstream", 1]].forEach(([label, index]) => {
-      const cell = element("th", "", label + ": " + (summaryCodes[index] ? summaryCodes[index].textContent : ""));
-      cell.colSpan = 2;
-      head.appendChild(cell);
-    });
-    const tbody = codeTable.createTBody();
-    const addCells = (row, lines, number, copied, pattern, titles, right) => {
-      if (number !== null) {
-        const isCopied = copied[number] === 1;
-        row.appendChild(element("td", "ln" + (isCopied ? " copied" : ""), String(number)));
-        const cell = element("td", "src" + (right ? " right" : "") + (isCopied ? " copied" : ""));
-        fillCode(cell, lines[number - 1], pattern, titles);
-        row.appendChild(cell);
-      } else {
-        row.appendChild(element("td", "ln blank"));
-        row.appendChild(element("td", "src blank" + (right ? " right" : "")));
-      }
-    };
-    // Within each block, lines that are the same once renamed and stripped of white space face each other.
-    const forkName = new Map(pair.renames.map(([from, to]) => [from, to]));
-    const forkKey = (line) => line.replace(/\s+/g, "");
-    const upstreamKey = (line) => forkKey(
-      upstreamPattern ? line.replace(upstreamPattern, (name) => forkName.get(name)) : line,
-    );
-    const regions = element("p", "regions", "Copied regions: ");
-    pair.segments.forEach(([forkFirst, forkLast, upFirst, upLast, region]) => {
-      const forkSpan = [], upstreamSpan = [];
-      for (let line = forkFirst; line <= Math.min(forkLast, forkLines.length); line += 1) forkSpan.push(line);
-      for (let line = upFirst; line <= Math.min(upLast, upstreamLines.length); line += 1) upstreamSpan.push(line);
-      const rows = alignRows(
-        forkSpan, upstreamSpan, forkSpan.map((line) => forkKey(forkLines[line - 1])),
-        upstreamSpan.map((line) => upstreamKey(upstreamLines[line - 1])),
-      );
-      rows.forEach(([forkLine, upstreamLine], index) => {
-        const row = tbody.insertRow();
-        addCells(row, forkLines, forkLine, forkCopied, forkPattern, forkTitles, false);
-        addCells(row, upstreamLines, upstreamLine, upstreamCopied, upstreamPattern, upstreamTitles, true);
-        if (index === 0 && region) {
-          const label = "fork " + forkFirst + "–" + forkLast + " ⇄ upstream " + upFirst + "–" + upLast;
-          const button = element("button", "", label);
-          button.type = "button";
-          button.addEventListener("click", () => {
-            const offset = row.getBoundingClientRect().top - view.getBoundingClientRect().top;
-            view.scrollTop += offset - codeTable.tHead.offsetHeight;
-          });
-          regions.appendChild(button);
-        }
-      });
-    });
-    if (regions.childElementCount > 0) parent.insertBefore(regions, view);
-    view.appendChild(codeTable);
-  };
-  document.addEventListener("toggle", (event) => {
-    const target = event.target;
-    if (target instanceof HTMLDetailsElement && target.classList.contains("pair") && target.open) renderPair(target);
-  }, true);
-  const openFromHash = () => {
-    const id = location.hash.slice(1);
-    if (!/^pair-\d+$/.test(id)) return;
-    const details = document.getElementById(id);
-    if (!details) return;
-    renderPair(details);
-    details.open = true;
-    // An identical pair sits in a folded section: unfold it too.
-    for (let outer = details.parentElement; outer; outer = outer.parentElement) {
-      if (outer instanceof HTMLDetailsElement) outer.open = true;
-    }
-    details.scrollIntoView();
-  };
-  window.addEventListener("hashchange", openFromHash);
-  openFromHash();
-})();
-"""

@@ -387,7 +387,7 @@ def test_an_upstream_file_whose_name_is_not_utf8_is_indexed_under_an_escaped_nam
     _, paths = api.index_info("up", index_path=index)
     assert paths == ["bad\\xffname.py"]
     audited = api.audit(str(upstream), [f"up={upstream}"], obligations=False)
-    assert [record["kind"] for record in audited.report["files"]] == ["identical"]
+    assert [pair.kind for pair in audited.report.files] == ["identical"]
 
 
 def test_an_audit_reads_each_file_bounded(make_repo: Callable[..., Path], tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from lintml.models.weights import MAX_DIMENSION, PositionalFile, WeightsError, shown
+from lintml.models.weights.base import MAX_DIMENSION, PositionalFile, WeightsError, shown
 
 # Tensors one file may list: a dense model has a few hundred to two thousand, a mixture of experts
 # stored per expert some tens of thousands. Each costs a few hundred bytes once listed.
