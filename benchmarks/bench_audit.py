@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -37,19 +36,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import logger, machine_line  # noqa: E402
 from results_sections import write_section  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "audit"
+log = logger("audit")
 DEFAULT_UPSTREAM = ROOT / "benchmarks" / ".work" / "precision" / "transformers-4.46.3"
 COPYDETECT_PYTHON = ROOT / "benchmarks" / ".work" / "clones" / "copydetect-venv" / "bin" / "python"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SEED = 20261121
 CHANGES = {"moved": 20, "reformatted": 20, "renamed": 40, "partial": 15, "modified": 15, "merged": 10, "split": 6}
 NEW_FILES = ("sched", "colorsys", "shlex", "textwrap", "calendar", "heapq", "fnmatch", "glob", "bisect", "codeop")
-
-
-def log(message: str) -> None:
-    print(f"[audit] {message}", file=sys.stderr, flush=True)
 
 
 def tracked(tree: Path) -> list[str]:
@@ -272,19 +269,6 @@ print(json.dumps(best))
 """
 
 
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.1f} GiB, Python {platform.python_version()}"
-
-
 def render(results: dict[str, Any]) -> str:
     lines = [
         f"## `lintml audit`: speed and accuracy on a fork of {results['upstream']}",
@@ -348,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             log("copydetect")
             peer = run_copydetect(fork, upstream, truth, Path(scratch))
     results = {
-        "machine": machine(),
+        "machine": machine_line(),
         "upstream": upstream.name,
         "arguments": "".join(f" {item}" for item in (argv if argv is not None else sys.argv[1:])),
         "upstream_files": len(tracked(upstream)),

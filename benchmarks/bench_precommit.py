@@ -61,10 +61,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "precision"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_transformers import lintml_fingerprint, lintml_revision, machine  # noqa: E402
+from common import lintml_fingerprint, lintml_revision, logger, machine  # noqa: E402
 from results_sections import write_section  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "precommit"
+log = logger("precommit")
 RESULTS_PATH = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "precommit"
 PROJECT = "transformers"
@@ -77,10 +78,6 @@ FILES = (
 HOOK_ID = "lintml-changed"
 IMPORT_RUNS = 9
 IDENTITY = ["-c", "user.name=lintml-bench", "-c", "user.email=bench@localhost", "-c", "commit.gpgsign=false"]
-
-
-def log(message: str) -> None:
-    print(f"[precommit] {message}", file=sys.stderr, flush=True)
 
 
 def git(tree: Path, *arguments: str) -> str:

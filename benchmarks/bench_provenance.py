@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_transformers as base
+from common import executable, logger, require_exit, run_timed
 from results_sections import write_section
 
 from lintml.provenance.catalog import CATALOG_PATH, catalog_manifest, open_indexes
@@ -47,6 +48,7 @@ from lintml.repository import CODE_KINDS, classify
 SECTION = "provenance-speed"
 RESULTS = base.REPO_ROOT / "benchmarks" / "RESULTS.md"
 WORK = base.BENCH_DIR / "provenance"
+log = logger("provenance")
 TARGET_QUERY_MEDIAN_MS = 5.0
 TARGET_WARM_SECONDS = 3.0
 TARGET_COLD_RATIO = 20.0
@@ -109,9 +111,9 @@ def stdlib_files() -> list[tuple[str, str]]:
 
 def timed_check(tree: Path, env: dict[str, str], log_file: Path, *extra: str) -> float:
     report = log_file.with_suffix(".json")
-    command = [str(base.executable("lintml")), "check", str(tree), "--format", "json", "--output", str(report), *extra]
-    run = base.run_timed(command, cwd=tree, env=env, log_file=log_file)
-    base.require_exit(run, (0, 1), "lintml check", log_file)
+    command = [str(executable("lintml")), "check", str(tree), "--format", "json", "--output", str(report), *extra]
+    run = run_timed(command, cwd=tree, env=env, log_file=log_file)
+    require_exit(run, (0, 1), "lintml check", log_file)
     return run.seconds
 
 
@@ -128,25 +130,25 @@ def main(argv: list[str] | None = None) -> int:
     tree = base.unpack_tree(tarball, WORK / "tree")
     env = base.base_environment(WORK)
 
-    base.log("index build: lintml index add transformers SDIST (cold facts cache)")
+    log("index build: lintml index add transformers SDIST (cold facts cache)")
     builds = []
     for number in range(arguments.runs):
         cache = Path(tempfile.mkdtemp(prefix="cache-", dir=WORK))
         index = WORK / f"index-{number}.sqlite3"
-        command = [str(base.executable("lintml")), "index", "add", "transformers", str(tarball), "--index", str(index)]
+        command = [str(executable("lintml")), "index", "add", "transformers", str(tarball), "--index", str(index)]
         command += ["--license", "Apache-2.0", "--version", base.VERSION]
-        run = base.run_timed(command, cwd=WORK, env={**env, "LINTML_CACHE_DIR": str(cache)}, log_file=WORK / "add.log")
-        base.require_exit(run, (0,), "lintml index add", WORK / "add.log")
+        run = run_timed(command, cwd=WORK, env={**env, "LINTML_CACHE_DIR": str(cache)}, log_file=WORK / "add.log")
+        require_exit(run, (0,), "lintml index add", WORK / "add.log")
         builds.append(run.seconds)
     indexed = int(open_indexes([WORK / "index-0.sqlite3"])[0].projects()[0].files)
     build_seconds = statistics.median(builds)
 
-    base.log("query latency against the default catalog")
+    log("query latency against the default catalog")
     matcher = Matcher(open_indexes([CATALOG_PATH]))
     worst = query_latency(code_files(tree), matcher)
     usual = query_latency(stdlib_files(), matcher)
 
-    base.log("full checks with provenance on")
+    log("full checks with provenance on")
     colds, warms, plains = [], [], []
     for _ in range(arguments.runs):
         cache = Path(tempfile.mkdtemp(prefix="check-", dir=WORK))
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         encoding="utf-8",
     )
-    base.log(f"wrote the {SECTION} section of {RESULTS}")
+    log(f"wrote the {SECTION} section of {RESULTS}")
     return 0
 
 

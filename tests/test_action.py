@@ -23,8 +23,7 @@ import git
 import pytest
 import yaml
 
-from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT, write_tree
-from tests.test_report import assert_valid_sarif
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT, assert_valid_sarif, write_tree
 
 ACTION = ROOT / "action.yml"
 DOCS = ROOT / "docs" / "github-action.md"
@@ -153,7 +152,7 @@ def test_the_steps_only_call_scripts_and_never_paste_inputs_into_shell() -> None
             continue
         assert step["shell"] == "bash"
         assert "${{" not in step["run"], "inputs reach scripts as environment variables, never as shell text"
-        script = re.fullmatch(r'bash "\$GITHUB_ACTION_PATH/(scripts/[\w.]+\.sh)"', step["run"].strip())
+        script = re.fullmatch(r'bash "\$GITHUB_ACTION_PATH/(scripts/action/[\w.]+\.sh)"', step["run"].strip())
         assert script and (ROOT / script.group(1)).is_file(), step["run"]
     assert [step.get("id") for step in steps if "run" in step].count("check") == 1
 

@@ -16,8 +16,8 @@ import pytest
 from lintml import api
 from lintml.report.audit_html import render_audit_html
 from lintml.report.audit_text import render_text
-from tests.conftest import ROOT, run_lintml
 from tests.forks import NEW_FILES, Fork, build_fork
+from tests.helpers import ROOT, invoke_lintml
 
 HEADER = "# Copyright 2023 The Upstream Authors.\n# SPDX-License-Identifier: Apache-2.0\n"
 
@@ -104,7 +104,7 @@ def test_every_kind_of_copy_is_classified_with_its_history(
     fork_and_upstream: tuple[Path, Path], tmp_path: Path
 ) -> None:
     fork, upstream = fork_and_upstream
-    result = run_lintml(tmp_path, "audit", str(fork), "--upstream", str(upstream), "--format", "json")
+    result = invoke_lintml(tmp_path, "audit", str(fork), "--upstream", str(upstream), "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["format"] == "lintml-audit" and report["version"] == 1
@@ -152,7 +152,7 @@ def test_git_urls_with_a_ref_and_the_text_report(fork_and_upstream: tuple[Path, 
     fork, upstream = fork_and_upstream
     git.Repo(upstream).create_tag("v1.0")
     url = f"file://{upstream}@v1.0"
-    result = run_lintml(tmp_path, "audit", str(fork), "--upstream", f"orig={url}")
+    result = invoke_lintml(tmp_path, "audit", str(fork), "--upstream", f"orig={url}")
     assert result.returncode == 0, result.stderr
     assert "upstream: orig" in result.stdout and "merge base" in result.stdout
     assert "upstream/names.py: renamed from orig:same path" in result.stdout
@@ -168,7 +168,7 @@ EXAMPLE_AUDIT = (
 
 
 def test_the_example_audit_names_the_stripped_notices_and_obligations(tmp_path: Path) -> None:
-    result = run_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "json")
+    result = invoke_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     files = {record["path"]: record for record in report["files"]}
@@ -178,19 +178,19 @@ def test_the_example_audit_names_the_stripped_notices_and_obligations(tmp_path: 
     rules = {finding["rule"] for finding in report["obligations"]}
     assert {"change-notice", "copyright-notice", "license-text", "notice-file"} <= rules
     html = tmp_path / "audit.html"
-    written = run_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "html", "--output", str(html))
+    written = invoke_lintml(tmp_path, *EXAMPLE_AUDIT, "--format", "html", "--output", str(html))
     assert written.returncode == 0, written.stderr
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "image_slicing.py" in page
 
 
 def test_audit_errors_are_usage_errors(tmp_path: Path) -> None:
-    missing = run_lintml(tmp_path, "audit", str(tmp_path / "nowhere"), "--upstream", str(tmp_path))
+    missing = invoke_lintml(tmp_path, "audit", str(tmp_path / "nowhere"), "--upstream", str(tmp_path))
     assert missing.returncode == 2 and "no such folder" in missing.stderr
-    no_upstream = run_lintml(tmp_path, "audit", str(tmp_path))
+    no_upstream = invoke_lintml(tmp_path, "audit", str(tmp_path))
     assert no_upstream.returncode == 2 and "--upstream" in no_upstream.stderr
     (tmp_path / "empty").mkdir()
-    empty = run_lintml(tmp_path, "audit", str(tmp_path), "--upstream", str(tmp_path / "empty"))
+    empty = invoke_lintml(tmp_path, "audit", str(tmp_path), "--upstream", str(tmp_path / "empty"))
     assert empty.returncode == 2 and "no code files" in empty.stderr
 
 

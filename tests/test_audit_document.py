@@ -17,7 +17,7 @@ from lintml.audit import KINDS, AuditResult
 from lintml.audit.document import AlsoFrom, FilePair, ForkCommit, Obligations, Rename, Summary
 from lintml.cli import main
 from lintml.report import AUDIT_FORMATTERS, FORMATTERS, Registry, format_audit, valid_everywhere
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 DOC = (ROOT / "docs" / "audit-json.md").read_text(encoding="utf-8")
 EXAMPLE = ROOT / "examples" / "vision-adapter"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lintml.api import check
-from tests.conftest import GPL3_HEADER, MIT_TEXT
+from tests.helpers import GPL3_HEADER, MIT_TEXT
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -9,7 +9,10 @@ import pytest
 
 from lintml.api import check
 from lintml.facts import extract
-from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT
+from tests.helpers import APACHE_HEADER, GPL3_HEADER, MIT_TEXT
+
+# These tests count what a run extracts: each starts from an empty cache of its own.
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from lintml.provenance import catalog
 from lintml.provenance.catalog import CATALOG_PATH, MANIFEST_PATH
 from lintml.provenance.index import UpstreamIndex, build_settings
 from lintml.provenance.normalize import NORMALIZER_VERSION
-from tests.conftest import MIT_TEXT, run_lintml, write_tree
 from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.helpers import MIT_TEXT, invoke_lintml, write_tree
 
 REQUIRED = {
     "transformers",
@@ -144,6 +144,6 @@ def test_an_unusable_catalog_is_a_warning_not_a_failure(
 
 
 def test_index_list_shows_the_catalog() -> None:
-    result = run_lintml(Path.cwd(), "index", "list", "--index", "catalog")
+    result = invoke_lintml(Path.cwd(), "index", "list", "--index", "catalog")
     assert result.returncode == 0
     assert "transformers" in result.stdout and "4.46.3" in result.stdout and "Apache-2.0" in result.stdout

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from lintml import __version__
 from lintml.cli import main
-from tests.conftest import APACHE_HEADER, MIT_TEXT, ROOT, run_lintml
+from tests.helpers import APACHE_HEADER, MIT_TEXT, ROOT, invoke_lintml
 
 EXAMPLE = ROOT / "examples" / "vision-adapter"
 
@@ -154,7 +154,7 @@ def test_rules_and_rule_docs() -> None:
 
 def test_checking_single_files_uses_repository_facts(make_repo: Callable[..., Path]) -> None:
     root = make_repo({"LICENSE": MIT_TEXT, "a.py": APACHE_HEADER + "x = 1\n", "b.py": APACHE_HEADER + "y = 2\n"})
-    completed = run_lintml(root, "check", "a.py", "--format", "json")
+    completed = invoke_lintml(root, "check", "a.py", "--format", "json")
     assert completed.returncode == 1, completed.stderr
     findings = json.loads(completed.stdout)["findings"]
     assert [(item["rule"], item["path"]) for item in findings] == [("license-text", "a.py")]

@@ -9,7 +9,7 @@ import pytest
 
 from lintml.api import check
 from lintml.config import ConfigError, find_config, load_config_file, parse_config
-from tests.conftest import GPL3_HEADER, write_tree
+from tests.helpers import GPL3_HEADER, write_tree
 
 
 def test_unknown_option_names_the_option_and_the_file(tmp_path: Path) -> None:

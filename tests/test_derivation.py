@@ -15,9 +15,8 @@ from pathlib import Path
 
 from lintml.derivation import holder_keys
 from lintml.facts.declared import authors, requirements
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
-from tests.test_obligations import index_upstream
+from tests.helpers import MIT_TEXT, index_upstream, invoke_lintml
 
 CODE = strip_and_reformat(stdlib_source("textwrap"))
 COPY = rename(CODE, {"TextWrapper": "Folder", "wrap": "fold"})
@@ -25,7 +24,7 @@ APACHE = "Apache License\nVersion 2.0, January 2004\n"
 
 
 def _report(local: Path, index: Path) -> list[dict]:
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)["findings"]
 
@@ -38,7 +37,7 @@ def _wrapkit_index(tmp_path: Path, make_repo: Callable[..., Path]) -> Path:
     """An index of wrapkit (Apache-2.0, at github.com/example/wrapkit), whose fold.py is textwrap."""
     upstream = make_repo({"LICENSE": APACHE, "wrapkit/fold.py": CODE}, name="wrapkit")
     index = tmp_path / "index.sqlite3"
-    added = run_lintml(
+    added = invoke_lintml(
         tmp_path, "index", "add", "wrapkit", str(upstream), "--license", "Apache-2.0",
         "--url", "https://github.com/example/wrapkit", "--index", str(index),
     )  # fmt: skip
@@ -237,7 +236,7 @@ def test_ownership_comes_from_the_projects_own_word_not_from_copied_headers(
     three of its four files does not make the upstream's holder its own."""
     import git
 
-    from tests.test_obligations import commit
+    from tests.helpers import commit
 
     header = "# Copyright 2023 The Wrapkit Authors\n# SPDX-License-Identifier: Apache-2.0\n"
     parts = [top_level_definitions(CODE, [name]) for name in ("indent", "dedent", "shorten")]
@@ -250,7 +249,7 @@ def test_ownership_comes_from_the_projects_own_word_not_from_copied_headers(
         path = f"tool/part{number}.py"
         commit(local, path, (local / path).read_text(encoding="utf-8") + "\n\nEXTRA = 2\n")
     assert git.Repo(local).head.commit.message.startswith("add tool/part1.py")
-    result = run_lintml(local, "check", ".", "--no-catalog", "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json")
     report = json.loads(result.stdout)["findings"]
     owed = sorted(item["path"] for item in report if item["rule"] == "change-notice")
     assert owed == ["tool/part0.py", "tool/part1.py"]  # changed after they were added; part2.py was not
@@ -259,11 +258,11 @@ def test_ownership_comes_from_the_projects_own_word_not_from_copied_headers(
     # With no word of its own (no authors, a license without a holder), the recurring holder is taken as its own.
     (local / "pyproject.toml").write_text('[project]\nname = "tool"\n', encoding="utf-8")
     (local / "LICENSE").write_text(APACHE, encoding="utf-8")
-    report = json.loads(run_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
+    report = json.loads(invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
     assert not [item for item in report if item["rule"] == "change-notice"]
     # An AUTHORS file is the project's word too.
     (local / "AUTHORS").write_text("# The people who wrote tool\nSam Roe <sam@example.org>\n", encoding="utf-8")
-    report = json.loads(run_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
+    report = json.loads(invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json").stdout)["findings"]
     assert sorted(item["path"] for item in report if item["rule"] == "change-notice") == owed
 
 
@@ -272,7 +271,7 @@ def test_the_checked_project_is_a_catalogued_one_by_identity_not_by_name(
 ) -> None:
     """A project named like a catalogued upstream is that upstream (and not matched against it) only when
     it is the same project: same repository, and licenses in common. A fork that keeps the name is traced."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     index = _wrapkit_index(tmp_path, make_repo)
 
@@ -280,7 +279,7 @@ def test_the_checked_project_is_a_catalogued_one_by_identity_not_by_name(
         return f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "https://github.com/{owner}/wrapkit"\n'
 
     itself = make_repo(
-        {"LICENSE": _apache_text(), "pyproject.toml": manifest("example"), "wrapkit/fold.py": COPY}, name="itself"
+        {"LICENSE": apache_text(), "pyproject.toml": manifest("example"), "wrapkit/fold.py": COPY}, name="itself"
     )
     assert not [item for item in _report(itself, index) if item["rule"] == "provenance"]  # its own release
     # The same name in another repository: a fork, traced like any copy.
@@ -316,11 +315,11 @@ def test_code_from_another_repository_of_the_same_account_is_the_projects_own(
     """ultralytics/ultralytics carries code from ultralytics/yolov5: an account's code moving between its
     repositories, under the same license, owes it nothing, though the old repository's files carry no copyright
     line to say so. Under another license it is a fork's inheritance, and owes as any copy."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     index = _wrapkit_index(tmp_path, make_repo)  # at github.com/example/wrapkit, Apache-2.0
     manifest = '[project]\nname = "newkit"\n[project.urls]\nSource = "https://github.com/{}/newkit"\n'
-    files = {"LICENSE": _apache_text(), "pyproject.toml": manifest.format("example"), "newkit/fold.py": COPY}
+    files = {"LICENSE": apache_text(), "pyproject.toml": manifest.format("example"), "newkit/fold.py": COPY}
     local = make_repo(files, name="local")
     assert _rules(_report(local, index)) == {"provenance"}
     (local / "pyproject.toml").write_text(manifest.format("someone"), encoding="utf-8")

@@ -14,7 +14,7 @@ import pytest
 
 from lintml import api
 from lintml.git import RevisionError, changed_since
-from tests.conftest import GPL3_HEADER, MIT_TEXT, run_lintml, write_tree
+from tests.helpers import GPL3_HEADER, MIT_TEXT, invoke_lintml, write_tree
 
 MIT_FILE = "# SPDX-License-Identifier: MIT\nvalue = {}\n"
 # pyproject.toml says Apache-2.0 while LICENSE is MIT: a license-mismatch about the whole
@@ -165,21 +165,21 @@ def test_the_command_line(make_repo: Callable[..., Path]) -> None:
     repo, base = branch(root)
     commit(repo, {"pkg/mod_01.py": GPL3_HEADER + "x = 1\n"}, "edit")
 
-    done = run_lintml(root, "check", "--diff-base", base, "--no-catalog", "--format", "json")
+    done = invoke_lintml(root, "check", "--diff-base", base, "--no-catalog", "--format", "json")
     assert done.returncode == 1, done.stderr
     assert '"path": "pkg/mod_01.py"' in done.stdout and "pkg/old_gpl.py" not in done.stdout
 
-    help_text = run_lintml(root, "check", "--help").stdout
+    help_text = invoke_lintml(root, "check", "--help").stdout
     assert "--diff-base REF" in help_text
 
 
 def test_an_unknown_ref_is_a_usage_error(make_repo: Callable[..., Path]) -> None:
     root = make_repo(many_files())
-    done = run_lintml(root, "check", "--diff-base", "no-such-branch")
+    done = invoke_lintml(root, "check", "--diff-base", "no-such-branch")
     assert done.returncode == 2
     assert done.stderr.strip() == "lintml: error: no-such-branch: no such commit, branch or tag"
     assert done.stdout == ""
-    fix = run_lintml(root, "fix", "--dry-run", "--diff-base", "no-such-branch")
+    fix = invoke_lintml(root, "fix", "--dry-run", "--diff-base", "no-such-branch")
     assert fix.returncode == 2 and "no such commit, branch or tag" in fix.stderr
 
     for ref in ("--all", "-x", " "):
@@ -190,7 +190,7 @@ def test_an_unknown_ref_is_a_usage_error(make_repo: Callable[..., Path]) -> None
 def test_outside_a_git_work_tree_is_a_usage_error(tmp_path: Path) -> None:
     root = tmp_path / "plain"
     write_tree(root, {"LICENSE": MIT_TEXT, "a.py": "x = 1\n"})
-    done = run_lintml(root, "check", "--diff-base", "main")
+    done = invoke_lintml(root, "check", "--diff-base", "main")
     assert done.returncode == 2
     assert done.stderr.startswith("lintml: error: ") and "not in a git work tree" in done.stderr
     assert done.stderr.count("\n") == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lintml.rules import render_rules_markdown, shipped_rules
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_rules_doc_is_up_to_date() -> None:

@@ -16,19 +16,10 @@ import pytest
 
 from lintml.derivation import holder_key, same_holder
 from lintml.facts.headers import C_LIKE, PYTHON, change_notes
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import rename, stdlib_source, strip_and_reformat
-from tests.test_obligations import commit, findings, index_upstream
+from tests.helpers import MIT_TEXT, RENAMED_SLICING, commit, findings, index_upstream, invoke_lintml
 
 ROOT = Path(__file__).resolve().parent.parent
-MINIVLM = ROOT / "examples" / "upstreams" / "minivlm"
-SLICING = (MINIVLM / "minivlm" / "image_slicing.py").read_text(encoding="utf-8")
-RENAMED_SLICING = rename(strip_and_reformat(SLICING), {"get_refine_size": "refined", "slice_image": "cut"})
-
-
-@pytest.fixture
-def minivlm_index(tmp_path: Path) -> Path:
-    return index_upstream(tmp_path, "minivlm", MINIVLM, "auto")
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -40,7 +31,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _fix(local: Path, index: Path, *args: str) -> tuple[int, str, str]:
-    result = run_lintml(local, "fix", "--no-catalog", "--index", str(index), "--date", "2026-11-21", *args)
+    result = invoke_lintml(local, "fix", "--no-catalog", "--index", str(index), "--date", "2026-11-21", *args)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -119,7 +110,7 @@ def test_code_from_an_upstream_without_any_license_is_a_conflict_fix_leaves(
 ) -> None:
     upstream = make_repo({"snippets/wrap.py": stdlib_source("textwrap")}, name="upstream")
     index = index_upstream(tmp_path, "snippets", upstream, "auto")
-    shown = run_lintml(tmp_path, "index", "info", "snippets", "--index", str(index))
+    shown = invoke_lintml(tmp_path, "index", "info", "snippets", "--index", str(index))
     assert "license:   NONE" in shown.stdout
     local = make_repo({"LICENSE": MIT_TEXT, "fold.py": stdlib_source("textwrap")}, name="local")
     (conflict,) = findings(local, index, "license-conflict")
@@ -166,7 +157,7 @@ def test_a_third_party_header_file_changed_in_git_needs_a_change_notice(
     local = make_repo(files, name="local")
 
     def change_notices() -> list[dict]:
-        result = run_lintml(local, "check", ".", "--no-catalog", "--format", "json")
+        result = invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json")
         return [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "change-notice"]
 
     assert change_notices() == []  # unchanged since it was added
@@ -246,12 +237,12 @@ def test_json_report_names_the_commits_of_a_modified_vendored_file(
     )
     commit(local, "third_party/fmt/wrap.py", "def f():\n    return 2\n")
     sha = git.Repo(local).head.commit.hexsha
-    result = run_lintml(local, "check", ".", "--no-catalog", "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json")
     report = json.loads(result.stdout)["findings"]
     assert not [item for item in report if item["rule"] == "change-notice"]  # MIT asks for no change notice
     config = "vendored:\n  third_party/fmt: {upstream: fmtlib, license: Apache-2.0}\n"
     commit(local, ".lintml.yaml", config)
-    result = run_lintml(local, "check", ".", "--no-catalog", "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--format", "json")
     (notice,) = [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "change-notice"]
     assert dict(notice["evidence"])["commits"] == sha
     assert dict(notice["evidence"])["found_by"] == "vendored"
@@ -306,13 +297,13 @@ def test_a_partial_copy_in_c_is_noted_in_the_third_party_notices_file(
 ) -> None:
     """Where lintml cannot tell a safe place for a comment beside the code (C), the note names the file and
     lines in THIRD_PARTY_NOTICES.md; the check reads it back, and a second fix adds nothing."""
-    from tests.test_vendored_libraries import _c_file
+    from tests.helpers import c_file
 
-    library = "// Copyright 2022 The Tinyvec Authors\n// SPDX-License-Identifier: Apache-2.0\n\n" + _c_file("vec", 6)
+    library = "// Copyright 2022 The Tinyvec Authors\n// SPDX-License-Identifier: Apache-2.0\n\n" + c_file("vec", 6)
     upstream = make_repo({"LICENSE": "Apache License\nVersion 2.0, January 2004\n", "src/vec.c": library})
     index = index_upstream(tmp_path, "tinyvec", upstream, "Apache-2.0")
     own = "\n".join(f"int own_{number}(int x) {{ return x * {number} + {number * 3}; }}" for number in range(60))
-    text = "// Copyright 2024 Sam Roe\n// SPDX-License-Identifier: MIT\n\n" + own + "\n" + _c_file("vec", 3)
+    text = "// Copyright 2024 Sam Roe\n// SPDX-License-Identifier: MIT\n\n" + own + "\n" + c_file("vec", 3)
     manifest = '[project]\nname = "tool"\nauthors = [{name = "Sam Roe"}]\n'
     local = make_repo({"LICENSE": MIT_TEXT, "pyproject.toml": manifest, "csrc/mix.c": text}, name="local")
     owed = {item["rule"] for item in findings(local, index) if item["path"] == "csrc/mix.c"}

@@ -21,7 +21,7 @@ from lintml.findings import Finding
 from lintml.report import FORMATTERS, ReportContext
 from lintml.report.tables import fix_summary, index_listing, upstream_record
 from lintml.rules import Rule
-from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT
 
 EXAMPLE = ROOT / "examples" / "vision-adapter"
 RED = "\x1b[31m"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from lintml.api import check
 from lintml.cli import main
 from lintml.facts.headers import spdx_copyrights, spdx_tags
 from lintml.facts.model_card import parse_model_card
-from tests.conftest import GPL3_HEADER, MIT_TEXT
+from tests.helpers import GPL3_HEADER, MIT_TEXT
 
 
 def test_repository_git_config_cannot_run_commands(make_repo: Callable[..., Path], tmp_path: Path) -> None:
@@ -45,10 +45,14 @@ def test_yaml_alias_bombs_are_refused_quickly() -> None:
     assert recursive.metadata is None and "aliases" in (recursive.problem or "")
     bomb = "---\n" + "a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
     bomb += "".join(f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}]\n" for n in range(1, 12)) + "---\n"
-    started = time.perf_counter()
-    card = parse_model_card(bomb)
-    assert time.perf_counter() - started < 5  # refused at the first alias, not expanded
-    assert card.problem and "aliases" in card.problem
+    tracemalloc.start()
+    try:
+        card = parse_model_card(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert card.metadata is None and card.problem and "aliases" in card.problem
+    assert peak < 4 * 1024 * 1024  # refused at the first alias: the 37 million items were never built
 
 
 def test_deeply_nested_front_matter_is_a_problem_not_a_crash() -> None:
@@ -80,10 +84,10 @@ def test_symlink_loops_are_skipped(make_repo: Callable[..., Path]) -> None:
 
 
 def test_spdx_scans_are_linear() -> None:
-    started = time.perf_counter()
+    # 200,000 spaces: a scan that backtracked over them would take 10^10 steps and never finish
+    # (a hang, not a flaky timing); benchmarks/bench_micro.py measures the linear one.
     assert [tag.expression for tag in spdx_tags("# SPDX-License-Identifier: MIT" + " " * 200_000 + "x")] == ["MIT x"]
     assert [line for _, line in spdx_copyrights("# SPDX-FileCopyrightText: a" + " " * 200_000 + "x")] == [1]
-    assert time.perf_counter() - started < 1
 
 
 def test_spdx_tags_in_string_literals_are_not_tags() -> None:

@@ -24,8 +24,8 @@ from lintml.facts.notice_table import KINDS, load_table
 from lintml.licenses import compatible, shipped_knowledge
 from lintml.provenance.upstream import UpstreamSpec
 from lintml.repository import LICENSE, PYTHON, RepoFile
-from tests.conftest import MIT_TEXT, write_tree
 from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.helpers import MIT_TEXT, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = shipped_knowledge()

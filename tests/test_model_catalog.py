@@ -12,7 +12,7 @@ from lintml.models.folder import model_folders
 from lintml.provenance.catalog import CATALOG_PATH
 from lintml.provenance.index import UpstreamIndex
 from lintml.repository import MemorySource
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 

@@ -13,14 +13,13 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
-from tests.conftest import run_lintml
-from tests.test_model_repositories import (
+from tests.helpers import (
     CONFIG,
     LLAMA3_NOTICE,
-    _pickle_calling_os_system,
-    base_index,  # noqa: F401  (a fixture)
     base_tensors,
     findings_of,
+    invoke_lintml,
+    pickle_calling_os_system,
     tokenizer_json,
     write_model,
 )
@@ -42,12 +41,12 @@ def weights_bytes(tmp_path: Path, tensors: dict[str, np.ndarray]) -> bytes:
 def hostile_pickle(marker: Path) -> bytes:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as opened:
-        opened.writestr("archive/data.pkl", _pickle_calling_os_system(f"touch {marker}"))
+        opened.writestr("archive/data.pkl", pickle_calling_os_system(f"touch {marker}"))
     return archive.getvalue()
 
 
 def test_every_weights_file_is_read_and_trainer_state_is_not_taken_for_the_model(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
     tmp_path: Path,
 ) -> None:
@@ -72,7 +71,7 @@ def test_every_weights_file_is_read_and_trainer_state_is_not_taken_for_the_model
     assert "weights derive from acme/base-small" in evidence["message"]
     assert not marker.exists()
     # Weight files are read whichever rules are chosen.
-    selected = run_lintml(root, "check", "--no-catalog", "--select", "unreadable-input", "--format", "json")
+    selected = invoke_lintml(root, "check", "--no-catalog", "--select", "unreadable-input", "--format", "json")
     assert "pytorch_model.bin" in {item["path"] for item in json.loads(selected.stdout)["findings"]}
 
 
@@ -88,7 +87,7 @@ def test_tool_configs_data_arrays_and_json_bombs_are_not_model_findings(make_rep
             "deep/model.safetensors": b"",
         }
     )
-    result = run_lintml(root, "check", "--no-catalog", "--format", "json")
+    result = invoke_lintml(root, "check", "--no-catalog", "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     found = rules_of(json.loads(result.stdout)["findings"])
@@ -100,7 +99,7 @@ def test_tool_configs_data_arrays_and_json_bombs_are_not_model_findings(make_rep
 
 
 def test_names_templates_and_the_makers_own_release(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
 ) -> None:
     complete = {"LICENSE": LLAMA3_LICENSE, "NOTICE": LLAMA3_NOTICE + "\n", "USE_POLICY.md": "Acceptable Use Policy\n"}
@@ -119,7 +118,7 @@ def test_names_templates_and_the_makers_own_release(
 
 
 def test_an_agreement_named_in_prose_is_not_a_copy_and_a_reuse_copy_is(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
 ) -> None:
     card = LLAMA3_CARD + "# Llama 3 Chat\n\nReleased under the META LLAMA 3 COMMUNITY LICENSE AGREEMENT.\n"
@@ -139,7 +138,7 @@ def test_an_agreement_named_in_prose_is_not_a_copy_and_a_reuse_copy_is(
 
 
 def test_checkpoints_under_one_card_report_each_duty_once(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
     tmp_path: Path,
 ) -> None:
@@ -154,7 +153,7 @@ def test_checkpoints_under_one_card_report_each_duty_once(
 
 
 def test_custom_code_is_looked_for_beside_the_config_that_names_it(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
 ) -> None:
     text_encoder = {"model_type": "chatglm", "auto_map": {"AutoModel": "modeling_chatglm.ChatGLMModel"}}
@@ -174,7 +173,7 @@ def test_custom_code_is_looked_for_beside_the_config_that_names_it(
 
 
 def test_weights_outweigh_config_and_tokenizer_both_ways(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
     tmp_path: Path,
 ) -> None:
@@ -201,7 +200,7 @@ def test_weights_outweigh_config_and_tokenizer_both_ways(
 
 
 def test_a_readme_with_front_matter_is_the_card_even_beside_model_card_md(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
 ) -> None:
     root = make_repo(
@@ -222,16 +221,16 @@ def test_add_model_reads_license_name_and_says_what_it_left_out(tmp_path: Path) 
     whole = (folder / "model.safetensors").read_bytes()
     (folder / "model.safetensors").write_bytes(whole[: len(whole) // 3])  # truncated
     index = tmp_path / "i.sqlite3"
-    added = run_lintml(tmp_path, "index", "add-model", "acme/q", str(folder), "--index", str(index))
+    added = invoke_lintml(tmp_path, "index", "add-model", "acme/q", str(folder), "--index", str(index))
     assert added.returncode == 0, added.stderr
     assert "(LicenseRef-qwen): config, tokenizer" in added.stdout
     assert "warning:" in added.stderr and "recorded without it" in added.stderr
-    nothing = run_lintml(tmp_path, "compare-models", str(tmp_path / "qwen-like" / "README.md"), str(folder))
+    nothing = invoke_lintml(tmp_path, "compare-models", str(tmp_path / "qwen-like" / "README.md"), str(folder))
     assert nothing.returncode == 2 and "nothing to compare" in nothing.stderr
 
 
 def test_a_model_at_the_top_is_not_rechecked_for_unrelated_files(
-    base_index: Path,  # noqa: F811
+    base_index: Path,
     make_repo: Callable[..., Path],
 ) -> None:
     root = make_repo(
@@ -241,7 +240,7 @@ def test_a_model_at_the_top_is_not_rechecked_for_unrelated_files(
             "train.py": "print('training')\n",
         }
     )
-    only_code = run_lintml(root, "check", "--no-catalog", "--index", str(base_index), "train.py", "--format", "json")
+    only_code = invoke_lintml(root, "check", "--no-catalog", "--index", str(base_index), "train.py", "--format", "json")
     assert [f for f in json.loads(only_code.stdout)["findings"] if f["rule"].startswith("model")] == []
-    card = run_lintml(root, "check", "--no-catalog", "--index", str(base_index), "README.md", "--format", "json")
+    card = invoke_lintml(root, "check", "--no-catalog", "--index", str(base_index), "README.md", "--format", "json")
     assert any(f["rule"] == "model-license" for f in json.loads(card.stdout)["findings"])

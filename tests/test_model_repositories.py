@@ -10,99 +10,24 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 from safetensors.numpy import save_file
 
-from tests.conftest import run_lintml, write_tree
-
-LLAMA3_NOTICE = (
-    "Meta Llama 3 is licensed under the Meta Llama 3 Community License, Copyright © Meta Platforms, Inc."
-    " All Rights Reserved."
+from tests.helpers import (
+    CONFIG,
+    LLAMA3_NOTICE,
+    base_tensors,
+    findings_of,
+    invoke_lintml,
+    pickle_calling_os_system,
+    tokenizer_json,
+    write_model,
+    write_tree,
 )
-CONFIG = {
-    "_name_or_path": "acme/base-small",
-    "architectures": ["LlamaForCausalLM"],
-    "model_type": "llama",
-    "hidden_size": 64,
-    "intermediate_size": 176,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "vocab_size": 300,
-    "rope_theta": 500000.0,
-    "rms_norm_eps": 1e-05,
-    "torch_dtype": "float32",
-    "transformers_version": "4.46.3",
-}
-
-
-def base_tensors(seed: int) -> dict[str, np.ndarray]:
-    """A tiny Llama-shaped model: embeddings, two layers of attention and MLP, norms."""
-    rng = np.random.default_rng(seed)
-    tensors = {"model.embed_tokens.weight": rng.normal(0, 0.02, (300, 64)).astype(np.float32)}
-    for layer in range(2):
-        prefix = f"model.layers.{layer}"
-        tensors[f"{prefix}.self_attn.q_proj.weight"] = rng.normal(0, 0.05, (64, 64)).astype(np.float32)
-        tensors[f"{prefix}.self_attn.k_proj.weight"] = rng.normal(0, 0.05, (32, 64)).astype(np.float32)
-        tensors[f"{prefix}.self_attn.v_proj.weight"] = rng.normal(0, 0.05, (32, 64)).astype(np.float32)
-        tensors[f"{prefix}.self_attn.o_proj.weight"] = rng.normal(0, 0.05, (64, 64)).astype(np.float32)
-        tensors[f"{prefix}.mlp.gate_proj.weight"] = rng.normal(0, 0.04, (176, 64)).astype(np.float32)
-        tensors[f"{prefix}.mlp.up_proj.weight"] = rng.normal(0, 0.04, (176, 64)).astype(np.float32)
-        tensors[f"{prefix}.mlp.down_proj.weight"] = rng.normal(0, 0.04, (64, 176)).astype(np.float32)
-        tensors[f"{prefix}.input_layernorm.weight"] = np.ones(64, dtype=np.float32)
-    tensors["lm_head.weight"] = rng.normal(0, 0.02, (300, 64)).astype(np.float32)
-    return tensors
-
-
-def tokenizer_json(extra: list[str] = ()) -> str:  # type: ignore[assignment]
-    """A byte-level BPE tokenizer.json with a 300-token vocabulary (and optional added special tokens)."""
-    vocab = {f"tok{number}": number for number in range(300)}
-    added = [{"id": 300 + index, "content": token, "special": True} for index, token in enumerate(extra)]
-    for index, token in enumerate(extra):
-        vocab[token] = 300 + index
-    merges = [f"tok{number} tok{number + 1}" for number in range(0, 120, 2)]
-    return json.dumps(
-        {
-            "version": "1.0",
-            "added_tokens": added,
-            "normalizer": None,
-            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False},
-            "model": {"type": "BPE", "vocab": vocab, "merges": merges},
-        }
-    )
-
-
-def write_model(folder: Path, tensors: dict[str, np.ndarray], config: dict[str, object], tokenizer: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(folder / "model.safetensors"))
-    (folder / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    (folder / "tokenizer.json").write_text(tokenizer, encoding="utf-8")
-
-
-@pytest.fixture
-def base_index(tmp_path: Path) -> Path:
-    """An index that knows acme/base-small (a Llama 3 derivative in licensing terms) by all three fingerprints."""
-    base = tmp_path / "base-model"
-    write_model(base, base_tensors(seed=1), CONFIG, tokenizer_json())
-    index = tmp_path / "models.sqlite3"
-    result = run_lintml(
-        tmp_path, "index", "add-model", "acme/base-small", str(base), "--license", "llama3", "--index", str(index)
-    )
-    assert result.returncode == 0, result.stderr
-    assert "added model acme/base-small (LicenseRef-llama3): config, tokenizer, weights" in result.stdout
-    return index
-
-
-def findings_of(root: Path, index: Path, *extra: str) -> list[dict[str, object]]:
-    result = run_lintml(root, "check", "--no-catalog", "--index", str(index), "--format", "json", *extra)
-    assert result.returncode in (0, 1), result.stderr
-    return json.loads(result.stdout)["findings"]
 
 
 def rules_at(findings: list[dict[str, object]]) -> set[tuple[object, object]]:
@@ -240,7 +165,7 @@ def test_broken_and_hostile_weights_are_findings_not_crashes(
     marker = tmp_path / "pwned"
     hostile = io.BytesIO()
     with zipfile.ZipFile(hostile, "w") as archive:
-        archive.writestr("archive/data.pkl", _pickle_calling_os_system(f"touch {marker}"))
+        archive.writestr("archive/data.pkl", pickle_calling_os_system(f"touch {marker}"))
         archive.writestr("archive/version", "3\n")
     root = make_repo(
         {
@@ -270,48 +195,36 @@ def test_broken_and_hostile_weights_are_findings_not_crashes(
     assert not marker.exists(), "a pickle in the scanned repository was executed"
 
 
-def _pickle_calling_os_system(command: str) -> bytes:
-    """A pickle that runs a shell command when loaded (it never is: lintml walks its opcodes)."""
-
-    class Exploit:
-        def __reduce__(self) -> tuple[object, tuple[str]]:
-            import os
-
-            return (os.system, (command,))
-
-    return pickle.dumps({"weight": Exploit()}, protocol=2)
-
-
 def test_compare_models_prints_all_three_comparisons(tmp_path: Path) -> None:
     first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     write_model(first, base_tensors(seed=1), CONFIG, tokenizer_json(extra=["<|endoftext|>"]))
     renamed = {f"backbone.{name}": value for name, value in base_tensors(seed=1).items()}
     write_model(second, renamed, dict(CONFIG, _name_or_path="copy"), tokenizer_json(extra=["<|endoftext|>", "<|x|>"]))
     write_model(other, base_tensors(seed=5), CONFIG, tokenizer_json())
-    same = run_lintml(tmp_path, "compare-models", str(first), str(second))
+    same = invoke_lintml(tmp_path, "compare-models", str(first), str(second))
     assert same.returncode == 0, same.stderr
     assert "config" in same.stdout and "identical" in same.stdout
     assert "tokenizer" in same.stdout and "superset" in same.stdout
     assert "weights" in same.stdout and "derived" in same.stdout
-    different = run_lintml(tmp_path, "compare-models", str(first), str(other), "--format", "json")
+    different = invoke_lintml(tmp_path, "compare-models", str(first), str(other), "--format", "json")
     assert different.returncode == 1, different.stderr
     report = json.loads(different.stdout)
     assert report["weights"]["verdict"] == "unrelated"
     assert report["config"]["relation"] == "identical"
-    missing = run_lintml(tmp_path, "compare-models", str(first), str(tmp_path / "nowhere"))
+    missing = invoke_lintml(tmp_path, "compare-models", str(first), str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
 
 
 def test_index_lists_and_removes_known_models(base_index: Path, tmp_path: Path) -> None:
-    listed = run_lintml(tmp_path, "index", "list", "--index", str(base_index))
+    listed = invoke_lintml(tmp_path, "index", "list", "--index", str(base_index))
     assert "acme/base-small" in listed.stdout and "config, tokenizer, weights" in listed.stdout
-    bad = run_lintml(tmp_path, "index", "add-model", "acme/x", str(tmp_path / "missing"), "--index", str(base_index))
+    bad = invoke_lintml(tmp_path, "index", "add-model", "acme/x", str(tmp_path / "missing"), "--index", str(base_index))
     assert bad.returncode == 2 and "no such file or folder" in bad.stderr
-    removed = run_lintml(tmp_path, "index", "remove", "acme/base-small", "--index", str(base_index))
+    removed = invoke_lintml(tmp_path, "index", "remove", "acme/base-small", "--index", str(base_index))
     assert removed.returncode == 0, removed.stderr
-    assert "acme/base-small" not in run_lintml(tmp_path, "index", "list", "--index", str(base_index)).stdout
+    assert "acme/base-small" not in invoke_lintml(tmp_path, "index", "list", "--index", str(base_index)).stdout
     write_tree(tmp_path / "empty", {"README.md": "nothing\n"})
-    empty = run_lintml(tmp_path, "index", "add-model", "acme/y", str(tmp_path / "empty"), "--index", str(base_index))
+    empty = invoke_lintml(tmp_path, "index", "add-model", "acme/y", str(tmp_path / "empty"), "--index", str(base_index))
     assert empty.returncode == 2 and "nothing to record" in empty.stderr
 
 
@@ -326,7 +239,7 @@ def test_real_weights_converted_renamed_and_noised_are_traced_to_their_pytorch_o
     from lintml.models.weights import read_tensors, tensor_values
 
     index = tmp_path / "faces.sqlite3"
-    recorded = run_lintml(
+    recorded = invoke_lintml(
         tmp_path, "index", "add-model", "timesler/facenet-pnet", str(FACENET), "--license", "mit", "--index", str(index)
     )
     assert recorded.returncode == 0, recorded.stderr

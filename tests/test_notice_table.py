@@ -7,7 +7,6 @@ import importlib.metadata
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -350,19 +349,20 @@ def test_build_converts_scancode_expressions_to_spdx() -> None:
     assert used == {"gpl-2.0-plus", "classpath-exception-2.0", "my-key"}
 
 
-def test_speed() -> None:
+def test_the_table_is_loaded_once_and_a_long_header_is_read_from_its_word_cache() -> None:
+    """What keeps the fast path fast, asserted without a clock (benchmarks/bench_micro.py times it):
+    the table is loaded once per process, and a header read again hashes no word twice."""
     notice_table._TABLE = None
-    started = time.perf_counter()
-    notice_table.load_table()
-    assert time.perf_counter() - started < 1.0  # ~0.06 s measured; loose for busy CI machines
+    table = notice_table.load_table()
+    assert notice_table.load_table() is table
     header = APACHE_HF + "".join(
         f"# step {n}: attention over the input sequence returns hidden states\n" for n in range(45)
     )
-    match_known_notices(header)
-    started = time.perf_counter()
-    for _ in range(100):
-        match_known_notices(header)
-    assert (time.perf_counter() - started) / 100 < 0.002  # ~0.3 ms measured for this 60-line header
+    first = match_known_notices(header)
+    assert first == TextLicenses((NoticeMatch("Apache-2.0", 4, 14, "notice", "table"),), False)
+    words = dict(table.words)
+    assert match_known_notices(header) == first
+    assert table.words == words  # every word of the second reading came from the cache
 
 
 def test_the_facts_cache_key_hashes_the_table_file_itself() -> None:

@@ -9,37 +9,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import git
-
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.helpers import MIT_TEXT, commit, findings, index_upstream, invoke_lintml
 
 UPSTREAM_NOTICE = "Textkit\nCopyright 2024 The Textkit Authors\n=======\nThis product includes software from Textkit.\n"
 TEXTWRAP_COPY = {
     "LICENSE": MIT_TEXT,
     "src/fold.py": rename(strip_and_reformat(stdlib_source("textwrap")), {"TextWrapper": "Folder"}),
 }
-
-
-def index_upstream(tmp_path: Path, name: str, folder: Path, license_id: str) -> Path:
-    """``lintml index add`` of one upstream into the test's shared index, which is returned."""
-    index = tmp_path / "index.sqlite3"
-    added = run_lintml(tmp_path, "index", "add", name, str(folder), "--license", license_id, "--index", str(index))
-    assert added.returncode == 0, added.stderr
-    return index
-
-
-def findings(local: Path, index: Path, rule: str | None = None) -> list[dict]:
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
-    return [item for item in json.loads(result.stdout)["findings"] if rule is None or item["rule"] == rule]
-
-
-def commit(local: Path, path: str, text: str) -> None:
-    (local / path).parent.mkdir(parents=True, exist_ok=True)
-    (local / path).write_text(text, encoding="utf-8")
-    repo = git.Repo(local)
-    repo.index.add([path])
-    repo.index.commit(f"add {path}")
 
 
 def test_apache_upstream_notice_must_be_carried(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
@@ -112,7 +89,7 @@ def test_renamed_copy_of_gpl_code_in_an_mit_project_is_a_conflict(
     renames = {"heappush": "push_item", "heappop": "pop_item", "_siftdown": "_bubble_up", "heap": "pq"}
     local = make_repo({"LICENSE": MIT_TEXT, "util/pq.py": rename(stdlib_source("heapq"), renames)}, name="local")
 
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
 
     (conflict,) = [item for item in json.loads(result.stdout)["findings"] if item["rule"] == "license-conflict"]
     assert result.returncode == 1 and conflict["path"] == "util/pq.py" and conflict["license"] == "GPL-3.0-only"

@@ -18,8 +18,8 @@ from lintml import api
 from lintml.facts.headers import change_notes, comment_syntax, numbered_credit_lines
 from lintml.findings import Finding
 from lintml.provenance.upstream import UpstreamSpec
-from tests.conftest import MIT_TEXT
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
+from tests.helpers import MIT_TEXT
 
 CODE = strip_and_reformat(stdlib_source("textwrap"))
 COPY = rename(CODE, {"TextWrapper": "Folder", "wrap": "fold"})
@@ -133,11 +133,11 @@ def test_code_its_upstream_has_since_relicensed_is_under_the_newer_license_too(
 ) -> None:
     """DINOv2 moved from CC-BY-NC-4.0 to Apache-2.0: code copied from the old release, which the new one still
     holds, conflicts with nothing in an Apache-2.0 project. Without the later release, the conflict stands."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     extra = "\n\ndef shout(text):\n    return text.upper() + '!'\n"
     old = make_repo({"LICENSE": "Attribution-NonCommercial 4.0 International\n", "kit/fold.py": CODE}, name="old")
-    new = make_repo({"LICENSE": _apache_text(), "kit/fold.py": CODE + extra}, name="new")
+    new = make_repo({"LICENSE": apache_text(), "kit/fold.py": CODE + extra}, name="new")
     url = "https://github.com/example/kit"
     specs = [
         UpstreamSpec("kit", str(old), "CC-BY-NC-4.0", url=url, version="1.0", released="2023-04-27T09:13:12Z"),
@@ -145,7 +145,7 @@ def test_code_its_upstream_has_since_relicensed_is_under_the_newer_license_too(
     ]
     index = tmp_path / "index.sqlite3"
     api.index_add(specs, index_path=index)
-    local = make_repo({"LICENSE": _apache_text(), "fold.py": COPY}, name="local")
+    local = make_repo({"LICENSE": apache_text(), "fold.py": COPY}, name="local")
     findings = _findings(local, index)
     (traced,) = [item for item in findings if item.rule == "provenance"]
     assert traced.upstream is not None and traced.upstream.version == "1.0"
@@ -167,7 +167,7 @@ def test_a_license_file_naming_the_holder_as_a_later_release_words_it_keeps_the_
 ) -> None:
     """ggml's LICENSE said "Copyright (c) 2022 Georgi Gerganov", later "The ggml authors"; llama.cpp, vendored
     with the later wording beside it, keeps the notice of code from the older release."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     extra = "\n\ndef shout(text):\n    return text.upper() + '!'\n"
     old = make_repo({"LICENSE": MIT_TEXT.replace("Test Authors", "Sam Roe"), "kit/fold.py": CODE}, name="old")
@@ -180,7 +180,7 @@ def test_a_license_file_naming_the_holder_as_a_later_release_words_it_keeps_the_
     index = tmp_path / "index.sqlite3"
     api.index_add(specs, index_path=index)
     vendored = MIT_TEXT.replace("Test Authors", "The kit authors")
-    files = {"LICENSE": _apache_text(), "vendor/kit/LICENSE": vendored, "vendor/kit/fold.py": COPY}
+    files = {"LICENSE": apache_text(), "vendor/kit/LICENSE": vendored, "vendor/kit/fold.py": COPY}
     local = make_repo(files, name="local")
     findings = _findings(local, index)
     (traced,) = [item for item in findings if item.rule == "provenance"]
@@ -225,11 +225,11 @@ def test_a_license_at_the_top_of_the_folder_named_as_the_project_is_its_license(
     """sentencepiece's sdist holds the Python package's setup at its top and its LICENSE at the top of the
     bundled tree it builds from, sentencepiece/: the project has a license. A license in another folder (a
     vendored library's) is not the project's."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     files = {
         "pyproject.toml": '[project]\nname = "kitpiece"\n',
-        "kitpiece/LICENSE": _apache_text(),
+        "kitpiece/LICENSE": apache_text(),
         "kitpiece/src/trainer.cc": "int main() { return 0; }\n",
         "python/kitpiece.py": "VALUE = 1\n",
     }
@@ -248,11 +248,11 @@ def test_a_later_release_date_alone_does_not_say_who_took_the_code(
     """ultralytics 8.2.0 (April 2024) held SAM's code before the catalogued segment-anything commit (September
     2024), yet SAM published it in April 2023: a snapshot's date is when it was taken, not when its code was
     written. A release of this project holding the code before the matched version's date changes no grade."""
-    from tests.test_vendored_libraries import _apache_text
+    from tests.helpers import apache_text
 
     url = "https://github.com/example/wrapkit"
-    own = make_repo({"LICENSE": _apache_text(), "wrapkit/fold.py": CODE}, name="own")
-    later = make_repo({"LICENSE": _apache_text(), "later/fold.py": COPY}, name="later")
+    own = make_repo({"LICENSE": apache_text(), "wrapkit/fold.py": CODE}, name="own")
+    later = make_repo({"LICENSE": apache_text(), "later/fold.py": COPY}, name="later")
     specs = [
         UpstreamSpec("wrapkit", str(own), "Apache-2.0", url=url, version="1.0", released="2024-04-17T04:38:46Z"),
         UpstreamSpec("laterkit", str(later), "Apache-2.0", url="https://github.com/other/laterkit", version="0.1",
@@ -261,7 +261,7 @@ def test_a_later_release_date_alone_does_not_say_who_took_the_code(
     index = tmp_path / "index.sqlite3"
     api.index_add(specs, index_path=index)
     manifest = f'[project]\nname = "wrapkit"\n[project.urls]\nRepository = "{url}"\n'
-    local = make_repo({"LICENSE": _apache_text(), "pyproject.toml": manifest, "wrapkit/fold.py": CODE}, name="local")
+    local = make_repo({"LICENSE": apache_text(), "pyproject.toml": manifest, "wrapkit/fold.py": CODE}, name="local")
     findings = _findings(local, index)
     (traced,) = [item for item in findings if item.rule == "provenance"]
     assert traced.upstream is not None and traced.upstream.name == "laterkit"

@@ -17,8 +17,8 @@ from pathlib import Path
 from lintml import api
 from lintml.provenance.index import UpstreamIndex
 from lintml.provenance.upstream import UpstreamSpec
-from tests.conftest import MIT_TEXT, write_tree
 from tests.copying import rename, stdlib_source, strip_and_reformat
+from tests.helpers import MIT_TEXT, write_tree
 
 TEXTWRAP = stdlib_source("textwrap")
 SHLEX = stdlib_source("shlex")

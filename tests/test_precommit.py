@@ -14,7 +14,7 @@ from pathlib import Path
 
 import git
 
-from tests.conftest import GPL3_HEADER, MIT_TEXT, ROOT
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT
 
 
 def pre_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from lintml import progress
-from tests.conftest import APACHE_HEADER, MIT_TEXT
+from tests.helpers import APACHE_HEADER, MIT_TEXT
+
+# Progress is drawn for cold work: each test starts from an empty cache of its own.
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 _SETTINGS = ("LINTML_PROGRESS", "LINTML_NO_PROGRESS", "CI", "GITHUB_ACTIONS")
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from lintml.api import check
 from lintml.cli import main
-from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT, run_lintml
+from tests.helpers import APACHE_HEADER, GPL3_HEADER, MIT_TEXT, invoke_lintml
 
 
 def rules_at(result: object) -> set[tuple[str, str]]:
@@ -22,7 +22,7 @@ def test_checking_a_subfolder_uses_the_repository_root(make_repo: Callable[..., 
     result = check([root / "src"])
     assert ("license-missing", "pyproject.toml") not in rules_at(result)
     assert {path for _, path in rules_at(result)} == {"src/a.py"}
-    completed = run_lintml(root / "src", "check", "--format", "json")
+    completed = invoke_lintml(root / "src", "check", "--format", "json")
     assert {item["path"] for item in json.loads(completed.stdout)["findings"]} == {"src/a.py"}
 
 
@@ -97,7 +97,7 @@ def test_an_untracked_file_named_explicitly_is_checked(make_repo: Callable[..., 
 
 def test_github_paths_are_relative_to_the_working_folder(make_repo: Callable[..., Path]) -> None:
     root = make_repo({"LICENSE": MIT_TEXT, "src/b.py": GPL3_HEADER})
-    completed = run_lintml(root, "check", "--format", "github", "src/b.py")
+    completed = invoke_lintml(root, "check", "--format", "github", "src/b.py")
     assert "file=src/b.py," in completed.stdout and "src/b.py/" not in completed.stdout
 
 

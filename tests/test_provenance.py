@@ -20,8 +20,8 @@ import pytest
 from lintml import api
 from lintml.config import ConfigError
 from lintml.provenance.index import UpstreamIndex
-from tests.conftest import MIT_TEXT, run_lintml, write_tree
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
+from tests.helpers import MIT_TEXT, invoke_lintml, write_tree
 
 TEXTWRAP_RENAMES = {
     "TextWrapper": "LineFolder",
@@ -56,13 +56,13 @@ def upstream_repo(make_repo: Callable[..., Path]) -> Path:
 
 def index_add(tmp_path: Path, *args: str) -> tuple[Path, str]:
     index = tmp_path / "shared" / "upstreams.sqlite3"
-    result = run_lintml(tmp_path, "index", "add", *args, "--index", str(index))
+    result = invoke_lintml(tmp_path, "index", "add", *args, "--index", str(index))
     assert result.returncode == 0, result.stderr
     return index, result.stdout
 
 
 def provenance_findings(root: Path, *args: str) -> list[dict]:
-    result = run_lintml(root, "check", ".", "--no-catalog", "--select", "provenance", "--format", "json", *args)
+    result = invoke_lintml(root, "check", ".", "--no-catalog", "--select", "provenance", "--format", "json", *args)
     assert result.returncode == 0, result.stderr  # provenance is information: it never fails the run
     return json.loads(result.stdout)["findings"]
 
@@ -175,28 +175,29 @@ def test_sdists_wheels_and_git_refs_are_upstream_sources(tmp_path: Path, upstrea
     index_add(tmp_path, "queuekit", str(wheel))
     index_add(tmp_path, "gitkit", f"{upstream_repo.as_uri()}@v1")
 
-    listing = run_lintml(tmp_path, "index", "list", "--index", str(index))
+    listing = invoke_lintml(tmp_path, "index", "list", "--index", str(index))
     assert listing.returncode == 0
     lines = listing.stdout.splitlines()
     assert any(line.split()[:3] == ["textkit", "1.0", "MIT"] for line in lines), listing.stdout
     assert any(line.split()[:3] == ["queuekit", "2.0", "MIT"] for line in lines), listing.stdout
-    info = run_lintml(tmp_path, "index", "info", "textkit", "--files", "--index", str(index))
+    info = invoke_lintml(tmp_path, "index", "info", "textkit", "--files", "--index", str(index))
     assert "https://example.org/textkit" in info.stdout and "textkit/wrapping.py" in info.stdout
     assert "Copyright 2024 The Textkit Authors" in info.stdout  # the NOTICE text is recorded
     import hashlib
 
     assert hashlib.sha256(sdist.read_bytes()).hexdigest() in info.stdout
-    tagged = run_lintml(tmp_path, "index", "info", "gitkit", "--files", "--index", str(index))
+    tagged = invoke_lintml(tmp_path, "index", "info", "gitkit", "--files", "--index", str(index))
     assert "textkit/wrapping.py" in tagged.stdout and "later.py" not in tagged.stdout  # v1 predates it
     assert repo.tags["v1"].commit.hexsha[:12] in tagged.stdout
 
-    removed = run_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
+    removed = invoke_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
     assert removed.returncode == 0
     assert [project.name for project in UpstreamIndex(index).projects()] == ["gitkit", "textkit"]
-    again = run_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
+    again = invoke_lintml(tmp_path, "index", "remove", "queuekit", "--index", str(index))
     assert again.returncode == 2 and "no upstream or model named 'queuekit'" in again.stderr
 
 
+@pytest.mark.usefixtures("isolated_cache")  # counts what a cold run fingerprints
 def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(
     tmp_path: Path, upstream_repo: Path, make_repo: Callable[..., Path]
 ) -> None:
@@ -270,7 +271,7 @@ def test_sarif_carries_the_upstream_as_a_related_location_and_properties(
 ) -> None:
     index, _ = index_add(tmp_path, "textkit", str(upstream_repo))
     local = make_repo({"LICENSE": MIT_TEXT, "folding.py": textwrap_copy()}, name="local")
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "sarif")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "sarif")
     (found,) = [item for item in json.loads(result.stdout)["runs"][0]["results"] if item["ruleId"] == "provenance"]
     assert found["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "textkit/wrapping.py"
     assert found["properties"]["upstream"]["renames"][0]["from"] in TEXTWRAP_RENAMES
@@ -310,7 +311,7 @@ def test_config_upstreams_and_vendored_folders(
         ("catalog: maybe\n", "must be true or false"),
     ]:
         (local / ".lintml.yaml").write_text(bad, encoding="utf-8")
-        result = run_lintml(local, "check", ".")
+        result = invoke_lintml(local, "check", ".")
         assert result.returncode == 2 and complaint in result.stderr, (bad, result.stderr)
         assert "Traceback" not in result.stderr
 
@@ -336,12 +337,12 @@ def test_corrupt_and_foreign_index_files_are_clear_errors(tmp_path: Path, make_r
     connection.commit()
     connection.close()
     for path, complaint in [(corrupt, "not a lintml index"), (foreign, "not a lintml index")]:
-        result = run_lintml(local, "check", ".", "--index", str(path))
+        result = invoke_lintml(local, "check", ".", "--index", str(path))
         assert result.returncode == 2, result.stderr
         assert str(path) in result.stderr and complaint in result.stderr and "Traceback" not in result.stderr
-        listed = run_lintml(local, "index", "list", "--index", str(path))
+        listed = invoke_lintml(local, "index", "list", "--index", str(path))
         assert listed.returncode == 2 and complaint in listed.stderr
-    missing = run_lintml(local, "check", ".", "--index", str(tmp_path / "nope.sqlite3"))
+    missing = invoke_lintml(local, "check", ".", "--index", str(tmp_path / "nope.sqlite3"))
     assert missing.returncode == 2 and "no such index file" in missing.stderr
 
 
@@ -361,7 +362,7 @@ def test_bad_sources_never_leave_a_half_written_index(tmp_path: Path, upstream_r
         ([str(upstream_repo), "--license", "Not-A-License"], "not an SPDX license expression"),
     ]
     for arguments, complaint in cases:
-        result = run_lintml(tmp_path, "index", "add", "other", *arguments, "--index", str(index))
+        result = invoke_lintml(tmp_path, "index", "add", "other", *arguments, "--index", str(index))
         assert result.returncode == 2, (arguments, result.stderr)
         assert complaint in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert index.read_bytes() == before
@@ -373,7 +374,7 @@ def test_an_upstream_without_a_license_is_indexed_with_a_warning(
 ) -> None:
     upstream = make_repo({"wrapping.py": stdlib_source("textwrap")}, name="unlicensed")
     index = tmp_path / "index.sqlite3"
-    result = run_lintml(tmp_path, "index", "add", "nolicense", str(upstream), "--index", str(index))
+    result = invoke_lintml(tmp_path, "index", "add", "nolicense", str(upstream), "--index", str(index))
     assert result.returncode == 0
     assert "(NONE)" in result.stdout and "nolicense has no license file" in result.stderr
     assert "grants no license" in result.stderr
@@ -387,16 +388,16 @@ def test_an_index_in_an_older_format_is_rebuilt_or_explained(tmp_path: Path, mak
 
     upstream = make_repo({"LICENSE": MIT_TEXT, "wrapping.py": stdlib_source("textwrap")}, name="upstream")
     index = tmp_path / "old.sqlite3"
-    assert run_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index)).returncode == 0
+    assert invoke_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index)).returncode == 0
     with sqlite3.connect(index) as connection:
         connection.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")  # as an older lintml wrote it
-    other = run_lintml(tmp_path, "index", "add", "other", str(upstream), "--index", str(index))
+    other = invoke_lintml(tmp_path, "index", "add", "other", str(upstream), "--index", str(index))
     assert other.returncode == 2
     assert "Move it aside and add its upstreams again" in other.stderr
     assert f"lintml index add wrapkit {upstream}" in other.stderr  # what it held, and how to get it back
-    again = run_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index))
+    again = invoke_lintml(tmp_path, "index", "add", "wrapkit", str(upstream), "--index", str(index))
     assert again.returncode == 0, again.stderr  # replacing everything it held: rebuilt in the new format
-    assert "wrapkit" in run_lintml(tmp_path, "index", "list", "--index", str(index)).stdout
+    assert "wrapkit" in invoke_lintml(tmp_path, "index", "list", "--index", str(index)).stdout
 
 
 SCALE = """def scale_box(box, factor):

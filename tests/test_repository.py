@@ -10,7 +10,7 @@ import pytest
 
 from lintml import repository
 from lintml.repository import DiskSource, classify
-from tests.conftest import write_tree
+from tests.helpers import write_tree
 
 
 @pytest.mark.parametrize(

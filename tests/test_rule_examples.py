@@ -16,7 +16,7 @@ from lintml.provenance.index import IndexContent, write_index
 from lintml.provenance.upstream import read_memory_upstream
 from lintml.repository import MemorySource
 from lintml.rules import ExpectedFinding, Rule, RuleExample, shipped_rules
-from tests.conftest import write_tree
+from tests.helpers import write_tree
 
 CASES = [(rule, example) for rule in shipped_rules() for example in rule.examples]
 

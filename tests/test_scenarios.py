@@ -19,8 +19,8 @@ import commoncode
 import git
 import pytest
 
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import rename, strip_and_reformat
+from tests.helpers import MIT_TEXT, invoke_lintml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMONCODE = Path(commoncode.__file__).parent
@@ -52,7 +52,7 @@ def upstream_index(tmp_path: Path, make_repo: Callable[..., Path]) -> Path:
     upstream = make_repo(files, name="commoncode")
     index = tmp_path / "index.sqlite3"
     arguments = ["index", "add", "commoncode", str(upstream), "--license", "Apache-2.0", "--version", "33.0.0"]
-    added = run_lintml(tmp_path, *arguments, "--url", "https://github.com/nexB/commoncode", "--index", str(index))
+    added = invoke_lintml(tmp_path, *arguments, "--url", "https://github.com/nexB/commoncode", "--index", str(index))
     assert added.returncode == 0, added.stderr
     return index
 
@@ -66,7 +66,7 @@ def _modified_text_module() -> str:
 
 
 def _check(local: Path, index: Path) -> list[dict]:
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     return [item for item in json.loads(result.stdout)["findings"] if item["rule"] != "provenance"]
 
@@ -130,7 +130,7 @@ def test_scenario_1_vendored_apache_project_then_fix(
     assert "ScanCode is a trademark of nexB Inc." in stripped["message"]  # trademark notices are kept too
     assert "the Apache-2.0 license notice" in stripped["message"]
 
-    fixed = run_lintml(local, "fix", "--no-catalog", "--index", str(upstream_index), "--date", "2026-11-21")
+    fixed = invoke_lintml(local, "fix", "--no-catalog", "--index", str(upstream_index), "--date", "2026-11-21")
     assert fixed.returncode == 0, fixed.stderr
     assert "+++ b/NOTICE" in fixed.stdout and "+++ b/LICENSES/Apache-2.0.txt" in fixed.stdout
     text = (local / "third_party/commoncode/text.py").read_text(encoding="utf-8")
@@ -160,7 +160,7 @@ def test_scenario_1_vendored_apache_project_then_fix(
 
     # A second run changes nothing.
     before = {path: path.read_bytes() for path in local.rglob("*") if path.is_file() and ".git" not in path.parts}
-    again = run_lintml(local, "fix", "--no-catalog", "--index", str(upstream_index), "--date", "2026-11-22")
+    again = invoke_lintml(local, "fix", "--no-catalog", "--index", str(upstream_index), "--date", "2026-11-22")
     assert again.returncode == 0 and again.stdout == ""
     assert "0 findings repaired; changed 0 files" in again.stderr
     after = {path: path.read_bytes() for path in local.rglob("*") if path.is_file() and ".git" not in path.parts}
@@ -184,7 +184,7 @@ def test_scenario_3_a_correct_copy_has_no_findings(
         "third_party/commoncode/urn.py": (COMMONCODE / "urn.py").read_text(encoding="utf-8"),
     }
     local = make_repo(files, name="local")
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(upstream_index), "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(upstream_index), "--format", "json")
     assert result.returncode == 0, result.stdout
     report = json.loads(result.stdout)["findings"]
     assert {item["path"] for item in report if item["rule"] == "provenance"} == {
@@ -200,7 +200,9 @@ def test_scenario_4_renamed_fork_of_a_model_repository_is_flagged_file_by_file(
     """An Apache-2.0 model package reformatted with classes and functions renamed; no LICENSE, no NOTICE."""
     upstream = ROOT / "examples/upstreams/minivlm"
     index = tmp_path / "index.sqlite3"
-    added = run_lintml(tmp_path, "index", "add", "minivlm", str(upstream), "--license", "auto", "--index", str(index))
+    added = invoke_lintml(
+        tmp_path, "index", "add", "minivlm", str(upstream), "--license", "auto", "--index", str(index)
+    )
     assert added.returncode == 0, added.stderr
     renames = {
         "Resampler": "Bridge",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -322,14 +321,18 @@ def test_searching_for_pairs_does_not_manufacture_agreement(tmp_path: Path) -> N
     assert abs(comparison.score) < 0.05
 
 
-def test_comparing_a_thousand_tensors_is_fast(tmp_path: Path) -> None:
+def test_a_thousand_renamed_tensors_each_find_their_original(tmp_path: Path) -> None:
+    """A thousand same-shape tensors, renamed: the vectorised matching pairs each with its original.
+
+    How long it takes is measured by benchmarks/bench_micro.py, not asserted here."""
     rng = np.random.default_rng(22)
     model = {f"layers.{index}.w": rng.standard_normal((32, 48)).astype(np.float32) for index in range(1000)}
     left = sketch_of(tmp_path, model, "a")
     right = sketch_of(tmp_path, renamed(noisy(model, 1.0, 23), 24), "b")
-    start = time.perf_counter()
     comparison = compare_sketches(left, right)
-    assert time.perf_counter() - start < 2.0
     assert comparison.verdict == "derived"
     assert comparison.by_shape == 1000
     assert comparison.as_dict()["paired_by_shape"] == 1000
+    order = np.random.default_rng(24).permutation(1000)  # how renamed() named them
+    expected = {name: f"copy.t{order[index]:03d}" for index, name in enumerate(sorted(model))}
+    assert {item.name_a: item.name_b for item in comparison.evidence} == expected

@@ -10,60 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
-from tests.conftest import MIT_TEXT, run_lintml
-from tests.test_obligations import index_upstream
+from tests.helpers import MIT_TEXT, apache_text, c_file, index_upstream, invoke_lintml
 
 LICENSE = MIT_TEXT.replace("Test Authors", "The tinyvec authors")
 INTEL = "// Copyright (C) 2024 Intel Corporation\n// SPDX-License-Identifier: MIT\n\n"
 
 
-def _c_file(prefix: str, count: int) -> str:
-    """A C file of small vector routines, written for this test (names vary so files differ)."""
-    parts = ["#include <stddef.h>\n#include <math.h>\n"]
-    for number in range(count):
-        name = f"{prefix}_{number}"
-        parts.append(
-            f"""
-double {name}_dot(const double *a, const double *b, size_t n) {{
-    double total = 0.0;
-    for (size_t i = 0; i < n; ++i) {{
-        total += a[i] * b[i] * {number + 1}.0;
-    }}
-    return total;
-}}
-
-void {name}_scale(double *out, const double *a, double k, size_t n) {{
-    for (size_t i = 0; i < n; i += 2) {{
-        out[i] = a[i] * k - {number};
-        if (i + 1 < n) {{
-            out[i + 1] = sqrt(fabs(a[i + 1])) * k;
-        }}
-    }}
-}}
-"""
-        )
-    return "".join(parts)
-
-
 FILES = {
-    "src/vec.c": _c_file("vec", 4),
-    "src/norm.c": _c_file("norm", 3),
-    "src/sycl.c": INTEL + _c_file("sycl", 3),
-    "src/util.c": "// SPDX-License-Identifier: MIT\n" + _c_file("util", 5),
+    "src/vec.c": c_file("vec", 4),
+    "src/norm.c": c_file("norm", 3),
+    "src/sycl.c": INTEL + c_file("sycl", 3),
+    "src/util.c": "// SPDX-License-Identifier: MIT\n" + c_file("util", 5),
 }
 
 
-def _apache_text() -> str:
-    found = [item for item in metadata.distribution("commoncode").files or () if item.name == "apache-2.0.LICENSE"]
-    assert found
-    return found[0].read_text(encoding="utf-8")
-
-
 def _errors(local: Path, index: Path) -> list[dict]:
-    result = run_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
+    result = invoke_lintml(local, "check", ".", "--no-catalog", "--index", str(index), "--format", "json")
     assert result.returncode in (0, 1), result.stderr
     return [item for item in json.loads(result.stdout)["findings"] if item["severity"] != "info"]
 
@@ -76,7 +40,7 @@ def test_a_vendored_mit_library_with_its_license_beside_it_gets_no_finding(
     vendored = {f"vendor/tinyvec/{path}": text for path, text in FILES.items()}
     # A copy without the SPDX line of its upstream file: the license file beside it states the license.
     vendored["vendor/tinyvec/src/util.c"] = FILES["src/util.c"].split("\n", 1)[1]
-    own = {"LICENSE": _apache_text(), "pyproject.toml": '[project]\nname = "app"\nauthors = [{name = "Sam Roe"}]\n'}
+    own = {"LICENSE": apache_text(), "pyproject.toml": '[project]\nname = "app"\nauthors = [{name = "Sam Roe"}]\n'}
     local = make_repo({**own, **vendored, "vendor/tinyvec/LICENSE": LICENSE}, name="app")
     assert _errors(local, index) == []
     # Without the license file beside it, the copies keep neither the MIT text nor its copyright line: the

@@ -10,7 +10,6 @@ import pickle
 import struct
 import subprocess
 import sys
-import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -248,10 +247,14 @@ def test_safetensors_that_lie_are_refused_with_a_reason(
     tmp_path: Path, header: dict[str, object], data: bytes, length: int | None, reason: str
 ) -> None:
     path = raw_safetensors(tmp_path / "bad.safetensors", header, data, length=length)
-    start = time.perf_counter()
-    with pytest.raises(WeightsError) as raised:
-        read_tensors(path)
-    assert time.perf_counter() - start < 1.0
+    tracemalloc.start()
+    try:
+        with pytest.raises(WeightsError) as raised:
+            read_tensors(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024  # refused from the header: nothing of the size it claims was built
     assert raised.value.path == str(path)
     assert reason in raised.value.reason
     assert str(raised.value).startswith(f"{path}: ")
@@ -344,14 +347,13 @@ def test_sampling_a_huge_sparse_checkpoint_reads_only_what_it_samples(tmp_path: 
     (info,) = read_tensors(path)
     positions = np.sort(np.random.default_rng(3).choice(numel, 512, replace=False))
     tracemalloc.start()
-    start = time.perf_counter()
-    values = tensor_values(info, positions)
-    elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    try:
+        values = tensor_values(info, positions)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert values.shape == (512,) and not values.any()
-    assert elapsed < 1.0
-    assert peak < 8 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024  # the 4 GiB tensor was neither loaded nor copied
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,10 +533,9 @@ def test_a_damaged_compressed_pickle_is_reported(tmp_path: Path) -> None:
 
 def test_a_pickle_that_builds_without_end_is_capped(tmp_path: Path) -> None:
     payload = b"\x80\x02" + b"]0" * 3_000_000 + b"N."  # three million empty lists, each dropped
-    start = time.perf_counter()
+    # The cap is what bounds the work: reading stops at the 2,000,001st container, with this error.
     with pytest.raises(WeightsError, match="more than 2000000 containers"):
         read_tensors(torch_zip(tmp_path / "lists.pt", payload))
-    assert time.perf_counter() - start < 10
 
 
 def test_other_file_kinds_are_named(tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import shlex
 import shutil
@@ -55,8 +54,9 @@ sys.path.insert(0, str(CLONES_DIR))  # transform.py and rename.py live beside th
 sys.path.insert(1, str(CLONES_DIR.parent))  # and the transformers benchmark's helpers one folder up
 
 import libcst as cst  # noqa: E402
-from bench_transformers import lintml_fingerprint, sha256_of  # noqa: E402
-from bench_transformers import lintml_revision as checkout_revision  # noqa: E402
+from common import lintml_fingerprint, logger, pinned_sdist  # noqa: E402
+from common import lintml_revision as checkout_revision  # noqa: E402
+from common import machine as machine_facts  # noqa: E402
 from rename import interface_names  # noqa: E402
 from transform import (  # noqa: E402
     DESCRIPTIONS,
@@ -78,6 +78,7 @@ else:  # pragma: no cover - lintml supports 3.10, where tomli stands in
 
 REPO_ROOT = CLONES_DIR.parent.parent
 WORK_DIR = REPO_ROOT / "benchmarks" / ".work" / "clones"
+log = logger("clones")
 PINS = CLONES_DIR / "pins.toml"
 RESULTS_MD = REPO_ROOT / "benchmarks" / "RESULTS.md"
 QUICK_OUTPUT = WORK_DIR / "RESULTS-quick.md"
@@ -97,10 +98,6 @@ TARGETS = {"T0": 0.97, "T1": 0.97, "T2": 0.97, "T3": 0.97, "T4": 0.97, "T5": 0.9
 TARGET_FP_PER_1000 = 1.0
 TARGET_RENAMES = 0.90
 MISSES_SHOWN = 5
-
-
-def log(message: str) -> None:
-    print(f"[clones] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,42 +136,7 @@ def load_pins(path: Path = PINS) -> Pins:
 
 def fetch(project: Project, folder: Path) -> Path:
     """The verified sdist, downloaded with pip unless a good one is already in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def present() -> Path | None:
-        for candidate in sorted(folder.glob("*.tar.gz")):
-            stem = candidate.name[: -len(".tar.gz")]
-            name, _, version = stem.rpartition("-")
-            if name.lower().replace("_", "-") == project.name.lower().replace("_", "-") and version == project.version:
-                return candidate
-        return None
-
-    tarball = present()
-    if tarball is None:
-        log(f"downloading {project.name}=={project.version} (sdist)")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"{project.name}=={project.version}",
-                "--dest",
-                str(folder),
-            ],
-            check=True,
-        )
-        tarball = present()
-        if tarball is None:
-            raise SystemExit(f"pip download {project.name}=={project.version} gave no .tar.gz in {folder}")
-    actual = sha256_of(tarball)
-    if actual != project.sha256:
-        raise SystemExit(f"{tarball}: sha256 {actual} is not the pinned {project.sha256}; remove it and run again")
-    return tarball
+    return pinned_sdist(project.name, project.version, project.sha256, folder, log)
 
 
 def unpack(project: Project, tarball: Path, folder: Path) -> Path:
@@ -917,27 +879,7 @@ def score_negatives(
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "CPU": cpu,
-        "cores": str(cores),
-        "RAM": memory,
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-    }
+    return dict(machine_facts())
 
 
 def lintml_revision() -> str:

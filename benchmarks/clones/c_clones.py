@@ -28,7 +28,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import bench_clones as common
-from bench_transformers import lintml_fingerprint, sha256_of
 from c_transform import (
     C_SUFFIXES,
     DESCRIPTIONS,
@@ -42,6 +41,7 @@ from c_transform import (
     normalised,
     tokens,
 )
+from common import lintml_fingerprint, sha256_of
 
 if sys.version_info >= (3, 11):
     import tomllib

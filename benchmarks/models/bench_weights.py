@@ -47,14 +47,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from bench_transformers import lintml_revision  # noqa: E402
-from bench_transformers import machine as machine_of  # noqa: E402
+from common import lintml_revision, logger  # noqa: E402
+from common import machine as machine_of  # noqa: E402
 from results_sections import write_section  # noqa: E402
 
 from lintml.models.sketch import ModelSketch, WeightComparison, compare_sketches, sketch_model  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "models"
 DOWNLOADS = WORK / "dl"
+log = logger("bench_weights")
 CASES = WORK / "cases"
 RESULTS_PATH = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "weights"
@@ -98,10 +99,6 @@ class Layout:
 LLAMA_SMALL = Layout(vocab=32000, hidden=1024, layers=12, intermediate=2816)  # 220M parameters
 LLAMA_SPEED = Layout(vocab=32000, hidden=2048, layers=16, intermediate=5632)  # 954M parameters: 1.9 GB in BF16
 MANY_TENSORS = Layout(vocab=1000, hidden=128, layers=111, intermediate=352)  # 1,002 tensors
-
-
-def log(message: str) -> None:
-    print(f"[bench_weights] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------

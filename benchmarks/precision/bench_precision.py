@@ -55,13 +55,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_transformers import lintml_fingerprint, lintml_revision  # noqa: E402
-from bench_transformers import machine as machine_of  # noqa: E402
 from build_catalog import INDEX_URL, CatalogError, Pin, fetch  # noqa: E402  (scripts/, put on sys.path above)
+from common import lintml_fingerprint, lintml_revision, logger, own  # noqa: E402
+from common import machine as machine_of  # noqa: E402
 from results_sections import write_section  # noqa: E402
 
 HERE = ROOT / "benchmarks" / "precision"
 PROJECTS_PATH = HERE / "projects.toml"
+log = logger("precision")
 TRIAGE_PATH = HERE / "triage.toml"
 RESULTS_PATH = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "precision"
@@ -79,10 +80,6 @@ _VERDICTS = ("true", "false")
 
 class BenchError(Exception):
     """The benchmark cannot go on; the message says what and where."""
-
-
-def log(message: str) -> None:
-    print(f"[precision] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,12 +194,7 @@ def unpacked_tree(project: Project, tarball: Path) -> Path:
     dropped = drop_git_metadata(tree)
     if dropped:
         log(f"{project.sdist} ships git metadata, left out: {', '.join(dropped)}")
-    # Unpacked as root, files keep the archive's owner and git refuses the tree ("dubious ownership").
-    uid, gid = os.getuid(), os.getgid()
-    for folder, subfolders, files in os.walk(tree):
-        os.chown(folder, uid, gid)
-        for name in subfolders + files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+    own(tree)  # unpacked as root, files keep the archive's owner and git refuses the tree
     git(tree, "init", "-q")
     # -f: every file the sdist ships is checked, also one its own .gitignore names.
     git(tree, "add", "-A", "-f")

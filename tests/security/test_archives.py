@@ -28,8 +28,8 @@ from lintml.provenance.upstream import (
     UnpackLimits,
     UpstreamSpec,
 )
-from tests.conftest import MIT_TEXT
 from tests.copying import stdlib_source
+from tests.helpers import MIT_TEXT
 
 CODE = stdlib_source("textwrap")
 ZEROS = 64 << 20  # what a bomb member unpacks to: 64 MB of zeros, some 64 KB packed

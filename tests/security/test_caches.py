@@ -25,8 +25,11 @@ from lintml.findings import Finding
 from lintml.provenance.index import IndexContent, write_index
 from lintml.provenance.upstream import read_memory_upstream
 from lintml.rules import rules_directory
-from tests.conftest import APACHE_HEADER, GPL3_HEADER, MIT_TEXT, run_lintml
 from tests.copying import stdlib_source
+from tests.helpers import APACHE_HEADER, GPL3_HEADER, MIT_TEXT, run_lintml
+
+# Tests of damaged, foreign and unusable caches: each starts from an empty cache of its own.
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 FACTS = "facts-v1.sqlite3"
 RULES = "parsed-yaml.marshal"

@@ -9,7 +9,7 @@ import pytest
 
 from lintml.api import check
 from lintml.config import ConfigError, load_config_file
-from tests.conftest import GPL3_HEADER, MIT_TEXT, run_lintml
+from tests.helpers import GPL3_HEADER, MIT_TEXT, run_lintml
 
 HOSTILE_CONFIGS: dict[str, tuple[bytes, str]] = {
     "not UTF-8": (b"exclude: [caf\xe9]\n", "line 1: the configuration is not UTF-8 text"),

@@ -15,7 +15,7 @@ import pytest
 
 from lintml.api import check
 from lintml.containment import OutsideTree, Tree
-from tests.conftest import GPL3_HEADER, MIT_TEXT
+from tests.helpers import GPL3_HEADER, MIT_TEXT
 
 SECRET_HOLDER = "Copyright (C) 2021 Someone Else"  # the outside file's copyright line (GPL3_HEADER's)
 

@@ -25,18 +25,11 @@ import pytest
 
 from lintml import api
 from lintml.files import TEMPORARY_NAME, temporary_name
-from tests.conftest import MIT_TEXT
-from tests.test_fix import MINIVLM, RENAMED_SLICING
-from tests.test_obligations import index_upstream
+from tests.helpers import MIT_TEXT, RENAMED_SLICING
 
 DATE = "2026-11-21"
 LICENSE_TEXT = "LICENSES/Apache-2.0.txt"
 TARGETS = ("NOTICE", LICENSE_TEXT, "vision/slicing.py")
-
-
-@pytest.fixture
-def minivlm_index(tmp_path: Path) -> Path:
-    return index_upstream(tmp_path, "minivlm", MINIVLM, "auto")
 
 
 def _files(root: Path) -> dict[str, bytes]:

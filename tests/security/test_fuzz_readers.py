@@ -46,7 +46,7 @@ from lintml.models.pickled import BytesFile, pickle_format
 from lintml.models.tokenizer import TokenizerError, fingerprint_from_files
 from lintml.models.weights import WeightsError, read_tensors, tensor_values
 from lintml.repository import NOTEBOOK, RepoFile
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 # Hypothesis keeps caches (character tables, the constants of test modules) in ``.hypothesis/`` of the
 # working folder, from collection on: set here, at import, they go to the temporary folder instead.

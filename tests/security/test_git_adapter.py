@@ -25,7 +25,7 @@ import pytest
 from lintml import api
 from lintml.git import changed_since
 from lintml.provenance.upstream import UpstreamSpec
-from tests.conftest import MIT_TEXT, run_lintml, write_tree
+from tests.helpers import MIT_TEXT, run_lintml, write_tree
 
 HOOK_NAMES = (
     "applypatch-msg",

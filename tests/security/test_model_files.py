@@ -28,7 +28,7 @@ from lintml.containment import Tree
 from lintml.findings import Finding
 from lintml.models.pickled import BytesFile, pickle_format
 from lintml.models.weights import WeightsError, read_tensors
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TORCH_MAGIC = 0x1950A86A20F9469CFC6C
 EMPTY_SAFETENSORS = b"\x02\0\0\0\0\0\0\0{}"  # a valid safetensors file holding no tensors

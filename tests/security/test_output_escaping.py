@@ -32,10 +32,15 @@ from lintml.findings import Finding
 from lintml.fixes.comments import comment_block
 from lintml.report import ReportContext, format_findings
 from lintml.rules import Rule
-from tests.conftest import GPL3_HEADER, MIT_TEXT, run_lintml
-from tests.test_fix import MINIVLM, RENAMED_SLICING
-from tests.test_obligations import index_upstream
-from tests.test_report import assert_valid_sarif
+from tests.helpers import (
+    GPL3_HEADER,
+    MINIVLM,
+    MIT_TEXT,
+    RENAMED_SLICING,
+    assert_valid_sarif,
+    index_upstream,
+    run_lintml,
+)
 
 # name on disk -> how text output shows it
 HOSTILE_NAMES = {

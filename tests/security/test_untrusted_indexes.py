@@ -32,8 +32,12 @@ from lintml.provenance.index import (
     write_index,
 )
 from lintml.provenance.upstream import read_memory_upstream
-from tests.conftest import MIT_TEXT, run_lintml
 from tests.copying import stdlib_source
+from tests.helpers import MIT_TEXT, run_lintml
+
+# An index edited in place keeps the identity lintml wrote into it, and the provenance cache is keyed
+# by that identity: each test reads its hostile index from an empty cache of its own.
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 UPSTREAM_PATH = "wrapping.py"
 UPSTREAM_CODE = stdlib_source("textwrap")

@@ -1,4 +1,4 @@
-"""The check of the GitHub Action (action.yml, through scripts/action_run.sh): one run, four outputs.
+"""The check of the GitHub Action (action.yml, through scripts/action/run.sh): one run, four outputs.
 
 It runs ``lintml.api.check`` once and writes what a workflow needs from it: the SARIF log that
 code scanning imports, one annotation per finding (workflow commands, on standard output), the

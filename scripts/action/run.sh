@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The check step of the GitHub Action (action.yml). On a pull request with no diff-base given,
 # it finds the base branch (fetching it, and the history a shallow clone lacks, when the
-# checkout did not); then scripts/action_check.py runs lintml once and writes the SARIF log,
+# checkout did not); then scripts/action/check.py runs lintml once and writes the SARIF log,
 # the annotations, the step outputs and the job summary. The exit code is lintml's: 0 clean,
 # 1 findings at or above fail-on, 2 a usage or configuration error.
 #
@@ -92,4 +92,4 @@ reports=${RUNNER_TEMP:-$(mktemp -d)}/lintml
 mkdir -p -- "$reports"
 arguments+=(--sarif "$reports/lintml.sarif")
 
-exec "$python" "$here/action_check.py" "${arguments[@]}"
+exec "$python" "$here/check.py" "${arguments[@]}"
