@@ -429,6 +429,71 @@ def fix(
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
 
 
+def _sbom_formats() -> Sequence[str]:
+    """The formats `lintml sbom --format` accepts: every registered SBOM formatter, cyclonedx first."""
+    from lintml.report import SBOM_FORMATTERS
+
+    return sorted(SBOM_FORMATTERS, key=lambda name: (name != "cyclonedx", name))
+
+
+@main.command(short_help="Write a bill of materials (CycloneDX 1.6 or SPDX 2.3) of what lintml finds.")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=_Registered(_sbom_formats),
+    default="cyclonedx",
+    show_default=True,
+    help="cyclonedx (CycloneDX 1.6 JSON with ML-BOM), spdx (SPDX 2.3 JSON) or spdx-tagvalue (SPDX 2.3 tag-value).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the document to FILE instead of standard output.",
+)
+@_SHARED_OPTIONS[0]
+@_SHARED_OPTIONS[3]
+@_SHARED_OPTIONS[4]
+@_SHARED_OPTIONS[5]
+@_SHARED_OPTIONS[6]
+@_reports_errors
+def sbom(
+    path: Path | None,
+    output_format: str,
+    output: Path | None,
+    config_file: Path | None,
+    root: Path | None,
+    indexes: tuple[Path, ...],
+    no_catalog: bool,
+    no_cache: bool,
+) -> None:
+    """Write a bill of materials of the repository at PATH (default: the current folder).
+
+    It lists the project (declared and detected license, copyright lines), every upstream its code
+    was traced to (purl or VCS commit, license, copyright, and the files and lines here that carry
+    it, with the evidence grade), its models (card, architecture, base models and the evidence for
+    them, weights with SHA-256) and its declared requirements: see docs/sbom.md. The same tree gives
+    the same document; SOURCE_DATE_EPOCH pins its creation time. Exit code 0, or 2 on an error.
+    """
+    from lintml import api
+
+    document = api.sbom(
+        path or Path("."),
+        format=output_format,
+        root=root,
+        config_file=config_file,
+        indexes=indexes,
+        use_catalog=False if no_catalog else None,
+        use_cache=not no_cache,
+    )
+    if output is not None:
+        _write_atomically(output, document)
+    else:
+        click.echo(document, nl=not document.endswith("\n"))
+
+
 @main.command("rules", short_help="List every rule: id, severity, category and title.")
 @_reports_errors
 def list_rules() -> None:
