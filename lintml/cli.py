@@ -150,32 +150,37 @@ def use_color(asked: bool | None, to_terminal: bool) -> bool:
     return to_terminal and not os.environ.get("NO_COLOR")
 
 
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
+)
+_ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Repository root when given single files. Default: the enclosing git work tree.",
+)
+_INDEXES_OPTION = click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
+)
+_NO_CATALOG_OPTION = click.option(
+    "--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml."
+)
+_NO_CACHE_OPTION = click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 _SHARED_OPTIONS = (
-    click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path),
-        help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
-    ),
+    _CONFIG_OPTION,
     click.option("--select", multiple=True, metavar="ID", help="Only these rules (id or prefix; repeatable)."),
     click.option("--ignore", multiple=True, metavar="ID", help="Not these rules (id or prefix; repeatable)."),
-    click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Repository root when given single files. Default: the enclosing git work tree.",
-    ),
-    click.option(
-        "--index",
-        "indexes",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="PATH",
-        help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
-    ),
-    click.option(
-        "--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml."
-    ),
-    click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache."),
+    _ROOT_OPTION,
+    _INDEXES_OPTION,
+    _NO_CATALOG_OPTION,
+    _NO_CACHE_OPTION,
 )
 
 
@@ -453,11 +458,11 @@ def _sbom_formats() -> Sequence[str]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the document to FILE instead of standard output.",
 )
-@_SHARED_OPTIONS[0]
-@_SHARED_OPTIONS[3]
-@_SHARED_OPTIONS[4]
-@_SHARED_OPTIONS[5]
-@_SHARED_OPTIONS[6]
+@_CONFIG_OPTION
+@_ROOT_OPTION
+@_INDEXES_OPTION
+@_NO_CATALOG_OPTION
+@_NO_CACHE_OPTION
 @_reports_errors
 def sbom(
     path: Path | None,
