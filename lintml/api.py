@@ -2,7 +2,8 @@
 
 ``check()`` runs the whole flow on a folder (or some files in it); ``check_source()``
 runs it on any :class:`~lintml.repository.Source`, such as an in-memory repository;
-``fix()`` repairs what it can; ``audit()`` compares a fork with its upstreams; ``index_*``
+``fix()`` repairs what it can; ``sbom()`` writes a bill of materials of what a check finds;
+``audit()`` compares a fork with its upstreams; ``index_*``
 administer upstream indexes. Each is a thin function over the module that does the work:
 :mod:`lintml.targets` (what a run looks at), :mod:`lintml.engine` (a check, a fix),
 :mod:`lintml.provenance.admin` (indexes), :mod:`lintml.audit`, :mod:`lintml.models.compare`.
@@ -54,6 +55,8 @@ __all__ = [
     "index_remove",
     "model_license_id",
     "project_root",
+    "sbom",
+    "sbom_formats",
     "user_index_path",
 ]
 
@@ -131,6 +134,40 @@ def fix(
     """
     prepared = prepare(paths, root, None, config_file, select, ignore, None, indexes, use_catalog, diff_base=diff_base)
     return fix_prepared(prepared, dry_run=dry_run, date=date, use_cache=use_cache)
+
+
+def sbom_formats() -> list[str]:
+    """The bill-of-materials formats :func:`sbom` writes (``cyclonedx``, ``spdx``, ``spdx-tagvalue``, ...)."""
+    from lintml.report import SBOM_FORMATTERS
+
+    return sorted(SBOM_FORMATTERS)
+
+
+@_git_answers_in_time
+def sbom(
+    path: str | Path = ".",
+    *,
+    format: str = "cyclonedx",
+    root: str | Path | None = None,
+    config_file: str | Path | None = None,
+    indexes: Sequence[str | Path] = (),
+    use_catalog: bool | None = None,
+    use_cache: bool = True,
+) -> str:
+    """A bill of materials of the repository at ``path``: CycloneDX 1.6 JSON (``cyclonedx``), SPDX 2.3 JSON
+    (``spdx``) or tag-value (``spdx-tagvalue``). It lists the project, every upstream its code was traced to
+    (with the files and lines that carry it), its models with their base models and weights, and its declared
+    requirements: see docs/sbom.md. Same tree, same document, but for the creation time (``SOURCE_DATE_EPOCH``
+    pins it)."""
+    from lintml.report import SBOM_FORMATTERS
+    from lintml.sbom import bill_of
+
+    try:
+        formatter = SBOM_FORMATTERS.named(format)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    prepared = prepare([path], root, None, config_file, (), (), None, indexes, use_catalog)
+    return formatter(bill_of(prepared, use_cache=use_cache))
 
 
 @_git_answers_in_time

@@ -150,32 +150,37 @@ def use_color(asked: bool | None, to_terminal: bool) -> bool:
     return to_terminal and not os.environ.get("NO_COLOR")
 
 
+_CONFIG_OPTION = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
+)
+_ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Repository root when given single files. Default: the enclosing git work tree.",
+)
+_INDEXES_OPTION = click.option(
+    "--index",
+    "indexes",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
+)
+_NO_CATALOG_OPTION = click.option(
+    "--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml."
+)
+_NO_CACHE_OPTION = click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 _SHARED_OPTIONS = (
-    click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path),
-        help="Configuration file (.lintml.yaml or pyproject.toml). Default: the nearest one upwards.",
-    ),
+    _CONFIG_OPTION,
     click.option("--select", multiple=True, metavar="ID", help="Only these rules (id or prefix; repeatable)."),
     click.option("--ignore", multiple=True, metavar="ID", help="Not these rules (id or prefix; repeatable)."),
-    click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Repository root when given single files. Default: the enclosing git work tree.",
-    ),
-    click.option(
-        "--index",
-        "indexes",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="PATH",
-        help="Also look for copied code in this upstream index (repeatable; see `lintml index`).",
-    ),
-    click.option(
-        "--no-catalog", is_flag=True, help="Do not consult the catalog of upstream projects shipped with lintml."
-    ),
-    click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache."),
+    _ROOT_OPTION,
+    _INDEXES_OPTION,
+    _NO_CATALOG_OPTION,
+    _NO_CACHE_OPTION,
 )
 
 
@@ -427,6 +432,71 @@ def fix(
     if result.unwritten:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if result.failed() else EXIT_CLEAN)
+
+
+def _sbom_formats() -> Sequence[str]:
+    """The formats `lintml sbom --format` accepts: every registered SBOM formatter, cyclonedx first."""
+    from lintml.report import SBOM_FORMATTERS
+
+    return sorted(SBOM_FORMATTERS, key=lambda name: (name != "cyclonedx", name))
+
+
+@main.command(short_help="Write a bill of materials (CycloneDX 1.6 or SPDX 2.3) of what lintml finds.")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=_Registered(_sbom_formats),
+    default="cyclonedx",
+    show_default=True,
+    help="cyclonedx (CycloneDX 1.6 JSON with ML-BOM), spdx (SPDX 2.3 JSON) or spdx-tagvalue (SPDX 2.3 tag-value).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the document to FILE instead of standard output.",
+)
+@_CONFIG_OPTION
+@_ROOT_OPTION
+@_INDEXES_OPTION
+@_NO_CATALOG_OPTION
+@_NO_CACHE_OPTION
+@_reports_errors
+def sbom(
+    path: Path | None,
+    output_format: str,
+    output: Path | None,
+    config_file: Path | None,
+    root: Path | None,
+    indexes: tuple[Path, ...],
+    no_catalog: bool,
+    no_cache: bool,
+) -> None:
+    """Write a bill of materials of the repository at PATH (default: the current folder).
+
+    It lists the project (declared and detected license, copyright lines), every upstream its code
+    was traced to (purl or VCS commit, license, copyright, and the files and lines here that carry
+    it, with the evidence grade), its models (card, architecture, base models and the evidence for
+    them, weights with SHA-256) and its declared requirements: see docs/sbom.md. The same tree gives
+    the same document; SOURCE_DATE_EPOCH pins its creation time. Exit code 0, or 2 on an error.
+    """
+    from lintml import api
+
+    document = api.sbom(
+        path or Path("."),
+        format=output_format,
+        root=root,
+        config_file=config_file,
+        indexes=indexes,
+        use_catalog=False if no_catalog else None,
+        use_cache=not no_cache,
+    )
+    if output is not None:
+        _write_atomically(output, document)
+    else:
+        click.echo(document, nl=not document.endswith("\n"))
 
 
 @main.command("rules", short_help="List every rule: id, severity, category and title.")

@@ -127,7 +127,8 @@ def test_action_yml_is_a_composite_action_with_the_documented_inputs_and_outputs
     assert metadata["runs"]["using"] == "composite"
     assert metadata["name"] and metadata["description"]
     assert {"path", "config", "fail-on", "diff-base", "upload-sarif", "indexes", "version"} <= set(metadata["inputs"])
-    assert set(metadata["outputs"]) == {"sarif-file", "findings"}
+    assert set(metadata["outputs"]) == {"sarif-file", "findings", "sbom-file"}
+    assert metadata["inputs"]["sbom"]["default"] == "", "no bill of materials unless asked for"
     assert metadata["inputs"]["path"]["default"] == "."
     assert metadata["inputs"]["upload-sarif"]["default"] == "true"
     docs = DOCS.read_text(encoding="utf-8")
@@ -136,13 +137,16 @@ def test_action_yml_is_a_composite_action_with_the_documented_inputs_and_outputs
     for name, spec in {**metadata["inputs"], **metadata["outputs"]}.items():
         assert spec.get("description"), name
     for output in metadata["outputs"].values():
-        assert re.fullmatch(r"\$\{\{ steps\.check\.outputs\.[\w-]+ \}\}", output["value"])
+        assert re.fullmatch(r"\$\{\{ steps\.(check|sbom)\.outputs\.[\w-]+ \}\}", output["value"])
 
 
 def test_the_steps_only_call_scripts_and_never_paste_inputs_into_shell() -> None:
     steps = action()["runs"]["steps"]
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
-    assert set(uses) == {"actions/setup-python", "github/codeql-action/upload-sarif"}
+    assert set(uses) == {"actions/setup-python", "github/codeql-action/upload-sarif", "actions/upload-artifact"}
+    artifact = uses["actions/upload-artifact"]
+    assert artifact["uses"].endswith("@v4") and "always()" in artifact["if"]
+    assert artifact["with"]["path"] == "${{ steps.sbom.outputs.sbom-file }}"
     upload = uses["github/codeql-action/upload-sarif"]
     assert upload["uses"].endswith("@v3")
     assert "always()" in upload["if"] and "inputs.upload-sarif == 'true'" in upload["if"]
@@ -347,3 +351,22 @@ def test_the_install_step_installs_what_version_names(tmp_path: Path, version: s
     calls = log.read_text(encoding="utf-8").splitlines()
     assert calls[0].startswith("-m pip install ") and calls[0].endswith(f" -- {requirement}")
     assert calls[1] == "-m lintml.cli --version"
+
+
+@pytest.mark.parametrize(("sbom", "name"), [("cyclonedx", "lintml.cdx.json"), ("spdx", "lintml.spdx.json")])
+def test_the_sbom_input_writes_a_bill_of_materials(project: Path, tmp_path: Path, sbom: str, name: str) -> None:
+    run = run_steps(project, tmp_path / "runner", {"sbom": sbom, "fail-on": "none"})
+    assert run.returncode == 0, run.stderr
+    written = Path(run.outputs["sbom-file"])
+    assert written == tmp_path / "runner" / "temp" / "lintml" / name
+    document = json.loads(written.read_text(encoding="utf-8"))
+    assert document.get("specVersion") == "1.6" if sbom == "cyclonedx" else document["spdxVersion"] == "SPDX-2.3"
+
+
+def test_no_sbom_by_default_and_a_mistyped_one_is_an_error(project: Path, tmp_path: Path) -> None:
+    quiet = run_steps(project, tmp_path / "quiet", {"fail-on": "none"})
+    assert quiet.returncode == 0 and "sbom-file" not in quiet.outputs
+    assert not list((tmp_path / "quiet").rglob("lintml.*.json"))
+    wrong = run_steps(project, tmp_path / "wrong", {"sbom": "xml", "fail-on": "none"})
+    assert wrong.returncode == 2
+    assert "::error title=lintml::the sbom input is cyclonedx, spdx or spdx-tagvalue" in wrong.stdout + wrong.stderr

@@ -1,10 +1,12 @@
 r"""Formatters: pure functions from a run's results to one output document, registered by name.
 
-Two kinds of document are written, each with a :class:`Registry` of its formats: the findings of
+Three kinds of document are written, each with a :class:`Registry` of its formats: the findings of
 `lintml check` (:data:`FORMATTERS`, functions of the findings and the rules that were run,
-registered with ``@register("name")``) and the report of `lintml audit` (:data:`AUDIT_FORMATTERS`,
+registered with ``@register("name")``), the report of `lintml audit` (:data:`AUDIT_FORMATTERS`,
 functions of the audit's JSON document and the paired files' texts, registered with
-``@AUDIT_FORMATTERS.register("name")``). Each format is a module in this package; the package
+``@AUDIT_FORMATTERS.register("name")``) and the bill of materials of `lintml sbom`
+(:data:`SBOM_FORMATTERS`, functions of a :class:`lintml.sbom.Bill`, each importing its format's library
+when it runs). Each format is a module in this package; the package
 imports every module in it, so adding a format is adding a file, and the command line offers what
 the registries hold. Every formatter returns the whole document, ending in a newline unless it is
 empty, so a front end writes it as it is. The same input in any order gives the same output.
@@ -78,6 +80,11 @@ FORMATTERS: Registry[Formatter] = Registry("findings")
 # (side name -> {path: text}) for the formats that show them.
 AuditFormatter = Callable[[Mapping[str, Any], Mapping[str, Mapping[str, str]]], str]
 AUDIT_FORMATTERS: Registry[AuditFormatter] = Registry("audit")
+
+# An SBOM formatter writes a bill of materials (:class:`lintml.sbom.Bill`) in one format; each imports its
+# format's library when it runs, not when it is registered.
+SbomFormatter = Callable[[Any], str]
+SBOM_FORMATTERS: Registry[SbomFormatter] = Registry("sbom")
 
 
 def register(name: str) -> Callable[[Formatter], Formatter]:
