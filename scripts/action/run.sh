@@ -13,25 +13,8 @@ here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 python=${LINTML_PYTHON:-python}
 cd -- "${GITHUB_WORKSPACE:-.}"
 
-trim() {
-  local text=$1
-  text=${text#"${text%%[![:space:]]*}"}
-  printf '%s' "${text%"${text##*[![:space:]]}"}"
-}
-
-# The items of a list input: one per line when it has several lines, else one per word.
-items() {
-  local text=$1 line words
-  if [[ $text == *$'\n'* ]]; then
-    while IFS= read -r line; do
-      line=$(trim "$line")
-      [[ -z $line ]] || printf '%s\n' "$line"
-    done <<<"$text"
-  else
-    read -ra words <<<"$text" # split on blanks, no glob expansion
-    for line in "${words[@]}"; do printf '%s\n' "$line"; done
-  fi
-}
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 # git for the base branch, with nothing the checked-out repository could configure run: no hooks,
 # fsmonitor, pager or external diff, no ext:: or fd:: transports, no prompts, no optional index

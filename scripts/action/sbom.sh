@@ -8,14 +8,12 @@
 # runner's own as GITHUB_* and RUNNER_TEMP. The exit code is lintml's: 0 written, 2 an error.
 set -euo pipefail
 
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 python=${LINTML_PYTHON:-python}
 cd -- "${GITHUB_WORKSPACE:-.}"
 
-trim() {
-  local text=$1
-  text=${text#"${text%%[![:space:]]*}"}
-  printf '%s' "${text%"${text##*[![:space:]]}"}"
-}
+# shellcheck source=common.sh
+source "$here/common.sh"
 
 format=$(trim "${INPUT_SBOM:-}")
 case $format in
