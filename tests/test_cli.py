@@ -168,7 +168,7 @@ def test_lintml_passes_its_own_check() -> None:
 
 
 def test_a_run_that_loaded_scancode_writes_its_whole_report_and_exit_code(
-    make_repo: Callable[..., Path], tmp_path: Path, isolated_cache: Path
+    make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
     # The program ends without freeing scancode's index (os._exit once the output is out): the --output
     # file must still be whole, the exit code the findings', the facts cache committed, and scancode's
@@ -178,7 +178,19 @@ def test_a_run_that_loaded_scancode_writes_its_whole_report_and_exit_code(
 
     root = make_repo({"LICENSE": MIT_TEXT, "foo.py": GPL_NAMED_PROGRAM + "x = 1\n"})
     target = tmp_path / "report.json"
-    result = run_lintml(root, "check", ".", "--format", "json", "--output", str(target), "--no-catalog")
+    scancode_temp = tmp_path / "scancode-temp"  # where scancode makes its per-process folder
+    scancode_temp.mkdir()
+    result = run_lintml(
+        root,
+        "check",
+        ".",
+        "--format",
+        "json",
+        "--output",
+        str(target),
+        "--no-catalog",
+        env={"SCANCODE_TEMP": str(scancode_temp)},
+    )
     assert INDEX_MESSAGE in result.stderr  # the run loaded the index
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
@@ -187,7 +199,7 @@ def test_a_run_that_loaded_scancode_writes_its_whole_report_and_exit_code(
         ("license-conflict", "foo.py", "GPL-3.0-or-later"),
         ("license-text", "foo.py", "GPL-3.0-or-later"),
     ]
-    assert list((isolated_cache / "scancode" / "tmp").iterdir()) == []
+    assert list(scancode_temp.iterdir()) == []
 
     # What scancode found was committed to the cache: the second run answers from it without the index,
     # and ends with the same report and code.
