@@ -291,6 +291,12 @@ def test_the_ultralytics_header_is_known() -> None:
     )
 
 
+def test_metas_header_naming_the_bsd_license_is_known() -> None:
+    # xformers' header: the BSD license, found in the root LICENSE file; no words are left for scancode.
+    header = META_ROOT_REFERENCE.replace("under the license", "under the BSD license")
+    assert match_known_notices(header) == TextLicenses((NoticeMatch("BSD-3-Clause", 4, 5, "notice", "table"),), False)
+
+
 def test_full_license_file_from_scancode_data() -> None:
     from lintml.facts.license_texts import license_text
 
