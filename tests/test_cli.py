@@ -165,3 +165,45 @@ def test_lintml_passes_its_own_check() -> None:
     assert code == 0, out
     code, out, _ = run("check", str(EXAMPLE), "--format", "json")
     assert code == 1  # the example keeps failing when checked on its own, with its own configuration
+
+
+def test_a_run_that_loaded_scancode_writes_its_whole_report_and_exit_code(
+    make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The program ends without freeing scancode's index (os._exit once the output is out): the --output
+    # file must still be whole, the exit code the findings', the facts cache committed, and scancode's
+    # temporary folder removed by the exit handlers.
+    from lintml.facts.scancode_adapter import INDEX_MESSAGE
+    from tests.test_scancode_adapter import GPL_NAMED_PROGRAM
+
+    root = make_repo({"LICENSE": MIT_TEXT, "foo.py": GPL_NAMED_PROGRAM + "x = 1\n"})
+    target = tmp_path / "report.json"
+    scancode_temp = tmp_path / "scancode-temp"  # where scancode makes its per-process folder
+    scancode_temp.mkdir()
+    result = run_lintml(
+        root,
+        "check",
+        ".",
+        "--format",
+        "json",
+        "--output",
+        str(target),
+        "--no-catalog",
+        env={"SCANCODE_TEMP": str(scancode_temp)},
+    )
+    assert INDEX_MESSAGE in result.stderr  # the run loaded the index
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    report = json.loads(target.read_text(encoding="utf-8"))
+    assert sorted((item["rule"], item["path"], item["license"]) for item in report["findings"]) == [
+        ("license-conflict", "foo.py", "GPL-3.0-or-later"),
+        ("license-text", "foo.py", "GPL-3.0-or-later"),
+    ]
+    assert list(scancode_temp.iterdir()) == []
+
+    # What scancode found was committed to the cache: the second run answers from it without the index,
+    # and ends with the same report and code.
+    again = run_lintml(root, "check", ".", "--format", "json", "--no-catalog")
+    assert INDEX_MESSAGE not in again.stderr
+    assert again.returncode == 1
+    assert json.loads(again.stdout) == report

@@ -103,6 +103,46 @@ def test_other_license_words_beside_the_notice_leave_its_answer_alone(make_repo:
     assert notices == (*root_reference("Apache-2.0"), Notice("MIT", 7, 7, "reference", "scancode"))
 
 
+def test_a_license_text_whose_lines_begin_with_copyright_words_is_matched_whole() -> None:
+    # protobuf's header (75 files of sentencepiece 0.2.0): two lines of its BSD text begin "copyright notice,
+    # ...". Only the statement line is blanked for the analysis, so the table reads the whole text and the
+    # header needs no scancode; headers differing only in holder or year still share one analysis.
+    bsd = [
+        "// Redistribution and use in source and binary forms, with or without",
+        "// modification, are permitted provided that the following conditions are",
+        "// met:",
+        "//",
+        "//     * Redistributions of source code must retain the above copyright",
+        "// notice, this list of conditions and the following disclaimer.",
+        "//     * Redistributions in binary form must reproduce the above",
+        "// copyright notice, this list of conditions and the following disclaimer",
+        "// in the documentation and/or other materials provided with the",
+        "// distribution.",
+        "//     * Neither the name of Google Inc. nor the names of its",
+        "// contributors may be used to endorse or promote products derived from",
+        "// this software without specific prior written permission.",
+        "//",
+        "// THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS",
+        '// "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT',
+        "// LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR",
+        "// A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT",
+        "// OWNER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL,",
+        "// SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT",
+        "// LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE,",
+        "// DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY",
+        "// THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT",
+        "// (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE",
+        "// OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.",
+    ]
+    extractor = FactExtractor(FactCache(None))
+    for year in (2008, 2015):
+        text = "\n".join([f"// Copyright {year} Google Inc.  All rights reserved.", "//", *bsd, "", "int x;", ""])
+        data = text.encode()
+        facts = extractor.facts(RepoFile("arena.cc", "code", len(data)), data)
+        assert facts.notices == (Notice("BSD-3-Clause", 3, 27, "text", "table"),)
+    assert len(extractor._license_memo) == 1
+
+
 def test_a_reference_to_a_missing_root_license_file_is_reported(make_repo: Callable[..., Path]) -> None:
     files = {path: META_NOTICE + rest for path, rest in TRAILING.items()}
     root = make_repo(files)

@@ -282,6 +282,20 @@ def test_metas_reference_to_the_root_license_file_is_known() -> None:
     assert ROOT_LICENSE_REFERENCE not in {match.expression for match in match_known_notices(elsewhere).matches}
 
 
+def test_the_ultralytics_header_is_known() -> None:
+    # The first line of every Ultralytics file; the next line (a module docstring) differs from file to file.
+    header = '# Ultralytics \U0001f680 AGPL-3.0 License - https://ultralytics.com/license\n"""Block modules."""\n'
+    assert match_known_notices(header) == TextLicenses(
+        (NoticeMatch("AGPL-3.0-only", 1, 1, "reference", "table"),), False
+    )
+
+
+def test_metas_header_naming_the_bsd_license_is_known() -> None:
+    # xformers' header: the BSD license, found in the root LICENSE file; no words are left for scancode.
+    header = META_ROOT_REFERENCE.replace("under the license", "under the BSD license")
+    assert match_known_notices(header) == TextLicenses((NoticeMatch("BSD-3-Clause", 4, 5, "notice", "table"),), False)
+
+
 def test_full_license_file_from_scancode_data() -> None:
     from lintml.facts.license_texts import license_text
 

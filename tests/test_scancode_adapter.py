@@ -190,6 +190,10 @@ def test_scancode_agrees_with_the_table_on_a_common_header() -> None:
     assert detect_licenses(APACHE_HEADER) == expected
     assert detect_licenses(APACHE_HEADER, approximate=False) == expected
     assert [match.expression for match in match_known_notices(APACHE_HEADER).matches] == ["Apache-2.0"]
+    # A notice lintml's own table entries teach (scripts/notice_table_extras.yaml) reads as scancode reads it.
+    ultralytics = "# Ultralytics \U0001f680 AGPL-3.0 License - https://ultralytics.com/license\n"
+    assert detect_licenses(ultralytics) == (NoticeMatch("AGPL-3.0-only", 1, 1, "reference", "scancode"),)
+    assert match_known_notices(ultralytics).matches == (NoticeMatch("AGPL-3.0-only", 1, 1, "reference", "table"),)
 
 
 @pytest.mark.usefixtures("license_index")

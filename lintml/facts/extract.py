@@ -38,7 +38,7 @@ from lintml.facts.headers import (
 from lintml.facts.model_card import ModelCard, parse_model_card
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "15"
+FACTS_VERSION = "16"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -379,8 +379,12 @@ _LICENSE_HINTS = re.compile(
 
 
 _STATEMENT_KINDS = frozenset({"notice", "text"})
+# "copyright notice", "copyright holders", "copyright owner" and "copyright law" are words of a license text
+# that may begin a line of it ("copyright notice, this list of conditions ..."): blanking them would cut a
+# hole in the text, which the notice table then cannot match whole.
 _COPYRIGHT_STATEMENT = re.compile(
-    r"(?:^[\s#/*;!%<\-]*(?:copyright|\(c\)|©)|copyright\s*(?:\(c\)|©|\d{4}))", re.IGNORECASE
+    r"(?:^[\s#/*;!%<\-]*(?:copyright(?!\s+(?:notices?|holders?|owners?|laws?)\b)|\(c\)|©)|copyright\s*(?:\(c\)|©|\d{4}))",
+    re.IGNORECASE,
 )
 
 
