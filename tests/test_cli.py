@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from lintml import __version__
 from lintml.cli import main
-from tests.helpers import APACHE_HEADER, MIT_TEXT, ROOT, invoke_lintml
+from tests.helpers import APACHE_HEADER, MIT_TEXT, ROOT, invoke_lintml, run_lintml
 
 EXAMPLE = ROOT / "examples" / "vision-adapter"
 
