@@ -408,10 +408,10 @@ def _requirements_txt(project: Project) -> set[str]:
 
 
 def _models(project: Project) -> Iterator[ModelEntry]:
-    from lintml.checks.models import _card, _evidence, _folders, _known
+    from lintml.checks.models import declared_card, folder_evidence, known_model_named, model_folders
 
-    for folder in _folders(project):
-        card = _card(project, folder)
+    for folder in model_folders(project):
+        card = declared_card(project, folder)
         reading = project.model_reading(folder)
         config = reading.config or {}
         architectures = config.get("architectures")
@@ -419,13 +419,13 @@ def _models(project: Project) -> Iterator[ModelEntry]:
         relation = card.relation if card is not None else None
         bases: dict[str, dict[str, Any]] = {}
         for name in card.base_models if card is not None else ():
-            known = _known(project, name)  # under the name lintml knows it by (a Hub id renamed since)
+            known = known_model_named(project, name)  # under the name lintml knows it by (a Hub id renamed since)
             bases[known.name if known else name] = {
                 "license": known.license if known else None,
                 "card": True,
                 "evidence": [],
             }
-        for item in _evidence(project, folder):
+        for item in folder_evidence(project, folder):
             entry = bases.setdefault(
                 item.model.name, {"license": item.model.license, "card": False, "evidence": [], "strength": 0}
             )

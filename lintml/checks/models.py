@@ -56,7 +56,7 @@ def _upstream(name: str, license_id: str | None) -> Upstream:
     )
 
 
-def _card(project: Project, folder: ModelFolder) -> CardDeclaration | None:
+def declared_card(project: Project, folder: ModelFolder) -> CardDeclaration | None:
     if folder.card is None:
         return None
     card = project.facts_of(folder.card).model_card
@@ -76,17 +76,17 @@ def _checked(project: Project, folder: ModelFolder) -> bool:
     return any(project.is_target(path) for path in (*own, *licenses))
 
 
-def _folders(project: Project) -> Iterator[ModelFolder]:
+def model_folders(project: Project) -> Iterator[ModelFolder]:
     for folder in project.model_folders:
         if _checked(project, folder) and project.holds_model(folder):
             yield folder
 
 
-def _known(project: Project, name: str) -> KnownModel | None:
+def known_model_named(project: Project, name: str) -> KnownModel | None:
     return next((model for model in project.known_models if model.answers_to(name)), None)
 
 
-def _evidence(project: Project, folder: ModelFolder) -> list[Evidence]:
+def folder_evidence(project: Project, folder: ModelFolder) -> list[Evidence]:
     """The folder's evidence against the known models, worked out once per run (four checks read it)."""
     if folder.path not in project.model_evidence:
         project.model_evidence[folder.path] = evidence_for(project.model_reading(folder), list(project.known_models))
@@ -104,11 +104,11 @@ def _governing(project: Project, folder: ModelFolder, card: CardDeclaration | No
     found: list[Governing] = []
     if card is not None:
         for name in card.base_models:
-            model = _known(project, name)
+            model = known_model_named(project, name)
             terms = _terms_of(project, model.license) if model is not None else None
             if terms is not None:
                 found.append(Governing(terms, name, "named as base_model in the card"))
-    for item in _evidence(project, folder):
+    for item in folder_evidence(project, folder):
         if item.kind == "weights":
             terms = _terms_of(project, item.model.license)
             if terms is not None:
@@ -130,7 +130,7 @@ def _governing(project: Project, folder: ModelFolder, card: CardDeclaration | No
 
 @check("model_card_missing", uses_models=True)
 def model_card_missing(project: Project) -> Iterator[Report]:
-    for folder in _folders(project):
+    for folder in model_folders(project):
         if not folder.weights or folder.card is not None:
             continue
         readme = next(
@@ -161,12 +161,12 @@ def model_card_missing(project: Project) -> Iterator[Report]:
 
 @check("base_model_unknown", uses_models=True)
 def base_model_unknown(project: Project) -> Iterator[Report]:
-    for folder in _folders(project):
-        card = _card(project, folder)
+    for folder in model_folders(project):
+        card = declared_card(project, folder)
         if card is None:
             continue
         for name in card.base_models:
-            if _known(project, name) is None:
+            if known_model_named(project, name) is None:
                 yield Report(path=card.path, line=card.line_of("base_model"), params={"base": name})
 
 
@@ -184,16 +184,16 @@ def _best(evidence: list[Evidence]) -> tuple[KnownModel, list[Evidence], list[st
 
 @check("base_model_evidence", uses_models=True)
 def base_model_evidence(project: Project) -> Iterator[Report]:
-    for folder in _folders(project):
-        evidence = [item for item in _evidence(project, folder) if item.strength >= 2]
+    for folder in model_folders(project):
+        evidence = [item for item in folder_evidence(project, folder) if item.strength >= 2]
         if not evidence:
             continue
-        card = _card(project, folder)
+        card = declared_card(project, folder)
         declared = card.base_models if card is not None else ()
         if any(item.model.answers_to(name) for item in evidence for name in declared):
             continue
         weights = any(item.kind == "weights" for item in evidence)
-        if declared and not weights and any(_known(project, name) is None for name in declared):
+        if declared and not weights and any(known_model_named(project, name) is None for name in declared):
             continue  # a base lintml does not know may itself derive from the model the config or tokenizer names
         model, chosen, others = _best(evidence)
         strongest = chosen[0]
@@ -231,7 +231,7 @@ _DEFINED_CLASS = re.compile(r"^[ \t\f]*class[ \t\f]+([A-Za-z_]\w*)", re.MULTILIN
 def model_code_residue(project: Project) -> Iterator[Report]:
     from lintml.models.config import missing_references
 
-    for folder in _folders(project):
+    for folder in model_folders(project):
         reading = project.model_reading(folder)
         for path, references in sorted(reading.config_references.items()):
             if not references or not project.is_target(path):
@@ -270,8 +270,8 @@ def _line_of(text: str, needle: str) -> int | None:
 def model_license_conflict(project: Project) -> Iterator[Report]:
     terms = project.knowledge.model_terms
     reported: set[tuple[str, str, str]] = set()
-    for folder in _folders(project):
-        card = _card(project, folder)
+    for folder in model_folders(project):
+        card = declared_card(project, folder)
         if card is None or not card.licenses:
             continue
         for governing in _governing(project, folder, card):
@@ -342,8 +342,8 @@ def _duties(project: Project, rule: str) -> Iterator[Report]:
     terms = project.knowledge.model_terms
     # Checkpoint folders under one card share its duties: each unmet duty is reported once per card.
     reported: set[tuple[str, str, str, str]] = set()
-    for folder in _folders(project):
-        card = _card(project, folder)
+    for folder in model_folders(project):
+        card = declared_card(project, folder)
         governing = _governing(project, folder, card)
         if not governing:
             continue
@@ -457,7 +457,7 @@ def _unsafe_pickles(project: Project) -> set[str]:
     """Weights files of checked model folders whose pickle names a global outside the allow-list."""
     if not project.models_checked:
         return set()
-    return {path for folder in _folders(project) for path in project.model_reading(folder).unsafe_pickles}
+    return {path for folder in model_folders(project) for path in project.model_reading(folder).unsafe_pickles}
 
 
 def _pickle_file(project: Project, tree: Tree | None, path: str) -> PickleFile | None:
