@@ -57,7 +57,7 @@ def shared_cache(
     # The user's own upstream index must not leak into tests, nor from one test into another.
     monkeypatch.setenv("LINTML_INDEX", str(tmp_path_factory.mktemp("lintml-user") / "user-index.sqlite3"))
     # A slow run off a terminal says how far it got every few seconds (lintml.progress): tests that read
-    # stderr must not depend on how busy the machine is. tests/test_progress.py turns it back on.
+    # stderr must not depend on how busy the machine is. tests/unit/test_progress.py turns it back on.
     monkeypatch.setenv("LINTML_NO_PROGRESS", "1")
     return session_cache
 

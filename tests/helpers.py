@@ -331,3 +331,22 @@ def pickle_calling_os_system(command: str) -> bytes:
             return (os.system, (command,))
 
     return pickle.dumps({"weight": Exploit()}, protocol=2)
+
+
+# A GPL-3.0-or-later notice naming its program ("Foo"): the notice table leaves it to scancode.
+GPL_NAMED_PROGRAM = """\
+# This file is part of Foo.
+#
+# Foo is free software: you can redistribute it and/or modify
+# it under the terms of the GNU General Public License as published by
+# the Free Software Foundation, either version 3 of the License, or
+# (at your option) any later version.
+#
+# Foo is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+# GNU General Public License for more details.
+#
+# You should have received a copy of the GNU General Public License
+# along with Foo.  If not, see <http://www.gnu.org/licenses/>.
+"""

@@ -56,7 +56,7 @@ def test_the_action_install_step_never_imports_the_checked_out_repository(tmp_pa
 def test_the_changed_files_hook_passes_names_that_look_like_options_as_files(make_repo: Callable[..., Path]) -> None:
     """pre-commit runs ``entry + args + staged files``: a staged ``-o.py`` would write the report into the
     repository, ``--root=..`` would check the folder above it. The command is built here exactly as
-    pre-commit builds it from .pre-commit-hooks.yaml (tests/test_precommit.py runs pre-commit itself)."""
+    pre-commit builds it from .pre-commit-hooks.yaml (tests/front_ends/test_precommit.py runs pre-commit itself)."""
     hostile = ["-o.py", "--root=..", "--output=setup.py", "--debug"]
     root = make_repo({"LICENSE": MIT_TEXT, "setup.py": "from setuptools import setup\nsetup()\n"})
     for name in hostile:

@@ -1,7 +1,7 @@
 """Writes the PyTorch fixtures beside this file with real torch, and prints what torch.load reads back.
 
 Not run by the tests (torch is not a dependency of lintml): run once, in a throwaway virtualenv
-with torch, to remake the fixtures; the printed numbers are the literals in tests/test_weights.py::
+with torch, to remake the fixtures; the printed numbers are the literals in tests/unit/test_weights.py::
 
     python -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch==2.13.0
     /tmp/torchvenv/bin/python tests/data/weights/make_torch_fixtures.py tests/data/weights

@@ -22,7 +22,7 @@ import pytest
 from tests.copying import rename, strip_and_reformat
 from tests.helpers import MIT_TEXT, invoke_lintml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMONCODE = Path(commoncode.__file__).parent
 VENDORED = ("text.py", "urn.py", "fileset.py")
 CONFIG = (

@@ -174,7 +174,7 @@ def test_a_run_that_loaded_scancode_writes_its_whole_report_and_exit_code(
     # file must still be whole, the exit code the findings', the facts cache committed, and scancode's
     # temporary folder removed by the exit handlers.
     from lintml.facts.scancode_adapter import INDEX_MESSAGE
-    from tests.test_scancode_adapter import GPL_NAMED_PROGRAM
+    from tests.helpers import GPL_NAMED_PROGRAM
 
     root = make_repo({"LICENSE": MIT_TEXT, "foo.py": GPL_NAMED_PROGRAM + "x = 1\n"})
     target = tmp_path / "report.json"

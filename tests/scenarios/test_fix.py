@@ -19,7 +19,7 @@ from lintml.facts.headers import C_LIKE, PYTHON, change_notes
 from tests.copying import rename, stdlib_source, strip_and_reformat
 from tests.helpers import MIT_TEXT, RENAMED_SLICING, commit, findings, index_upstream, invoke_lintml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from safetensors.numpy import save_file
 
 from lintml.models.weights import TensorInfo, UnsafePickle, WeightsError, read_tensors, tensor_values
 
-DATA = Path(__file__).parent / "data" / "weights"
+DATA = Path(__file__).resolve().parents[1] / "data" / "weights"
 
 # What torch 2.13.0's torch.load(weights_only=True) reads from the facenet-pytorch 2.6.0 P-Net
 # (MIT; see tests/data/weights/README.md): shape, element strides, float64 sum of the values in

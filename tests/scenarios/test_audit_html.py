@@ -32,7 +32,7 @@ from lintml.audit import KINDS
 from lintml.report.audit_html import LINES_SHOWN, render_audit_html
 from tests.forks import build_fork
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples"
 SECTIONS = ("summary", "chart", "files", "pairs", "models", "obligations")
 HOSTILE = '"""</script><script>window.pwned = 1; alert(1)</script> <b>bold</b> <!-- x"""\n'

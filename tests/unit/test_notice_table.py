@@ -15,7 +15,7 @@ import pytest
 from lintml.facts import notice_table
 from lintml.facts.notice_table import NoticeMatch, TextLicenses, match_known_notices
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 APACHE_HF = """\
 # coding=utf-8

@@ -27,7 +27,7 @@ from lintml.repository import LICENSE, PYTHON, RepoFile
 from tests.copying import rename, stdlib_source, strip_and_reformat
 from tests.helpers import MIT_TEXT, write_tree
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = shipped_knowledge()
 NVIDIA_NC = "LicenseRef-nvidia-source-code-nc"
 

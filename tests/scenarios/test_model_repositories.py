@@ -228,7 +228,7 @@ def test_index_lists_and_removes_known_models(base_index: Path, tmp_path: Path) 
     assert empty.returncode == 2 and "nothing to record" in empty.stderr
 
 
-FACENET = Path(__file__).parent / "data" / "weights" / "facenet-pnet-zip.pt"
+FACENET = Path(__file__).resolve().parents[1] / "data" / "weights" / "facenet-pnet-zip.pt"
 
 
 def test_real_weights_converted_renamed_and_noised_are_traced_to_their_pytorch_original(

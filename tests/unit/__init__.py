@@ -1,0 +1,1 @@
+"""Unit tests: one module or one parser at a time, on small real inputs."""
