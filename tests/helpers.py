@@ -15,10 +15,10 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import git
 import jsonschema
@@ -27,6 +27,8 @@ import pytest
 from safetensors.numpy import save_file
 
 from tests.copying import rename, strip_and_reformat
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -350,3 +352,28 @@ GPL_NAMED_PROGRAM = """\
 # You should have received a copy of the GNU General Public License
 # along with Foo.  If not, see <http://www.gnu.org/licenses/>.
 """
+
+
+def run_on_a_terminal(run: Callable[[int], T]) -> tuple[T, bytes]:
+    """``run(fd)`` with a pseudo-terminal's writing end as ``fd``, then what the terminal was shown."""
+    import pty
+
+    reader, writer = pty.openpty()
+    try:
+        result = run(writer)
+        os.close(writer)
+        writer = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(reader, 65536)
+            except OSError:  # the other end is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(reader)
+        if writer >= 0:
+            os.close(writer)
+    return result, shown

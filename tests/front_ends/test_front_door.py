@@ -5,7 +5,6 @@ repository-level finding that points at a file the repository has."""
 from __future__ import annotations
 
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from lintml.findings import Finding
 from lintml.report import FORMATTERS, ReportContext
 from lintml.report.tables import fix_summary, index_listing, upstream_record
 from lintml.rules import Rule
-from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT
+from tests.helpers import GPL3_HEADER, MIT_TEXT, ROOT, run_on_a_terminal
 
 EXAMPLE = ROOT / "examples" / "vision-adapter"
 RED = "\x1b[31m"
@@ -68,32 +67,17 @@ def test_when_to_colour(
 
 def _on_a_terminal(root: Path, environment: dict[str, str]) -> bytes:
     """`lintml check` with its stdout on a pseudo-terminal (what decides colour is the process's own test)."""
-    reader, writer = pty.openpty()
-    try:
-        subprocess.run(
+    _, shown = run_on_a_terminal(
+        lambda terminal: subprocess.run(
             [sys.executable, "-m", "lintml.cli", "check", "."],
             cwd=root,
             env=environment,
-            stdout=writer,
+            stdout=terminal,
             stderr=subprocess.DEVNULL,
             check=False,
             timeout=300,
         )
-        os.close(writer)
-        writer = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(reader, 65536)
-            except OSError:  # the other end is closed: all read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(reader)
-        if writer >= 0:
-            os.close(writer)
+    )
     return shown
 
 

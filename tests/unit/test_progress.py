@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lintml import progress
-from tests.helpers import APACHE_HEADER, MIT_TEXT
+from tests.helpers import APACHE_HEADER, MIT_TEXT, run_on_a_terminal
 
 # Progress is drawn for cold work: each test starts from an empty cache of its own.
 pytestmark = pytest.mark.usefixtures("isolated_cache")
@@ -94,25 +93,8 @@ def test_piped_and_ci_runs_print_nothing_extra(make_repo: Callable[..., Path], t
 
 def test_ci_on_a_terminal_prints_nothing_extra(make_repo: Callable[..., Path], tmp_path: Path) -> None:
     repo = _repository(make_repo)
-    reader, writer = pty.openpty()
-    try:
-        environment = _environment(CI="true", LINTML_CACHE_DIR=str(tmp_path / "cache"))
-        completed = _check(repo, environment, stderr=writer)
-        os.close(writer)
-        writer = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(reader, 65536)
-            except OSError:  # the other end is closed: all read
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(reader)
-        if writer >= 0:
-            os.close(writer)
+    environment = _environment(CI="true", LINTML_CACHE_DIR=str(tmp_path / "cache"))
+    completed, shown = run_on_a_terminal(lambda terminal: _check(repo, environment, stderr=terminal))
     assert completed.returncode == 1 and b"pkg/module_0.py" in completed.stdout
     assert _only_progress_lines(shown.replace(b"\r\n", b"\n"))  # a terminal's line discipline adds the CR
 
