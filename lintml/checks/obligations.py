@@ -189,10 +189,10 @@ def lost_notices(project: Project, derivation: Derivation, held: _Holders | None
     missing = tuple(line for line in required if not _kept(line, local, derivation, project, held))
     # An equally likely source file's notices, or the license file's lines as a later version of the upstream
     # words them (its holder renamed), kept, keep the notice.
-    siblings = (*derivation.match.sibling_copyrights, *derivation.match.later_covering) if derivation.match else ()
+    alternatives = (*derivation.match.sibling_copyrights, *derivation.match.later_covering) if derivation.match else ()
     if missing and any(
         all(_kept(line, local, derivation, project, held) for line in lines if is_copyright(line))
-        for lines in siblings
+        for lines in alternatives
         if any(is_copyright(line) for line in lines)
     ):
         missing = ()

@@ -312,12 +312,16 @@ class FactExtractor:
         )
         # A paragraph that says no code came from where its license applies ("No code was used directly from
         # ConvNeXt-V2, however the weights are CC BY-NC 4.0") states the license of something else.
-        disowned = {
-            number
-            for paragraph in _paragraphs(list(header.lines))
-            if _NO_CODE_USED.search(" ".join(line for _, line in paragraph))
-            for number, _ in paragraph
-        }
+        disowned = (
+            {
+                number
+                for paragraph in _paragraphs(list(header.lines))
+                if _NO_CODE_USED.search(" ".join(line for _, line in paragraph))
+                for number, _ in paragraph
+            }
+            if _NO_CODE_USED.search(" ".join(line for _, line in header.lines))
+            else set()
+        )
         # A docstring is prose about the code: a license *named* there ("unlike the GPL ...") is not
         # the file's license, while a full notice or license text in it still is.
         return tuple(

@@ -334,7 +334,7 @@ _CREDIT = re.compile(
 )
 MAX_CREDITS = 20
 # What may follow a credit's phrase at the end of its line when the origin it names is on the next line.
-_AFTER_CREDIT = re.compile(r"[\s:,.\-*/#]+")
+_AFTER_CREDIT = " \t:,.-*/#"
 # Phrases of license texts that read like credits: BSD's "products derived from this software", the GPL's
 # "a work based on the Program", Apache's "based on (or derived from) the Work".
 _LICENSE_PHRASE = re.compile(
@@ -369,7 +369,7 @@ def numbered_credit_lines(text: str, syntax: CommentSyntax) -> tuple[tuple[int, 
         end = text.find("\n", hit.start())
         stripped = text[start : end if end != -1 else len(text)].strip()
         # "# Copied from" with the address on the next comment line: the credit goes on there.
-        if end != -1 and not _AFTER_CREDIT.sub("", text[hit.end() : end]):
+        if end != -1 and not text[hit.end() : end].strip(_AFTER_CREDIT):
             following = text.find("\n", end + 1)
             stripped = f"{stripped} {text[end + 1 : following if following != -1 else len(text)].strip()}"
         # Inside a docstring when an odd number of triple quotes come before the line.

@@ -394,21 +394,8 @@ class Matcher:
                 value_at = {position: value for value, position in local_prints}
                 shared = {value_at[position] for position, _ in seeds[(number_of, file_of)]}
                 held_here = self._held_here(self._own_values(shared), shared)
-            later_covering = _later_covering(self.indexes[number_of].versions_of(match.project), match)
             beside = self.indexes[number_of].file(file_of)[1].credited_beside
             folder_credits = self.indexes[number_of].credits_of(beside) if beside else ()
-            # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
-            match = replace(
-                match,
-                lines=line_ranges(stream, alignment.tiles),
-                upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
-                renames=rename_map(stream, upstream_stream, alignment.tiles),
-                upstream_folder_credits=folder_credits,
-                carriers=carriers,
-                absent_in=absent_in,
-                held_here=held_here,
-                later_covering=later_covering,
-            )
             # Files of the same project that align almost as well are as likely the source: their
             # notices count as kept as much as the chosen file's.
             siblings = tuple(
@@ -418,10 +405,22 @@ class Matcher:
                 and other.project == match.project
                 and other.evidence_tokens >= SIBLING_SHARE * match.evidence_tokens
             )
-            if siblings:
-                match = replace(match, sibling_copyrights=siblings)
-            relicensed = _relicensed(match, [other for other, _ in verified])
-            matches.append(replace(match, relicensed=relicensed) if relicensed else match)
+            # Line ranges only for a reported match: most verified ones lose, and reading lines costs.
+            matches.append(
+                replace(
+                    match,
+                    lines=line_ranges(stream, alignment.tiles),
+                    upstream_lines=line_ranges(upstream_stream, alignment.tiles, upstream=True),
+                    renames=rename_map(stream, upstream_stream, alignment.tiles),
+                    upstream_folder_credits=folder_credits,
+                    carriers=carriers,
+                    absent_in=absent_in,
+                    held_here=held_here,
+                    sibling_copyrights=siblings,
+                    relicensed=_relicensed(match, [other for other, _ in verified]),
+                    later_covering=_later_covering(self.indexes[number_of].versions_of(match.project), match),
+                )
+            )
             if len(matches) == MAX_MATCHES:
                 break
         return matches
@@ -492,7 +491,7 @@ def _relicensed(match: Match, candidates: list[Match]) -> tuple[tuple[str, str],
             or other.upstream_path == match.upstream_path  # the same file, reworked since
         )
     }
-    return tuple((label, license) for _, label, license in sorted(later) if license)
+    return tuple((label, license) for _, label, license in sorted(later))
 
 
 def _origin_and_carriers(holders: list[Match]) -> tuple[Match, tuple[str, ...]]:
