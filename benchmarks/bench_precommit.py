@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "precision"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from common import lintml_fingerprint, lintml_revision, logger, machine  # noqa: E402
+from common import compile_lintml, lintml_fingerprint, lintml_revision, logger, machine  # noqa: E402
 from results_sections import write_section  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "precommit"
@@ -94,15 +94,7 @@ def source_tree() -> Path:
     """The precision benchmark's git tree of the transformers sdist, made the same way if it is not there."""
     import bench_precision
 
-    project = next(
-        item for item in bench_precision.load_projects(bench_precision.PROJECTS_PATH) if item.name == PROJECT
-    )
-    tree = bench_precision.WORK / project.tree_name
-    stamp = tree / ".git" / bench_precision.STAMP
-    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == project.sha256:
-        log(f"reusing {tree.relative_to(ROOT)}")
-        return tree
-    return bench_precision.unpacked_tree(project, bench_precision.sdist_path(project, download=True))
+    return bench_precision.pinned_tree(PROJECT)
 
 
 def hook_config(lintml: Path) -> str:
@@ -340,10 +332,6 @@ def revision_checkout(revision: str) -> Path:
         archive.unlink()
     compile_lintml(folder / "lintml")
     return folder
-
-
-def compile_lintml(package: Path) -> None:
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
 
 # ---------------------------------------------------------------------------------------

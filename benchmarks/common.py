@@ -196,25 +196,58 @@ def own(tree: Path) -> None:
 class Run:
     seconds: float
     exit_code: int
-    peak_rss_mb: float  # largest resident set of the process or any child it waited for
+    peak_rss_mb: float  # largest resident set of the command or of any process it waited for
+    cpu_seconds: float = 0.0  # user + system time of the command and of every process it waited for
+
+
+TIME_PROGRAM = Path("/usr/bin/time")  # GNU time: each command's own peak RSS, whatever the caller's size
 
 
 def run_timed(command: Sequence[str], *, cwd: Path, env: dict[str, str], log_file: Path) -> Run:
-    """Wall-clock time of one subprocess (start to exit), with its output sent to ``log_file``."""
+    """Wall-clock time (start to exit), CPU time and peak RSS of one subprocess, its output sent to ``log_file``.
+
+    The peak RSS is that command's own. ``ru_maxrss`` of a child counts the memory of the process it was
+    forked from (a child starts as a copy of its parent, and exec records that copy's high-water mark), so
+    the figure of a child of this Python process would never be below this process's size; when GNU time
+    is there (``/usr/bin/time``) the command runs under it and its figure, taken from a child of that small
+    program, is used. The CPU time includes every process the command waited for (its worker pool).
+    """
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    stats = log_file.with_name(log_file.name + ".time")
+    timed = TIME_PROGRAM.is_file()
+    full = [str(TIME_PROGRAM), "-f", "%M %x", "-o", str(stats), *command] if timed else list(command)
     with log_file.open("wb") as output:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(full, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, process.returncode, usage.ru_maxrss / 1024)
+    peak_kb = float(usage.ru_maxrss)
+    if timed:
+        # "Command exited with non-zero status N" comes first when it did; the figures are the last line.
+        last = stats.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        words = last[0].split() if last else []
+        if len(words) != 2 or not words[0].isdigit():
+            raise SystemExit(f"{TIME_PROGRAM} said {last!r} for {' '.join(command)}; see {log_file}")
+        peak_kb = float(words[0])
+        stats.unlink()
+    return Run(seconds, process.returncode, peak_kb / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def require_exit(run: Run, allowed: Iterable[int], what: str, log_file: Path) -> None:
     if run.exit_code not in set(allowed):
         tail = log_file.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"{what} exited with {run.exit_code}; end of {log_file}:\n{tail}")
+
+
+def compile_lintml(package: Path | None = None) -> None:
+    """Byte-compile lintml's modules, as ``pip install`` leaves them: with ``PYTHONDONTWRITEBYTECODE`` set (as in
+    some containers) an editable install would otherwise compile every module from source on every run."""
+    if package is None:
+        import lintml
+
+        package = Path(lintml.__file__).resolve().parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
 
 def executable(name: str) -> Path:

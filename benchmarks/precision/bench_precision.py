@@ -203,6 +203,20 @@ def unpacked_tree(project: Project, tarball: Path) -> Path:
     return tree
 
 
+def pinned_tree(name: str) -> Path:
+    """The git tree of the pinned project ``name`` (``WORK/NAME-VERSION``): reused as it is when it holds that
+    sdist, else fetched (or a verified download reused) and unpacked. Other benchmarks take their trees here."""
+    project = next((item for item in load_projects(PROJECTS_PATH) if item.name == name), None)
+    if project is None:
+        raise BenchError(f"{PROJECTS_PATH}: no project {name!r}")
+    tree = WORK / project.tree_name
+    stamp = tree / ".git" / STAMP
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == project.sha256:
+        log(f"reusing {tree.relative_to(ROOT)}")
+        return tree
+    return unpacked_tree(project, sdist_path(project, download=True))
+
+
 # ---------------------------------------------------------------------------------------
 # Checking
 
