@@ -61,7 +61,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "precision"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from common import compile_lintml, lintml_fingerprint, lintml_revision, logger, machine  # noqa: E402
+from common import (  # noqa: E402
+    compile_lintml,
+    lintml_environment,
+    lintml_fingerprint,
+    lintml_revision,
+    logger,
+    machine,
+    reuse_executable,
+    reuse_version_of,
+)
 from results_sections import write_section  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work" / "precommit"
@@ -153,14 +162,7 @@ class Timing:
 
 
 def environment(extra_path: Path | None = None, *, cache: str = "xdg-cache") -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("CI", "GITHUB_ACTIONS", "LINTML_PROGRESS", "LINTML_NO_PROGRESS", "LINTML_CACHE_DIR")
-        and not key.startswith("LINTML_INDEX")
-    }
-    env["XDG_CACHE_HOME"] = str(WORK / cache)
-    env["XDG_DATA_HOME"] = str(WORK / "xdg-data")
+    env = lintml_environment(WORK, cache=cache)
     env["PRE_COMMIT_HOME"] = str(WORK / "pre-commit-home")
     env["SCANCODE_CACHE"] = str(WORK / "scancode-cache")
     env["SCANCODE_TEMP"] = str(WORK / "scancode-tmp")
@@ -564,11 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hyperfine = shutil.which("hyperfine")
     pre_commit = [sys.executable, "-m", "pre_commit"]
     diff_base = "--diff-base" in subprocess.run([str(lintml), "check", "--help"], capture_output=True, text=True).stdout
-    reuse = (
-        arguments.reuse
-        or shutil.which("reuse")
-        or ("/tmp/reusevenv/bin/reuse" if Path("/tmp/reusevenv/bin/reuse").is_file() else None)
-    )
+    reuse = reuse_executable(arguments.reuse)
     counter = iter(range(1_000_000))
     run_id = f"{time.time_ns():x}"  # never the same text twice, nor content an earlier run has cached
 
@@ -595,8 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     reuse_version = None
     if reuse:
-        first_line = subprocess.run([reuse, "--version"], capture_output=True, text=True).stdout.partition("\n")[0]
-        reuse_version = first_line.rpartition(" ")[2]  # "reuse, version 6.2.0"
+        reuse_version = reuse_version_of(reuse)
         planned.append((job("reuse lint (REUSE's whole-repository hook)", [reuse, "lint"]), False))
         planned.append((job("reuse lint-file (REUSE's changed-files hook)", [reuse, "lint-file", *FILES]), False))
     else:

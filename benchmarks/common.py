@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -171,8 +172,6 @@ def unpack_one_folder(tarball: Path, destination: Path) -> Path:
         if len(tops) != 1 or not tops[0].is_dir():
             raise SystemExit(f"{tarball}: expected one top folder, found {sorted(top.name for top in tops)}")
         if destination.exists():
-            import shutil
-
             shutil.rmtree(destination)
         os.replace(tops[0], destination)
     own(destination)
@@ -248,6 +247,28 @@ def compile_lintml(package: Path | None = None) -> None:
 
         package = Path(lintml.__file__).resolve().parent
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
+def lintml_environment(work: Path, *, cache: str = "xdg-cache") -> dict[str, str]:
+    """This process's environment without lintml's settings (``CI``, progress, cache and index variables), with
+    the user cache and data folders (where lintml's cache and user index live) under ``work/cache`` and
+    ``work/xdg-data``: a run measures lintml's defaults, not the caller's setup."""
+    dropped = ("CI", "GITHUB_ACTIONS", "LINTML_PROGRESS", "LINTML_NO_PROGRESS", "LINTML_CACHE_DIR")
+    env = {key: value for key, value in os.environ.items() if key not in dropped and not key.startswith("LINTML_INDEX")}
+    env["XDG_CACHE_HOME"] = str(work / cache)
+    env["XDG_DATA_HOME"] = str(work / "xdg-data")
+    return env
+
+
+def reuse_executable(given: str | None) -> str | None:
+    """REUSE's ``reuse`` to compare with: ``given``, else on PATH, else the throwaway ``/tmp/reusevenv``'s."""
+    fallback = Path("/tmp/reusevenv/bin/reuse")
+    return given or shutil.which("reuse") or (str(fallback) if fallback.is_file() else None)
+
+
+def reuse_version_of(reuse: str) -> str:
+    first_line = subprocess.run([reuse, "--version"], capture_output=True, text=True).stdout.partition("\n")[0]
+    return first_line.rpartition(" ")[2]  # "reuse, version 6.2.0"
 
 
 def executable(name: str) -> Path:
