@@ -24,8 +24,8 @@ scancode takes some 20 minutes of both cores. Its results (its JSON report, and 
 CPU time and peak RSS of that run, with its date) are kept in ``benchmarks/.work/speed/scancode/``;
 ``--skip-scancode`` reuses them, and RESULTS.md says they were reused, and from when.
 
-    .venv/bin/python benchmarks/bench_speed.py                  # everything, ~35 minutes on 2 cores
-    .venv/bin/python benchmarks/bench_speed.py --skip-scancode  # scancode's recorded results, ~15 minutes
+    .venv/bin/python benchmarks/bench_speed.py                  # everything, ~30 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_speed.py --skip-scancode  # scancode's recorded results, ~8 minutes
     .venv/bin/python benchmarks/bench_speed.py --quick          # 1 run, 2 small sizes, scancode reused;
                                                                 # writes .work/speed/RESULTS-quick.md
 """
@@ -413,7 +413,7 @@ def targets(whole: list[Measure], files: list[Measure], scans: dict[str, Measure
 
 def measure_rows(measures: Sequence[Measure], files: dict[str, int]) -> list[str]:
     lines = [
-        "| tree | files | what | command | runs | wall (median) | min – max | CPU-s (median) | peak RSS (max) "
+        "| tree | tree's files | what | command | runs | wall (median) | min – max | CPU-s (median) | peak RSS (max) "
         "| scancode index loaded |",
         "|---|---:|---|---|---:|---:|---:|---:|---:|---|",
     ]

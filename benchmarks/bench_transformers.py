@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from common import (
+    TIME_PROGRAM,
     Run,
     executable,
     lintml_fingerprint,
@@ -970,8 +971,12 @@ def write_results(
         + ("loaded" if timings.cold_loaded_index else "did not load")
         + " scancode's license index (lintml loads it, once, only for header blocks and license files its table "
         "of known notices cannot explain). Peak RSS is the largest resident set of the process and the children it "
-        f"waited for; a child starts from its parent's, so no figure is below the benchmark process's own "
-        f"({timings.parent_rss_mb:.0f} MB).",
+        + (
+            "waited for, each command's own (taken with GNU time)."
+            if TIME_PROGRAM.is_file()
+            else "waited for; a child starts from its parent's, so no figure is below the benchmark process's own "
+            f"({timings.parent_rss_mb:.0f} MB)."
+        ),
         "",
         "## Targets",
         "",
