@@ -24,8 +24,8 @@ scancode takes some 20 minutes of both cores. Its results (its JSON report, and 
 CPU time and peak RSS of that run, with its date) are kept in ``benchmarks/.work/speed/scancode/``;
 ``--skip-scancode`` reuses them, and RESULTS.md says they were reused, and from when.
 
-    .venv/bin/python benchmarks/bench_speed.py                  # everything, ~30 minutes on 2 cores
-    .venv/bin/python benchmarks/bench_speed.py --skip-scancode  # scancode's recorded results, ~8 minutes
+    .venv/bin/python benchmarks/bench_speed.py                  # everything, ~35 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_speed.py --skip-scancode  # scancode's recorded results, ~12 minutes
     .venv/bin/python benchmarks/bench_speed.py --quick          # 1 run, 2 small sizes, scancode reused;
                                                                 # writes .work/speed/RESULTS-quick.md
 """
@@ -48,7 +48,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "precision"))
-sys.path.insert(0, str(ROOT / "scripts"))
 
 from common import (  # noqa: E402
     Run,
