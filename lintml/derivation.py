@@ -67,9 +67,9 @@ def _holder_words(statement: str) -> list[str]:
     return [word for word in words if word not in _HOLDER_NOISE and not word.isdigit()]
 
 
-# Holders known under two names: Facebook, Inc. became Meta Platforms, Inc. in 2021, and files of one
-# project carry both lines.
-_SAME_HOLDER = {"metaplatforms": "facebook", "metaai": "facebook", "facebookairesearch": "facebook"}
+# Holders known under two names: Facebook, Inc. became Meta Platforms, Inc. in 2021 (whose lines often say just
+# "Meta"), and files of one project carry both lines.
+_SAME_HOLDER = {"meta": "facebook", "metaplatforms": "facebook", "metaai": "facebook", "facebookairesearch": "facebook"}
 
 
 @lru_cache(maxsize=4096)  # the same few lines are compared for every match of a run
@@ -173,6 +173,7 @@ def graded(project: Project, path: str, match: Match) -> EvidenceGrade:
         added_before_release(project, path, match),
         names_upstream_here(project, path, match),
         claims_own_holder(project, path),
+        shared_with_here(project, match),
     )
 
 
@@ -185,11 +186,16 @@ def strongest(grades: Iterable[EvidenceGrade]) -> EvidenceGrade:
 
 
 def match_grade(
-    match: Match, added_before: str | None = None, named_here: bool = False, claims_own: bool = False
+    match: Match,
+    added_before: str | None = None,
+    named_here: bool = False,
+    claims_own: bool = False,
+    shared_with: str | None = None,
 ) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
-    of the version it came from are not known: at most moderate)."""
+    of the version it came from are not known: at most moderate); ``shared_with``: what the upstream says that
+    ties it to this project (see :func:`shared_with_here`)."""
     grade = _measured_grade(match)
     if grade.level == "strong" and not named_here:
         relayed = _relayed_from(match, claims_own)
@@ -198,6 +204,8 @@ def match_grade(
                 "moderate",
                 f"{match.upstream_path} {relayed}: this copy may come from that origin instead; {grade.why}",
             )
+        elif shared_with is not None:
+            grade = EvidenceGrade("moderate", f"{shared_with}; {grade.why}")
     if added_before is None or grade.level == "weak":
         return grade
     older = (
@@ -208,10 +216,41 @@ def match_grade(
     return EvidenceGrade("moderate", f"{older}; {grade.why}")
 
 
+def shared_with_here(project: Project, match: Match) -> str | None:
+    """What the upstream says of itself that makes this project as likely a source of the shared code as the
+    upstream is of it: its README credits a repository of this project's owner (YOLOv9 thanks
+    ultralytics/yolov5, so the code ultralytics shares with it most likely went from there to YOLOv9), or names
+    this project's own author among its developers (the code may be that author's own, moved between his
+    projects). None when it says neither."""
+    owners = project.owners
+    own_repositories = {name.casefold() for name in project.own_names if "/" in name}
+    for address in match.upstream_acknowledged:
+        owner_and_name = address.split("/", 1)[-1]
+        if owner_and_name in own_repositories or owner_and_name.split("/")[0] in owners.accounts:
+            return (
+                f"{match.project}'s README credits {address}, a repository of this project's owner:"
+                f" the shared code may have gone from there to {match.project}"
+            )
+    people = [name for name in owners.authors if name.strip()]
+    for line in match.upstream_people:
+        author = next((name for name in people if same_holder(name, line)), None)
+        if author is not None:
+            return (
+                f"{match.project} names {author}, an author of this project, among its developers ({line[:80]}):"
+                " the code may be that author's own"
+            )
+    return None
+
+
 def _relayed_from(match: Match, claims_own: bool) -> str | None:
     """What shows the matched upstream file carries another origin's code (errors against origins only), said
     of that file ("says its code came from elsewhere (...)"); None when nothing does."""
     names, owners = origin_names(match.project, match.url)
+    # A file kept in a folder named after a repository the upstream's README credits is that repository's code
+    # (auto-gptq's exllamav2/ holds turboderp's kernels, which its README thanks).
+    credited = _credited_folder(match, [*names, *owners])
+    if credited is not None:
+        return credited
     # An upstream file that says its code came from elsewhere carries it, and the copy may have come from that
     # origin instead (a verbatim copy of the carrier's file did not). A source of the same owner (another
     # repository of nexB's, say) is not another origin.
@@ -233,6 +272,21 @@ def _relayed_from(match: Match, claims_own: bool) -> str | None:
     if claims_own and not same_holder(lines[0], main):
         return f"opens with another holder's notice ({lines[0][:80]})"
     return None
+
+
+def _credited_folder(match: Match, own_names: Sequence[str]) -> str | None:
+    """What shows the file is a credited repository's code: it sits in a folder named after one its README credits."""
+    folders = {_folded(part): part for part in PurePosixPath(match.upstream_path).parent.parts}
+    own = {_folded(name) for name in own_names}
+    for address in match.upstream_acknowledged:
+        name = _folded(address.rsplit("/", 1)[-1])
+        if len(name) >= 4 and name in folders and name not in own:
+            return f"sits in {folders[name]}/, named after {address}, which {match.project}'s README credits"
+    return None
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def names_upstream_here(project: Project, path: str, match: Match) -> bool:

@@ -9,6 +9,7 @@ from lintml import repository
 from lintml.checks import Report, check
 from lintml.derivation import HEADER, NO_LICENSE, holder_key
 from lintml.facts.extract import ROOT_LICENSE_REFERENCE, STATING_KINDS, Notice
+from lintml.findings import EvidenceGrade
 from lintml.licenses import compatible, expression_ids
 from lintml.project import DeclaredLicense, Project
 
@@ -115,6 +116,7 @@ def license_conflict(project: Project) -> Iterator[Report]:
                     params=_conflict(project, outbound, notice.expression),
                     license=notice.expression,
                     cause=(notice.expression, holder_key(holder) if holder else ""),
+                    grade=_stale_reference(project, item.path, notice, outbound),
                 )
         # Code traced to an upstream is under the upstream's license, whatever its header says now.
         for derivation in project.derived.get(item.path, ()):
@@ -158,6 +160,29 @@ def license_conflict(project: Project) -> Iterator[Report]:
                     else ("declared_vendored", derivation.upstream),
                 ),
             )
+
+
+def _stale_reference(project: Project, path: str, notice: Notice, outbound: str) -> EvidenceGrade | None:
+    """A notice that points at "the X license found in the LICENSE file" of the project the code came from,
+    when that project's LICENSE file now grants a license that fits (facebookresearch/convit's headers still
+    say CC-by-NC; its LICENSE became Apache-2.0): the name in the notice is stale, the file it points at
+    decides. The conflict is then a warning (moderate), saying so; None when nothing shows it."""
+    if notice.kind != "reference":
+        return None
+    for match in project.provenance.get(path, ()):
+        if (
+            notice.expression in match.upstream_notices
+            and match.license
+            and match.license != notice.expression
+            and compatible(project.knowledge, outbound, match.license) is not False
+        ):
+            return EvidenceGrade(
+                "moderate",
+                f"the notice names {notice.expression} but points at the LICENSE file of the project this code"
+                f" came from, and that file in {match.label} ({match.upstream_path} carries the same notice)"
+                f" grants {match.license}",
+            )
+    return None
 
 
 def _conflict(project: Project, outbound: str, inbound: str) -> dict[str, str]:

@@ -31,7 +31,7 @@ from lintml.models.known import KnownModel
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 FORMAT_NAME = "lintml-upstream-index"
 
 # A file with fewer normalised tokens is too small to say where it came from.
@@ -49,6 +49,7 @@ CREATE TABLE projects (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT, url TEXT, license TEXT,
   source TEXT, source_sha256 TEXT, notice TEXT, copyrights TEXT NOT NULL, files INTEGER NOT NULL,
   tokens INTEGER NOT NULL, added TEXT NOT NULL, requires TEXT NOT NULL, released TEXT, licenses TEXT NOT NULL,
+  about TEXT NOT NULL,
   UNIQUE (name, version)
 );
 CREATE TABLE files (
@@ -91,6 +92,10 @@ class UpstreamProject:
     # The copyright lines of each of its license files, by folder ("" = its top): what a copy of a file under
     # that folder with no header of its own keeps, as the license says (MIT's "the above copyright notice").
     license_copyrights: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # What its README says of it (lintml.provenance.readme): the repositories it credits (``github.com/owner/name``)
+    # and who develops it; with its manifests' authors and maintainers.
+    acknowledged: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
 
     def label(self) -> str:
         return f"{self.name} {self.version}" if self.version else self.name
@@ -230,7 +235,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
         for project_id, (project, files) in enumerate(content.projects, start=1):
             tokens = sum(len(item.stream) for item in files)
             connection.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     project_id,
                     _storable(project.name),
@@ -247,6 +252,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                     json.dumps(list(project.requires)),
                     project.released,
                     json.dumps([[folder, list(lines)] for folder, lines in project.license_copyrights]),
+                    json.dumps({"acknowledged": list(project.acknowledged), "people": list(project.people)}),
                 ),
             )
             beside = _credited_beside(files, first_id=file_id + 1)
@@ -317,6 +323,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                         list(project.copyrights),
                         list(project.requires),
                         [[folder, list(lines)] for folder, lines in project.license_copyrights],
+                        [list(project.acknowledged), list(project.people)],
                         [
                             (item.path, item.sha256, list(item.notices), list(item.copyrights), list(item.credits))
                             for item in files
@@ -603,7 +610,7 @@ class UpstreamIndex:
             row[0]: _project_from_row(row[1:], self.path)
             for row in self._fetch(
                 "SELECT id, name, version, url, license, source, source_sha256, notice, copyrights, files, tokens,"
-                " added, requires, released, licenses FROM projects ORDER BY name, released, version"
+                " added, requires, released, licenses, about FROM projects ORDER BY name, released, version"
             )
         }
 
@@ -878,11 +885,14 @@ def _optional_text(value: object) -> bool:
 
 def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
     name, version, url, license_id, source, sha256, notice, copyrights, files, tokens, added, requires = row[:12]
-    released, licenses = row[12:]
+    released, licenses, about = row[12:]
     what = f"the project {_shown(name)}"
     holders = _strings(_json(copyrights, path, what))
     covering = _license_copyrights(_json(licenses, path, what))
     needs = _strings(_json(requires, path, what))
+    said = _json(about, path, what)
+    acknowledged = _strings(said.get("acknowledged", [])) if isinstance(said, dict) else None
+    people = _strings(said.get("people", [])) if isinstance(said, dict) else None
     texts = (version, url, license_id, source, sha256, notice, released)
     if (
         not isinstance(name, str)
@@ -890,6 +900,8 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         or holders is None
         or needs is None
         or covering is None
+        or acknowledged is None
+        or people is None
         or type(files) is not int
         or type(tokens) is not int
         or not isinstance(added, str)
@@ -910,6 +922,8 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
         requires=needs,
         released=released,  # type: ignore[arg-type]
         license_copyrights=covering,
+        acknowledged=acknowledged,
+        people=people,
     )
 
 

@@ -34,7 +34,7 @@ from lintml.provenance.renames import differing_names, rename_map
 from lintml.provenance.winnow import kgram_hashes, winnow
 
 # Bump when matching changes what it reports, so cached matches from before are not reused.
-MATCH_VERSION = "23"
+MATCH_VERSION = "24"
 MIN_SHARED_FINGERPRINTS = 3  # three spans of 20 tokens, the least evidence that can match, share at least three
 TEXT_WEIGHT = 2  # in ranking verified matches, an agreeing name or literal counts as this many tokens
 CANDIDATES = 8  # upstream files aligned per local file, most shared fingerprints first
@@ -89,6 +89,9 @@ class Match:
     upstream_credits: tuple[str, ...] = ()  # what the upstream file says about where its own code came from
     upstream_folder_credits: tuple[str, ...] = ()  # what the other files in its folder say of theirs
     upstream_imports: tuple[str, ...] = ()  # the top-level modules the upstream file imports
+    # What the upstream's README and manifests say of it: the repositories it credits, who develops it.
+    upstream_acknowledged: tuple[str, ...] = ()
+    upstream_people: tuple[str, ...] = ()
     sibling_copyrights: tuple[tuple[str, ...], ...] = ()  # copyright lines of near-identical upstream files
     # Later versions of the same upstream holding the same code under another license (the upstream relicensed
     # it: DINOv2 went from CC-BY-NC-4.0 to Apache-2.0): (label, license), oldest first.
@@ -154,6 +157,8 @@ class Match:
             "upstream_credits",
             "upstream_folder_credits",
             "upstream_imports",
+            "upstream_acknowledged",
+            "upstream_people",
             "carriers",
         ):
             values[name] = tuple(values.get(name, ()))
@@ -417,13 +422,39 @@ class Matcher:
                     absent_in=absent_in,
                     held_here=held_here,
                     sibling_copyrights=siblings,
-                    relicensed=_relicensed(match, [other for other, _ in verified]),
+                    relicensed=_relicensed(match, [other for other, _ in verified])
+                    or self._relicensed_in_place(number_of, match, counts),
                     later_covering=_later_covering(self.indexes[number_of].versions_of(match.project), match),
                 )
             )
             if len(matches) == MAX_MATCHES:
                 break
         return matches
+
+    def _relicensed_in_place(
+        self, number: int, match: Match, counts: Counter[tuple[int, int]]
+    ) -> tuple[tuple[str, str], ...]:
+        """(label, license) of the later versions of ``match``'s upstream, under another license, whose file at
+        the matched path still holds the code (a fifth of the match's fingerprints, as for
+        :meth:`_absent_in`), reworked beyond what the candidates aligned (DINOv2's block.py)."""
+        if not match.released:
+            return ()
+        index = self.indexes[number]
+        sharing = [
+            file_id
+            for (other, file_id), count in counts.items()
+            if other == number and count >= ABSENT_FINGERPRINTS * match.shared_fingerprints
+        ]
+        later = {
+            (project.released or "", project.label(), project.license)
+            for file_id, (project, _) in index.holders(sharing).items()
+            if project.name == match.project
+            and project.license
+            and project.license != match.license
+            and (project.released or "") > match.released
+            and index.file(file_id)[1].path == match.upstream_path
+        }
+        return tuple((label, license) for _, label, license in sorted(later))
 
 
 class _Verified(NamedTuple):
@@ -543,6 +574,8 @@ def _match(
         root_copyrights=dict(project.license_copyrights).get("", ()),
         upstream_credits=upstream.credits,
         upstream_imports=upstream.imports,
+        upstream_acknowledged=project.acknowledged,
+        upstream_people=project.people,
         released=upstream.since or project.released,
     )
 

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING
 from lintml import repository
 from lintml.containment import Tree
 from lintml.facts.cache import FactCache, default_cache_dir
-from lintml.facts.declared import requirements
+from lintml.facts.declared import authors, requirements
 from lintml.facts.extract import ROOT_LICENSE_REFERENCE, CopyrightLine, FactExtractor, FileFacts, decode
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import PYTHON_SUFFIXES, TokenStream, normalize
+from lintml.provenance.readme import MAX_README_BYTES, README_NAMES, acknowledged_repositories, developer_lines
 from lintml.wildmatch import compile_patterns
 
 if TYPE_CHECKING:
@@ -233,6 +234,7 @@ def read_upstream(
             copyrights=tuple(statement for statement, _ in holders.most_common(_MAX_COPYRIGHTS)),
             requires=tuple(sorted(_requirements(source.tree))),
             released=spec.released or origin.get("date"),
+            **_about(_readme(source.tree), _authors(source.tree)),
             license_copyrights=tuple(
                 (folder, tuple(dict.fromkeys(lines))[:_MAX_LICENSE_LINES])
                 for folder, lines in sorted(covering.items())[:_MAX_LICENSE_FOLDERS]
@@ -368,6 +370,7 @@ def read_memory_upstream(
         source="(in memory)",
         notice=notice,
         copyrights=tuple(dict.fromkeys(line for item in upstream_files for line in item.copyrights)),
+        **_about(next((files[name] for name in README_NAMES if name in files), ""), []),
     )
     return updated(project, upstream_files), upstream_files
 
@@ -400,6 +403,38 @@ def _requirements(tree: Tree) -> set[str]:
         text, _ = decode(data)
         found |= requirements(Path(name).name, text or "")
     return found
+
+
+def _readme(tree: Tree) -> str:
+    """The text of the upstream's top README ("" when it has none)."""
+    for name in README_NAMES:
+        data = _head(tree, name, MAX_README_BYTES)
+        if data is not None:
+            text, _ = decode(data)
+            return text or ""
+    return ""
+
+
+def _authors(tree: Tree) -> list[str]:
+    """The authors and maintainers the upstream's metadata (or pyproject.toml) names."""
+    files = _metadata_files(tree) or [
+        ("pyproject.toml", data) for data in [_head(tree, "pyproject.toml", _MAX_METADATA_BYTES)] if data
+    ]
+    found: list[str] = []
+    for name, data in files:
+        text, _ = decode(data)
+        found.extend(person for person in authors(Path(name).name, text or "") if person)
+    return found
+
+
+def _about(readme: str, named: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """What the upstream says of itself: the repositories its README credits, and who develops it (its
+    manifests' authors and maintainers, then the names its README gives)."""
+    people = tuple(dict.fromkeys([*named, *developer_lines(readme)]))[:MAX_PEOPLE]
+    return {"acknowledged": acknowledged_repositories(readme), "people": people}
+
+
+MAX_PEOPLE = 16
 
 
 def _credits(path: str, data: bytes) -> tuple[str, ...]:

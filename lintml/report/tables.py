@@ -79,7 +79,8 @@ def index_listing(path: Path, projects: Sequence[UpstreamProject], models: Seque
 
 
 def upstream_record(project: UpstreamProject, paths: Sequence[str], *, show_files: bool = False) -> list[str]:
-    """`lintml index info`: one upstream's version, URL, license, source, copyright lines, NOTICE and files."""
+    """`lintml index info`: one upstream's version, URL, license, source, copyright lines, the repositories its
+    README credits and who develops it, NOTICE and files."""
     rows = [
         ("name", project.name),
         ("version", project.version or "-"),
@@ -94,6 +95,12 @@ def upstream_record(project: UpstreamProject, paths: Sequence[str], *, show_file
     lines = [f"{key + ':':<10} {value}" for key, value in rows]
     lines.append("copyright:" if project.copyrights else "copyright: none recorded")
     lines += [f"  {line}" for line in project.copyrights[:20]]
+    if project.acknowledged:
+        lines.append("credits:   (repositories its README credits)")
+        lines += [f"  {address}" for address in project.acknowledged]
+    if project.people:
+        lines.append("people:    (who its manifests and README say develop it)")
+        lines += [f"  {names}" for names in project.people]
     if project.notice:
         lines.append("NOTICE:")
         lines += [f"  {line}".rstrip() for line in project.notice.splitlines()]

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lintml.derivation import holder_keys
+from lintml.derivation import holder_keys, same_holder
 from lintml.facts.declared import authors, requirements
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
 from tests.helpers import MIT_TEXT, index_upstream, invoke_lintml
@@ -151,6 +151,9 @@ def test_holders_are_read_one_by_one() -> None:
         "huggingface",
     }
     assert holder_keys("Copyright 2023-present the HuggingFace Inc. team.") == {"huggingface"}
+    # Facebook, Inc. became Meta Platforms, Inc.; its later lines often say just "Meta" (transformers' ESM port).
+    assert holder_keys("Copyright 2022 Meta and The HuggingFace Inc. team.") == {"facebook", "huggingface"}
+    assert same_holder("Copyright (c) Facebook, Inc. and its affiliates.", "Copyright (c) Meta Platforms, Inc.")
 
 
 def test_manifest_requirements_and_authors() -> None:

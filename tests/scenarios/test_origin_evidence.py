@@ -19,7 +19,7 @@ from lintml.facts.headers import change_notes, comment_syntax, numbered_credit_l
 from lintml.findings import Finding
 from lintml.provenance.upstream import UpstreamSpec
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
-from tests.helpers import MIT_TEXT
+from tests.helpers import MIT_TEXT, apache_text
 
 CODE = strip_and_reformat(stdlib_source("textwrap"))
 COPY = rename(CODE, {"TextWrapper": "Folder", "wrap": "fold"})
@@ -151,6 +151,9 @@ def test_code_its_upstream_has_since_relicensed_is_under_the_newer_license_too(
     assert traced.upstream is not None and traced.upstream.version == "1.0"
     assert "kit 2.0 holds it too, under Apache-2.0" in traced.message
     assert not [item for item in findings if item.rule == "license-conflict"]
+    # CC BY-NC 4.0 asks a modified copy to say so, as Apache-2.0 does: the renamed copy says nothing.
+    (changed,) = [item for item in findings if item.rule == "change-notice"]
+    assert changed.license == "CC-BY-NC-4.0" and "CC BY-NC 4.0 §3(a)(1)(B)" in changed.message
     # The new release reworked the file (a part of the copied code is left in it): still the same file, relicensed.
     (new / "kit/fold.py").write_text(top_level_definitions(CODE, ["dedent", "indent"]), encoding="utf-8")
     git.Repo(new).index.add(["kit/fold.py"])
@@ -297,3 +300,114 @@ def test_a_credit_naming_another_file_of_the_upstream_does_not_make_the_matched_
     (local / "fold.py").write_text(f"# Copied from {address}/fold.py\n" + COPY, encoding="utf-8")
     (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
     assert traced.grade is not None and traced.grade.level == "strong"
+
+
+def _readme_index(
+    tmp_path: Path, make_repo: Callable[..., Path], readme: str, folder: str = "carrierkit", tag: str = ""
+) -> Path:
+    """An index of carrierkit whose fold.py (under ``folder``) carries carrierkit's own notice, and whose
+    README is ``readme``."""
+    header = "# Copyright 2023 Carrierkit Authors\n# SPDX-License-Identifier: MIT\n"
+    files = {"LICENSE": CARRIER_LICENSE, f"{folder}/fold.py": header + CODE, "README.md": readme}
+    upstream = make_repo(files, name=f"carrierkit{tag}")
+    index = tmp_path / f"index{tag}.sqlite3"
+    spec = UpstreamSpec("carrierkit", str(upstream), "MIT", url="https://github.com/carrierkit/carrierkit")
+    api.index_add([spec], index_path=index)
+    return index
+
+
+OWNKIT_MANIFEST = (
+    '[project]\nname = "ownkit"\nauthors = [{name = "Sam Roe"}]\n\n'
+    '[project.urls]\nRepository = "https://github.com/ownkit/ownkit"\n'
+)
+
+
+def _ownkit(make_repo: Callable[..., Path]) -> Path:
+    """ownkit (MIT, Sam Roe's, at github.com/ownkit/ownkit) with a renamed copy of carrierkit's fold.py."""
+    files = {"LICENSE": MIT_TEXT.replace("Test Authors", "Sam Roe"), "pyproject.toml": OWNKIT_MANIFEST}
+    return make_repo({**files, "fold.py": COPY}, name="local")
+
+
+def _notice(local: Path, index: Path) -> Finding:
+    (notice,) = [item for item in _findings(local, index) if item.rule == "copyright-notice"]
+    return notice
+
+
+def test_an_upstream_whose_readme_credits_this_projects_owner_may_have_taken_the_code_from_here(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """YOLOv9 thanks ultralytics/yolov5 in its README: the code ultralytics shares with it most likely went
+    from ultralytics to YOLOv9. The notice a copy lacks is then a warning, and says why."""
+    readme = "# Carrierkit\n\nFast folding.\n\n## Acknowledgements\n\n* https://github.com/ownkit/oldkit\n"
+    local = _ownkit(make_repo)
+    index = _readme_index(tmp_path, make_repo, readme)
+    recorded, _ = api.index_info("carrierkit", index_path=index)
+    assert recorded.acknowledged == ("github.com/ownkit/oldkit",)
+    notice = _notice(local, index)
+    assert notice.severity == "warning" and notice.grade is not None and notice.grade.level == "moderate"
+    assert "carrierkit's README credits github.com/ownkit/oldkit, a repository of this project's owner" in (
+        notice.grade.why
+    )
+    # A README that only mentions the repository, outside any credit, says nothing of where code came from.
+    mention = "# Carrierkit\n\nBenchmarks against https://github.com/ownkit/oldkit are in docs/.\n"
+    assert _notice(local, _readme_index(tmp_path, make_repo, mention, tag="2")).severity == "error"
+
+
+def test_an_upstream_naming_this_projects_author_among_its_developers_shares_its_code(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """open_clip's README says its development is led by Ross Wightman, timm's author: code the two share may
+    be his own, moved between his projects. A warning, not an error."""
+    readme = "# Carrierkit\n\nCurrent development of this repository is led by [Sam Roe](https://roe.example).\n"
+    local = _ownkit(make_repo)
+    notice = _notice(local, _readme_index(tmp_path, make_repo, readme))
+    assert notice.severity == "warning" and notice.grade is not None
+    assert "carrierkit names Sam Roe, an author of this project, among its developers (Sam Roe)" in notice.grade.why
+    # Someone else leading it is no tie to this project.
+    readme = readme.replace("Sam Roe", "Ann Lee")
+    assert _notice(local, _readme_index(tmp_path, make_repo, readme, tag="2")).severity == "error"
+
+
+def test_a_file_in_a_folder_named_after_a_credited_repository_is_that_repositorys_code(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """auto-gptq keeps turboderp's kernels in exllamav2/ and thanks github.com/turboderp/exllamav2 in its README:
+    its file there carries that repository's code, and a copy may come from it directly."""
+    readme = "# Carrierkit\n\n## Acknowledgement\n- Special thanks to turbo for [Fastkern](https://github.com/turbo/fastkern).\n"
+    index = _readme_index(tmp_path, make_repo, readme, folder="carrierkit/fastkern")
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": COPY}, name="local")
+    notice = _notice(local, index)
+    assert notice.severity == "warning" and notice.grade is not None
+    assert "sits in fastkern/, named after github.com/turbo/fastkern, which carrierkit's README credits" in (
+        notice.grade.why
+    )
+
+
+STALE_HEADER = (
+    "# Copyright (c) 2015-present, Example Labs.\n# All rights reserved.\n#\n"
+    "# This source code is licensed under the CC-by-NC license found in the\n"
+    "# LICENSE file in the root directory of this source tree.\n#\n"
+)
+
+
+def test_a_notice_pointing_at_a_license_file_that_now_grants_a_fitting_license_is_stale(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """facebookresearch/convit's headers still say "the CC-by-NC license found in the LICENSE file", but its
+    LICENSE file became Apache-2.0; timm's copy keeps the header. The name in the notice is stale, the file it
+    points at decides: the conflict is a warning that says so. Without the upstream to show it, an error."""
+    upstream = make_repo({"LICENSE": apache_text(), "kit.py": STALE_HEADER + CODE}, name="convitkit")
+    index = tmp_path / "index.sqlite3"
+    api.index_add([UpstreamSpec("convitkit", str(upstream), "auto")], index_path=index)
+    local = make_repo({"LICENSE": apache_text(), "kit.py": STALE_HEADER + COPY}, name="local")
+
+    def conflict(indexes: list[Path]) -> Finding:
+        result = api.check([local], indexes=indexes, use_catalog=False, use_cache=False)
+        (found,) = [item for item in result.findings if item.rule == "license-conflict"]
+        return found
+
+    stale = conflict([index])
+    assert stale.severity == "warning" and stale.grade is not None and stale.grade.level == "moderate"
+    assert "points at the LICENSE file of the project this code came from" in stale.grade.why
+    assert "grants Apache-2.0" in stale.grade.why
+    assert conflict([]).severity == "error"
