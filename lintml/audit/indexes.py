@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from lintml.provenance.upstream import UpstreamSpec, metadata_heads
 VERSION = "1"  # of how a kept index is keyed and recorded
 FOLDER = "audit-indexes"
 KEEP = 4  # kept indexes; the least recently used beyond are removed
+MAX_BYTES = 4 << 30  # a kept index larger than this is not one lintml wrote (transformers' is 16 MB)
 
 
 def upstreams_digest(specs: Sequence[UpstreamSpec]) -> str:
@@ -69,8 +71,7 @@ def kept_index(cache: FactCache, key: str, target: Path, names: Sequence[str]) -
     if kept is None:
         return None
     try:
-        shutil.copyfile(kept, target)
-        if _sha256_of(target) != record["sha256"]:
+        if _copied(kept, target) != record["sha256"]:
             raise ValueError("not the index recorded")
         index = UpstreamIndex(target)
         try:
@@ -130,6 +131,25 @@ def _record(value: Any) -> dict[str, str]:
     if not name.endswith(".sqlite3") or name.startswith("."):
         raise TypeError("not a kept index's record")
     return {"file": name, "sha256": digest}
+
+
+def _copied(source: Path, target: Path) -> str:
+    """Copy a kept index to ``target``; the sha256 of what was copied. Only a regular file no larger than
+    :data:`MAX_BYTES` is copied: a link is not followed, a FIFO put in its place is not waited on."""
+    descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as stream, target.open("wb") as copy:
+        found = os.fstat(stream.fileno())
+        if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_BYTES:
+            raise ValueError("not a kept index")
+        digest = hashlib.sha256()
+        copied = 0
+        while chunk := stream.read(1 << 20):
+            copied += len(chunk)
+            if copied > MAX_BYTES:
+                raise ValueError("not a kept index")
+            digest.update(chunk)
+            copy.write(chunk)
+    return digest.hexdigest()
 
 
 def _sha256_of(path: Path) -> str:

@@ -180,12 +180,16 @@ def _little_endian(numbers: array) -> array:
     return numbers
 
 
-def _prepared(made: _PrintsBytes | None, size: int) -> Prepared | None:
-    """What a worker sent, or the cache held, for a file of ``size`` bytes; ValueError when it is not that."""
+def _prepared(made: _PrintsBytes | None, size: int, *, cached: bool = True) -> Prepared | None:
+    """What the cache held (or, ``cached=False``, a worker sent) for a file of ``size`` bytes; ValueError when
+    it is not that."""
     if made is None:
         return None
     blob, hashes_bytes, positions_bytes = made
-    stream = TokenStream.from_pack(blob, _MAX_PACKED_PER_BYTE * size + 4096)
+    # A cached stream is held to what its file could make; one just made is taken as it is (zlib inflates
+    # a byte to at most about a thousand).
+    limit = _MAX_PACKED_PER_BYTE * size + 4096 if cached else 1032 * len(blob) + 4096
+    stream = TokenStream.from_pack(blob, limit)
     if len(hashes_bytes) != len(positions_bytes) or len(hashes_bytes) % 4:
         raise ValueError("fingerprints of another shape")
     hashes, positions = array("I"), array("I")
@@ -267,7 +271,11 @@ def _prepare_all(
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             chunks = [jobs_in[start : start + _CHUNK] for start in range(0, len(jobs_in), _CHUNK)]
             pending = [pool.submit(_prepare_chunk, chunk) for chunk in chunks]
-            result = meanwhile()
+            try:
+                result = meanwhile()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # not the rest of the files first
+                raise
             with progress_bar(label, len(jobs_in)) as bar:
                 made = []
                 for chunk, future in zip(chunks, pending, strict=True):
@@ -277,7 +285,7 @@ def _prepare_all(
     for position, item in zip(missing, made, strict=True):
         path, data = code[position]
         cache.put(_stream_key(path, data), _cache_entry(item))
-        prepared[position] = _prepared(item, len(data))
+        prepared[position] = _prepared(item, len(data), cached=False)
     return [item if item is not False else None for item in prepared], result  # type: ignore[misc]
 
 

@@ -8,6 +8,7 @@ What a run worked out rather than read back is told by ``AuditResult.work``; the
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,22 @@ def test_upstream_files_prepared_in_worker_processes_index_as_one_process_does(
     alone = _audit(fork, jobs=1)
     assert alone.work.upstream_files_normalised == in_workers.work.upstream_files_normalised
     assert _report(alone) == _report(in_workers)
+
+
+def test_a_kept_index_swapped_for_a_fifo_or_a_link_is_a_miss_and_not_waited_on(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    fork = build_fork(tmp_path)
+    cold = _report(_audit(fork))
+    (kept,) = _kept_indexes(isolated_cache)
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    kept.replace(elsewhere)  # the very index, but reached through a link: not followed
+    kept.symlink_to(elsewhere)
+    linked = _audit(fork)
+    assert not linked.work.upstream_index_reused and _report(linked) == cold
+
+    (kept,) = _kept_indexes(isolated_cache)
+    kept.unlink()
+    os.mkfifo(kept)  # nothing will ever write to it: read, it would block the audit
+    piped = _audit(fork)
+    assert not piped.work.upstream_index_reused and _report(piped) == cold
