@@ -158,28 +158,34 @@ def make_fork(upstream: Path, fork: Path) -> dict[str, dict[str, Any]]:
     return truth
 
 
-def run_audit(fork: Path, upstream: Path, cache: Path, output: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of `lintml audit` in a fresh process."""
+def run_audit(fork: Path, upstream: Path, cache: Path, output: Path) -> tuple[float, float, float, float]:
+    """Wall seconds, peak RSS (MB), CPU seconds (the process and its workers) of `lintml audit` in a fresh
+    process, and the 1-minute load average as it ended (the machine is shared: CPU time says what wall
+    time does not). The child's resources are read as it is reaped: lintml ends its process with
+    ``os._exit`` once the report is out, so the child cannot report them itself."""
     environment = {**os.environ, "LINTML_CACHE_DIR": str(cache), "LINTML_NO_PROGRESS": "1"}
-    command = [sys.executable, "-c", _CHILD, str(fork), str(upstream), str(output)]
-    started = time.monotonic()
-    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"lintml audit failed:\n{completed.stderr[-3000:]}")
-    return wall, float(completed.stdout.strip() or 0) / 1024
+    command = [sys.executable, "-m", "lintml.cli", "audit", str(fork), "--upstream", str(upstream)]
+    command += ["--format", "json", "--output", str(output)]
+    with tempfile.TemporaryFile() as errors:
+        started = time.monotonic()
+        child = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"lintml audit failed:\n{errors.read()[-3000:].decode(errors='replace')}")
+    # ru_maxrss of a reaped child: the largest of it and the workers it reaped (KiB on Linux).
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, os.getloadavg()[0]
 
 
-_CHILD = """
-import resource, sys
-from lintml.cli import main
-try:
-    main(["audit", sys.argv[1], "--upstream", sys.argv[2], "--format", "json", "--output", sys.argv[3]])
-except SystemExit as stop:
-    if stop.code not in (0, None):
-        raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+WARM = "warm (same cache)"
+REBUILT = "warm, kept index removed"
+TARGETS = {"cold": 25, WARM: 10}  # issue 16: cold ≤ 25 s (from 42.9 s), warm ≤ 10 s
+
+
+def _without_seconds(report: dict[str, Any]) -> dict[str, Any]:
+    return {**report, "summary": {key: value for key, value in report["summary"].items() if key != "seconds"}}
 
 
 def score(report: dict[str, Any], truth: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -279,12 +285,19 @@ def render(results: dict[str, Any]) -> str:
         " script (seeded): files moved, reindented, renamed with their header dropped, cut to a part, modified,"
         " merged in pairs, split in two, and ten standard-library modules added as new files; the rest untouched.",
         "",
-        "| run | wall | peak RSS | target |",
-        "|---|---:|---:|---|",
+        "| run | wall | CPU (with workers) | peak RSS | load average (1 min) at its end | target (wall) |",
+        "|---|---:|---:|---:|---:|---|",
     ]
-    for label, (wall, rss) in results["runs"].items():
-        target = "≤ 60 s: **pass**" if wall <= 60 else "≤ 60 s: **missed**"
-        lines.append(f"| {label} | {wall:.1f} s | {rss:.0f} MB | {target if label.startswith('cold') else ''} |")
+    for label, (wall, rss, cpu, load) in results["runs"].items():
+        limit = TARGETS.get(label)
+        target = "" if limit is None else f"≤ {limit} s: **{'pass' if wall <= limit else 'missed'}**"
+        lines.append(f"| {label} | {wall:.1f} s | {cpu:.1f} s | {rss:.0f} MB | {load:.1f} | {target} |")
+    lines += [
+        "",
+        "Warm runs reuse the upstream's scratch index kept in the cache folder; with that copy removed, the index is"
+        " built again from the cached facts and the cached streams and fingerprints of the upstream's files. Wall"
+        " time on this 2-core machine, shared with other work, follows the load average; CPU time does not.",
+    ]
     lines += ["", "Pairs and classes, Python files of the fork, by their true kind:", ""]
     lines += ["| true kind | files | right upstream file | right class |", "|---|---:|---:|---:|"]
     for kind, row in sorted(results["score"].items()):
@@ -325,7 +338,17 @@ def main(argv: list[str] | None = None) -> int:
         log("cold audit (empty lintml cache)")
         runs["cold"] = run_audit(fork, upstream, cache, output)
         log(f"cold: {runs['cold'][0]:.1f} s")
-        runs["warm (same cache)"] = run_audit(fork, upstream, cache, output)
+        cold = json.loads(output.read_text(encoding="utf-8"))
+        runs[WARM] = run_audit(fork, upstream, cache, output)
+        log(f"warm: {runs[WARM][0]:.1f} s")
+        kept = json.loads(output.read_text(encoding="utf-8"))
+        if _without_seconds(kept) != _without_seconds(cold):
+            raise SystemExit("the warm audit differs from the cold one")
+        shutil.rmtree(cache / "audit-indexes", ignore_errors=True)
+        runs[REBUILT] = run_audit(fork, upstream, cache, output)
+        rebuilt = json.loads(output.read_text(encoding="utf-8"))
+        if _without_seconds(rebuilt) != _without_seconds(kept):
+            raise SystemExit("the audit rebuilt from cached streams differs from the warm one")
         report = json.loads(output.read_text(encoding="utf-8"))
         peer = {"ran": False, "why": "--no-copydetect"}
         if not options.no_copydetect:

@@ -294,11 +294,22 @@ class AuditReport:
 
 
 @dataclass(frozen=True)
+class AuditWork:
+    """What an audit computed rather than read back from the cache. Not part of the report, which a second
+    audit of the same sides repeats word for word while doing less."""
+
+    upstream_index_reused: bool = False  # the upstreams' scratch index was a copy of one kept in the cache
+    upstream_files_normalised: int = 0  # upstream code files normalised and fingerprinted in this run
+    fork_files_fingerprinted: int = 0  # fork files matched in this run (the rest came from the cache)
+
+
+@dataclass(frozen=True)
 class AuditResult:
     """An audit's report and the texts of its paired files (side name -> {path: text}) for the HTML view."""
 
     report: AuditReport
     sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    work: AuditWork = field(default_factory=AuditWork)
 
     def as_json(self) -> dict[str, Any]:
         return self.report.as_json()

@@ -2,8 +2,9 @@
 shared history, compare model folders, gather the obligations, count.
 
 Each upstream is indexed into a scratch index (the same fingerprints `lintml check` uses) in a
-temporary folder, removed after. Files with an upstream file's very bytes are paired by their hash;
-only the rest of the fork's code is fingerprinted.
+temporary folder, removed after; a copy is kept in the cache folder by what the upstreams hold
+(:mod:`lintml.audit.indexes`), so a second audit against them does not index them again. Files with an
+upstream file's very bytes are paired by their hash; only the rest of the fork's code is fingerprinted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import replace
@@ -23,12 +25,14 @@ from lintml.audit.document import (
     KINDS,
     AuditReport,
     AuditResult,
+    AuditWork,
     FilePair,
     ForkRecord,
     Obligations,
     Summary,
     UpstreamRecord,
 )
+from lintml.audit.indexes import keep_index, kept_index, upstreams_digest
 from lintml.audit.pairing import identical_matches, pair_files, pair_models
 from lintml.audit.sides import (
     Side,
@@ -76,13 +80,14 @@ def audit(
             say(f"reading the upstream {name} ({source})")
             upstreams.append(stack.enter_context(read_side(name, source, unpack_limits)))
         index_path = Path(scratch) / "upstreams.sqlite3"
-        projects = _index(upstreams, index_path, jobs, say)
+        projects, normalised = _index(upstreams, index_path, jobs, say, cache)
         by_digest = {upstream.name: digests(upstream) for upstream in upstreams}
         known = set().union(*(found.keys() for found in by_digest.values()))
         # Files with an upstream file's very bytes are paired by their hash; only the rest are fingerprinted.
         changed, identical = changed_code(fork, known)
         say(f"matching {len(changed)} changed code files of the fork ({len(fork.code_files) - len(changed)} identical)")
-        matches = provenance(changed, [index_path], cache, jobs=jobs).matches
+        matched = provenance(changed, [index_path], cache, jobs=jobs)
+        matches = matched.matches
         with closing(UpstreamIndex(index_path)) as index:
             matches.update(identical_matches(identical, index, by_digest))
         licenses = {name: project.license for name, project in projects.items()}
@@ -126,19 +131,30 @@ def audit(
         )
         summary = _summary(pairs, found, fork, upstreams, time.monotonic() - started, checked=obligations)
         report = AuditReport(__version__, fork_record, upstream_records, tuple(pairs), tuple(models), found, summary)
-        return AuditResult(report, sources)
+        work = AuditWork(normalised is None, normalised or 0, matched.fingerprinted)
+        return AuditResult(report, sources, work)
 
 
 def _index(
-    upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callable[[str], None]
-) -> dict[str, UpstreamProject]:
-    """Index the upstreams into a scratch index at ``path``; each upstream's project as recorded, by name."""
+    upstreams: Sequence[Side], path: Path, jobs: int | None, say: Callable[[str], None], cache: FactCache
+) -> tuple[dict[str, UpstreamProject], int | None]:
+    """Index the upstreams into a scratch index at ``path``, or copy the one kept for them; each upstream's
+    project as recorded, by name, and how many code files were normalised (None: the kept index was used)."""
     specs = [UpstreamSpec(side.name, str(side.root), recorded_source=side.source) for side in upstreams]
+    key = upstreams_digest(specs) if cache.enabled else None
+    if key is not None:
+        kept = kept_index(cache, key, path, [spec.name for spec in specs])
+        if kept is not None:
+            say("the upstreams' index is kept in the cache: reusing it")
+            return kept, None
+    tally: Counter[str] = Counter()
     try:
-        added = index_add(specs, index_path=path, jobs=jobs, progress=say, compact=False)
+        added = index_add(specs, index_path=path, jobs=jobs, progress=say, compact=False, tally=tally)
     except UsageError as error:
         raise AuditError(str(error)) from None
-    return {project.name: project for project in added}
+    if key is not None:
+        keep_index(cache, key, path)
+    return {project.name: project for project in added}, tally["normalised"]
 
 
 _CODE_LINE = re.compile(r"\S")

@@ -117,6 +117,7 @@ class FactCache:
         self._connection: sqlite3.Connection | None = None
         self._pending: dict[str, str] = {}
         self._path: Path | None = None
+        self.directory = directory  # the cache folder (other caches, such as the audit's indexes, sit beside)
         if directory is None or not usable(directory):
             return
         self._path = directory / FILE_NAME

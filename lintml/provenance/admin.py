@@ -8,6 +8,7 @@ half-written; an index that cannot be read is a :class:`~lintml.errors.UsageErro
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -42,8 +43,10 @@ def index_add(
     progress: Callable[[str], None] | None = None,
     compact: bool = True,
     unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+    tally: Counter[str] | None = None,
 ) -> list[UpstreamProject]:
     """Add (or replace) upstream projects in an index, creating it if needed; the projects as recorded.
+    ``tally["normalised"]`` counts the code files normalised in this run (the rest came from the cache).
 
     The index is rebuilt whole into a temporary file and renamed into place, so it is never half-written.
     ``progress`` is told what is being done as each upstream is read and as the index is written. An
@@ -65,7 +68,11 @@ def index_add(
             progress(f"reading {spec.name} from {spec.source}")
         try:
             project, files = read_upstream(
-                spec, detect_license=detected_license, jobs=jobs or os.cpu_count() or 1, limits=unpack_limits
+                spec,
+                detect_license=detected_license,
+                jobs=jobs or os.cpu_count() or 1,
+                limits=unpack_limits,
+                tally=tally,
             )
         except UpstreamError as error:
             raise UsageError(str(error)) from None

@@ -17,7 +17,7 @@ import time
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
@@ -119,6 +119,9 @@ class UpstreamFile:
     # works them out again from the files' own credits.
     credited_beside: tuple[int, ...] = ()
     imports: tuple[str, ...] = ()  # top-level modules a Python file imports (``diffusers`` for ``from diffusers.x``)
+    # Its fingerprints as (hashes, positions), when worked out already (in a worker, or read from the cache);
+    # write_index works them out from the stream otherwise.
+    prints: tuple[array, array] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -282,7 +285,12 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                 if not indexable(item.path, item.stream):
                     continue
                 seen: set[int] = set()
-                for value, position in fingerprints(item.stream.code_array):
+                found: Iterable[tuple[int, int]]
+                if item.prints is not None:  # worked out already
+                    found = zip(*item.prints, strict=True)
+                else:
+                    found = fingerprints(item.stream.code_array)
+                for value, position in found:
                     if value in seen:
                         continue
                     seen.add(value)

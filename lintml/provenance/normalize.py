@@ -99,6 +99,7 @@ class TokenStream:
         self._lines: tuple[int, ...] | None = lines
         self._texts: tuple[str, ...] | None = texts
         self._packed = ("", "")  # line steps and joined texts of an unpacked stream, until decoded
+        self._blob: bytes | None = None  # what pack() gives, when the stream was made from it
 
     @property
     def lines(self) -> tuple[int, ...]:
@@ -149,15 +150,36 @@ class TokenStream:
 
     def pack(self) -> bytes:
         """A compact, compressed form to store in an index: symbols, then V/S/N texts, then line steps."""
+        if self._blob is not None:
+            return self._blob
         steps = [b - a for a, b in zip((0, *self.lines), self.lines, strict=False)]
         texts = [_clean(text) for symbol, text in zip(self.symbols, self.texts, strict=False) if symbol in _WITH_TEXT]
         symbols = [_clean(symbol) for symbol in self.symbols]
         fields = (self.language, _UNIT.join(symbols), _UNIT.join(texts), ",".join(map(str, steps)))
-        return zlib.compress(_RECORD.join(fields).encode(), 9)
+        # Level 6, not 9: a seventh of the time for 1% more bytes (transformers' 1,858 code files).
+        return zlib.compress(_RECORD.join(fields).encode(), 6)
 
     @classmethod
     def unpack(cls, blob: bytes) -> TokenStream:
         return cls.decode(zlib.decompress(blob))
+
+    @classmethod
+    def from_pack(cls, blob: bytes, limit: int) -> TokenStream:
+        """The stream :meth:`pack` gave ``blob`` for, which packs to ``blob`` again at no cost; ValueError
+        when it is not one or inflates to more than ``limit`` bytes."""
+        inflater = zlib.decompressobj()
+        try:
+            packed = inflater.decompress(blob, limit)
+        except zlib.error as error:
+            raise ValueError(f"not a packed stream ({error})") from None
+        if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
+            raise ValueError("not a packed stream, or a larger one than its file makes")
+        try:
+            stream = cls.decode(packed)
+        except UnicodeDecodeError as error:
+            raise ValueError(f"not a packed stream ({error})") from None
+        stream._blob = blob
+        return stream
 
     @classmethod
     def decode(cls, packed: bytes) -> TokenStream:

@@ -9,16 +9,18 @@ lines are recorded for the obligations they carry. Nothing in the source is exec
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import sys
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lintml import repository
 from lintml.containment import Tree
@@ -28,8 +30,9 @@ from lintml.facts.extract import ROOT_LICENSE_REFERENCE, CopyrightLine, FactExtr
 from lintml.facts.headers import comment_syntax, credit_lines, extract_header, spdx_tags
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
-from lintml.provenance.normalize import PYTHON_SUFFIXES, TokenStream, normalize
+from lintml.provenance.normalize import NORMALIZER_VERSION, PYTHON_SUFFIXES, TokenStream, normalize
 from lintml.provenance.readme import MAX_README_BYTES, README_NAMES, acknowledged_repositories, developer_lines
+from lintml.provenance.winnow import WINDOW, K, fingerprints
 from lintml.wildmatch import compile_patterns
 
 if TYPE_CHECKING:
@@ -147,10 +150,144 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _normalize_one(job: tuple[str, bytes]) -> TokenStream | None:
+Prepared = tuple[TokenStream, tuple[array, array]]  # a code file's stream and fingerprints (hashes, positions)
+_PrintsBytes = tuple[bytes, bytes, bytes]  # the same as a worker sends it: packed stream, hashes, positions
+
+
+def _prepare_one(job: tuple[str, bytes]) -> _PrintsBytes | None:
+    """A code file normalised and fingerprinted (in a worker): its packed stream, as the index stores it, and the
+    hashes and positions of its fingerprints as 32-bit arrays; None when it is not text."""
     path, data = job
     text, _ = decode(data)
-    return None if text is None else normalize(path, text)
+    if text is None:
+        return None
+    stream = normalize(path, text)
+    found = fingerprints(stream.code_array)
+    hashes, positions = array("I", [value for value, _ in found]), array("I", [place for _, place in found])
+    return stream.pack(), _little_endian(hashes).tobytes(), _little_endian(positions).tobytes()
+
+
+def _prepare_chunk(jobs: Sequence[tuple[str, bytes]]) -> list[_PrintsBytes | None]:
+    return [_prepare_one(job) for job in jobs]
+
+
+_CHUNK = 8  # files a worker is sent at a time
+
+
+def _little_endian(numbers: array) -> array:
+    if sys.byteorder == "big":
+        numbers = array(numbers.typecode, numbers)
+        numbers.byteswap()
+    return numbers
+
+
+def _prepared(made: _PrintsBytes | None, size: int, *, cached: bool = True) -> Prepared | None:
+    """What the cache held (or, ``cached=False``, a worker sent) for a file of ``size`` bytes; ValueError when
+    it is not that."""
+    if made is None:
+        return None
+    blob, hashes_bytes, positions_bytes = made
+    # A cached stream is held to what its file could make; one just made is taken as it is (zlib inflates
+    # a byte to at most about a thousand).
+    limit = _MAX_PACKED_PER_BYTE * size + 4096 if cached else 1032 * len(blob) + 4096
+    stream = TokenStream.from_pack(blob, limit)
+    if len(hashes_bytes) != len(positions_bytes) or len(hashes_bytes) % 4:
+        raise ValueError("fingerprints of another shape")
+    hashes, positions = array("I"), array("I")
+    if hashes.itemsize != 4:  # pragma: no cover - 32-bit unsigned ints are 4 bytes wherever CPython builds
+        raise ValueError("no 4-byte array type")
+    hashes.frombytes(hashes_bytes)
+    positions.frombytes(positions_bytes)
+    hashes, positions = _little_endian(hashes), _little_endian(positions)
+    if positions and max(positions) >= max(1, len(stream)):
+        raise ValueError("a fingerprint beyond its stream")
+    return stream, (hashes, positions)
+
+
+# A packed stream inflates to at most this many bytes per byte of its file (a token of one character is about
+# six: its symbol, its text, its line step and their separators); a cached one that inflates further is damaged.
+_MAX_PACKED_PER_BYTE = 16
+
+
+def _stream_key(path: str, data: bytes) -> str:
+    suffix = PurePosixPath(path).suffix.lower()
+    return f"upstream-stream:{NORMALIZER_VERSION}:{K}:{WINDOW}:{suffix}:{hashlib.sha256(data).hexdigest()}"
+
+
+def _cached_prepared(size: int) -> Callable[[Any], Prepared | bool | None]:
+    """A reader of a cached stream entry: the prepared file, None for a file that is not text; TypeError
+    or ValueError when the entry is neither (a damaged entry is a miss)."""
+
+    def read(value: Any) -> Prepared | bool | None:
+        if not isinstance(value, dict) or set(value) != {"stream", "hashes", "positions"}:
+            raise TypeError("not a cached stream")
+        if value["stream"] is None:
+            return False  # cached as not text (None would read as a miss)
+        parts = [base64.b64decode(value[name], validate=True) for name in ("stream", "hashes", "positions")]
+        return _prepared((parts[0], parts[1], parts[2]), size)
+
+    return read
+
+
+def _cache_entry(made: _PrintsBytes | None) -> dict[str, str | None]:
+    if made is None:
+        return {"stream": None, "hashes": None, "positions": None}
+    blob, hashes, positions = made
+    return {
+        "stream": base64.b64encode(blob).decode(),
+        "hashes": base64.b64encode(hashes).decode(),
+        "positions": base64.b64encode(positions).decode(),
+    }
+
+
+T = TypeVar("T")
+
+
+def _prepare_all(
+    code: Sequence[tuple[str, bytes]],
+    cache: FactCache,
+    jobs: int,
+    meanwhile: Callable[[], T],
+    tally: Counter[str] | None,
+) -> tuple[list[Prepared | None], T]:
+    """Each code file's stream and fingerprints, read from the cache or worked out (in worker processes when
+    there are enough), and what ``meanwhile`` returns, which runs here while the workers work."""
+    prepared: list[Prepared | bool | None] = []
+    missing: list[int] = []
+    for position, (path, data) in enumerate(code):
+        found = cache.get(_stream_key(path, data), _cached_prepared(len(data)))
+        prepared.append(found)
+        if found is None:
+            missing.append(position)
+    if tally is not None:
+        tally["normalised"] += len(missing)
+    jobs_in = [code[position] for position in missing]
+    label = f"fingerprinting {len(jobs_in)} code files"
+    if jobs <= 1 or len(jobs_in) < 64:
+        result = meanwhile()
+        made = [_prepare_one(job) for job in track(jobs_in, label)]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunks = [jobs_in[start : start + _CHUNK] for start in range(0, len(jobs_in), _CHUNK)]
+            pending = [pool.submit(_prepare_chunk, chunk) for chunk in chunks]
+            try:
+                result = meanwhile()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # not the rest of the files first
+                raise
+            with progress_bar(label, len(jobs_in)) as bar:
+                made = []
+                for chunk, future in zip(chunks, pending, strict=True):
+                    # A chunk no worker has started yet is done here: this process is free once ``meanwhile`` is.
+                    made.extend(_prepare_chunk(chunk) if future.cancel() else future.result())
+                    bar.advance(len(chunk))
+    for position, item in zip(missing, made, strict=True):
+        path, data = code[position]
+        cache.put(_stream_key(path, data), _cache_entry(item))
+        prepared[position] = _prepared(item, len(data), cached=False)
+    return [item if item is not False else None for item in prepared], result  # type: ignore[misc]
 
 
 def read_upstream(
@@ -159,8 +296,11 @@ def read_upstream(
     detect_license: Callable[[Path, list[repository.RepoFile], dict[str, FileFacts]], str | None],
     jobs: int = 1,
     limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+    tally: Counter[str] | None = None,
 ) -> tuple[UpstreamProject, list[UpstreamFile]]:
-    """Everything the index needs about one upstream (an archive unpacking to no more than ``limits``)."""
+    """Everything the index needs about one upstream (an archive unpacking to no more than ``limits``).
+    Each code file's stream and fingerprints are cached by its bytes; ``tally["normalised"]`` counts those
+    worked out in this run."""
     with materialized(spec.source, limits) as folder, closing(FactCache(default_cache_dir())) as cache:
         root, origin = folder
         # What is on disk is what was released: the walk honours .gitignore but not the index of
@@ -168,9 +308,8 @@ def read_upstream(
         source = repository.DiskSource(root, use_git=False)
         files = [item for item in source.files() if not _excluded(item.path, spec.exclude)]
         extractor = FactExtractor(cache)
-        facts: dict[str, FileFacts] = {}
-        code: list[tuple[repository.RepoFile, bytes]] = []
-        for item in track(files, f"reading {spec.name}"):
+        read: list[tuple[repository.RepoFile, bytes]] = []
+        for item in files:
             if item.size > repository.DEFAULT_MAX_FILE_SIZE:
                 continue
             if (
@@ -179,21 +318,25 @@ def read_upstream(
                 or item.kind == repository.MANIFEST
             ):
                 try:
-                    data = source.read(item.path)
+                    read.append((item, source.read(item.path)))
                 except OSError:
                     continue
-                facts[item.path] = extractor.facts(item, data)
-                if item.kind in repository.CODE_KINDS:
-                    code.append((item, data))
-        streams = _normalize_all([(item.path, data) for item, data in code], jobs)
+        code = [(item, data) for item, data in read if item.kind in repository.CODE_KINDS]
+
+        def read_facts() -> dict[str, FileFacts]:
+            return {item.path: extractor.facts(item, data) for item, data in track(read, f"reading {spec.name}")}
+
+        # The code is normalised in worker processes while its facts are read here.
+        streams, facts = _prepare_all([(item.path, data) for item, data in code], cache, jobs, read_facts, tally)
         license_id = spec.license
         if license_id == "auto":
             license_id = detect_license(root, files, facts)
         upstream_files = []
         holders: Counter[str] = Counter()
-        for (item, data), stream in zip(code, streams, strict=False):
-            if stream is None or not stream.symbols:
+        for (item, data), prepared in zip(code, streams, strict=True):
+            if prepared is None or not prepared[0].symbols:
                 continue
+            stream, prints = prepared
             file_facts = facts[item.path]
             copyrights = _as_written(data, file_facts.copyrights)
             holders.update(copyrights)
@@ -205,8 +348,12 @@ def read_upstream(
                     stream=stream,
                     notices=_stated(file_facts, license_id),
                     copyrights=copyrights,
-                    credits=_credits(item.path, data),
+                    # A source file's facts hold its credit lines already (the same reading of the same text).
+                    credits=tuple(words for _, words in file_facts.credits)
+                    if item.kind in (repository.PYTHON, repository.CODE)
+                    else _credits(item.path, data),
                     imports=python_imports(item.path, data),
+                    prints=prints,
                 )
             )
         covering: dict[str, list[str]] = {}
@@ -255,22 +402,6 @@ def _stated(facts: FileFacts, license_id: str | None) -> tuple[str, ...]:
     )
 
 
-def _normalize_all(jobs_in: Sequence[tuple[str, bytes]], jobs: int) -> list[TokenStream | None]:
-    if jobs <= 1 or len(jobs_in) < 64:
-        return [_normalize_one(job) for job in track(jobs_in, f"fingerprinting {len(jobs_in)} code files")]
-    from concurrent.futures import ProcessPoolExecutor
-
-    streams = []
-    with (
-        progress_bar(f"fingerprinting {len(jobs_in)} code files", len(jobs_in)) as bar,
-        ProcessPoolExecutor(max_workers=jobs) as pool,
-    ):
-        for stream in pool.map(_normalize_one, jobs_in, chunksize=16):
-            streams.append(stream)
-            bar.advance()
-    return streams
-
-
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
     if not patterns:
         return False
@@ -302,6 +433,20 @@ def _metadata_files(tree: Tree) -> list[tuple[str, bytes]]:
     root = Path(tree.root)
     names = ["PKG-INFO", *sorted(f"{found.parent.name}/METADATA" for found in root.glob("*.dist-info/METADATA"))]
     return [(name, data) for name in names if (data := _head(tree, name, _MAX_METADATA_BYTES)) is not None]
+
+
+def metadata_heads(tree: Tree) -> list[tuple[str, bytes]]:
+    """(name, first bytes) of every file an upstream's record is read from besides its listed files: its
+    PKG-INFO and wheel METADATA, NOTICE, pyproject.toml and setup.cfg, as far as they are read."""
+    heads = _metadata_files(tree)
+    for name, size in [(name, _MAX_NOTICE_CHARS * 4) for name in _NOTICE_NAMES] + [
+        ("pyproject.toml", _MAX_METADATA_BYTES),
+        ("setup.cfg", _MAX_METADATA_BYTES),
+    ]:
+        data = _head(tree, name, size)
+        if data is not None:
+            heads.append((name, data))
+    return heads
 
 
 def _notice_text(tree: Tree) -> str | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
+
+import pytest
 
 from lintml.provenance.normalize import FALLBACK_LANGUAGE, TokenStream, normalize
 from lintml.provenance.winnow import GUARANTEE, fingerprints, kgram_hashes, winnow
@@ -79,6 +82,21 @@ def test_pack_round_trips() -> None:
     assert TokenStream.unpack(stream.pack()) == stream
     assert hash(TokenStream.unpack(stream.pack())) == hash(stream)
     assert TokenStream.unpack(stream.pack()) != normalize("a.py", ORIGINAL)
+
+
+def test_a_stream_made_from_its_pack_is_the_same_and_packs_to_the_same_bytes() -> None:
+    stream = normalize("module.py", ORIGINAL)
+    blob = stream.pack()
+    again = TokenStream.from_pack(blob, 16 * len(ORIGINAL))
+    assert again == stream and again.pack() is blob
+
+
+def test_a_packed_stream_that_is_damaged_or_inflates_past_its_limit_is_refused() -> None:
+    blob = normalize("module.py", ORIGINAL).pack()
+    bomb = zlib.compress(b"\x1f" * 10_000_000)  # ten megabytes from a few kilobytes
+    for damaged, limit in [(blob[:-3], 10_000), (b"", 10_000), (blob, 10), (bomb, 100_000), (zlib.compress(b"x"), 10)]:
+        with pytest.raises(ValueError):
+            TokenStream.from_pack(damaged, limit)
 
 
 def test_unparsable_python_falls_back_to_the_generic_lexer() -> None:
