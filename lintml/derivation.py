@@ -693,12 +693,17 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     file's own notices: then it is that file's copy, whatever else it says."""
     facts = project.facts_of(path)
     carried = {plain(line) for line in match.upstream_credits}
-    # A credit speaks for the copied code from the file's header, or beside (or inside) the copied span.
+    # A credit speaks for the copied code from the file's header, beside (or inside) the copied span, or right above
+    # the class or function that holds it.
+    source_lines = (project.text_of(path) or "").splitlines()
+
+    def speaks_for_copy(line: int) -> bool:
+        return _beside(line, match.lines) or _heads_copied_code(source_lines, line, match.lines)
+
     credits = [
         words
         for line, words in facts.credits
-        if (line <= facts.header_end or _beside(line, match.lines))
-        and not any(kept in plain(words) for kept in carried)
+        if (line <= facts.header_end or speaks_for_copy(line)) and not any(kept in plain(words) for kept in carried)
     ]
     # A third party's line the upstream file also carries names the ancestor both took from,
     # unless the copy also kept the upstream's own holder: then it is a copy of the upstream file.
@@ -721,6 +726,34 @@ _CREDIT_REACH = 5
 
 def _beside(line: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(first - _CREDIT_REACH <= line <= last for first, last in spans)
+
+
+_DEFINITION = re.compile(r"^([ \t]*)(?:async[ \t]+)?(?:class|def)[ \t]+\w")
+
+
+def _heads_copied_code(source_lines: Sequence[str], line: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether the comment on ``line`` (1-based) sits right above a Python class or function (decorators
+    aside) whose body holds the start of a copied span: "# Inspired from <address>" above a class speaks for
+    the whole class, however long its docstring before the copied code."""
+    following = line  # 0-based index of the line after the comment
+    while following < len(source_lines) and (
+        not source_lines[following].strip() or source_lines[following].lstrip().startswith(("#", "@"))
+    ):
+        following += 1
+    if following >= len(source_lines):
+        return False
+    definition = _DEFINITION.match(source_lines[following])
+    if definition is None:
+        return False
+    indent = len(definition.group(1).expandtabs())
+    end = following + 1
+    while end < len(source_lines):
+        text = source_lines[end]
+        if text.strip() and not text.lstrip().startswith("#") and len(text) - len(text.lstrip()) <= indent:
+            break
+        end += 1
+    first, last = following + 1, end  # 1-based lines of the definition
+    return any(first <= start <= last for start, _ in spans)
 
 
 def _from_match(

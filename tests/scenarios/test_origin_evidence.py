@@ -411,3 +411,38 @@ def test_a_notice_pointing_at_a_license_file_that_now_grants_a_fitting_license_i
     assert "points at the LICENSE file of the project this code came from" in stale.grade.why
     assert "grants Apache-2.0" in stale.grade.why
     assert conflict([]).severity == "error"
+
+
+def test_a_credit_right_above_a_class_speaks_for_the_code_copied_into_it(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    """transformers' FLAVA masking generator says "# Inspired from .../beit/masking_generator.py" above its class,
+    whose copied code starts after a docstring and a method of its own, more than a few lines below: the credit
+    still speaks for it, so the match to DINOv2's copy of the same BEiT code is a shared ancestor, not a source.
+    The same credit above another function says nothing of this class."""
+    wrapper = top_level_definitions(CODE, ["TextWrapper"])
+    header = "# Copyright 2023 Carrierkit Authors\n# SPDX-License-Identifier: MIT\n\n"
+    upstream = make_repo({"LICENSE": CARRIER_LICENSE, "kit/fold.py": header + wrapper}, name="carrierkit")
+    index = tmp_path / "index.sqlite3"
+    api.index_add([UpstreamSpec("carrierkit", str(upstream), "MIT")], index_path=index)
+    own_start = (
+        'class Folder:\n    """Folds text.\n\n    Wraps and fills.\n    """\n\n'
+        "    def describe(self, label, limit=3):\n        parts = [label] * limit\n"
+        "        joined = '-'.join(parts)\n        return joined.upper()\n\n"
+    )
+    body = rename(wrapper, {"TextWrapper": "Folder"}).replace("class Folder:\n", own_start, 1)
+    credit = "# Inspired from https://github.com/example/origin/blob/main/wrap.py\n"
+    opening = "import os\n\nVALUE = os.sep\n\n\n"
+    elsewhere = f"\n\n{credit}def other():\n    return VALUE\n"
+
+    def notices(text: str) -> list[Finding]:
+        (local / "fold.py").write_text(text, encoding="utf-8")
+        return [item for item in _findings(local, index) if item.rule == "copyright-notice"]
+
+    local = make_repo({"LICENSE": MIT_TEXT, "fold.py": opening + credit + body}, name="local")
+    (traced,) = [item for item in _findings(local, index) if item.rule == "provenance"]
+    assert traced.line is not None and traced.line > opening.count("\n") + 1 + 5  # the copy starts well below
+    assert "this file credits another origin (# Inspired from https://github.com/example/origin" in traced.message
+    assert notices(opening + credit + body) == []
+    (notice,) = notices(opening + body + elsewhere)
+    assert notice.severity == "error"
