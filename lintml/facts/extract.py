@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from lintml.facts.notice_table import TextLicenses
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "16"
+FACTS_VERSION = "17"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -405,8 +405,16 @@ def _without_copyright_statement(line: str) -> str:
     statement = _COPYRIGHT_STATEMENT.search(line)
     if statement is None:
         return line
-    rest = _LICENSE_HINTS.search(line, statement.end())
+    # "Copyright 2024 MIT, Tsinghua University ..." names MIT the institute, a holder; "Copyright 2022 X
+    # MIT License" names the license.
+    rest = next(
+        (hint for hint in _LICENSE_HINTS.finditer(line, statement.end()) if not _INSTITUTE.match(line, hint.start())),
+        None,
+    )
     return line[: statement.start()] + (" " * (rest.start() - statement.start()) + line[rest.start() :] if rest else "")
+
+
+_INSTITUTE = re.compile(r"mit\b(?!\s*licen[cs]e)", re.I)
 
 
 def _might_hold_license(text: str) -> bool:
