@@ -43,6 +43,7 @@ from lintml.facts.notice_table import (  # the repository root, put on sys.path 
     FORMAT,
     HASH_SCHEME,
     KINDS,
+    MAX_NAME_TOKENS,
     MIN_TOKENS,
     PREFIX_TOKENS,
     TOKEN_ALIASES,
@@ -161,6 +162,20 @@ def extra_entries(path: Path, stopwords: frozenset[str]) -> list[Entry]:
     return entries
 
 
+def extra_names(path: Path, stopwords: frozenset[str]) -> dict[str, str]:
+    """lintml's short license names: their normalised words (space-joined) -> the license they name."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names: dict[str, str] = {}
+    for expression, spellings in (document.get("names") or {}).items():
+        for spelling in spellings:
+            words = " ".join(tokenize(str(spelling), stopwords))
+            if not words or len(words.split()) > MAX_NAME_TOKENS:
+                raise ValueError(f"{path.name}: the name {spelling!r} needs 1 to {MAX_NAME_TOKENS} words")
+            if names.setdefault(words, str(expression)) != str(expression):
+                raise ValueError(f"{path.name}: {spelling!r} names both {names[words]} and {expression}")
+    return dict(sorted(names.items()))
+
+
 def fingerprint(text: str, stopwords: frozenset[str], skip: int = 0) -> dict[str, int]:
     """What the extras file records for a passage (after its first ``skip`` tokens, a section
     number for instance): its token count and hashes, not its words."""
@@ -228,7 +243,8 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
         candidates.append(entry)
 
     own = extra_entries(extras, stopwords) if extras is not None else []
-    for expression in {entry.expression for entry in [*candidates, *own]}:
+    names = extra_names(extras, stopwords) if extras is not None else {}
+    for expression in {entry.expression for entry in [*candidates, *own]} | set(names.values()):
         licensing.parse(expression, validate=False)
 
     # One entry per token sequence. Texts that normalise alike but name different
@@ -287,6 +303,7 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
         "spdx_ids": sorted(spdx_ids),
         "license_keys": license_keys,
         "other_spdx_ids": dict(sorted(key_by_other_spdx_id.items())),
+        "names": names,
         "entries": {
             "count": len(entries),
             "prefix": pack("Q", (entry.prefix for entry in entries)),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lintml import __version__, repository
 from lintml.bounded_json import JSONInputError, load_json
@@ -37,8 +37,11 @@ from lintml.facts.headers import (
 )
 from lintml.facts.model_card import ModelCard, parse_model_card
 
+if TYPE_CHECKING:
+    from lintml.facts.notice_table import TextLicenses
+
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "16"
+FACTS_VERSION = "17"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -402,8 +405,16 @@ def _without_copyright_statement(line: str) -> str:
     statement = _COPYRIGHT_STATEMENT.search(line)
     if statement is None:
         return line
-    rest = _LICENSE_HINTS.search(line, statement.end())
+    # "Copyright 2024 MIT, Tsinghua University ..." names MIT the institute, a holder; "Copyright 2022 X
+    # MIT License" names the license.
+    rest = next(
+        (hint for hint in _LICENSE_HINTS.finditer(line, statement.end()) if not _INSTITUTE.match(line, hint.start())),
+        None,
+    )
     return line[: statement.start()] + (" " * (rest.start() - statement.start()) + line[rest.start() :] if rest else "")
+
+
+_INSTITUTE = re.compile(r"mit\b(?!\s*licen[cs]e)", re.I)
 
 
 def _might_hold_license(text: str) -> bool:
@@ -503,14 +514,7 @@ def _match_licenses(text: str, whole_file: bool, use_scancode: bool = True) -> t
 
     table = match_known_notices(text)
     found = [Notice(m.expression, m.start_line, m.end_line, m.kind, m.source) for m in table.matches]
-    # A license file the table recognises as a full license text is answered; a header is
-    # answered only when no license words are left outside what the table matched.
-    needs_scancode = (
-        not any(item.kind == "text" for item in found) and _might_hold_license(text)
-        if whole_file
-        else table.unexplained
-    )
-    if needs_scancode and use_scancode:
+    if use_scancode and needs_scancode(text, whole_file, table):
         from lintml.facts import scancode_adapter
 
         found = [
@@ -520,6 +524,21 @@ def _match_licenses(text: str, whole_file: bool, use_scancode: bool = True) -> t
         if not whole_file:
             found = _with_table_paragraphs(text, found)
     return tuple(sorted(found, key=lambda item: (item.start_line, item.end_line, item.expression)))
+
+
+def needs_scancode(text: str, whole_file: bool, table: TextLicenses | None = None) -> bool:
+    """Whether reading ``text`` (a header block, or a license file when ``whole_file``) takes scancode:
+    the one place lintml decides to load its index (``benchmarks/bench_scancode_need.py`` hooks it).
+
+    A license file the table recognises as a full license text is answered; a header is answered
+    only when no license words are left outside what the table matched."""
+    if table is None:
+        from lintml.facts.notice_table import match_known_notices
+
+        table = match_known_notices(text)
+    if whole_file:
+        return not any(match.kind == "text" for match in table.matches) and _might_hold_license(text)
+    return table.unexplained
 
 
 def _unique(items: tuple[Any, ...]) -> tuple[Any, ...]:

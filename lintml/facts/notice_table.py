@@ -27,7 +27,7 @@ import re
 import sys
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,26 @@ _LEAD_IN_WORDS = frozenset(
 )
 _MAX_LEAD_IN = 8
 _FRAGMENT_GAP = 3
+# Short license names ("MIT License", "Apache 2.0", "BSD 3-Clause"): at most this many words. A name of one
+# word ("MIT") is read only right after one of _NAME_LEADS ("licensed MIT", "License: MIT"), and no name
+# right after one of _NAME_BARS ("Apache-2.0 or MIT License" is a choice, "not MIT" no license at all).
+MAX_NAME_TOKENS = 6
+_NAME_LEADS = frozenset({"licensed", "licenced", "license", "licence"})
+_NAME_BARS = frozenset({"or", "and", "either", "not", "non", "dual", "nor"})
+# Where a line points to a license stated elsewhere and names none: "(original copyright/) license info below",
+# "license below:", a line ending "License:" (what follows is read on its own), "LICENSE: https://...",
+# "For licensing see accompanying LICENSE file". scancode finds no license in them either.
+_POINTER = re.compile(
+    r"licen[cs]e[sd]?(?:\s+(?:info(?:rmation)?|text|terms|details))?\s*(?:below|follows|as\s+follows)\b"
+    r"|licen[cs]es?\s*:\s*(?=$|https?://|www\.)"
+    r"|for\s+licensing\s+see\s+(?:the\s+)?accompanying\s+licen[cs]e\s+file"
+)
+# Words of an address are not license words ("github.com/mit-han-lab", ".../blob/main/LICENSE": scancode reads
+# no license there), except on the sites that publish licenses ("opensource.org/licenses/MIT").
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_LICENSE_SITE = re.compile(
+    r"(?:https?://)?(?:[\w-]+\.)*(?:opensource|apache|gnu|fsf|creativecommons|spdx|choosealicense|mozilla|eclipse)\.(?:org|com)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,10 @@ class _Table:
         for position in range(1, longest + 1):
             self.powers[position] = self.powers[position - 1] * BASE % MODULUS
         self.words: dict[str, tuple[str, int, int]] = {}  # word -> (token, value, flags), filled as texts are read
+        names = document.get("names") or {}
+        assert isinstance(names, dict)
+        # Short license names, by their normalised words: ("mit", "license") -> "MIT".
+        self.names: dict[tuple[str, ...], str] = {tuple(str(words).split()): str(name) for words, name in names.items()}
 
     def word(self, word: str) -> tuple[str, int, int]:
         """``(token, value, flags)`` of a lowercased word (flags -1 for a stopword); cached."""
@@ -273,6 +297,7 @@ def match_known_notices(text: str) -> TextLicenses:
     starts: list[int] = []  # positions where a known text may begin
     license_ish: list[int] = []  # positions of license-ish words and phrase starts
     tags: list[NoticeMatch] = []
+    muted: set[int] = set()  # license-ish words of addresses and pointers, which name no license
     for line_number, line in enumerate(text.splitlines(), 1):
         line_starts.append(len(tokens))
         lowered = line.lower()
@@ -283,7 +308,13 @@ def match_known_notices(text: str) -> TextLicenses:
                 if expression:
                     tags.append(NoticeMatch(expression, line_number, line_number, "tag", "table"))
                     continue
-        for word in _WORD.findall(lowered):
+        quiet = _quiet_spans(lowered) if "://" in lowered or "www." in lowered or "licen" in lowered else ()
+        words: Iterable[tuple[str, int]] = (
+            ((found.group(), found.start()) for found in _WORD.finditer(lowered))
+            if quiet
+            else ((word, -1) for word in _WORD.findall(lowered))
+        )
+        for word, at in words:
             known = cached(word) or word_info(word)
             flags = known[2]
             if flags:
@@ -292,7 +323,10 @@ def match_known_notices(text: str) -> TextLicenses:
                 if flags & _STARTER:
                     starts.append(len(tokens))
                 if flags & (_LICENSE_ISH | _PHRASE_START):
-                    license_ish.append(len(tokens))
+                    if quiet and any(start <= at < end for start, end in quiet):
+                        muted.add(len(tokens))
+                    else:
+                        license_ish.append(len(tokens))
             tokens.append(known[0])
             running = (running * BASE + known[1]) % MODULUS
             cumulative.append(running)
@@ -328,14 +362,23 @@ def match_known_notices(text: str) -> TextLicenses:
         covered[start:end] = b"\x01" * length
         chosen.append((start, end, payload))
 
+    def known(start: int, end: int) -> int | None:
+        """The payload of a known text spanning exactly ``tokens[start:end]``, if any."""
+        return full.get((cumulative[end] - cumulative[start] * powers[end - start]) % MODULUS)
+
+    named = _named_licenses(table, tokens, covered, license_ish, muted, chosen, known)
+
     # Matches a few tokens apart are pieces of one notice the table knows only in parts
     # (a program's name where the GPL notice says "This program"): pieces of one license
     # join up; pieces of different ones (scancode reads the GPL's generic sentences as
     # GPL-1.0-or-later) leave the notice for scancode's approximate matching to read whole.
     fragmented = False
     spans: list[tuple[int, int, int]] = []  # (start, end, payload), in text order, joined
+    # A license's name between two matches is a title, not a gap in one notice ("# MIT License" between the
+    # Apache header and the MIT text).
+    titles = {start for start, _, _ in named}
     for start, end, payload in sorted(chosen):
-        if spans and start - spans[-1][1] <= _FRAGMENT_GAP:
+        if spans and start - spans[-1][1] <= _FRAGMENT_GAP and not titles.intersection(range(spans[-1][1], start)):
             last_start, last_end, last_payload = spans[-1]
             if payload >> 3 == last_payload >> 3:
                 longer = last_payload if last_end - last_start >= end - start else payload
@@ -351,8 +394,124 @@ def match_known_notices(text: str) -> TextLicenses:
         first_line = bisect_right(line_starts, start)
         last_line = bisect_right(line_starts, end - 1)
         matches.append(NoticeMatch(expression, first_line, last_line, kind, "table"))
+    for start, end, expression in named:
+        line = bisect_right(line_starts, start)
+        matches.append(NoticeMatch(expression, line, bisect_right(line_starts, end - 1), "reference", "table"))
     matches.sort(key=lambda match: (match.start_line, match.end_line))
     return TextLicenses(tuple(matches), fragmented or _unexplained(table, tokens, covered, license_ish))
+
+
+def _quiet_spans(lowered: str) -> list[tuple[int, int]]:
+    """Where in a (lowercased) line license words name no license: addresses other than license sites,
+    and pointers to a license stated elsewhere."""
+    spans = [found.span() for found in _URL.finditer(lowered) if not _LICENSE_SITE.match(found.group())]
+    if "licen" in lowered:
+        spans.extend(found.span() for found in _POINTER.finditer(lowered))
+    return spans
+
+
+def _named_licenses(
+    table: _Table,
+    tokens: list[str],
+    covered: bytearray,
+    license_ish: list[int],
+    muted: set[int],
+    chosen: list[tuple[int, int, int]],
+    known: Callable[[int, int], int | None],
+) -> list[tuple[int, int, str]]:
+    """``(start, end, expression)`` of the short license names outside every match ("# MIT License" above
+    a text, "(MIT License)" in a credit), each then covered. A name starts at most two words before one of
+    its license words ("the MIT License", "3-Clause BSD License"); the longest name wins.
+
+    A known text may begin with a license's name ("License: Licensed under the Apache License ..."): when
+    a name runs into such a match, and the match without the name's words is a known text too, the name
+    takes its words back ("MIT License" above the Apache header is a title, not the header's first word)."""
+    names = table.names
+    if not names:
+        return []
+    found = []
+    count = len(tokens)
+    for position in license_ish:
+        if covered[position]:
+            continue
+        for start in range(max(0, position - 2), position + 1):
+            named = _name_at(names, tokens, covered, muted, start, count)
+            if named is None:
+                named = _name_into_match(names, tokens, covered, muted, start, chosen, known)
+            if named is not None:
+                end, expression = named
+                lead = start - 1 if end - start == 1 else start  # a one-word name covers its lead-in too
+                covered[lead:end] = b"\x01" * (end - lead)
+                found.append((start, end, expression))
+                break
+    return found
+
+
+def _name_at(
+    names: dict[tuple[str, ...], str], tokens: list[str], covered: bytearray, muted: set[int], start: int, count: int
+) -> tuple[int, str] | None:
+    """The end and license of the longest name starting at ``start`` that its neighbours leave alone."""
+    if start > 0 and tokens[start - 1] in _NAME_BARS:
+        return None
+    for end in range(min(count, start + MAX_NAME_TOKENS), start, -1):
+        expression = names.get(tuple(tokens[start:end]))
+        if expression is None:
+            continue
+        if any(covered[start:end]) or any(position in muted for position in range(start, end)):
+            return None
+        if end < count and _name_continues(tokens, end):
+            return None
+        if end - start == 1 and (start == 0 or tokens[start - 1] not in _NAME_LEADS):
+            return None
+        return end, expression
+    return None
+
+
+def _name_continues(tokens: list[str], end: int) -> bool:
+    """Whether the words from ``end`` go on to change what a name just before means: a version, "or later", a
+    choice ("or MIT"), an exception ("with LLVM exceptions"; "with fixed kwargs" is no part of the name)."""
+    token = tokens[end]
+    if token == "with":
+        return any(word.startswith(("exception", "linking", "classpath")) for word in tokens[end + 1 : end + 4])
+    return _continues(token) or token in _NAME_BARS
+
+
+def _name_into_match(
+    names: dict[tuple[str, ...], str],
+    tokens: list[str],
+    covered: bytearray,
+    muted: set[int],
+    start: int,
+    chosen: list[tuple[int, int, int]],
+    known: Callable[[int, int], int | None],
+) -> tuple[int, str] | None:
+    """A name starting at ``start`` that overlaps the first or the last words of a chosen match which is
+    known without them too: the match is shortened (in ``chosen`` and ``covered``) and the name's end and
+    license returned. Only one match is shortened, and only by the overlap."""
+    if start > 0 and tokens[start - 1] in _NAME_BARS:
+        return None
+    for end in range(min(len(tokens), start + MAX_NAME_TOKENS), start + 1, -1):
+        expression = names.get(tuple(tokens[start:end]))
+        if expression is None or any(position in muted for position in range(start, end)):
+            continue
+        overlapping = [index for index, (first, last, _) in enumerate(chosen) if first < end and start < last]
+        if len(overlapping) != 1:
+            continue
+        index = overlapping[0]
+        first, last, _ = chosen[index]
+        if start < first < end < last and not any(covered[start:first]):  # the name runs into the match
+            payload, kept = known(end, last), (end, last)
+        elif first < start < last < end and not any(covered[last:end]):  # the match runs into the name
+            payload, kept = known(first, start), (first, start)
+        else:
+            continue
+        if payload is None or kept[1] - kept[0] < MIN_TOKENS:
+            continue
+        chosen[index] = (*kept, payload)
+        covered[first:last] = bytes(last - first)
+        covered[kept[0] : kept[1]] = b"\x01" * (kept[1] - kept[0])
+        return end, expression
+    return None
 
 
 def _unexplained(table: _Table, tokens: list[str], covered: bytearray, candidates: list[int]) -> bool:

@@ -177,6 +177,22 @@ def test_extras_name_passages_are_hashed_and_bad_entries_refused(tmp_path: Path)
         build.extra_entries(extras, frozenset())
 
 
+def test_extras_names_are_in_the_shipped_table_and_a_name_of_two_licenses_refused(tmp_path: Path) -> None:
+    from licensedcode.stopwords import STOPWORDS
+
+    build = _build_script()
+    names = build.extra_names(build.EXTRAS_PATH, frozenset(STOPWORDS))
+    assert names["mit license"] == "MIT" and names["bsd 3 clause license"] == "BSD-3-Clause"
+    assert {tuple(words.split()): expression for words, expression in names.items()} == load_table().names
+    extras = tmp_path / "extras.yaml"
+    extras.write_text("names:\n  MIT: [MIT License]\n  Apache-2.0: [mit license]\n")
+    with pytest.raises(ValueError, match=r"names both MIT and Apache-2\.0"):
+        build.extra_names(extras, frozenset())
+    extras.write_text("names:\n  MIT: [The Most Permissive Licence Ever Written Here]\n")
+    with pytest.raises(ValueError, match="1 to 6 words"):
+        build.extra_names(extras, frozenset())
+
+
 @pytest.mark.parametrize(
     ("header", "lintml_id"),
     [

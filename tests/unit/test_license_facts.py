@@ -95,12 +95,13 @@ def test_the_reference_is_the_root_license_whichever_it_is(make_repo: Callable[.
 
 
 def test_other_license_words_beside_the_notice_leave_its_answer_alone(make_repo: Callable[..., Path]) -> None:
-    # A paragraph the table does not know sends the header to scancode, which reads that paragraph (MIT)
+    # A paragraph the table does not know sends the header to scancode, which reads that paragraph (ISC)
     # and nothing in the notice's; the notice's paragraph keeps the table's answer, as in every other file.
-    text = META_NOTICE + "#\n# The MIT License applies to the tokenizer code.\n\nimport torch\n"
+    # (The table names MIT, Apache-2.0 and the BSD licenses itself: "The MIT License applies" needs no scancode.)
+    text = META_NOTICE + "#\n# The ISC License applies to the tokenizer code.\n\nimport torch\n"
     root = make_repo({"LICENSE": text_of("Apache-2.0"), "layers/attention.py": text})
     notices = read_project(root).facts_of("layers/attention.py").notices
-    assert notices == (*root_reference("Apache-2.0"), Notice("MIT", 7, 7, "reference", "scancode"))
+    assert notices == (*root_reference("Apache-2.0"), Notice("ISC", 7, 7, "reference", "scancode"))
 
 
 def test_a_license_text_whose_lines_begin_with_copyright_words_is_matched_whole() -> None:
