@@ -70,11 +70,11 @@ def provenance(
 class Matching:
     """:func:`provenance` for files handed over one at a time, while the caller goes on with other work.
 
-    Each file is looked up in the cache as it comes. Once ``parallel_from`` files have missed it (and more
-    than one process may be used), worker processes start and are fed the misses, a chunk at a time, as
-    they come; :meth:`result` waits for what they have left, or matches the few misses in this process.
-    A run whose files are all in the cache starts no process and opens no index past its identity.
-    Use it as a context manager: leaving it stops the workers and closes the indexes.
+    Each file is looked up in the cache as it comes. Once :data:`PARALLEL_FROM` files have missed it (and
+    ``jobs`` allows more than one process), worker processes start and are fed the misses, a chunk at a time,
+    as they come; :meth:`result` waits for what they have left, or matches the few misses in this process.
+    A run that finds every file in the cache starts no process. Use it as a context manager: leaving it
+    stops the workers and closes the indexes.
     """
 
     def __init__(
@@ -86,7 +86,6 @@ class Matching:
         same_project: Callable[[UpstreamProject], bool] | None = None,
         requires: Collection[str] = (),
         jobs: int | None = None,
-        parallel_from: int = PARALLEL_FROM,
     ) -> None:
         self._index_paths = list(index_paths)
         self._cache = cache
@@ -94,7 +93,6 @@ class Matching:
         self._same_project = same_project
         self._requires = frozenset(requires)
         self._workers = min(jobs or os.cpu_count() or 1, 8)
-        self._parallel_from = parallel_from
         self._indexes: list[UpstreamIndex] = []
         self._matcher: Matcher | None = None
         self._catalogued: tuple[tuple[str, str | None], ...] = ()
@@ -124,7 +122,7 @@ class Matching:
             self._found[path] = cached
             return
         self._missing.append((path, data, key))
-        if self._pool is None and self._workers > 1 and len(self._missing) >= self._parallel_from:
+        if self._pool is None and self._workers > 1 and len(self._missing) >= PARALLEL_FROM:
             from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, ~15 ms a warm run need not pay
 
             arguments = (self._index_paths, matcher.exclude, self._requires)
@@ -134,13 +132,13 @@ class Matching:
 
     def result(self) -> ProvenanceResult:
         """The matches of every file taken, once the misses are matched (and put in the cache)."""
-        missing = self._missing
-        if self._matcher is None:  # no file taken, or no index to consult
+        missing, matcher = self._missing, self._matcher
+        if matcher is None:  # no file taken, or no index to consult
             return ProvenanceResult(dict(self._found), 0)
+        computed: list[list[Match]] = []
         with progress_bar(f"fingerprinting {len(missing)} code files", len(missing)) as bar:
             if self._pool is not None:
                 self._submit(whole_chunks=False)
-                computed = []
                 for chunk in self._chunks:
                     done = chunk.result()
                     computed.extend(done)
@@ -148,10 +146,8 @@ class Matching:
                 self._pool.shutdown()
                 self._pool = None
             else:
-                computed = []
                 for path, data, _ in missing:
-                    assert self._matcher is not None
-                    computed.append(_match_one(self._matcher, path, data))
+                    computed.append(_match_one(matcher, path, data))
                     bar.advance()
         results = dict(self._found)
         for (path, _, key), matches in zip(missing, computed, strict=True):
