@@ -1,9 +1,10 @@
 """The engine: one check of one source, and one fix (a check, its repairs, a check again).
 
 Running a check is: list the files (less those excluded), read those needed and extract their facts,
-match code against the upstream indexes, build the :class:`~lintml.project.Project` the checks read,
-run the chosen rules' checks, and turn their reports into findings (severity, suppression, one finding
-per cause: :mod:`lintml.rules`). Front ends reach it through :mod:`lintml.api`; nothing here imports the
+match code against the upstream indexes (on a cold run, in worker processes while this one extracts
+the facts), build the :class:`~lintml.project.Project` the checks read, run the chosen rules' checks,
+and turn their reports into findings (severity, suppression, one finding per cause:
+:mod:`lintml.rules`). Front ends reach it through :mod:`lintml.api`; nothing here imports the
 API back.
 """
 
