@@ -1,9 +1,10 @@
 """The engine: one check of one source, and one fix (a check, its repairs, a check again).
 
 Running a check is: list the files (less those excluded), read those needed and extract their facts,
-match code against the upstream indexes, build the :class:`~lintml.project.Project` the checks read,
-run the chosen rules' checks, and turn their reports into findings (severity, suppression, one finding
-per cause: :mod:`lintml.rules`). Front ends reach it through :mod:`lintml.api`; nothing here imports the
+match code against the upstream indexes (on a cold run, in worker processes while this one extracts
+the facts), build the :class:`~lintml.project.Project` the checks read, run the chosen rules' checks,
+and turn their reports into findings (severity, suppression, one finding per cause:
+:mod:`lintml.rules`). Front ends reach it through :mod:`lintml.api`; nothing here imports the
 API back.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,11 +27,11 @@ from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.findings import SEVERITY_RANK, Finding
 from lintml.git import FileHistory, changed_after_added
 from lintml.licenses import Knowledge, expression_ids, shipped_knowledge
-from lintml.progress import track
+from lintml.progress import progress_bar
 from lintml.project import Project
 from lintml.provenance.admin import known_models
 from lintml.provenance.index import IndexFileError, UpstreamProject
-from lintml.provenance.scan import ProvenanceResult, provenance
+from lintml.provenance.scan import Matching, ProvenanceResult
 from lintml.repository import DiskSource, RepoFile, Source
 from lintml.rules import Rule, check_selectors, finding_for, one_per_cause, select_rules, shipped_rules, suppressed
 
@@ -66,6 +68,9 @@ READ_KINDS = frozenset(
     }
 )
 
+# Kinds of the top-level files that say who the project is (its names, holders, license), read first.
+_DESCRIBING = frozenset({repository.MANIFEST, repository.LICENSE})
+
 
 def check_source(
     source: Source,
@@ -77,13 +82,15 @@ def check_source(
     knowledge: Knowledge | None = None,
     index_paths: Sequence[Path] = (),
     matches: Mapping[str, list[Match]] | None = None,
+    jobs: int | None = None,
 ) -> CheckResult:
     """The whole flow on any source: walk, facts, provenance, checks, findings.
 
     ``matches`` (path -> matches), when given, stand for the provenance of the code files: a caller
-    that has matched them already (the audit) is not made to match them again.
+    that has matched them already (the audit) is not made to match them again. ``jobs``: the processes
+    that may match code files (default: one per CPU, up to 8; see :class:`~lintml.provenance.scan.Matching`).
     """
-    return analyse(source, config, targets, cache, rules, knowledge, index_paths, matches=matches)[0]
+    return analyse(source, config, targets, cache, rules, knowledge, index_paths, matches=matches, jobs=jobs)[0]
 
 
 def check_prepared(prepared: Prepared, *, use_cache: bool = True, rules: tuple[Rule, ...] | None = None) -> CheckResult:
@@ -113,6 +120,7 @@ def analyse(
     *,
     matches: Mapping[str, list[Match]] | None = None,
     group: bool = True,
+    jobs: int | None = None,
 ) -> tuple[CheckResult, Project]:
     """:func:`check_source`, also giving the project as the checks saw it (repairs read it, file by file:
     ``group=False`` keeps one finding per file where a check gives a cause several files share)."""
@@ -136,47 +144,55 @@ def analyse(
             else frozenset(targets)
         )
     extractor = FactExtractor(cache or FactCache(None))
-    facts: dict[str, FileFacts] = {}
-    code: list[tuple[str, bytes]] = []
-    skipped: list[tuple[str, str]] = []
-    for item in track(all_files, "reading files"):
-        if item.kind not in READ_KINDS or not _needed(item, targets):
-            continue
-        if item.size > config.max_file_size:
-            skipped.append((item.path, f"larger than max-file-size ({item.size} > {config.max_file_size} bytes)"))
-            continue
-        try:
-            data = source.read(item.path)
-        except OSError as error:
-            facts[item.path] = FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
-            continue
-        facts[item.path] = extractor.facts(item, data)
-        if item.kind in repository.CODE_KINDS and (targets is None or item.path in targets):
-            code.append((item.path, data))
+    knowledge = knowledge or shipped_knowledge()
+    wants_matches = matches is None and config.provenance and bool(index_paths)
+    wants_matches = wants_matches and any(rule.check in USES_PROVENANCE for rule in chosen)
+    matching: Matching | None = None
+    with ExitStack() as stack:
+        with progress_bar("reading files", len(all_files)) as bar:
+            contents, facts, skipped = _read(source, all_files, targets, config)
+            bar.advance(len(all_files) - len(contents))
+            # The top-level manifests and license files first: they say what the matching must know of the project.
+            for item in all_files:
+                if item.path in contents and "/" not in item.path and item.kind in _DESCRIBING:
+                    facts[item.path] = extractor.facts(item, contents[item.path])
+                    bar.advance()
+            own_names = _own_names(all_files, facts)
+            if wants_matches:
+                # Matching starts now, in worker processes once enough code files miss the cache, and goes on
+                # while this process extracts the facts of the rest.
+                matching = stack.enter_context(
+                    Matching(
+                        index_paths,
+                        cache or FactCache(None),
+                        exclude=own_names,
+                        same_project=_same_project(all_files, facts, knowledge),
+                        requires=_own_requirements(source, all_files),
+                        jobs=jobs,
+                    )
+                )
+                try:
+                    for item in all_files:
+                        if item.path in contents and item.kind in repository.CODE_KINDS and _targeted(item, targets):
+                            matching.add(item.path, contents[item.path])
+                except IndexFileError as error:
+                    raise ConfigError(str(error)) from None
+            for item in all_files:
+                if item.path in contents and item.path not in facts:
+                    facts[item.path] = extractor.facts(item, contents[item.path])
+                    bar.advance()
+        found = ProvenanceResult(dict(matches or {}), 0)
+        if matching is not None:
+            found = matching.result()
+    facts = {item.path: facts[item.path] for item in all_files if item.path in facts}  # in the files' order
     for path, detail in source.problems().items():
         if path not in facts:  # reported for the files checked, like any other unreadable input
             facts[path] = FileFacts(problems=(Problem("unreadable_input", detail),))
-    found = ProvenanceResult({}, 0)
-    own_names = _own_names(all_files, facts)
-    if matches is not None:
-        found = ProvenanceResult(dict(matches), 0)
-    elif config.provenance and index_paths and any(rule.check in USES_PROVENANCE for rule in chosen):
-        try:
-            found = provenance(
-                code,
-                index_paths,
-                cache or FactCache(None),
-                exclude=own_names,
-                same_project=_same_project(all_files, facts, knowledge or shipped_knowledge()),
-                requires=_own_requirements(source, all_files),
-            )
-        except IndexFileError as error:
-            raise ConfigError(str(error)) from None
     reads_models = any(rule.check in USES_MODELS for rule in chosen)
     project = Project(
         files=all_files,
         facts=facts,
-        knowledge=knowledge or shipped_knowledge(),
+        knowledge=knowledge,
         targets=targets,
         license_override=config.project_license,
         provenance=found.matches,
@@ -323,6 +339,30 @@ def _refusals_touching(refused: Mapping[str, str], asked: frozenset[str] | None)
         for path, detail in refused.items()
         if path in asked or path.startswith(folders) or any(target.startswith(path + "/") for target in asked)
     }
+
+
+def _read(
+    source: Source, files: Sequence[RepoFile], targets: frozenset[str] | None, config: Config
+) -> tuple[dict[str, bytes], dict[str, FileFacts], list[tuple[str, str]]]:
+    """The bytes of the files a check reads; the facts of those that cannot be read; those skipped, and why."""
+    contents: dict[str, bytes] = {}
+    unreadable: dict[str, FileFacts] = {}
+    skipped: list[tuple[str, str]] = []
+    for item in files:
+        if item.kind not in READ_KINDS or not _needed(item, targets):
+            continue
+        if item.size > config.max_file_size:
+            skipped.append((item.path, f"larger than max-file-size ({item.size} > {config.max_file_size} bytes)"))
+            continue
+        try:
+            contents[item.path] = source.read(item.path)
+        except OSError as error:
+            unreadable[item.path] = FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
+    return contents, unreadable, skipped
+
+
+def _targeted(item: RepoFile, targets: frozenset[str] | None) -> bool:
+    return targets is None or item.path in targets
 
 
 def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:

@@ -3,7 +3,8 @@
 A file's matches depend only on its bytes, its name's language and the indexes consulted,
 so they are cached under a key of all three: a warm re-check reads them back and
 fingerprints nothing. Files not in the cache are normalised and matched in worker
-processes, each of which opens the indexes once.
+processes, each of which opens the indexes once. A check hands the files over as it reads
+them (:class:`Matching`), so the workers match while it extracts the facts of the rest.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ import os
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lintml import __version__
 from lintml.facts.cache import FactCache
 from lintml.facts.declared import canonical_package_name
 from lintml.facts.extract import decode
-from lintml.progress import Progress, progress_bar
+from lintml.progress import progress_bar
 from lintml.provenance.catalog import open_indexes
-from lintml.provenance.index import UpstreamProject
+from lintml.provenance.index import UpstreamIndex, UpstreamProject
 from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
 PARALLEL_FROM = 48  # files to match before worker processes pay for their start-up
+CHUNK = 8  # files handed to a worker at a time
 
 
 @dataclass(frozen=True)
@@ -56,48 +61,135 @@ def provenance(
     the checked project depends on: an upstream that depends on the checked project, and not the
     other way round, most likely took the code it shares with it (see ``Match.requires_you``).
     """
-    if not files or not index_paths:
-        return ProvenanceResult({path: [] for path, _ in files}, 0)
-    indexes = open_indexes(index_paths)
-    projects = [project for index in indexes for project in index.projects()]
-    if same_project is not None:
-        # A catalogued project named like this one is left out only when it is this project; names no index
-        # holds stay (they tell an upstream that depends on this project).
-        named = {canonical_package_name(name) for name in exclude}
-        others = {
-            canonical_package_name(project.name)
-            for project in projects
-            if canonical_package_name(project.name) in named and not same_project(project)
-        }
-        exclude = {name for name in exclude if canonical_package_name(name) not in others}
-    matcher = Matcher(indexes, exclude=exclude, requires=requires)
-    catalogued = tuple(sorted({(project.name, project.url) for project in projects}))
-    try:
-        results: dict[str, list[Match]] = {}
-        missing: list[tuple[str, bytes, str]] = []
+    with Matching(index_paths, cache, exclude=exclude, same_project=same_project, requires=requires, jobs=jobs) as run:
         for path, data in files:
-            key = _key(path, data, matcher.identity)
-            cached = cache.get(key, _cached_matches)
-            if cached is not None:
-                results[path] = cached
-            else:
-                missing.append((path, data, key))
-        workers = min(jobs or os.cpu_count() or 1, 8)
+            run.add(path, data)
+        return run.result()
+
+
+class Matching:
+    """:func:`provenance` for files handed over one at a time, while the caller goes on with other work.
+
+    Each file is looked up in the cache as it comes. Once :data:`PARALLEL_FROM` files have missed it (and
+    ``jobs`` allows more than one process), worker processes start and are fed the misses, a chunk at a time,
+    as they come; :meth:`result` waits for what they have left, or matches the few misses in this process.
+    A run that finds every file in the cache starts no process. Use it as a context manager: leaving it
+    stops the workers and closes the indexes.
+    """
+
+    def __init__(
+        self,
+        index_paths: Sequence[Path],
+        cache: FactCache,
+        *,
+        exclude: Collection[str] = (),
+        same_project: Callable[[UpstreamProject], bool] | None = None,
+        requires: Collection[str] = (),
+        jobs: int | None = None,
+    ) -> None:
+        self._index_paths = list(index_paths)
+        self._cache = cache
+        self._exclude = exclude
+        self._same_project = same_project
+        self._requires = frozenset(requires)
+        self._workers = min(jobs or os.cpu_count() or 1, 8)
+        self._indexes: list[UpstreamIndex] = []
+        self._matcher: Matcher | None = None
+        self._catalogued: tuple[tuple[str, str | None], ...] = ()
+        self._found: dict[str, list[Match]] = {}  # from the cache, or [] when no index is consulted
+        self._missing: list[tuple[str, bytes, str]] = []  # (path, data, cache key)
+        self._pool: ProcessPoolExecutor | None = None
+        self._chunks: list[Future[list[list[Match]]]] = []
+        self._submitted = 0  # misses handed to the workers so far
+
+    def __enter__(self) -> Matching:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def add(self, path: str, data: bytes) -> None:
+        """Take one file: its matches from the cache, or queued to be matched (raises
+        :class:`~lintml.provenance.index.IndexFileError` when the indexes, opened with the first file, cannot
+        be used)."""
+        if not self._index_paths:
+            self._found[path] = []
+            return
+        matcher = self._matcher or self._open()
+        key = _key(path, data, matcher.identity)
+        cached = self._cache.get(key, _cached_matches)
+        if cached is not None:
+            self._found[path] = cached
+            return
+        self._missing.append((path, data, key))
+        if self._pool is None and self._workers > 1 and len(self._missing) >= PARALLEL_FROM:
+            from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, ~15 ms a warm run need not pay
+
+            arguments = (self._index_paths, matcher.exclude, self._requires)
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, initializer=_start_worker, initargs=arguments)
+        if self._pool is not None:
+            self._submit(whole_chunks=True)
+
+    def result(self) -> ProvenanceResult:
+        """The matches of every file taken, once the misses are matched (and put in the cache)."""
+        missing, matcher = self._missing, self._matcher
+        if matcher is None:  # no file taken, or no index to consult
+            return ProvenanceResult(dict(self._found), 0)
+        computed: list[list[Match]] = []
         with progress_bar(f"fingerprinting {len(missing)} code files", len(missing)) as bar:
-            if workers > 1 and len(missing) >= PARALLEL_FROM:
-                computed = _in_workers(missing, index_paths, matcher.exclude, frozenset(requires), workers, bar)
+            if self._pool is not None:
+                self._submit(whole_chunks=False)
+                for chunk in self._chunks:
+                    done = chunk.result()
+                    computed.extend(done)
+                    bar.advance(len(done))
+                self._pool.shutdown()
+                self._pool = None
             else:
-                computed = []
                 for path, data, _ in missing:
                     computed.append(_match_one(matcher, path, data))
                     bar.advance()
-        for (path, _, key), matches in zip(missing, computed, strict=False):
+        results = dict(self._found)
+        for (path, _, key), matches in zip(missing, computed, strict=True):
             results[path] = matches
-            cache.put(key, [match.as_dict() for match in matches])
-        return ProvenanceResult(results, len(missing), catalogued)
-    finally:
-        for index in indexes:
+            self._cache.put(key, [match.as_dict() for match in matches])
+        return ProvenanceResult(results, len(missing), self._catalogued)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+        for index in self._indexes:
             index.close()
+        self._indexes = []
+
+    def _open(self) -> Matcher:
+        """Open the indexes and make the matcher (on the first file: a run with no code opens none)."""
+        self._indexes = open_indexes(self._index_paths)
+        projects = [project for index in self._indexes for project in index.projects()]
+        exclude = self._exclude
+        if self._same_project is not None:
+            # A catalogued project named like this one is left out only when it is this project; names no index
+            # holds stay (they tell an upstream that depends on this project).
+            named = {canonical_package_name(name) for name in exclude}
+            others = {
+                canonical_package_name(project.name)
+                for project in projects
+                if canonical_package_name(project.name) in named and not self._same_project(project)
+            }
+            exclude = {name for name in exclude if canonical_package_name(name) not in others}
+        self._matcher = Matcher(self._indexes, exclude=exclude, requires=self._requires)
+        self._catalogued = tuple(sorted({(project.name, project.url) for project in projects}))
+        return self._matcher
+
+    def _submit(self, *, whole_chunks: bool) -> None:
+        """Hand the misses not yet handed over to the workers, in chunks of :data:`CHUNK` (the last one
+        shorter unless ``whole_chunks``)."""
+        assert self._pool is not None
+        while len(self._missing) - self._submitted >= (CHUNK if whole_chunks else 1):
+            chunk = [(path, data) for path, data, _ in self._missing[self._submitted : self._submitted + CHUNK]]
+            self._chunks.append(self._pool.submit(_worker_match, chunk))
+            self._submitted += len(chunk)
 
 
 def _cached_matches(value: Any) -> list[Match]:
@@ -128,26 +220,6 @@ def _start_worker(index_paths: Sequence[Path], exclude: frozenset[str], requires
     _worker_matcher = Matcher(open_indexes(index_paths), exclude=exclude, requires=requires)
 
 
-def _worker_match(job: tuple[str, bytes]) -> list[Match]:
+def _worker_match(chunk: Sequence[tuple[str, bytes]]) -> list[list[Match]]:
     assert _worker_matcher is not None
-    return _match_one(_worker_matcher, *job)
-
-
-def _in_workers(
-    missing: Sequence[tuple[str, bytes, str]],
-    index_paths: Sequence[Path],
-    exclude: frozenset[str],
-    requires: frozenset[str],
-    workers: int,
-    progress: Progress,
-) -> list[list[Match]]:
-    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, ~15 ms a warm run need not pay
-
-    jobs = [(path, data) for path, data, _ in missing]
-    arguments = (list(index_paths), exclude, requires)
-    computed = []
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=arguments) as pool:
-        for matches in pool.map(_worker_match, jobs, chunksize=8):
-            computed.append(matches)
-            progress.advance()
-    return computed
+    return [_match_one(_worker_matcher, path, data) for path, data in chunk]

@@ -6,8 +6,10 @@ standard-library modules; copies are renamed with libcst, stripped and reformatt
 
 from __future__ import annotations
 
+import gc
 import io
 import json
+import resource
 import tarfile
 import zipfile
 from collections import Counter
@@ -19,7 +21,12 @@ import pytest
 
 from lintml import api
 from lintml.config import ConfigError
+from lintml.engine import CheckResult, check_source
+from lintml.facts.cache import FactCache
 from lintml.provenance.index import UpstreamIndex
+from lintml.provenance.scan import PARALLEL_FROM
+from lintml.repository import DiskSource
+from lintml.targets import prepare
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
 from tests.helpers import MIT_TEXT, invoke_lintml, write_tree
 
@@ -216,6 +223,60 @@ def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(
     refreshed = api.check([local], indexes=[index], use_catalog=False)
     assert refreshed.fingerprinted == 2
     assert {finding.upstream.name for finding in refreshed.findings if finding.upstream} == {"textkit", "lexkit"}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended: it grows when a run starts and joins a process."""
+    gc.collect()  # a finished git process an earlier test left to the collector is reaped now, not mid-run
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def test_code_matched_in_worker_processes_while_facts_are_read_finds_what_one_process_finds(
+    tmp_path: Path, upstream_repo: Path
+) -> None:
+    """Enough code files miss the cache for worker processes to match them (fed as they are read, while this
+    process extracts the facts of the rest): the findings are those of the run matching them one by one. A warm
+    run of the same tree takes every match from the cache and starts no process at all."""
+    index = tmp_path / "index.sqlite3"
+    api.index_add([api.UpstreamSpec("textkit", str(upstream_repo))], index_path=index, jobs=1)
+    local = tmp_path / "local"
+    own = {
+        f"pkg/step_{n:02}.py": f"def step_{n}(value):\n    return value * {n} + {n * 7}\n" for n in range(PARALLEL_FROM)
+    }
+    write_tree(
+        local,
+        {
+            "LICENSE": MIT_TEXT,
+            "pyproject.toml": '[project]\nname = "stepkit"\nlicense = "MIT"\n',
+            "folding.py": textwrap_copy(),
+            **own,
+            "pkg/zz_queues.py": stdlib_source("heapq"),  # in the last, shorter chunk handed to a worker
+        },
+    )
+    prepared = prepare([local], None, None, None, (), (), None, [index], False)
+
+    def run(jobs: int, cache: FactCache) -> CheckResult:
+        source = DiskSource(prepared.top, use_git=False)
+        return check_source(source, prepared.config, cache=cache, index_paths=prepared.index_paths, jobs=jobs)
+
+    serial = run(1, FactCache(None))
+    started = _children_cpu()
+    cache = FactCache(tmp_path / "cache")
+    pooled = run(2, cache)
+    cache.close()
+    assert _children_cpu() > started  # the workers ran (and were joined)
+    assert pooled.fingerprinted == serial.fingerprinted == PARALLEL_FROM + 2
+    assert pooled.findings == serial.findings
+    copied = sorted(finding.path for finding in serial.findings if finding.rule == "provenance")
+    assert copied == ["folding.py", "pkg/zz_queues.py"]
+
+    before = _children_cpu()
+    cache = FactCache(tmp_path / "cache")
+    warm = run(2, cache)
+    cache.close()
+    assert _children_cpu() == before  # no process was started
+    assert warm.fingerprinted == 0 and warm.findings == serial.findings
 
 
 def test_copied_notebooks_and_cuda_sources_are_found(tmp_path: Path, make_repo: Callable[..., Path]) -> None:
