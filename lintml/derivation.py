@@ -695,10 +695,14 @@ def stated_origins(project: Project, path: str, match: Match) -> tuple[list[str]
     carried = {plain(line) for line in match.upstream_credits}
     # A credit speaks for the copied code from the file's header, beside (or inside) the copied span, or right above
     # the class or function that holds it.
-    source_lines = (project.text_of(path) or "").splitlines()
+    source_lines: list[str] = []  # read only when a credit is neither in the header nor beside the copy
 
     def speaks_for_copy(line: int) -> bool:
-        return _beside(line, match.lines) or _heads_copied_code(source_lines, line, match.lines)
+        if _beside(line, match.lines):
+            return True
+        if not source_lines:
+            source_lines.extend((project.text_of(path) or "").splitlines())
+        return _heads_copied_code(source_lines, line, match.lines)
 
     credits = [
         words
@@ -887,10 +891,21 @@ def mentions(text: str, names: Iterable[str]) -> bool:
     """Whether ``text`` names one of ``names`` as a word, case aside: ``open_clip`` = ``OpenCLIP`` = ``open-clip``."""
     folded = text.casefold()
     for name in names:
-        parts = [part for part in re.split(r"[\s_\-]+", name.casefold()) if part]
-        if sum(map(len, parts)) < _MIN_HOLDER_KEY:
-            continue
-        pattern = r"(?<![a-z0-9])" + r"[\s_\-]?".join(map(re.escape, parts)) + r"(?![a-z0-9])"
-        if re.search(pattern, folded):
+        parts = _name_parts(name)
+        # Most names asked about are not in the text at all: a substring test spares compiling their pattern.
+        if parts and parts[0] in folded and _name_pattern(parts).search(folded):
             return True
     return False
+
+
+@lru_cache(maxsize=4096)  # a warm check asks thousands of times about the same few dozen names
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The words of a name as :func:`mentions` matches them; () for a name too short to tell."""
+    parts = tuple(part for part in re.split(r"[\s_\-]+", name.casefold()) if part)
+    return parts if sum(map(len, parts)) >= _MIN_HOLDER_KEY else ()
+
+
+@lru_cache(maxsize=4096)
+def _name_pattern(parts: tuple[str, ...]) -> re.Pattern[str]:
+    """The pattern :func:`mentions` looks for: the words, joined by nothing, a space, ``_`` or ``-``."""
+    return re.compile(r"(?<![a-z0-9])" + r"[\s_\-]?".join(map(re.escape, parts)) + r"(?![a-z0-9])")
