@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -173,7 +173,7 @@ def graded(project: Project, path: str, match: Match) -> EvidenceGrade:
         added_before_release(project, path, match),
         names_upstream_here(project, path, match),
         claims_own_holder(project, path),
-        shared_with_here(project, match),
+        lambda: shared_with_here(project, match),
     )
 
 
@@ -190,12 +190,12 @@ def match_grade(
     added_before: str | None = None,
     named_here: bool = False,
     claims_own: bool = False,
-    shared_with: str | None = None,
+    shared_with: Callable[[], str | None] | None = None,
 ) -> EvidenceGrade:
     """The grade of one match (see :func:`grade_of`); ``added_before``: the date this file was added here, when
     that is before the matched version was released (then that version is not its source, and the duties
     of the version it came from are not known: at most moderate); ``shared_with``: what the upstream says that
-    ties it to this project (see :func:`shared_with_here`)."""
+    ties it to this project (see :func:`shared_with_here`), asked only of a strong match nothing else lowers."""
     grade = _measured_grade(match)
     if grade.level == "strong" and not named_here:
         relayed = _relayed_from(match, claims_own)
@@ -204,8 +204,8 @@ def match_grade(
                 "moderate",
                 f"{match.upstream_path} {relayed}: this copy may come from that origin instead; {grade.why}",
             )
-        elif shared_with is not None:
-            grade = EvidenceGrade("moderate", f"{shared_with}; {grade.why}")
+        elif shared_with is not None and (tie := shared_with()) is not None:
+            grade = EvidenceGrade("moderate", f"{tie}; {grade.why}")
     if added_before is None or grade.level == "weak":
         return grade
     older = (
@@ -280,9 +280,18 @@ def _credited_folder(match: Match, own_names: Sequence[str]) -> str | None:
     own = {_folded(name) for name in own_names}
     for address in match.upstream_acknowledged:
         name = _folded(address.rsplit("/", 1)[-1])
-        if len(name) >= 4 and name in folders and name not in own:
+        if len(name) >= 4 and name in folders and name not in own and name not in _GENERIC_FOLDERS:
             return f"sits in {folders[name]}/, named after {address}, which {match.project}'s README credits"
     return None
+
+
+# Folder names every kind of project uses: a credited repository named so (tensorflow/models, pytorch/examples)
+# says nothing of the folders of that name.
+_GENERIC_FOLDERS = frozenset(
+    "models model examples example tools utils util common kernels kernel scripts tests test csrc core data"
+    " datasets configs config thirdparty vendor external extern extensions layers modules training inference"
+    " benchmarks benchmark demo demos apps assets include python cuda source sources".split()
+)
 
 
 def _folded(name: str) -> str:
@@ -752,8 +761,11 @@ def _heads_copied_code(source_lines: Sequence[str], line: int, spans: Sequence[t
     indent = len(definition.group(1).expandtabs())
     end = following + 1
     while end < len(source_lines):
-        text = source_lines[end]
-        if text.strip() and not text.lstrip().startswith("#") and len(text) - len(text.lstrip()) <= indent:
+        text = source_lines[end].expandtabs()
+        stripped = text.lstrip()
+        # The body ends at the first code line back at the definition's indent, save the closing bracket of a
+        # signature spread over several lines (``) -> None:``).
+        if stripped and not stripped.startswith(("#", ")", "]", "}")) and len(text) - len(stripped) <= indent:
             break
         end += 1
     first, last = following + 1, end  # 1-based lines of the definition

@@ -93,6 +93,15 @@ def check_source(
     return analyse(source, config, targets, cache, rules, knowledge, index_paths, matches=matches, jobs=jobs)[0]
 
 
+def _matched(matching: Matching) -> ProvenanceResult:
+    """The matching's result; a damaged or hostile index, met while matching, as a ConfigError (one line,
+    exit 2), never a traceback."""
+    try:
+        return matching.result()
+    except IndexFileError as error:
+        raise ConfigError(str(error)) from None
+
+
 def check_prepared(prepared: Prepared, *, use_cache: bool = True, rules: tuple[Rule, ...] | None = None) -> CheckResult:
     """A check of a prepared run (:func:`lintml.targets.prepare`) on its folder, with the user's facts cache."""
     cache = FactCache(default_cache_dir() if use_cache else None)
@@ -181,9 +190,10 @@ def analyse(
                 if item.path in contents and item.path not in facts:
                     facts[item.path] = extractor.facts(item, contents[item.path])
                     bar.advance()
+        del contents  # every read file's bytes: not needed by the checks, which read what they need again
         found = ProvenanceResult(dict(matches or {}), 0)
         if matching is not None:
-            found = matching.result()
+            found = _matched(matching)
     facts = {item.path: facts[item.path] for item in all_files if item.path in facts}  # in the files' order
     for path, detail in source.problems().items():
         if path not in facts:  # reported for the files checked, like any other unreadable input

@@ -21,15 +21,16 @@ import sqlite3
 import stat
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lintml import __version__, repository
 from lintml.facts.cache import FactCache, usable
-from lintml.facts.extract import FACTS_VERSION, _table_version
+from lintml.facts.extract import FACTS_VERSION, table_version
 from lintml.provenance.index import SCHEMA_VERSION, IndexFileError, UpstreamIndex, UpstreamProject
 from lintml.provenance.normalize import NORMALIZER_VERSION
-from lintml.provenance.upstream import UpstreamSpec, metadata_heads
+from lintml.provenance.upstream import UpstreamSpec, metadata_heads, sha256_of
 
 VERSION = "1"  # of how a kept index is keyed and recorded
 FOLDER = "audit-indexes"
@@ -42,10 +43,13 @@ def upstreams_digest(specs: Sequence[UpstreamSpec]) -> str:
     source, license, ...), each file the index reads (path, kind and sha256), its metadata files, and the
     versions of what reads them. Each spec's source is a folder (the audit has materialised every side)."""
     digest = hashlib.sha256()
-    versions = [VERSION, __version__, SCHEMA_VERSION, NORMALIZER_VERSION, FACTS_VERSION, _table_version()]
+    versions = [VERSION, __version__, SCHEMA_VERSION, NORMALIZER_VERSION, FACTS_VERSION, table_version()]
     digest.update(json.dumps(versions).encode())
     for spec in specs:
-        digest.update(json.dumps([repr(spec)]).encode())
+        # As the index records it: an archive is unpacked into a new temporary folder each time, which says
+        # nothing of what it holds (its files are hashed below).
+        recorded = replace(spec, source=spec.recorded_source or spec.source, recorded_source=None)
+        digest.update(json.dumps([repr(recorded)]).encode())
         root = Path(spec.source)
         source = repository.DiskSource(root, use_git=False)
         for item in source.files():
@@ -105,7 +109,7 @@ def keep_index(cache: FactCache, key: str, built: Path) -> None:
             raise
     except OSError:
         return
-    cache.put(_record_key(key), {"file": name, "sha256": _sha256_of(folder / name)})
+    cache.put(_record_key(key), {"file": name, "sha256": sha256_of(folder / name)})
     _prune(folder)
 
 
@@ -149,14 +153,6 @@ def _copied(source: Path, target: Path) -> str:
                 raise ValueError("not a kept index")
             digest.update(chunk)
             copy.write(chunk)
-    return digest.hexdigest()
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -167,11 +167,12 @@ def _stale_reference(project: Project, path: str, notice: Notice, outbound: str)
     when that project's LICENSE file now grants a license that fits (facebookresearch/convit's headers still
     say CC-by-NC; its LICENSE became Apache-2.0): the name in the notice is stale, the file it points at
     decides. The conflict is then a warning (moderate), saying so; None when nothing shows it."""
-    if notice.kind != "reference":
+    if notice.kind != "reference" or not _points_at_license_file(project, path, notice):
         return None
+    knowledge = project.knowledge
     for match in project.provenance.get(path, ()):
         if (
-            notice.expression in match.upstream_notices
+            notice.expression in {knowledge.normalize_expression(item) or item for item in match.upstream_notices}
             and match.license
             and match.license != notice.expression
             and compatible(project.knowledge, outbound, match.license) is not False
@@ -183,6 +184,15 @@ def _stale_reference(project: Project, path: str, notice: Notice, outbound: str)
                 f" grants {match.license}",
             )
     return None
+
+
+_LICENSE_FILE = re.compile(r"(?i)licen[cs]e\s+file|root\s+directory")
+
+
+def _points_at_license_file(project: Project, path: str, notice: Notice) -> bool:
+    """Whether the notice's lines (and the line after, where such notices go on) point at a license file."""
+    lines = (project.text_of(path) or "").splitlines()[max(notice.start_line - 1, 0) : notice.end_line + 1]
+    return bool(_LICENSE_FILE.search(" ".join(lines)))
 
 
 def _conflict(project: Project, outbound: str, inbound: str) -> dict[str, str]:

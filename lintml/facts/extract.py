@@ -205,9 +205,7 @@ class FactExtractor:
         syntax = comment_syntax(item.path)
         digest = hashlib.sha256(data).hexdigest()
         mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
-        key = (
-            f"file:{FACTS_VERSION}:{__version__}:{_table_version()}:{item.kind}:{mode}:{_syntax_name(syntax)}:{digest}"
-        )
+        key = f"file:{FACTS_VERSION}:{__version__}:{table_version()}:{item.kind}:{mode}:{_syntax_name(syntax)}:{digest}"
         cached = self.cache.get(key, FileFacts.from_dict)
         if cached is not None:
             return cached
@@ -341,7 +339,7 @@ class FactExtractor:
         digest = hashlib.sha256(f"{whole_file}:{use_scancode}:{text}".encode("utf-8", "surrogatepass")).hexdigest()
         if digest in self._license_memo:
             return self._license_memo[digest]
-        key = f"licenses:{FACTS_VERSION}:{_table_version()}:{digest}"
+        key = f"licenses:{FACTS_VERSION}:{table_version()}:{digest}"
         cached = self.cache.get(key, _notices)
         if cached is not None:
             found = cached
@@ -561,7 +559,7 @@ NOTICE_TABLE_PATH = Path(__file__).resolve().parent.parent / "data" / "notice_ta
 
 
 @lru_cache(maxsize=1)
-def _table_version() -> str:
+def table_version() -> str:
     """Identifies the shipped notice table without loading it (a warm run never needs its contents)."""
     try:
         return hashlib.sha256(NOTICE_TABLE_PATH.read_bytes()).hexdigest()[:16]

@@ -29,6 +29,7 @@ from zlib import crc32
 from lintml import __version__
 from lintml.models.known import KnownModel
 from lintml.provenance.normalize import NORMALIZER_VERSION, TokenStream
+from lintml.provenance.readme import MAX_ACKNOWLEDGED, MAX_ADDRESS_CHARS, MAX_PEOPLE, MAX_PEOPLE_CHARS
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 
 SCHEMA_VERSION = "5"
@@ -824,6 +825,15 @@ class UpstreamIndex:
             self._owners[file_id] = project_id
         return {file_id: self._owners[file_id] for file_id in file_ids if file_id in self._owners}
 
+    def paths_of(self, file_ids: Collection[int]) -> dict[int, str]:
+        """The path of each given file (files not in the index are left out), without reading its tokens."""
+        found = {}
+        for file_id, path in self._file_rows("id, path", sorted(set(file_ids))):
+            if not isinstance(path, str):
+                raise self._damaged(f"file {file_id} has no path")
+            found[file_id] = path
+        return found
+
     def credits_of(self, file_ids: Sequence[int]) -> tuple[str, ...]:
         """The distinct credit lines of the given files (other files of a matched file's folder), in order."""
         lines: dict[str, None] = {}
@@ -901,6 +911,12 @@ def _project_from_row(row: Sequence[object], path: Path) -> UpstreamProject:
     said = _json(about, path, what)
     acknowledged = _strings(said.get("acknowledged", [])) if isinstance(said, dict) else None
     people = _strings(said.get("people", [])) if isinstance(said, dict) else None
+    # What a README said is kept small when written; an index holding more was not written by lintml, and only
+    # as much as lintml writes is read from it.
+    if acknowledged is not None:
+        acknowledged = tuple(address[:MAX_ADDRESS_CHARS] for address in acknowledged[:MAX_ACKNOWLEDGED])
+    if people is not None:
+        people = tuple(names[:MAX_PEOPLE_CHARS] for names in people[:MAX_PEOPLE])
     texts = (version, url, license_id, source, sha256, notice, released)
     if (
         not isinstance(name, str)

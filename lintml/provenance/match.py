@@ -445,14 +445,19 @@ class Matcher:
             for (other, file_id), count in counts.items()
             if other == number and count >= ABSENT_FINGERPRINTS * match.shared_fingerprints
         ]
-        later = {
-            (project.released or "", project.label(), project.license)
+        later_versions = {
+            file_id: project
             for file_id, (project, _) in index.holders(sharing).items()
             if project.name == match.project
             and project.license
             and project.license != match.license
             and (project.released or "") > match.released
-            and index.file(file_id)[1].path == match.upstream_path
+        }
+        paths = index.paths_of(later_versions) if later_versions else {}
+        later = {
+            (project.released or "", project.label(), project.license)
+            for file_id, project in later_versions.items()
+            if paths.get(file_id) == match.upstream_path
         }
         return tuple((label, license) for _, label, license in sorted(later))
 

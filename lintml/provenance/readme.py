@@ -16,7 +16,10 @@ README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md", 
 MAX_README_BYTES = 512 * 1024
 MAX_ACKNOWLEDGED = 64  # repository addresses kept per upstream
 MAX_PEOPLE_LINES = 8  # lines naming who develops the upstream
+MAX_PEOPLE = 16  # names kept per upstream: its manifests' authors, then its README's lines
+MAX_ADDRESS_CHARS = 200
 MAX_PEOPLE_CHARS = 200
+MAX_LINE_CHARS = 2000  # of one README line, read before any pattern: a hostile line cannot make one slow
 
 # A heading that opens a section of thanks, credits or the work a project builds on.
 _CREDIT_HEADING = re.compile(
@@ -27,7 +30,7 @@ _CREDIT_LINE = re.compile(
     r"(?i)\b(?:based|built|borrowed|adapted|taken|copied|forked|derived|ported|modified|heavily relies)"
     r"\s+(?:up)?(?:on|from)\b|\bthanks?\b|\bthank you\b|\backnowledg|\binspired by\b|\bcode (?:is|was) from\b"
 )
-_ADDRESS = re.compile(r"(?i)\b(?:https?://)?(?:www\.)?(github\.com|gitlab\.com)/([\w.-]+)/([\w.-]+)")
+_ADDRESS = re.compile(r"(?i)(?<![\w.-])(?:https?://)?(?:www\.)?(github\.com|gitlab\.com)/([\w.-]+)/([\w.-]+)")
 # Who develops the project, and the names that follow: "led by A, B and C", "Maintainers: A, B".
 _PEOPLE = re.compile(
     r"(?i)\b(?:(?:led|maintained|developed|written|created|authored|started)\s+by|maintainers?\s*:|"
@@ -44,7 +47,7 @@ def acknowledged_repositories(text: str) -> tuple[str, ...]:
     :data:`MAX_ACKNOWLEDGED`."""
     found: dict[str, None] = {}
     in_credits = False
-    lines = text.splitlines()
+    lines = _prose_lines(text)
     for number, line in enumerate(lines):
         heading = _heading(line, lines[number + 1] if number + 1 < len(lines) else "")
         if heading is not None:
@@ -67,13 +70,13 @@ def developer_lines(text: str) -> tuple[str, ...]:
     "Maintainers:" ...), links reduced to their text; at most :data:`MAX_PEOPLE_LINES`. Only a list of
     names counts: prose after the words ("written by fine-tuning a model on ...") is not one."""
     found: list[str] = []
-    for line in text.splitlines():
+    for line in _prose_lines(text):
         matched = _PEOPLE.search(_MARKDOWN_LINK.sub(r"\1", line))
         if matched is None:
             continue
-        names = _names(matched.group("names"))
+        names = _names(matched.group("names"))[:MAX_PEOPLE_CHARS]
         if names and names not in found:
-            found.append(names[:MAX_PEOPLE_CHARS])
+            found.append(names)
             if len(found) >= MAX_PEOPLE_LINES:
                 break
     return tuple(found)
@@ -97,6 +100,24 @@ def _is_name(item: str) -> bool:
     """A person's or an organisation's name: a few words, the first capitalised (``Ross Wightman``, ``NVIDIA``,
     ``HuggingFace team``)."""
     return len(item.split()) <= MAX_NAME_WORDS and item[0].isupper()
+
+
+def _prose_lines(text: str) -> list[str]:
+    """The README's lines outside fenced code blocks (a ``# comment`` in a shell example is no heading), each
+    cut to :data:`MAX_LINE_CHARS`."""
+    lines: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            continue
+        lines.append(line[:MAX_LINE_CHARS])
+    return lines
 
 
 def _heading(line: str, following: str) -> str | None:

@@ -22,7 +22,7 @@ from lintml.facts.declared import canonical_package_name
 from lintml.facts.extract import decode
 from lintml.progress import progress_bar
 from lintml.provenance.catalog import open_indexes
-from lintml.provenance.index import UpstreamIndex, UpstreamProject
+from lintml.provenance.index import IndexFileError, UpstreamIndex, UpstreamProject
 from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
 
@@ -138,11 +138,16 @@ class Matching:
         computed: list[list[Match]] = []
         with progress_bar(f"fingerprinting {len(missing)} code files", len(missing)) as bar:
             if self._pool is not None:
+                from concurrent.futures.process import BrokenProcessPool
+
                 self._submit(whole_chunks=False)
-                for chunk in self._chunks:
-                    done = chunk.result()
-                    computed.extend(done)
-                    bar.advance(len(done))
+                try:
+                    for chunk in self._chunks:
+                        done = chunk.result()
+                        computed.extend(done)
+                        bar.advance(len(done))
+                except BrokenProcessPool as error:  # a worker that could not open the indexes, or was killed
+                    raise IndexFileError(f"matching code against the indexes stopped: {error}") from None
                 self._pool.shutdown()
                 self._pool = None
             else:

@@ -31,7 +31,13 @@ from lintml.facts.headers import comment_syntax, credit_lines, extract_header, s
 from lintml.progress import progress_bar, track
 from lintml.provenance.index import UpstreamFile, UpstreamProject, updated
 from lintml.provenance.normalize import NORMALIZER_VERSION, PYTHON_SUFFIXES, TokenStream, normalize
-from lintml.provenance.readme import MAX_README_BYTES, README_NAMES, acknowledged_repositories, developer_lines
+from lintml.provenance.readme import (
+    MAX_PEOPLE,
+    MAX_README_BYTES,
+    README_NAMES,
+    acknowledged_repositories,
+    developer_lines,
+)
 from lintml.provenance.winnow import WINDOW, K, fingerprints
 from lintml.wildmatch import compile_patterns
 
@@ -129,7 +135,7 @@ def materialized(
 
     from lintml.provenance.archives import ArchiveError, unpack
 
-    digest = _sha256_of(path)
+    digest = sha256_of(path)
     with tempfile.TemporaryDirectory(prefix="lintml-upstream-") as scratch:
         target = Path(scratch)
         try:
@@ -141,7 +147,7 @@ def materialized(
         yield top, {"commit": None, "sha256": digest}
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     """The archive's sha256, read in chunks: an archive can be larger than memory."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -437,11 +443,12 @@ def _metadata_files(tree: Tree) -> list[tuple[str, bytes]]:
 
 def metadata_heads(tree: Tree) -> list[tuple[str, bytes]]:
     """(name, first bytes) of every file an upstream's record is read from besides its listed files: its
-    PKG-INFO and wheel METADATA, NOTICE, pyproject.toml and setup.cfg, as far as they are read."""
+    PKG-INFO and wheel METADATA, NOTICE, pyproject.toml, setup.cfg and README, as far as they are read."""
     heads = _metadata_files(tree)
     for name, size in [(name, _MAX_NOTICE_CHARS * 4) for name in _NOTICE_NAMES] + [
         ("pyproject.toml", _MAX_METADATA_BYTES),
         ("setup.cfg", _MAX_METADATA_BYTES),
+        *[(name, MAX_README_BYTES) for name in README_NAMES],
     ]:
         data = _head(tree, name, size)
         if data is not None:
@@ -577,9 +584,6 @@ def _about(readme: str, named: Sequence[str]) -> dict[str, tuple[str, ...]]:
     manifests' authors and maintainers, then the names its README gives)."""
     people = tuple(dict.fromkeys([*named, *developer_lines(readme)]))[:MAX_PEOPLE]
     return {"acknowledged": acknowledged_repositories(readme), "people": people}
-
-
-MAX_PEOPLE = 16
 
 
 def _credits(path: str, data: bytes) -> tuple[str, ...]:

@@ -381,6 +381,10 @@ def test_a_file_in_a_folder_named_after_a_credited_repository_is_that_repository
     assert "sits in fastkern/, named after github.com/turbo/fastkern, which carrierkit's README credits" in (
         notice.grade.why
     )
+    # A repository named like a folder every project has (tensorflow/models) says nothing of folders so named.
+    readme = "# Carrierkit\n\n## Acknowledgement\n- [Models](https://github.com/tensorflow/models)\n"
+    index = _readme_index(tmp_path, make_repo, readme, folder="carrierkit/models", tag="2")
+    assert _notice(local, index).severity == "error"
 
 
 STALE_HEADER = (
@@ -446,3 +450,14 @@ def test_a_credit_right_above_a_class_speaks_for_the_code_copied_into_it(
     assert notices(opening + credit + body) == []
     (notice,) = notices(opening + body + elsewhere)
     assert notice.severity == "error"
+
+
+def test_a_credit_above_a_function_whose_signature_spans_lines_covers_its_body() -> None:
+    """Formatters put a long signature's closing bracket back at the definition's indent: the body goes on."""
+    from lintml.derivation import _heads_copied_code
+
+    source = "x = 1\n# Inspired from https://github.com/a/b\ndef f(\n    a,\n) -> None:\n    y = a\n    return y\n"
+    source += "\n\nz = 2\n"
+    lines = source.splitlines()
+    assert _heads_copied_code(lines, 2, ((6, 7),))
+    assert not _heads_copied_code(lines, 2, ((10, 10),))  # code after the function is not under the credit

@@ -9,6 +9,7 @@ for ever or builds values without bound.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -257,6 +258,10 @@ HOSTILE = {
         "a JSON value of the project 'wrapkit' does not parse",
     ),
     "a project of the wrong type": (_sql("UPDATE projects SET files = 'many'"), "has values of the wrong type"),
+    "README facts that are not texts": (
+        _sql("""UPDATE projects SET about = '{"acknowledged": [1], "people": []}'"""),
+        "has values of the wrong type",
+    ),
     "a model config that is a list": (
         _sql("INSERT INTO models VALUES (1, 'org/model', 'MIT', NULL, '[]', '[1, 2]', NULL, NULL, 'today')"),
         "the model 'org/model' has values of the wrong type",
@@ -352,3 +357,25 @@ def test_the_shipped_catalog_is_opened_without_side_files(make_repo: Callable[..
     root = make_repo({"LICENSE": MIT_TEXT, "a.py": stdlib_source("colorsys")})
     api.check([root], select=["provenance"])
     assert sorted(os.listdir(CATALOG_PATH.parent)) == before
+
+
+def test_an_index_saying_more_of_a_readme_than_lintml_writes_is_read_only_as_far_as_lintml_writes(
+    tmp_path: Path,
+) -> None:
+    """A hostile index may hold a million credited addresses or megabyte-long names: only as many and as long as
+    lintml writes are read (they go into every match of the upstream)."""
+    from lintml.provenance.readme import MAX_ACKNOWLEDGED, MAX_ADDRESS_CHARS, MAX_PEOPLE, MAX_PEOPLE_CHARS
+
+    index = tmp_path / "index.sqlite3"
+    write_upstream_index(index)
+    about = {"acknowledged": [f"github.com/o/r{number}" * 50 for number in range(5000)], "people": ["x" * 10**5] * 99}
+    connection = sqlite3.connect(index)
+    try:
+        connection.execute("UPDATE projects SET about = ?", (json.dumps(about),))
+        connection.commit()
+    finally:
+        connection.close()
+    project, _ = api.index_info("wrapkit", index_path=index)
+    assert len(project.acknowledged) == MAX_ACKNOWLEDGED and len(project.people) == MAX_PEOPLE
+    assert max(map(len, project.acknowledged)) == MAX_ADDRESS_CHARS
+    assert max(map(len, project.people)) == MAX_PEOPLE_CHARS

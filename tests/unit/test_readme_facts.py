@@ -51,3 +51,19 @@ def test_prose_after_the_words_is_no_list_of_names() -> None:
         "The demo is maintained by ourselves.\n"
     )
     assert developer_lines(readme) == ()
+
+
+def test_code_blocks_are_not_read_and_other_github_sites_are_no_repositories() -> None:
+    readme = (
+        "## Credits\n\n```bash\n# reference setup\ngit clone https://github.com/some/tool\n```\n"
+        "Thanks to https://github.com/kind/people; see gist.github.com/a/b and docs.github.com/en/actions.\n"
+        "## Install\n\n~~~\n## Thanks\n~~~\nhttps://github.com/not/credited\n"
+    )
+    assert acknowledged_repositories(readme) == ("github.com/kind/people",)
+
+
+def test_a_hostile_line_is_read_only_so_far() -> None:
+    """One line of half a megabyte of brackets is cut before any pattern reads it (patterns over unbalanced
+    brackets take time growing with the square of the line)."""
+    assert acknowledged_repositories("## Thanks\n" + "[" * 500_000) == ()
+    assert developer_lines("Maintained by " + "[](" * 170_000) == ()
