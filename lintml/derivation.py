@@ -758,18 +758,20 @@ def _heads_copied_code(source_lines: Sequence[str], line: int, spans: Sequence[t
     definition = _DEFINITION.match(source_lines[following])
     if definition is None:
         return False
+    first = following + 1  # 1-based line of the definition
+    start = min((start for start, _ in spans if start >= first), default=None)
+    if start is None:
+        return False
+    # The copy starts inside the definition when no line before it is back at the definition's indent: the body
+    # ends at the first such code line, save the closing bracket of a signature spread over several lines
+    # (``) -> None:``). Only the lines up to the copy's start are read, not the whole (perhaps long) body.
     indent = len(definition.group(1).expandtabs())
-    end = following + 1
-    while end < len(source_lines):
-        text = source_lines[end].expandtabs()
+    for text in source_lines[first:start]:
+        text = text.expandtabs()
         stripped = text.lstrip()
-        # The body ends at the first code line back at the definition's indent, save the closing bracket of a
-        # signature spread over several lines (``) -> None:``).
         if stripped and not stripped.startswith(("#", ")", "]", "}")) and len(text) - len(stripped) <= indent:
-            break
-        end += 1
-    first, last = following + 1, end  # 1-based lines of the definition
-    return any(first <= start <= last for start, _ in spans)
+            return False
+    return True
 
 
 def _from_match(
