@@ -223,10 +223,8 @@ def shared_with_here(project: Project, match: Match) -> str | None:
     this project's own author among its developers (the code may be that author's own, moved between his
     projects). None when it says neither."""
     owners = project.owners
-    own_repositories = {name.casefold() for name in project.own_names if "/" in name}
-    for address in match.upstream_acknowledged:
-        owner_and_name = address.split("/", 1)[-1]
-        if owner_and_name in own_repositories or owner_and_name.split("/")[0] in owners.accounts:
+    for address in match.upstream_acknowledged:  # github.com/owner/name: this project's own repository included
+        if set(address.split("/")[1:2]) & set(owners.accounts):  # an index's address may lack parts
             return (
                 f"{match.project}'s README credits {address}, a repository of this project's owner:"
                 f" the shared code may have gone from there to {match.project}"

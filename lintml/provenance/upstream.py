@@ -545,16 +545,19 @@ _OTHER_NOTICE = re.compile(r"(?i)\btrademarks?\b|\bpatents?\b")
 
 def _requirements(tree: Tree) -> set[str]:
     """What the upstream depends on: from its PKG-INFO or wheel METADATA, else pyproject.toml and setup.cfg."""
-    files = _metadata_files(tree)
-    if not files:
-        files = [
-            (name, data) for name in ("pyproject.toml", "setup.cfg") if (data := _head(tree, name, _MAX_METADATA_BYTES))
-        ]
     found: set[str] = set()
-    for name, data in files:
-        text, _ = decode(data)
-        found |= requirements(Path(name).name, text or "")
+    for name, text in _manifest_texts(tree, ("pyproject.toml", "setup.cfg")):
+        found |= requirements(name, text)
     return found
+
+
+def _manifest_texts(tree: Tree, fallback: Sequence[str]) -> list[tuple[str, str]]:
+    """(file name, text) of the upstream's PKG-INFO and wheel METADATA; when it has neither, of the ``fallback``
+    manifests it has."""
+    files = _metadata_files(tree) or [
+        (name, data) for name in fallback if (data := _head(tree, name, _MAX_METADATA_BYTES))
+    ]
+    return [(Path(name).name, decode(data)[0] or "") for name, data in files]
 
 
 def _readme(tree: Tree) -> str:
@@ -569,14 +572,8 @@ def _readme(tree: Tree) -> str:
 
 def _authors(tree: Tree) -> list[str]:
     """The authors and maintainers the upstream's metadata (or pyproject.toml) names."""
-    files = _metadata_files(tree) or [
-        ("pyproject.toml", data) for data in [_head(tree, "pyproject.toml", _MAX_METADATA_BYTES)] if data
-    ]
-    found: list[str] = []
-    for name, data in files:
-        text, _ = decode(data)
-        found.extend(person for person in authors(Path(name).name, text or "") if person)
-    return found
+    manifests = _manifest_texts(tree, ("pyproject.toml",))
+    return [person for name, text in manifests for person in authors(name, text) if person]
 
 
 def _about(readme: str, named: Sequence[str]) -> dict[str, tuple[str, ...]]:
