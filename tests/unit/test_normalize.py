@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+import sys
+import tokenize
 import zlib
+from pathlib import Path
 
 import pytest
 
+import lintml
+from lintml.provenance import normalize as normalize_module
 from lintml.provenance.normalize import FALLBACK_LANGUAGE, TokenStream, normalize
 from lintml.provenance.winnow import GUARANTEE, fingerprints, kgram_hashes, winnow
 from tests.copying import rename, stdlib_source, strip_and_reformat
@@ -158,3 +163,50 @@ def test_minified_bundles_are_not_lexed() -> None:
     assert normalize("static/bundle.min.js", bundle).symbols == ()
     readable = bundle.replace(";", ";\n")
     assert len(normalize("static/bundle.js", readable)) > 10_000
+
+
+def _reference_stream(text: str) -> TokenStream:
+    """What the standard ``tokenize`` module makes of the text, through the same normaliser."""
+    try:
+        return normalize_module._python_stream(normalize_module._reference_tokens(text))
+    except (tokenize.TokenError, SyntaxError):
+        return normalize_module.normalize_generic("source.py", text).with_language(FALLBACK_LANGUAGE)
+
+
+def test_the_fast_tokenizer_is_there_on_python_3_11() -> None:
+    assert (normalize_module._c_tokens is not None) == (sys.version_info[:2] == (3, 11))
+
+
+def test_the_fast_tokenizer_gives_the_reference_stream_on_real_code() -> None:
+    sources = [path.read_text(encoding="utf-8") for path in sorted(Path(lintml.__file__).parent.rglob("*.py"))]
+    sources += [stdlib_source(module) for module in ("tokenize", "textwrap", "argparse", "dataclasses", "typing")]
+    assert len(sources) > 50
+    for source in sources:
+        assert normalize_module.normalize_python(source) == _reference_stream(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def fetch(client):\n    async with client:\n        return await client.get()\n",
+        'text = """first\r\nsecond"""\r\nother = 1\r\n',  # CRLF inside a literal stays CRLF
+        "if ready:\n        start = 1\n    stop = 2\nafter = 3\n",  # a dedent to no outer level
+        'value = 1\nhelp = """\nnever closed\n',  # a string left open
+        "mode = 0777\n",  # Python 2's octal
+        "price = $total\n",
+        "if ready:\n\tstart = 1\n        stop = 2\n",  # tabs and spaces mixed
+        "value = 1",  # no newline at the end
+        "value = 1\n# the end\n\n",
+        "value = f'{name!r:>{width}}' 'tail'\n",
+        "deep = " + "(" * 250 + "1" + ")" * 250 + "\n",  # more nesting than the C tokenizer allows
+        "total = 1 + \\\n",  # a continuation at the end of the file
+        "total = 1 + \\\n\n",
+        "def shape():\n    return (first,\n            second,)\n",
+        "\n\n# only a comment\n",
+        "",
+    ],
+)
+def test_the_fast_tokenizer_gives_the_reference_stream_on_odd_files(source: str) -> None:
+    stream = normalize_module.normalize_python(source)
+    assert stream == _reference_stream(source)
+    assert stream.language == _reference_stream(source).language
