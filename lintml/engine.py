@@ -15,17 +15,18 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lintml import repository
 from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE
 from lintml.config import Config, ConfigError
+from lintml.contents import FileContents, name_digest
 from lintml.derivation import repository_address, same_holder
 from lintml.facts.cache import FactCache, default_cache_dir
 from lintml.facts.declared import authors, package_name, repository_names, requirements
 from lintml.facts.extract import FactExtractor, FileFacts, Problem, decode
 from lintml.findings import SEVERITY_RANK, Finding
-from lintml.git import FileHistory, changed_after_added
+from lintml.git import HISTORY_VERSION, FileHistory, changed_after_added
 from lintml.licenses import Knowledge, expression_ids, shipped_knowledge
 from lintml.progress import progress_bar
 from lintml.project import Project
@@ -159,12 +160,17 @@ def analyse(
     matching: Matching | None = None
     with ExitStack() as stack:
         with progress_bar("reading files", len(all_files)) as bar:
-            contents, facts, skipped = _read(source, all_files, targets, config)
-            bar.advance(len(all_files) - len(contents))
+            wanted, skipped = _to_read(all_files, targets, config)
+            bar.advance(len(all_files) - len(wanted))
+            # Both caches key a file by the sha256 of its bytes: a file is hashed once, not at all when unchanged
+            # since a run hashed it, and read only when a cache misses; every cached value is read ahead.
+            contents = FileContents(source, wanted, cache)
+            extractor.prefetch((item, known) for item in wanted if (known := contents.known(item.path)))
+            facts: dict[str, FileFacts] = {}
             # The top-level manifests and license files first: they say what the matching must know of the project.
-            for item in all_files:
-                if item.path in contents and "/" not in item.path and item.kind in _DESCRIBING:
-                    facts[item.path] = extractor.facts(item, contents[item.path])
+            for item in wanted:
+                if "/" not in item.path and item.kind in _DESCRIBING:
+                    facts[item.path] = _facts_of(item, contents, extractor)
                     bar.advance()
             own_names = _own_names(all_files, facts)
             if wants_matches:
@@ -180,17 +186,25 @@ def analyse(
                         jobs=jobs,
                     )
                 )
+                code = [item.path for item in wanted if item.kind in repository.CODE_KINDS and _targeted(item, targets)]
                 try:
-                    for item in all_files:
-                        if item.path in contents and item.kind in repository.CODE_KINDS and _targeted(item, targets):
-                            matching.add(item.path, contents[item.path])
+                    matching.prefetch((path, known) for path in code if (known := contents.known(path)))
+                    for path in code:
+                        known = contents.known(path)
+                        if known is not None and matching.take_cached(path, known):
+                            continue
+                        try:
+                            data = contents.data(path)
+                        except OSError:
+                            continue  # said as the file's facts, below
+                        matching.add(path, data, contents.digest(path))
                 except IndexFileError as error:
                     raise ConfigError(str(error)) from None
-            for item in all_files:
-                if item.path in contents and item.path not in facts:
-                    facts[item.path] = extractor.facts(item, contents[item.path])
+            for item in wanted:
+                if item.path not in facts:
+                    facts[item.path] = _facts_of(item, contents, extractor)
                     bar.advance()
-        del contents  # every read file's bytes: not needed by the checks, which read what they need again
+        contents.release()  # every read file's bytes: not needed by the checks, which read what they need again
         found = ProvenanceResult(dict(matches or {}), 0)
         if matching is not None:
             found = _matched(matching)
@@ -208,7 +222,7 @@ def analyse(
         provenance=found.matches,
         vendored=config.vendored,
         read_text=lambda path: _read_text(source, path),
-        history_of=_history_reader(source),
+        history_of=_history_reader(source, cache),
         own_names=frozenset(own_names),
         own_packages=_own_packages(all_files),
         catalogued=found.catalogued,
@@ -351,12 +365,11 @@ def _refusals_touching(refused: Mapping[str, str], asked: frozenset[str] | None)
     }
 
 
-def _read(
-    source: Source, files: Sequence[RepoFile], targets: frozenset[str] | None, config: Config
-) -> tuple[dict[str, bytes], dict[str, FileFacts], list[tuple[str, str]]]:
-    """The bytes of the files a check reads; the facts of those that cannot be read; those skipped, and why."""
-    contents: dict[str, bytes] = {}
-    unreadable: dict[str, FileFacts] = {}
+def _to_read(
+    files: Sequence[RepoFile], targets: frozenset[str] | None, config: Config
+) -> tuple[list[RepoFile], list[tuple[str, str]]]:
+    """The files a check reads, and those it skips, with why."""
+    wanted: list[RepoFile] = []
     skipped: list[tuple[str, str]] = []
     for item in files:
         if item.kind not in READ_KINDS or not _needed(item, targets):
@@ -364,11 +377,22 @@ def _read(
         if item.size > config.max_file_size:
             skipped.append((item.path, f"larger than max-file-size ({item.size} > {config.max_file_size} bytes)"))
             continue
-        try:
-            contents[item.path] = source.read(item.path)
-        except OSError as error:
-            unreadable[item.path] = FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
-    return contents, unreadable, skipped
+        wanted.append(item)
+    return wanted, skipped
+
+
+def _facts_of(item: RepoFile, contents: FileContents, extractor: FactExtractor) -> FileFacts:
+    """The file's facts: cached under its known digest, else extracted from its bytes (read now)."""
+    known = contents.known(item.path)
+    if known is not None:
+        cached = extractor.cached(item, known)
+        if cached is not None:
+            return cached
+    try:
+        data = contents.data(item.path)
+    except OSError as error:
+        return FileFacts(problems=(Problem("unreadable_input", f"cannot read: {error.strerror}"),))
+    return extractor.facts(item, data, contents.digest(item.path))
 
 
 def _targeted(item: RepoFile, targets: frozenset[str] | None) -> bool:
@@ -383,11 +407,47 @@ def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:
     return item.kind == repository.LICENSE or (top_level and item.kind in (repository.MANIFEST, repository.MODEL_CARD))
 
 
-def _history_reader(source: Source) -> Callable[[Sequence[str]], Mapping[str, FileHistory]] | None:
+def _history_reader(
+    source: Source, cache: FactCache | None
+) -> Callable[[Sequence[str]], Mapping[str, FileHistory]] | None:
     root = source.root
     if root is None or not getattr(source, "use_git", False):
         return None
-    return lambda paths: changed_after_added(root, paths)
+    memo = _CachedHistory(cache) if cache is not None and cache.enabled else None
+    return lambda paths: changed_after_added(root, paths, memo)
+
+
+class _CachedHistory:
+    """Git histories kept in the facts cache by the commit they were read from (a :class:`lintml.git.HistoryMemo`):
+    a warm run of an unchanged checkout asks git only which commit it is at."""
+
+    def __init__(self, cache: FactCache) -> None:
+        self.cache = cache
+
+    @staticmethod
+    def _key(head: str, name: str) -> str:
+        return f"history:{HISTORY_VERSION}:{head}:{name_digest(name)}"
+
+    def recall(self, head: str, names: Sequence[str]) -> dict[str, FileHistory | None]:
+        keys = {name: self._key(head, name) for name in names}
+        self.cache.prefetch(keys.values())
+        known: dict[str, FileHistory | None] = {}
+        for name, key in keys.items():
+            # Wrapped in a list: the cache's None is a miss, a stored empty history "git has none for it".
+            found = self.cache.get(key, lambda value, name=name: [_history_from(name, value)])
+            if found is not None:
+                known[name] = found[0]
+        return known
+
+    def remember(self, head: str, found: Mapping[str, FileHistory | None]) -> None:
+        for name, history in found.items():
+            self.cache.put(self._key(head, name), {"commits": history.as_record() if history is not None else []})
+
+
+def _history_from(name: str, value: Any) -> FileHistory | None:
+    """What :meth:`_CachedHistory.remember` stored; ValueError or KeyError for anything else (a miss)."""
+    commits = value["commits"]
+    return FileHistory.from_record(name, commits) if commits != [] else None
 
 
 def _read_bytes(source: Source, path: str) -> bytes | None:
@@ -482,6 +542,8 @@ def _own_packages(files: Sequence[RepoFile]) -> frozenset[str]:
     the repository or of its ``src/`` folder (``open_clip`` for open_clip_torch)."""
     packages = set()
     for item in files:
+        if not item.path.endswith("__init__.py"):
+            continue
         parts = PurePosixPath(item.path).parts
         if parts[-1] == "__init__.py" and (len(parts) == 2 or (len(parts) == 3 and parts[0] == "src")):
             packages.add(parts[-2])

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from lintml.facts.headers import CommentSyntax, comment_syntax, opens_block
 
@@ -708,6 +708,40 @@ class FileHistory:
     added: Commit
     changes: tuple[Commit, ...]  # oldest first; commits that touched only comments or blank lines are left out
 
+    def as_record(self) -> list[list[str]]:
+        """The commits as plain JSON data: the one that added the file, then the changes."""
+        return [[commit.sha, commit.date, commit.subject] for commit in (self.added, *self.changes)]
+
+    @classmethod
+    def from_record(cls, path: str, record: object) -> FileHistory:
+        """The history :meth:`as_record` gave; ValueError for anything else."""
+        if not isinstance(record, list) or not record:
+            raise ValueError("not a history")
+        commits = []
+        for item in record:
+            if not (isinstance(item, list) and len(item) == 3 and all(isinstance(field, str) for field in item)):
+                raise ValueError("not a commit")
+            commits.append(Commit(*item))
+        return cls(path, commits[0], tuple(commits[1:]))
+
+
+# Bump when what a history holds, or how it is read from git's output, changes: remembered ones are then asked again.
+HISTORY_VERSION = "1"
+
+
+class HistoryMemo(Protocol):
+    """Where :func:`changed_after_added` keeps what it learnt, by the commit it read history from.
+
+    A history read from commit C is the same whenever it is read from C: commit ids name their parents. So
+    a memo is consulted only when nothing else could change what git shows (no replace refs, no grafts; a
+    shallow boundary goes into ``head``)."""
+
+    def recall(self, head: str, names: Sequence[str]) -> dict[str, FileHistory | None]:
+        """What is known of ``names`` (paths from the work tree's top): a history, or None for none."""
+        ...
+
+    def remember(self, head: str, found: Mapping[str, FileHistory | None]) -> None: ...
+
 
 PATHS_PER_CALL = 200
 
@@ -747,21 +781,22 @@ _LOG_OPTIONS = [
 ]
 
 
-def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHistory]:
+def changed_after_added(root: Path, paths: Sequence[str], memo: HistoryMemo | None = None) -> dict[str, FileHistory]:
     """The history of each of ``paths`` (relative to ``root``) that git has committed, by path.
 
     A later commit counts as a change only when it adds or removes a line of code; one that only
     adds a license header or a "Modified from" note does not. Paths git has no history for, binary
     files and any trouble with git (no work tree, no git, a failing command) give no entry; git not
-    answering in time raises :class:`GitTimeoutError`.
+    answering in time raises :class:`GitTimeoutError`. With a ``memo``, what an earlier run learnt
+    from the same commit is not asked of git again.
     """
     if not paths or (not (root / ".git").exists() and not _inside_work_tree(root)):
         return {}
-    layout = _run(root, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"])
+    layout = _run(root, ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "HEAD"])
     lines = layout.output.decode("utf-8", "surrogateescape").splitlines()
-    if not layout.ok or len(lines) != 2:
-        return {}  # a bare repository, inside .git, a folder git refuses
-    top, common_dir = Path(lines[0]), Path(lines[1])
+    if not layout.ok or len(lines) != 3:
+        return {}  # a bare repository, inside .git, a folder git refuses, an unborn branch
+    top, common_dir, head = Path(lines[0]), Path(lines[1]), lines[2]
     try:
         prefix = root.resolve().relative_to(top.resolve()).as_posix()
     except (OSError, ValueError):  # a core.worktree that does not hold root
@@ -776,6 +811,14 @@ def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHisto
         wanted.setdefault(full, path)
     names = list(wanted)
     histories: dict[str, FileHistory] = {}
+    remembered: dict[str, FileHistory | None] = {}
+    if memo is not None and _HEX40.fullmatch(head) and not _history_rewritten(common_dir):
+        head = f"{head}:{hashlib.sha256(' '.join(sorted(shallow)).encode()).hexdigest()[:16]}" if shallow else head
+        remembered = memo.recall(head, names)
+        names = [name for name in names if name not in remembered]
+    else:
+        memo = None
+    learnt: dict[str, FileHistory | None] = dict.fromkeys(names)
     for start in range(0, len(names), PATHS_PER_CALL):
         chunk = names[start : start + PATHS_PER_CALL]
         # git runs from the work tree's top, so the paths are given from there. A first pass without
@@ -783,6 +826,7 @@ def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHisto
         # they need no diff read.
         listing = _run(top, ["--literal-pathspecs", "log", *_LIST_OPTIONS, "--", *chunk], settings=_LOG_SETTINGS)
         if not listing.ok:
+            learnt = {name: value for name, value in learnt.items() if name not in chunk}  # trouble: not an answer
             continue  # an unborn branch, a corrupt object, ...: these paths get no entry
         once = _committed_once(listing.output, set(chunk))
         changed = [name for name in chunk if name not in once]
@@ -790,16 +834,46 @@ def changed_after_added(root: Path, paths: Sequence[str]) -> dict[str, FileHisto
         if changed:
             patches = _run(top, ["--literal-pathspecs", "log", *_LOG_OPTIONS, "--", *changed], settings=_LOG_SETTINGS)
             if not patches.ok:
+                learnt = {name: value for name, value in learnt.items() if name not in chunk}
                 continue
             output = patches.output
         found = _histories(output, set(changed)) if changed else {}
         found.update({full: FileHistory(full, commit, ()) for full, commit in once.items()})
         for full, history in found.items():
-            if history.added.sha in shallow:
-                continue  # a shallow clone's oldest commit seems to add everything: no evidence
+            if history.added.sha not in shallow:  # a shallow clone's oldest commit seems to add everything
+                learnt[full] = history
+    if memo is not None and learnt:
+        memo.remember(head, learnt)
+    for full, history in [*remembered.items(), *learnt.items()]:
+        if history is not None:
             path = wanted[full]
             histories[path] = FileHistory(path=path, added=history.added, changes=history.changes)
     return histories
+
+
+_HEX40 = re.compile(r"[0-9a-f]{40}")
+
+
+def _history_rewritten(common_dir: Path) -> bool:
+    """Whether the repository could show another history than its commits say: replace refs or a grafts file
+    (then a history is not remembered by its commit). Unsure counts as yes."""
+    try:
+        if (common_dir / "info" / "grafts").exists() or (common_dir / "refs" / "replace").exists():
+            return True
+        packed = common_dir / "packed-refs"
+        if not packed.exists():
+            return False
+        descriptor = os.open(packed, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return True
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return True
+        text = handle.read(_PACKED_REFS_CAP + 1)
+    return len(text) > _PACKED_REFS_CAP or b" refs/replace/" in text
+
+
+_PACKED_REFS_CAP = 64 * 1024 * 1024
 
 
 def _committed_once(listing: bytes, wanted: set[str]) -> dict[str, Commit]:

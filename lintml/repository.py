@@ -114,6 +114,9 @@ class RepoFile:
     path: str
     kind: str
     size: int
+    # What the listing's stat said of the file (size, modification and change times, inode, device), when read
+    # from a disk: a file whose stamp is unchanged since a run hashed it has the same bytes (see lintml.engine).
+    stamp: tuple[int, ...] | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -312,8 +315,8 @@ class DiskSource:
         return dict(self._problems)
 
     def describe(self, path: str) -> RepoFile | None:
-        size = self._size_inside_tree(path)
-        if size is None:
+        status = self._status_inside_tree(path)
+        if status is None:
             return None
         head = b""
         if path.lower().endswith(".md"):
@@ -321,10 +324,11 @@ class DiskSource:
                 head = self.tree.head(path, HEAD_BYTES)
             except OSError as error:  # its kind is then a guess from the name: say so
                 self._problems[path] = f"cannot read: {error.strerror or error}"
-        return RepoFile(path, classify(path, head), size)
+        stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev)
+        return RepoFile(path, classify(path, head), status.st_size, stamp)
 
-    def _size_inside_tree(self, path: str) -> int | None:
-        """The file's size, if it is a regular file that does not lead out of the tree.
+    def _status_inside_tree(self, path: str) -> os.stat_result | None:
+        """The file's stat, if it is a regular file that does not lead out of the tree.
 
         A file reached through a link that leads out (the file itself, or a folder on its way) is
         recorded in :attr:`escapes` under the link's path, and not described."""
@@ -335,7 +339,7 @@ class DiskSource:
             return None
         except (OSError, RuntimeError, ValueError):  # unreadable, dangling, a symlink loop, a NUL in the name
             return None
-        return status.st_size if stat.S_ISREG(status.st_mode) else None
+        return status if stat.S_ISREG(status.st_mode) else None
 
     def _git_paths(self) -> list[str] | None:
         from lintml.git import tracked_files

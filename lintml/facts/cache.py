@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,8 @@ T = TypeVar("T")
 
 # What a cached value that is not what its reader expects raises on being read: a miss, never a crash.
 _UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+_KEYS_PER_QUERY = 500  # under SQLite's older limit of 999 parameters a statement
 
 _warned: set[str] = set()  # what has been warned about in this process, so each warning is one line per run
 
@@ -116,6 +118,7 @@ class FactCache:
     def __init__(self, directory: Path | None) -> None:
         self._connection: sqlite3.Connection | None = None
         self._pending: dict[str, str] = {}
+        self._fetched: dict[str, str | None] = {}  # read ahead by prefetch(): the stored text, None for none
         self._path: Path | None = None
         self.directory = directory  # the cache folder (other caches, such as the audit's indexes, sit beside)
         if directory is None or not usable(directory):
@@ -158,7 +161,9 @@ class FactCache:
         """The value cached under ``key`` as ``read`` makes it from the stored JSON; None on a miss, which is
         also what a value is that does not parse or that ``read`` cannot make sense of."""
         text = self._pending.get(key)
-        if text is None and self._connection is not None:
+        if text is None and key in self._fetched:
+            text = self._fetched[key]
+        elif text is None and self._connection is not None:
             try:
                 row = self._connection.execute("SELECT value FROM facts WHERE key = ?", (key,)).fetchone()
             except sqlite3.Error as error:
@@ -172,12 +177,32 @@ class FactCache:
         except _UNREADABLE:
             return None
 
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Read the values under ``keys`` ahead, a few hundred a query, for the :meth:`get` calls to come.
+
+        A warm run asks for a value per file and kind; one query each cost more than reading them.
+        """
+        if self._connection is None:
+            return
+        wanted = sorted({key for key in keys if key not in self._pending and key not in self._fetched})
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self._connection.execute(f"SELECT key, value FROM facts WHERE key IN ({marks})", chunk)
+                found = dict(rows.fetchall())
+            except sqlite3.Error as error:
+                self._lost(error)
+                return
+            self._fetched.update((key, found.get(key)) for key in chunk)
+
     def _lost(self, error: sqlite3.Error) -> None:
         """A read failed. A damaged file is set aside, so the next run starts a new one; this run goes without."""
         if not _damaged(error) or self._path is None:
             return
         warn_once(f"cache:{self._path}", f"the facts cache {self._path} is damaged ({error}); it will be replaced")
         self._pending.clear()
+        self._fetched.clear()
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
@@ -201,4 +226,5 @@ class FactCache:
             pass
         finally:
             self._pending.clear()
+            self._fetched.clear()
             connection.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -201,17 +201,30 @@ class FactExtractor:
         self._license_memo: dict[str, tuple[Notice, ...]] = {}
         self._copyright_memo: dict[str, tuple[CopyrightLine, ...]] = {}
 
-    def facts(self, item: repository.RepoFile, data: bytes) -> FileFacts:
+    def facts(self, item: repository.RepoFile, data: bytes, digest: str | None = None) -> FileFacts:
+        """The facts of a file whose bytes are ``data`` (``digest``: their sha256, when the caller has it)."""
         syntax = comment_syntax(item.path)
-        digest = hashlib.sha256(data).hexdigest()
-        mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
-        key = f"file:{FACTS_VERSION}:{__version__}:{table_version()}:{item.kind}:{mode}:{_syntax_name(syntax)}:{digest}"
+        key = self._key(item, syntax, digest or hashlib.sha256(data).hexdigest())
         cached = self.cache.get(key, FileFacts.from_dict)
         if cached is not None:
             return cached
         facts = self._extract(item, data, syntax)
         self.cache.put(key, facts.as_dict())
         return facts
+
+    def cached(self, item: repository.RepoFile, digest: str) -> FileFacts | None:
+        """The facts cached for a file whose bytes have this sha256, or None."""
+        return self.cache.get(self._key(item, comment_syntax(item.path), digest), FileFacts.from_dict)
+
+    def prefetch(self, files: Iterable[tuple[repository.RepoFile, str]]) -> None:
+        """Have the cache read ahead the facts of these files (each with the sha256 of its bytes)."""
+        self.cache.prefetch(self._key(item, comment_syntax(item.path), digest) for item, digest in files)
+
+    @staticmethod
+    def _key(item: repository.RepoFile, syntax: CommentSyntax, digest: str) -> str:
+        mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
+        syntax_name = _syntax_name(syntax)
+        return f"file:{FACTS_VERSION}:{__version__}:{table_version()}:{item.kind}:{mode}:{syntax_name}:{digest}"
 
     def _extract(self, item: repository.RepoFile, data: bytes, syntax: CommentSyntax) -> FileFacts:
         text, problem = decode(data)

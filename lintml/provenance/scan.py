@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lintml import __version__
@@ -25,6 +25,7 @@ from lintml.provenance.catalog import open_indexes
 from lintml.provenance.index import IndexFileError, UpstreamIndex, UpstreamProject
 from lintml.provenance.match import MATCH_VERSION, Match, Matcher
 from lintml.provenance.normalize import NORMALIZER_VERSION, normalize
+from lintml.repository import file_suffix
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -97,6 +98,8 @@ class Matching:
         self._matcher: Matcher | None = None
         self._catalogued: tuple[tuple[str, str | None], ...] = ()
         self._found: dict[str, list[Match]] = {}  # from the cache, or [] when no index is consulted
+        # Each release the indexes hold, by name, version and address (None: more than one index holds it).
+        self._projects: dict[tuple[str, str | None, str | None], UpstreamProject | None] = {}
         self._missing: list[tuple[str, bytes, str]] = []  # (path, data, cache key)
         self._pool: ProcessPoolExecutor | None = None
         self._chunks: list[Future[list[list[Match]]]] = []
@@ -108,16 +111,35 @@ class Matching:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def add(self, path: str, data: bytes) -> None:
-        """Take one file: its matches from the cache, or queued to be matched (raises
-        :class:`~lintml.provenance.index.IndexFileError` when the indexes, opened with the first file, cannot
-        be used)."""
+    def prefetch(self, files: Iterable[tuple[str, str]]) -> None:
+        """Have the cache read ahead the matches of these files (path and the sha256 of its bytes), which
+        :meth:`add` is about to take. Opens the indexes, as the first :meth:`add` would."""
+        if self._index_paths:
+            identity = (self._matcher or self._open()).identity
+            self._cache.prefetch(_key(path, digest, identity) for path, digest in files)
+
+    def take_cached(self, path: str, digest: str) -> bool:
+        """Take one file by the sha256 of its bytes alone, if its matches are cached (True), without reading it."""
+        if not self._index_paths:
+            self._found[path] = []
+            return True
+        matcher = self._matcher or self._open()
+        cached = self._cache.get(_key(path, digest, matcher.identity), self._cached_matches)
+        if cached is None:
+            return False
+        self._found[path] = cached
+        return True
+
+    def add(self, path: str, data: bytes, digest: str | None = None) -> None:
+        """Take one file (``digest``: the sha256 of its bytes, when the caller has it): its matches from the
+        cache, or queued to be matched (raises :class:`~lintml.provenance.index.IndexFileError` when the
+        indexes, opened with the first file, cannot be used)."""
         if not self._index_paths:
             self._found[path] = []
             return
         matcher = self._matcher or self._open()
-        key = _key(path, data, matcher.identity)
-        cached = self._cache.get(key, _cached_matches)
+        key = _key(path, digest or hashlib.sha256(data).hexdigest(), matcher.identity)
+        cached = self._cache.get(key, self._cached_matches)
         if cached is not None:
             self._found[path] = cached
             return
@@ -157,8 +179,21 @@ class Matching:
         results = dict(self._found)
         for (path, _, key), matches in zip(missing, computed, strict=True):
             results[path] = matches
-            self._cache.put(key, [match.as_dict() for match in matches])
+            self._cache.put(key, [_without_project_facts(match) for match in matches])
         return ProvenanceResult(results, len(missing), self._catalogued)
+
+    def _cached_matches(self, value: Any) -> list[Match]:
+        """The matches a cache entry holds, with their projects' facts from the open indexes; TypeError or
+        KeyError when it holds anything else, or names a release no index holds once (a miss either way)."""
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise TypeError("not a list of matches")
+        matches = []
+        for item in value:
+            project = self._projects[(item["project"], item["version"], item["url"])]
+            if project is None:
+                raise KeyError("a release two indexes hold")
+            matches.append(Match.from_dict({**item, **_project_facts(project)}))
+        return matches
 
     def close(self) -> None:
         if self._pool is not None:
@@ -185,6 +220,11 @@ class Matching:
             exclude = {name for name in exclude if canonical_package_name(name) not in others}
         self._matcher = Matcher(self._indexes, exclude=exclude, requires=self._requires)
         self._catalogued = tuple(sorted({(project.name, project.url) for project in projects}))
+        for project in projects:
+            label = (project.name, project.version, project.url)
+            # Two indexes holding one release under the same name may say different things of it: such a
+            # cached match is read as a miss, and matched again.
+            self._projects[label] = None if label in self._projects else project
         return self._matcher
 
     def _submit(self, *, whole_chunks: bool) -> None:
@@ -197,17 +237,36 @@ class Matching:
             self._submitted += len(chunk)
 
 
-def _cached_matches(value: Any) -> list[Match]:
-    """The matches a cache entry holds; TypeError when it holds anything else (a damaged entry is a miss)."""
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise TypeError("not a list of matches")
-    return [Match.from_dict(item) for item in value]
+# What a match says of the upstream project as a whole, the same for every match with it: kept in the index,
+# not in each cached match (they were half of what a warm run read from the cache).
+_PROJECT_FACTS = ("notice", "project_copyrights", "root_copyrights", "upstream_acknowledged", "upstream_people")
 
 
-def _key(path: str, data: bytes, identity: str) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = PurePosixPath(path).suffix.lower()
-    return f"provenance:{NORMALIZER_VERSION}:{MATCH_VERSION}:{__version__}:{identity}:{suffix}:{digest}"
+def _without_project_facts(match: Match) -> dict[str, Any]:
+    record = match.as_dict()
+    for name in _PROJECT_FACTS:
+        del record[name]
+    return record
+
+
+def _project_facts(project: UpstreamProject) -> dict[str, Any]:
+    """The facts :func:`lintml.provenance.match._make_match` takes from the project (see ``_PROJECT_FACTS``)."""
+    return {
+        "notice": project.notice,
+        "project_copyrights": project.copyrights,
+        "root_copyrights": dict(project.license_copyrights).get("", ()),
+        "upstream_acknowledged": project.acknowledged,
+        "upstream_people": project.people,
+    }
+
+
+_CACHE_LAYOUT = "2"  # 2: matches without their projects' facts
+
+
+def _key(path: str, digest: str, identity: str) -> str:
+    """The cache key of a file's matches: what the matching depends on, and the sha256 of its bytes."""
+    suffix = file_suffix(path).lower()
+    return f"provenance:{_CACHE_LAYOUT}:{NORMALIZER_VERSION}:{MATCH_VERSION}:{__version__}:{identity}:{suffix}:{digest}"
 
 
 def _match_one(matcher: Matcher, path: str, data: bytes) -> list[Match]:

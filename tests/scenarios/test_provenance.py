@@ -24,7 +24,7 @@ from lintml.config import ConfigError
 from lintml.engine import CheckResult, check_source
 from lintml.facts.cache import FactCache
 from lintml.provenance.index import UpstreamIndex
-from lintml.provenance.scan import PARALLEL_FROM
+from lintml.provenance.scan import PARALLEL_FROM, ProvenanceResult, provenance
 from lintml.repository import DiskSource
 from lintml.targets import prepare
 from tests.copying import rename, stdlib_source, strip_and_reformat, top_level_definitions
@@ -223,6 +223,36 @@ def test_a_warm_recheck_fingerprints_nothing_and_a_changed_index_refreshes(
     refreshed = api.check([local], indexes=[index], use_catalog=False)
     assert refreshed.fingerprinted == 2
     assert {finding.upstream.name for finding in refreshed.findings if finding.upstream} == {"textkit", "lexkit"}
+
+
+def test_cached_matches_get_their_upstream_projects_facts_back_from_the_index(
+    tmp_path: Path, upstream_repo: Path
+) -> None:
+    """A cached match leaves out what it says of the upstream project as a whole (its copyright lines, NOTICE,
+    README facts); read back, it is the match the cold run made, and a release two indexes hold is matched again."""
+    index = tmp_path / "index.sqlite3"
+    api.index_add([api.UpstreamSpec("textkit", str(upstream_repo))], index_path=index, jobs=1)
+    files = [("folding.py", textwrap_copy().encode()), ("own.py", stdlib_source("shlex").encode())]
+    cache_dir = tmp_path / "cache"
+
+    def run(*indexes: Path) -> ProvenanceResult:
+        cache = FactCache(cache_dir)
+        try:
+            return provenance(files, list(indexes), cache, jobs=1)
+        finally:
+            cache.close()
+
+    cold, warm = run(index), run(index)
+    assert cold.fingerprinted == 2 and warm.fingerprinted == 0
+    assert warm.matches == cold.matches
+    [match] = cold.matches["folding.py"]
+    assert match.project_copyrights and match.upstream_people == UpstreamIndex(index).projects()[0].people
+
+    twin = tmp_path / "twin.sqlite3"
+    api.index_add([api.UpstreamSpec("textkit", str(upstream_repo))], index_path=twin, jobs=1)
+    both, both_warm = run(index, twin), run(index, twin)
+    assert both_warm.fingerprinted == 1  # the copy's cached matches name a release both indexes hold: a miss
+    assert both_warm.matches == both.matches
 
 
 def _children_cpu() -> float:

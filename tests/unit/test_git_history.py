@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import git
 import pytest
 
 import lintml.git
+from lintml.engine import _CachedHistory
+from lintml.facts.cache import FILE_NAME, FactCache
 from lintml.git import Commit, FileHistory, changed_after_added
 
 
@@ -282,3 +285,65 @@ def test_the_scanned_repository_config_runs_nothing_and_changes_nothing(reposito
         "a.py": FileHistory(path="a.py", added=added, changes=(changed,))
     }
     assert not marker.exists()
+
+
+# --- histories remembered by the commit they were read from ----------------------------------------------------
+
+
+def _remembered(cache: FactCache) -> int:
+    cache.close()
+    with sqlite3.connect(cache.directory / FILE_NAME) as connection:  # type: ignore[operator]
+        return int(connection.execute("SELECT count(*) FROM facts WHERE key LIKE 'history:%'").fetchone()[0])
+
+
+def _without_trees(repository: Repository) -> None:
+    """Delete every loose object but the commits: git still knows HEAD, but can no longer read any history."""
+    objects = repository.root / ".git" / "objects"
+    for folder in objects.iterdir():
+        if len(folder.name) != 2:
+            continue
+        for item in folder.iterdir():
+            if repository.repo.git.cat_file("-t", folder.name + item.name) != "commit":
+                item.chmod(0o644)
+                item.unlink()
+
+
+def test_a_history_read_from_a_commit_is_recalled_from_the_cache(repository: Repository, tmp_path: Path) -> None:
+    added = repository.commit("Add", "2026-01-05", {"model.py": "x = 1\n", "other.py": "y = 1\n"})
+    changed = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
+    cache = FactCache(tmp_path / "cache")
+    first = changed_after_added(repository.root, ["model.py", "other.py", "never.py"], _CachedHistory(cache))
+    assert first["model.py"] == FileHistory("model.py", added, (changed,))
+    assert set(first) == {"model.py", "other.py"}
+    assert _remembered(cache) == 3  # "never.py" is remembered as having no history
+
+    _without_trees(repository)
+    assert changed_after_added(repository.root, ["model.py"]) == {}  # git alone cannot answer now
+    cache = FactCache(tmp_path / "cache")
+    assert changed_after_added(repository.root, ["model.py", "other.py", "never.py"], _CachedHistory(cache)) == first
+    cache.close()
+
+
+def test_a_new_commit_is_read_from_git_again(repository: Repository, tmp_path: Path) -> None:
+    added = repository.commit("Add", "2026-01-05", {"model.py": "x = 1\n"})
+    cache = FactCache(tmp_path / "cache")
+    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache)) == {
+        "model.py": FileHistory("model.py", added, ())
+    }
+    cache.close()
+    changed = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
+
+    cache = FactCache(tmp_path / "cache")
+    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache)) == {
+        "model.py": FileHistory("model.py", added, (changed,))
+    }
+    cache.close()
+
+
+def test_a_repository_with_replace_refs_is_not_remembered(repository: Repository, tmp_path: Path) -> None:
+    first = repository.commit("Add", "2026-01-05", {"model.py": "x = 1\n"})
+    second = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
+    repository.repo.git.replace(second.sha, first.sha)  # the history git shows is no longer the commits'
+    cache = FactCache(tmp_path / "cache")
+    changed_after_added(repository.root, ["model.py"], _CachedHistory(cache))
+    assert _remembered(cache) == 0
