@@ -18,8 +18,6 @@ import math
 import re
 from collections.abc import Mapping
 from functools import cache
-from html import escape as _html_escape
-from importlib import resources
 from typing import Any
 
 from lintml.findings import SEVERITIES
@@ -53,6 +51,8 @@ _CHART_BOTTOM = 16
 @cache
 def _asset(name: str) -> str:
     """A file of ``lintml/report/assets`` (shipped as package data), as text."""
+    from importlib import resources  # here, not at the top: lintml.report imports this module on every run
+
     return resources.files("lintml.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
@@ -136,7 +136,9 @@ def render_audit_html(report: Mapping[str, Any], sources: Mapping[str, Mapping[s
 
 def escape(text: str) -> str:
     """``text`` for HTML text or a quoted attribute value."""
-    return _html_escape(_NOT_IN_HTML.sub("\ufffd", text))
+    from html import escape as html_escape  # as above
+
+    return html_escape(_NOT_IN_HTML.sub("\ufffd", text))
 
 
 def _list(value: Any) -> list[Any]:

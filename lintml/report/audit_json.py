@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from lintml.report import AUDIT_FORMATTERS, valid_everywhere
+from lintml.report import AUDIT_FORMATTERS, valid_for_json
 
 FORMAT_NAME = "lintml-audit"
 FORMAT_VERSION = 1
@@ -25,4 +25,4 @@ KINDS = ("identical", "reformatted", "renamed", "modified", "partial", "new")
 @AUDIT_FORMATTERS.register("json")
 def format_audit_json(report: Mapping[str, Any], sources: Mapping[str, Mapping[str, str]]) -> str:
     """The audit's JSON document as text (the paired texts are not part of it)."""
-    return json.dumps(valid_everywhere(report), indent=2, sort_keys=True) + "\n"
+    return json.dumps(valid_for_json(report), indent=2, sort_keys=True) + "\n"

@@ -21,7 +21,7 @@ from lintml.report import (
     register,
     summarize,
     upstream_record,
-    valid_everywhere,
+    valid_for_json,
 )
 from lintml.rules import Rule
 
@@ -66,4 +66,4 @@ def format_json(findings: Sequence[Finding], rules: Sequence[Rule], context: Rep
         "findings": [finding_record(finding) for finding in ordered(findings)],
         "summary": summary_record(findings, context),
     }
-    return json.dumps(valid_everywhere(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps(valid_for_json(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
