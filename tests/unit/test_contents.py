@@ -37,6 +37,17 @@ def contents_of(root: Path, cache_dir: Path) -> tuple[FileContents, FactCache]:
     return FileContents(source, source.files(), cache), cache
 
 
+def read_once(tmp_path: Path) -> Path:
+    """A project holding tool.py, read (and so hashed) once by a run with a cache; its root."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "tool.py").write_bytes(ORIGINAL)
+    first, cache = contents_of(root, tmp_path / "cache")
+    first.data("tool.py")
+    cache.close()
+    return root
+
+
 def test_an_unchanged_file_is_known_by_its_digest_without_reading_it(tmp_path: Path, settled: None) -> None:
     root = tmp_path / "project"
     root.mkdir()
@@ -53,13 +64,8 @@ def test_an_unchanged_file_is_known_by_its_digest_without_reading_it(tmp_path: P
 
 
 def test_a_file_changed_to_the_same_size_and_modification_time_is_read_again(tmp_path: Path, settled: None) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
+    root = read_once(tmp_path)
     path = root / "tool.py"
-    path.write_bytes(ORIGINAL)
-    first, cache = contents_of(root, tmp_path / "cache")
-    first.data("tool.py")
-    cache.close()
     before = path.stat()
     path.write_bytes(EDITED)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # the modification time put back; not the change time
@@ -71,12 +77,7 @@ def test_a_file_changed_to_the_same_size_and_modification_time_is_read_again(tmp
 
 
 def test_a_file_changed_moments_before_the_run_is_not_remembered(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "tool.py").write_bytes(ORIGINAL)
-    first, cache = contents_of(root, tmp_path / "cache")
-    first.data("tool.py")
-    cache.close()
+    root = read_once(tmp_path)
     with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as connection:
         assert connection.execute("SELECT count(*) FROM facts WHERE key LIKE 'digest:%'").fetchone() == (0,)
 
@@ -87,12 +88,7 @@ def test_a_file_changed_moments_before_the_run_is_not_remembered(tmp_path: Path)
 
 @pytest.mark.parametrize("damage", ["[]", '"x"', "[1, 2]", '[0, 0, 0, 0, 0, "not a digest"]', "null"])
 def test_a_damaged_remembered_digest_is_not_used(tmp_path: Path, settled: None, damage: str) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "tool.py").write_bytes(ORIGINAL)
-    first, cache = contents_of(root, tmp_path / "cache")
-    first.data("tool.py")
-    cache.close()
+    root = read_once(tmp_path)
     with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as connection:
         assert connection.execute("UPDATE facts SET value = ? WHERE key LIKE 'digest:%'", (damage,)).rowcount == 1
 
