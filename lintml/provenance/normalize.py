@@ -263,7 +263,7 @@ def notebook_code(text: str) -> str:
 
 
 def normalize_python(text: str) -> TokenStream:
-    if _c_tokens is not None and "\r" not in text:  # the C tokenizer turns CRLF inside literals into LF
+    if _c_tokens is not None and _c_reads_as_reference(text):
         try:
             return _python_stream(_c_tokens(text))
         except Exception:  # whatever the C tokenizer refuses, the reference tokenizer reads below
@@ -305,14 +305,31 @@ def _c_tokens_of(tokenizer: Callable[[str], Iterator[tuple]]) -> Callable[[str],
 
     ends = (tokenize.NEWLINE, tokenize.DEDENT)
 
+    name = tokenize.NAME
+
     def tokens(text: str) -> Iterator[_Token]:
         kind = end_line = 0
         for string, kind, line, end_line, _column, _end_column, _source in tokenizer(text):  # noqa: B007 - the last token ends the file
+            if kind == name and not string.isascii() and not _WORD.fullmatch(string):
+                # A name Python allows (a combining mark, a vowel sign) that tokenize's \w+ does not read whole.
+                raise SyntaxError("a name tokenize reads otherwise")
             yield kinds.get(kind, kind), string, line
         if _last_code_line(text) > (end_line if kind in ends else 0):
             raise SyntaxError("the C tokenizer stopped before the end of the file")
 
     return tokens
+
+
+_WORD = re.compile(r"\w+")
+# A line of only indentation and a backslash: tokenize dedents there, the C tokenizer reads it as blank.
+_BLANK_CONTINUATION = re.compile(r"^[ \t\f]*\\$", re.MULTILINE)
+
+
+def _c_reads_as_reference(text: str) -> bool:
+    """Whether the C tokenizer can be asked at all: not where it is known to read otherwise than ``tokenize``
+    without refusing. It keeps CR LF inside literals as LF, reads Python 2's ``<>`` as one operator (tokenize:
+    ``<`` and ``>``), and skips a line holding only a continuation."""
+    return "\r" not in text and "<>" not in text and not _BLANK_CONTINUATION.search(text)
 
 
 def _last_code_line(text: str) -> int:

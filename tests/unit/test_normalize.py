@@ -204,6 +204,13 @@ def test_the_fast_tokenizer_gives_the_reference_stream_on_real_code() -> None:
         "def shape():\n    return (first,\n            second,)\n",
         "\n\n# only a comment\n",
         "",
+        "if ready:\n    start = 1\n\\\n    stop = 2\n",  # a line of only a continuation: tokenize dedents there
+        "def shape():\n    \\\n    return 1\n",
+        "if first <> second:\n    pass\n",  # Python 2's "not equal"
+        "cafe\u0301 = 1\n",  # names Python allows and tokenize's \\w+ does not read whole
+        "\u0928\u093e\u092e = 2\n",
+        "l\u00b7l = 3\n",
+        "a\u203fb = 4\n",
     ],
 )
 def test_the_fast_tokenizer_gives_the_reference_stream_on_odd_files(source: str) -> None:
