@@ -55,7 +55,7 @@ class FileContents:
             data = self._data[path] = self._source.read(path)
             self._digests[path] = digest = hashlib.sha256(data).hexdigest()
             self._known.pop(path, None)
-            self._remember(path, digest)
+            self._remember(path, digest, len(data))
         return data
 
     def digest(self, path: str) -> str:
@@ -83,12 +83,14 @@ class FileContents:
             if digest is not None:
                 self._known[path] = digest
 
-    def _remember(self, path: str, digest: str) -> None:
+    def _remember(self, path: str, digest: str, length: int) -> None:
+        """Remember a file's digest by its listing's stamp: when it had settled, and its bytes are as many as the
+        stamp says (a file replaced between the listing and the read is not remembered under the old stamp)."""
         item = self._items.get(path)
         if self._cache is None or item is None or item.stamp is None:
             return
         size, modified, changed = item.stamp[:3]
-        if max(modified, changed) <= self._began - SETTLED_NS and size == item.size:
+        if max(modified, changed) <= self._began - SETTLED_NS and size == length:
             self._cache.put(self._key(path), [*item.stamp, digest])
 
 

@@ -10,6 +10,7 @@ API back.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -17,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from lintml import repository
+from lintml import __version__, repository
 from lintml.checks import CHECKS, USES_MODELS, USES_PROVENANCE
 from lintml.config import Config, ConfigError
 from lintml.contents import FileContents, name_digest
@@ -222,7 +223,7 @@ def analyse(
         provenance=found.matches,
         vendored=config.vendored,
         read_text=lambda path: _read_text(source, path),
-        history_of=_history_reader(source, cache),
+        history_of=_history_reader(source, cache, all_files),
         own_names=frozenset(own_names),
         own_packages=_own_packages(all_files),
         catalogued=found.catalogued,
@@ -408,46 +409,58 @@ def _needed(item: RepoFile, targets: frozenset[str] | None) -> bool:
 
 
 def _history_reader(
-    source: Source, cache: FactCache | None
+    source: Source, cache: FactCache | None, files: Sequence[RepoFile]
 ) -> Callable[[Sequence[str]], Mapping[str, FileHistory]] | None:
     root = source.root
     if root is None or not getattr(source, "use_git", False):
         return None
-    memo = _CachedHistory(cache) if cache is not None and cache.enabled else None
+    memo = _CachedHistory(cache, _attributes_digest(source, files)) if cache is not None and cache.enabled else None
     return lambda paths: changed_after_added(root, paths, memo)
 
 
+def _attributes_digest(source: Source, files: Sequence[RepoFile]) -> str | None:
+    """A digest of the tree's .gitattributes files (a ``-diff`` there changes what ``git log`` shows of a file);
+    None when one cannot be read."""
+    digest = hashlib.sha256()
+    for item in files:
+        if item.name == ".gitattributes":
+            try:
+                data = source.read(item.path)
+            except OSError:
+                return None
+            digest.update(name_digest(item.path).encode() + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 class _CachedHistory:
-    """Git histories kept in the facts cache by the commit they were read from (a :class:`lintml.git.HistoryMemo`):
-    a warm run of an unchanged checkout asks git only which commit it is at."""
+    """Git's answers to history questions kept in the facts cache (a :class:`lintml.git.HistoryMemo`): a warm run
+    of an unchanged checkout asks git only which commit it is at. ``salt``: the work tree's attributes (None:
+    unknown, nothing is kept)."""
 
-    def __init__(self, cache: FactCache) -> None:
+    def __init__(self, cache: FactCache, salt: str | None) -> None:
         self.cache = cache
+        self.salt = salt
 
-    @staticmethod
-    def _key(head: str, name: str) -> str:
-        return f"history:{HISTORY_VERSION}:{head}:{name_digest(name)}"
+    def _key(self, question: str) -> str:
+        return f"history:{HISTORY_VERSION}:{__version__}:{self.salt}:{question}"
 
-    def recall(self, head: str, names: Sequence[str]) -> dict[str, FileHistory | None]:
-        keys = {name: self._key(head, name) for name in names}
-        self.cache.prefetch(keys.values())
-        known: dict[str, FileHistory | None] = {}
-        for name, key in keys.items():
-            # Wrapped in a list: the cache's None is a miss, a stored empty history "git has none for it".
-            found = self.cache.get(key, lambda value, name=name: [_history_from(name, value)])
-            if found is not None:
-                known[name] = found[0]
-        return known
+    def recall(self, question: str) -> dict[str, FileHistory] | None:
+        if self.salt is None:
+            return None
+        return self.cache.get(self._key(question), _histories_from)
 
-    def remember(self, head: str, found: Mapping[str, FileHistory | None]) -> None:
-        for name, history in found.items():
-            self.cache.put(self._key(head, name), {"commits": history.as_record() if history is not None else []})
+    def remember(self, question: str, answer: Mapping[str, FileHistory]) -> None:
+        if self.salt is not None:
+            histories = {name: history.as_record() for name, history in answer.items()}
+            self.cache.put(self._key(question), {"histories": histories})
 
 
-def _history_from(name: str, value: Any) -> FileHistory | None:
-    """What :meth:`_CachedHistory.remember` stored; ValueError or KeyError for anything else (a miss)."""
-    commits = value["commits"]
-    return FileHistory.from_record(name, commits) if commits != [] else None
+def _histories_from(value: Any) -> dict[str, FileHistory]:
+    """What :meth:`_CachedHistory.remember` stored; ValueError or TypeError for anything else (a miss)."""
+    histories = value["histories"]
+    if not isinstance(histories, dict):
+        raise ValueError("not histories by path")
+    return {str(name): FileHistory.from_record(str(name), record) for name, record in histories.items()}
 
 
 def _read_bytes(source: Source, path: str) -> bytes | None:

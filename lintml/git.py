@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lintml.facts.headers import CommentSyntax, comment_syntax, opens_block
 
@@ -93,6 +93,7 @@ _DROPPED_ENVIRONMENT = (
     "GIT_SHALLOW_FILE",
     "GIT_CONFIG",
     "GIT_EXTERNAL_DIFF",
+    "GIT_REPLACE_REF_BASE",
 )
 # A clone keeps the user's own config (credential helpers, proxies, url rewrites for a private
 # upstream) but no hooks or fsmonitor, and speaks only these transports: never ext:: (which runs a
@@ -726,21 +727,19 @@ class FileHistory:
 
 
 # Bump when what a history holds, or how it is read from git's output, changes: remembered ones are then asked again.
-HISTORY_VERSION = "1"
+HISTORY_VERSION = "2"
 
 
 class HistoryMemo(Protocol):
-    """Where :func:`changed_after_added` keeps what it learnt, by the commit it read history from.
+    """Where :func:`changed_after_added` keeps its answers, by question: the commit it read history from and all
+    else that shapes git's answer (see :func:`_question`). A history read from commit C is the same whenever it
+    is read from C the same way: commit ids name their parents."""
 
-    A history read from commit C is the same whenever it is read from C: commit ids name their parents. So
-    a memo is consulted only when nothing else could change what git shows (no replace refs, no grafts; a
-    shallow boundary goes into ``head``)."""
-
-    def recall(self, head: str, names: Sequence[str]) -> dict[str, FileHistory | None]:
-        """What is known of ``names`` (paths from the work tree's top): a history, or None for none."""
+    def recall(self, question: str) -> dict[str, FileHistory] | None:
+        """The answer given to ``question`` (histories by path from the work tree's top), or None."""
         ...
 
-    def remember(self, head: str, found: Mapping[str, FileHistory | None]) -> None: ...
+    def remember(self, question: str, answer: Mapping[str, FileHistory]) -> None: ...
 
 
 PATHS_PER_CALL = 200
@@ -750,12 +749,22 @@ PATHS_PER_CALL = 200
 _LOG_SETTINGS = (
     *_LOCKED_SETTINGS,
     "core.quotePath=true",
+    "diff.algorithm=myers",
+    "diff.indentHeuristic=true",
+    "diff.suppressBlankEmpty=false",
+    "core.bigFileThreshold=512m",
     "diff.noprefix=false",
     "diff.mnemonicPrefix=false",
     "diff.relative=false",
     "log.follow=false",
     "log.showRoot=true",
 )
+# How both passes run git: the settings above, and replace refs off (the history is the commits' own, which
+# their ids name; see _question).
+_LOG_RUN: dict[str, Any] = {
+    "settings": _LOG_SETTINGS,
+    "environment": {**_LOCKED_ENVIRONMENT, "GIT_NO_REPLACE_OBJECTS": "1"},
+}
 # Both passes over the log: which commits, in a form the parsers read, whatever the repository's config.
 _COMMIT_OPTIONS = [
     "--no-merges",
@@ -810,31 +819,29 @@ def changed_after_added(root: Path, paths: Sequence[str], memo: HistoryMemo | No
         full = pure.as_posix() if prefix in ("", ".") else f"{prefix}/{pure.as_posix()}"
         wanted.setdefault(full, path)
     names = list(wanted)
-    histories: dict[str, FileHistory] = {}
-    remembered: dict[str, FileHistory | None] = {}
-    if memo is not None and _HEX40.fullmatch(head) and not _history_rewritten(common_dir):
-        head = f"{head}:{hashlib.sha256(' '.join(sorted(shallow)).encode()).hexdigest()[:16]}" if shallow else head
-        remembered = memo.recall(head, names)
-        names = [name for name in names if name not in remembered]
-    else:
-        memo = None
-    learnt: dict[str, FileHistory | None] = dict.fromkeys(names)
+    question = _question(head, common_dir, shallow, names) if memo is not None else None
+    if question is not None and memo is not None:
+        known = memo.recall(question)
+        if known is not None:
+            return {wanted[full]: _as_asked(history, wanted[full]) for full, history in known.items() if full in wanted}
+    learnt: dict[str, FileHistory] = {}
+    complete = True  # every path asked got git's answer (none, or a history)
     for start in range(0, len(names), PATHS_PER_CALL):
         chunk = names[start : start + PATHS_PER_CALL]
         # git runs from the work tree's top, so the paths are given from there. A first pass without
         # patches finds the files committed once (most of a vendored tree): added and never changed,
         # they need no diff read.
-        listing = _run(top, ["--literal-pathspecs", "log", *_LIST_OPTIONS, "--", *chunk], settings=_LOG_SETTINGS)
+        listing = _run(top, ["--literal-pathspecs", "log", *_LIST_OPTIONS, "--", *chunk], **_LOG_RUN)
         if not listing.ok:
-            learnt = {name: value for name, value in learnt.items() if name not in chunk}  # trouble: not an answer
+            complete = False
             continue  # an unborn branch, a corrupt object, ...: these paths get no entry
         once = _committed_once(listing.output, set(chunk))
         changed = [name for name in chunk if name not in once]
         output = b""
         if changed:
-            patches = _run(top, ["--literal-pathspecs", "log", *_LOG_OPTIONS, "--", *changed], settings=_LOG_SETTINGS)
+            patches = _run(top, ["--literal-pathspecs", "log", *_LOG_OPTIONS, "--", *changed], **_LOG_RUN)
             if not patches.ok:
-                learnt = {name: value for name, value in learnt.items() if name not in chunk}
+                complete = False
                 continue
             output = patches.output
         found = _histories(output, set(changed)) if changed else {}
@@ -842,38 +849,65 @@ def changed_after_added(root: Path, paths: Sequence[str], memo: HistoryMemo | No
         for full, history in found.items():
             if history.added.sha not in shallow:  # a shallow clone's oldest commit seems to add everything
                 learnt[full] = history
-    if memo is not None and learnt:
-        memo.remember(head, learnt)
-    for full, history in [*remembered.items(), *learnt.items()]:
-        if history is not None:
-            path = wanted[full]
-            histories[path] = FileHistory(path=path, added=history.added, changes=history.changes)
-    return histories
+    if question is not None and memo is not None and complete:
+        memo.remember(question, learnt)
+    return {wanted[full]: _as_asked(history, wanted[full]) for full, history in learnt.items()}
+
+
+def _as_asked(history: FileHistory, path: str) -> FileHistory:
+    return FileHistory(path=path, added=history.added, changes=history.changes)
+
+
+def _question(head: str, common_dir: Path, shallow: set[str], names: Sequence[str]) -> str | None:
+    """What git's answer to a history question depends on, as a digest: the commit, the shallow boundary, the
+    repository's own attributes file (a ``-diff`` there hides a file's changes) and the paths asked together
+    (git simplifies history over all of them at once). None when it cannot be told: not a commit id, a grafts
+    file (history rewritten), an attributes file that is not a plain readable file. Replace refs do not count:
+    history is read with them off. The work tree's .gitattributes files are the caller's to add (they are
+    among the files it lists)."""
+    if not _HEX40.fullmatch(head) or _exists(common_dir / "info" / "grafts") is not False:
+        return None
+    attributes = _small_regular_file(common_dir / "info" / "attributes")
+    if attributes is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (head, " ".join(sorted(shallow)), *names):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(attributes)
+    return digest.hexdigest()
 
 
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 
 
-def _history_rewritten(common_dir: Path) -> bool:
-    """Whether the repository could show another history than its commits say: replace refs or a grafts file
-    (then a history is not remembered by its commit). Unsure counts as yes."""
+def _exists(path: Path) -> bool | None:
+    """Whether anything is at ``path`` (a link included); None when that cannot be told."""
     try:
-        if (common_dir / "info" / "grafts").exists() or (common_dir / "refs" / "replace").exists():
-            return True
-        packed = common_dir / "packed-refs"
-        if not packed.exists():
-            return False
-        descriptor = os.open(packed, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        os.lstat(path)
+    except FileNotFoundError:
+        return False
     except OSError:
-        return True
+        return None
+    return True
+
+
+_ATTRIBUTES_CAP = 1024 * 1024
+
+
+def _small_regular_file(path: Path) -> bytes | None:
+    """The bytes of a plain file of at most 1 MiB at ``path`` (b"" when there is none); None for anything else (a
+    link, a FIFO, which is never waited on, a larger file, an error)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return b""
+    except OSError:
+        return None
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return True
-        text = handle.read(_PACKED_REFS_CAP + 1)
-    return len(text) > _PACKED_REFS_CAP or b" refs/replace/" in text
-
-
-_PACKED_REFS_CAP = 64 * 1024 * 1024
+            return None
+        data = handle.read(_ATTRIBUTES_CAP + 1)
+    return data if len(data) <= _ATTRIBUTES_CAP else None
 
 
 def _committed_once(listing: bytes, wanted: set[str]) -> dict[str, Commit]:

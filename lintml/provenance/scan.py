@@ -114,7 +114,8 @@ class Matching:
     def prefetch(self, files: Iterable[tuple[str, str]]) -> None:
         """Have the cache read ahead the matches of these files (path and the sha256 of its bytes), which
         :meth:`add` is about to take. Opens the indexes, as the first :meth:`add` would."""
-        if self._index_paths:
+        files = list(files)
+        if self._index_paths and files:
             identity = (self._matcher or self._open()).identity
             self._cache.prefetch(_key(path, digest, identity) for path, digest in files)
 
