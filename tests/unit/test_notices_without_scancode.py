@@ -1,7 +1,8 @@
 """The last headers of the catalog's ML projects that woke scancode, read without it (issue 16, item 1): license
 names written loosely, "NAME licensed", a label before a name, "public domain" statements and clues, MIT the
 institute, pointers that name no license (Caffe's contribution agreement among them), a paragraph about the
-weights; a license file that only includes ``../LICENSE``.
+weights, and well-known texts the table now holds (CUB's BSD-3-Clause text, the Apache header without its
+address, xxd's grant); a license file that only includes ``../LICENSE``.
 
 Each test reads through the real extractor with no cache, or asks ``needs_scancode`` (the one place lintml
 decides to load scancode's index) about the text itself: what the table answers, and that scancode is not
@@ -49,6 +50,41 @@ INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN
 CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE)
 ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE
 POSSIBILITY OF SUCH DAMAGE.
+"""
+# The header of NVIDIA's CUB and Thrust files (mamba_ssm's selective_scan).
+CUB_BSD = """\
+Redistribution and use in source and binary forms, with or without
+modification, are permitted provided that the following conditions are met:
+    * Redistributions of source code must retain the above copyright
+      notice, this list of conditions and the following disclaimer.
+    * Redistributions in binary form must reproduce the above copyright
+      notice, this list of conditions and the following disclaimer in the
+      documentation and/or other materials provided with the distribution.
+    * Neither the name of the NVIDIA CORPORATION nor the
+      names of its contributors may be used to endorse or promote products
+      derived from this software without specific prior written permission.
+
+THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS"
+AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
+IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE
+ARE DISCLAIMED. IN NO EVENT SHALL NVIDIA CORPORATION BE LIABLE FOR ANY
+DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
+(INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
+LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND
+ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+(INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
+SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+"""
+APACHE_WITHOUT_ADDRESS = """\
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
 """
 CAFFE_AGREEMENT = """\
 CONTRIBUTION AGREEMENT
@@ -233,6 +269,29 @@ import torch
 
 
 # --------------------------------------------------------------------------- well-known texts
+
+
+def test_cubs_bsd_text_is_bsd_3_clause() -> None:
+    header = "/" + "*" * 20 + "\n" + commented(CUB_BSD, " *") + " */\n"
+    assert answered(header)
+    assert read(facts_of(header + "#pragma once\n", "uninitialized_copy.cuh").notices) == [
+        ("BSD-3-Clause", 2, 22, "text")
+    ]
+
+
+def test_the_apache_header_without_its_address_is_the_apache_notice() -> None:
+    # datasets' arrow_writer.py.
+    assert answered(APACHE_WITHOUT_ADDRESS)
+    text = commented("Copyright 2020 The HuggingFace Datasets Authors.\n\n" + APACHE_WITHOUT_ADDRESS)
+    assert read(facts_of(text + "\nimport json\n").notices) == [("Apache-2.0", 3, 11, "notice")]
+
+
+def test_xxds_grant_above_the_mit_text() -> None:
+    header = "/*\nAs indicated at https://lists.debian.org/debian-legal/2015/01/msg00037.html,\n"
+    header += "the author has permitted redistribution of xxd under the MIT license, as follows:\n\n"
+    header += MIT_TEXT + " */\n"
+    assert answered(header)
+    assert read(facts_of(header + "#include <stdio.h>\n", "xxd.c").notices) == [("MIT", 3, 21, "text")]
 
 
 def test_caffes_contribution_agreement_points_to_the_text_above_it() -> None:
