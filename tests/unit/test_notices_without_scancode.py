@@ -1,8 +1,8 @@
 """The last headers of the catalog's ML projects that woke scancode, read without it (issue 16, item 1): license
 names written loosely, "NAME licensed", a label before a name, "public domain" statements and clues, MIT the
 institute, pointers that name no license (Caffe's contribution agreement among them), a paragraph about the
-weights, and well-known texts the table now holds (CUB's BSD-3-Clause text, the Apache header without its
-address, xxd's grant); a license file that only includes ``../LICENSE``.
+weights, and well-known texts the table now holds (PyTorch's and CUB's BSD-3-Clause texts, the Apache header
+without its address, xxd's grant); a license file that only includes ``../LICENSE``.
 
 Each test reads through the real extractor with no cache, or asks ``needs_scancode`` (the one place lintml
 decides to load scancode's index) about the text itself: what the table answers, and that scancode is not
@@ -51,6 +51,15 @@ CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE)
 ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE
 POSSIBILITY OF SUCH DAMAGE.
 """
+# PyTorch's LICENSE ("From PyTorch"), as copies of PyTorch code carry it (flash-attention's xentropy kernel).
+PYTORCH_BSD = f"""\
+{BSD_CONDITIONS_1_2}
+3. Neither the names of Facebook, Deepmind Technologies, NYU, NEC Laboratories America
+   and IDIAP Research Institute nor the names of its contributors may be
+   used to endorse or promote products derived from this software without
+   specific prior written permission.
+
+{BSD_DISCLAIMER}"""
 # The header of NVIDIA's CUB and Thrust files (mamba_ssm's selective_scan).
 CUB_BSD = """\
 Redistribution and use in source and binary forms, with or without
@@ -269,6 +278,20 @@ import torch
 
 
 # --------------------------------------------------------------------------- well-known texts
+
+
+def test_pytorchs_bsd_text_is_bsd_3_clause() -> None:
+    # flash-attention's xentropy kernel in xformers (and xformers' own LICENSE): the table knew only its first
+    # two clauses, as BSD-2-Clause, and left the rest to scancode.
+    header = commented(PYTORCH_BSD, " *").replace(" * ", "/* ", 1) + " */\n"
+    assert answered(header)
+    assert read(facts_of(header + "#include <ATen/ATen.h>\n", "xentropy_kernel.cu").notices) == [
+        ("BSD-3-Clause", 1, 26, "text")
+    ]
+    license_file = "BSD 3-Clause License\n\n" + PYTORCH_BSD
+    assert read(facts_of(license_file, "LICENSE", LICENSE).notices)[-1] == ("BSD-3-Clause", 3, 28, "text")
+    # Another holder in clause 3 is another text, left to scancode's approximate matcher.
+    assert not answered(PYTORCH_BSD.replace("names of Facebook,", "names of Xilinx, Facebook,"))
 
 
 def test_cubs_bsd_text_is_bsd_3_clause() -> None:
