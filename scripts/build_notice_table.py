@@ -5,7 +5,10 @@ file (YAML front matter between ``---`` lines, then the text; ``{{ }}`` marks re
 phrases), keeps the license notices, texts, tags, references and intros that are long
 enough not to match by chance, and writes, for each, its SPDX expression, its kind, its
 normalised token count and two hashes (its first tokens, for candidate lookup, and its
-whole token sequence). Only hashes are shipped, never scancode's texts.
+whole token sequence). Only hashes are shipped, never scancode's texts, with one exception: its
+rules of fewer words that hold "public domain" ("100% public domain", "public domain code", four
+words at most) are kept as names, their normalised words, so that the bare words, which scancode
+takes for a clue only, can be told from them without its index.
 
 lintml adds passages of its own from ``scripts/notice_table_extras.yaml``: licenses scancode
 does not know or misnames (the NVIDIA Source Code License, the Meta Llama 3 license, the SDXL
@@ -31,6 +34,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -67,6 +71,8 @@ KEYWORDS = sorted(
 KEYWORD_PREFIXES = ["licen", "sublicen", "gpl", "lgpl", "agpl", "bsd", "apache"]
 # Two consecutive tokens; each word alone is too common to count.
 KEYWORD_PHRASES = ["free software", "public domain", "creative commons"]
+# scancode's rules shorter than the table's texts that hold these words are kept as names (see build()).
+_PUBLIC_DOMAIN = ("public", "domain")
 
 FLAG_KINDS = (
     ("is_license_text", "text"),
@@ -215,6 +221,7 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
 
     used_keys: set[str] = set()
     candidates: list[Entry] = []
+    short_names: dict[str, set[tuple[str, str]]] = {}  # words -> (expression, kind) of short public-domain rules
     skipped: Counter[str] = Counter()
     for key, text in license_texts:
         entry = entry_for(text, spdx_expression(key, spdx_by_key, used_keys), "text", f"{key}.LICENSE", stopwords)
@@ -239,11 +246,24 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
         entry = entry_for(text, spdx_expression(str(expression), spdx_by_key, used_keys), kind, path.name, stopwords)
         if entry is None or entry.length < min_tokens:
             skipped["short"] += 1
+            words = tokenize(text.replace("{{", " ").replace("}}", " "), stopwords)
+            if entry is not None and _PUBLIC_DOMAIN in pairwise(words):
+                short_names.setdefault(" ".join(words), set()).add((entry.expression, kind))
             continue
         candidates.append(entry)
 
     own = extra_entries(extras, stopwords) if extras is not None else []
-    names = extra_names(extras, stopwords) if extras is not None else {}
+    # scancode's bare "public domain" is a clue (lintml.facts.notice_table reads it as none); its shorter rules
+    # that say more ("100% public domain", "public domain code") are read as names, with their kinds. Words
+    # that two rules read differently are left out.
+    named_rules = {words: next(iter(found)) for words, found in sorted(short_names.items()) if len(found) == 1}
+    names = {words: expression for words, (expression, _) in named_rules.items()}
+    names.update(extra_names(extras, stopwords) if extras is not None else {})
+    name_kinds = {
+        words: kind
+        for words, (expression, kind) in named_rules.items()
+        if kind != "reference" and names[words] == expression
+    }
     for expression in {entry.expression for entry in [*candidates, *own]} | set(names.values()):
         licensing.parse(expression, validate=False)
 
@@ -287,7 +307,8 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
         "derived_from": (
             "hashes of normalised token sequences of scancode-toolkit's license rules and texts "
             "(licensedcode/data, CC-BY-4.0, Copyright (c) nexB Inc. and others), and of lintml's own "
-            "passages (scripts/notice_table_extras.yaml); no text is stored"
+            "passages (scripts/notice_table_extras.yaml); no text is stored but the normalised words of "
+            "short license names (lintml's, and scancode's rules of four words at most that say public domain)"
         ),
         "hash_scheme": HASH_SCHEME,
         "base": BASE,
@@ -303,7 +324,8 @@ def build(data_dir: Path, min_tokens: int, extras: Path | None = EXTRAS_PATH) ->
         "spdx_ids": sorted(spdx_ids),
         "license_keys": license_keys,
         "other_spdx_ids": dict(sorted(key_by_other_spdx_id.items())),
-        "names": names,
+        "names": dict(sorted(names.items())),
+        "name_kinds": name_kinds,
         "entries": {
             "count": len(entries),
             "prefix": pack("Q", (entry.prefix for entry in entries)),

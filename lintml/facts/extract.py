@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from lintml.facts.notice_table import TextLicenses
 
 # Bump when extraction changes, so cached facts from older versions are not reused.
-FACTS_VERSION = "17"
+FACTS_VERSION = "18"
 
 # scancode's copyright grammar takes time superlinear in a line's length (two 1 MB lines took 28 s);
 # a real copyright statement fits in a few hundred characters, so each line is read up to this many.
@@ -316,7 +316,7 @@ class FactExtractor:
         # Blank copyright lines (keeping line numbers) so headers that differ only in year or holder
         # share one analysis, and keep only the paragraphs with license words in them: the same notice
         # followed by other comments ("References: ...") is the same text to analyse, answered alike.
-        shaped = _notice_paragraphs(list(header.lines), _without_copyright_statement)
+        shaped = _notice_paragraphs(_without_disowned(list(header.lines)), _without_copyright_statement)
         if not shaped:
             return ()
         offset = shaped[0][0] - 1
@@ -324,28 +324,13 @@ class FactExtractor:
             Notice(item.expression, item.start_line + offset, item.end_line + offset, item.kind, item.source)
             for item in self._licenses_in("\n".join(line for _, line in shaped), whole_file=False)
         )
-        # A paragraph that says no code came from where its license applies ("No code was used directly from
-        # ConvNeXt-V2, however the weights are CC BY-NC 4.0") states the license of something else.
-        disowned = (
-            {
-                number
-                for paragraph in _paragraphs(list(header.lines))
-                if _NO_CODE_USED.search(" ".join(line for _, line in paragraph))
-                for number, _ in paragraph
-            }
-            if _NO_CODE_USED.search(" ".join(line for _, line in header.lines))
-            else set()
-        )
         # A docstring is prose about the code: a license *named* there ("unlike the GPL ...") is not
         # the file's license, while a full notice or license text in it still is.
         return tuple(
             item
             for item in shifted
-            if item.start_line not in disowned
-            and (
-                item.kind in _STATEMENT_KINDS
-                or not all(line in header.prose_lines for line in range(item.start_line, item.end_line + 1))
-            )
+            if item.kind in _STATEMENT_KINDS
+            or not all(line in header.prose_lines for line in range(item.start_line, item.end_line + 1))
         )
 
     def _licenses_in(self, text: str, whole_file: bool, use_scancode: bool = True) -> tuple[Notice, ...]:
@@ -435,6 +420,21 @@ def _might_hold_license(text: str) -> bool:
 _NO_CODE_USED = re.compile(r"\bno\s+code\s+(?:was\s+|is\s+|has\s+been\s+)?(?:used|taken|copied)\b", re.I)
 # A line with nothing but comment markers, rules and quotes: where one paragraph of a header ends.
 _PARAGRAPH_BREAK = re.compile(r"[\s#/*;!%<>=~{}\[\]\"'-]*")
+
+
+def _without_disowned(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The lines, those of a paragraph that says no code came from where its license applies blanked ("No code
+    was used directly from ConvNeXt-V2, however the weights are CC BY-NC 4.0"): it states the license of
+    something else, and is not read at all (nor does it change how the paragraphs around it read)."""
+    if not _NO_CODE_USED.search(" ".join(line for _, line in lines)):
+        return lines
+    disowned = {
+        number
+        for paragraph in _paragraphs(lines)
+        if _NO_CODE_USED.search(" ".join(line for _, line in paragraph))
+        for number, _ in paragraph
+    }
+    return [(number, "" if number in disowned else line) for number, line in lines]
 
 
 def _paragraphs(lines: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
@@ -541,15 +541,16 @@ def needs_scancode(text: str, whole_file: bool, table: TextLicenses | None = Non
     """Whether reading ``text`` (a header block, or a license file when ``whole_file``) takes scancode:
     the one place lintml decides to load its index (``benchmarks/bench_scancode_need.py`` hooks it).
 
-    A license file the table recognises as a full license text is answered; a header is answered
-    only when no license words are left outside what the table matched."""
+    A license file the table recognises as a full license text is answered; a header, and any other
+    license file (a page that includes ``../LICENSE``, a file that names its license), are answered only
+    when no license words are left outside what the table matched."""
     if table is None:
         from lintml.facts.notice_table import match_known_notices
 
         table = match_known_notices(text)
-    if whole_file:
-        return not any(match.kind == "text" for match in table.matches) and _might_hold_license(text)
-    return table.unexplained
+    if whole_file and any(match.kind == "text" for match in table.matches):
+        return False
+    return table.unexplained and (not whole_file or _might_hold_license(text))
 
 
 def _unique(items: tuple[Any, ...]) -> tuple[Any, ...]:

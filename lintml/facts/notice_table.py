@@ -39,13 +39,14 @@ BASE = 0x1D6F_3A95_C2B7_4E81 % MODULUS
 # Texts of 5 tokens and more are kept ("licensed under the MIT license" has 5), and found
 # by the hash of their first 5. A match shorter than GUARDED_LENGTH only counts when the
 # next token does not go on to change its meaning: "licensed under the apache license"
-# followed by "version 1.1" is not Apache-2.0.
+# followed by "version 1.1" is not Apache-2.0, "licensed under the CC-BY" followed by "NC" not CC-BY-4.0.
 PREFIX_TOKENS = 5
 MIN_TOKENS = PREFIX_TOKENS
 GUARDED_LENGTH = 10
 _CONTINUATIONS = frozenset(
     {"version", "versions", "ver", "v", "only", "later", "or", "and", "with", "plus", "+", "any", "newer"}
-    | {"exception", "exceptions", "clause", "clauses"}
+    | {"exception", "exceptions", "clause", "clauses", "patent"}
+    | {"nc", "sa", "nd"}  # Creative Commons' NonCommercial, ShareAlike, NoDerivatives
 )
 KINDS = ("notice", "text", "tag", "reference", "intro")
 TOKEN_ALIASES = {"https": "http"}
@@ -61,6 +62,13 @@ _LICENSE_ISH, _PHRASE_START, _STARTER, _STOPWORD = 1, 2, 4, -1
 # "This file is licensed under the" before a match only says that the match applies:
 # such a lead-in, running straight into a match, leaves nothing unexplained.
 _LEAD_IN_KEYWORDS = frozenset({"licensed", "licenced"})
+# The noun does the same in a label or a sentence that names the license next ("License: Apache 2.0", "Original
+# licence: Under MIT License", "The license for this code release is Apache 2.0"), with fewer words between.
+_LABEL_KEYWORDS = frozenset({"license", "licence"})
+_LABEL_WORDS = frozenset({"for", "of", "this", "the", "code", "file", "files", "release", "is", "under"})
+_MAX_LABEL = 6
+# The words scancode takes for a clue when no rule of its covers them (lintml.facts.notice_table._a_clue).
+_PUBLIC_DOMAIN = ("public", "domain")
 _LEAD_IN_WORDS = frozenset(
     {"licensed", "licenced", "released", "distributed", "made", "available", "provided", "under", "terms", "hereby"}
     | {"the", "of", "is", "are", "and", "this", "these", "as", "per", "by", "it"}
@@ -72,16 +80,31 @@ _FRAGMENT_GAP = 3
 # word ("MIT") is read only right after one of _NAME_LEADS ("licensed MIT", "License: MIT"), and no name
 # right after one of _NAME_BARS ("Apache-2.0 or MIT License" is a choice, "not MIT" no license at all).
 MAX_NAME_TOKENS = 6
+_NAME_LOOKBACK = 3
 _NAME_LEADS = frozenset({"licensed", "licenced", "license", "licence"})
 _NAME_BARS = frozenset({"or", "and", "either", "not", "non", "dual", "nor"})
 # Where a line points to a license stated elsewhere and names none: "(original copyright/) license info below",
-# "license below:", a line ending "License:" (what follows is read on its own), "LICENSE: https://...",
-# "For licensing see accompanying LICENSE file". scancode finds no license in them either.
+# "license below:", "the following license", a line ending "License:" (what follows is read on its own),
+# "LICENSE: https://...", "For licensing see accompanying LICENSE file", "See the LICENSE file for licensing
+# terms", "For full license text, see ...", "To view a copy of this license, visit ...", "the license and copyright
+# terms herein" (Caffe's contribution agreement, below its BSD text), "the LICENSE file" (as in "... the MIT license
+# found in the LICENSE file"), a heading that is the word alone, a path to one ("../LICENSE").
+# scancode finds no license in them either.
 _POINTER = re.compile(
     r"licen[cs]e[sd]?(?:\s+(?:info(?:rmation)?|text|terms|details))?\s*(?:below|follows|as\s+follows)\b"
+    r"|(?:the\s+)?following\s+licen[cs]es?\b"
     r"|licen[cs]es?\s*:\s*(?=$|https?://|www\.)"
     r"|for\s+licensing\s+see\s+(?:the\s+)?accompanying\s+licen[cs]e\s+file"
+    r"|see\s+(?:the\s+)?licen[cs]e(?:\.\w+)?\s+file(?:\s+for\s+(?:the\s+)?(?:licen[cs]ing\s+)?(?:terms|details))?"
+    r"|for\s+(?:the\s+)?full\s+licen[cs]e\s+text"
+    r"|to\s+view\s+a\s+copy\s+of\s+this\s+licen[cs]e"
+    r"|licen[cs]e(?:\s+and\s+copyright)?\s+terms\s+herein"
+    r"|licen[cs]e(?:\.\w+)?\s+files?\b"
+    r"|^[\W_]*licen[cs](?:e|es|ing)[\W_]*$"
+    r"|(?:\.\.?/|[\w-]+/)+licen[cs]e(?:\.(?:txt|md|rst))?(?![\w-])"
 )
+# MIT the institute, not the license: "by MIT Song Han's Lab", "at MIT", "MIT's" (scancode reads no license there).
+_INSTITUTE = re.compile(r"\b(?:by|at|from)\s+mit\b(?![\s-]*licen)|\bmit(?=['’]s\b)")
 # Words of an address are not license words ("github.com/mit-han-lab", ".../blob/main/LICENSE": scancode reads
 # no license there), except on the sites that publish licenses ("opensource.org/licenses/MIT").
 _URL = re.compile(r"(?:https?://|www\.)\S+")
@@ -196,6 +219,11 @@ class _Table:
         assert isinstance(names, dict)
         # Short license names, by their normalised words: ("mit", "license") -> "MIT".
         self.names: dict[tuple[str, ...], str] = {tuple(str(words).split()): str(name) for words, name in names.items()}
+        # The kind of a name that is not a reference: scancode's short public-domain rules ("100% public domain"
+        # is a text to scancode, "is public domain" too).
+        kinds = document.get("name_kinds") or {}
+        assert isinstance(kinds, dict)
+        self.name_kinds: dict[tuple[str, ...], str] = {tuple(str(words).split()): str(k) for words, k in kinds.items()}
 
     def word(self, word: str) -> tuple[str, int, int]:
         """``(token, value, flags)`` of a lowercased word (flags -1 for a stopword); cached."""
@@ -308,7 +336,11 @@ def match_known_notices(text: str) -> TextLicenses:
                 if expression:
                     tags.append(NoticeMatch(expression, line_number, line_number, "tag", "table"))
                     continue
-        quiet = _quiet_spans(lowered) if "://" in lowered or "www." in lowered or "licen" in lowered else ()
+        quiet = (
+            _quiet_spans(lowered)
+            if "://" in lowered or "www." in lowered or "licen" in lowered or "mit" in lowered
+            else ()
+        )
         words: Iterable[tuple[str, int]] = (
             ((found.group(), found.start()) for found in _WORD.finditer(lowered))
             if quiet
@@ -376,7 +408,7 @@ def match_known_notices(text: str) -> TextLicenses:
     spans: list[tuple[int, int, int]] = []  # (start, end, payload), in text order, joined
     # A license's name between two matches is a title, not a gap in one notice ("# MIT License" between the
     # Apache header and the MIT text).
-    titles = {start for start, _, _ in named}
+    titles = {start for start, _, _, _ in named}
     for start, end, payload in sorted(chosen):
         if spans and start - spans[-1][1] <= _FRAGMENT_GAP and not titles.intersection(range(spans[-1][1], start)):
             last_start, last_end, last_payload = spans[-1]
@@ -394,9 +426,9 @@ def match_known_notices(text: str) -> TextLicenses:
         first_line = bisect_right(line_starts, start)
         last_line = bisect_right(line_starts, end - 1)
         matches.append(NoticeMatch(expression, first_line, last_line, kind, "table"))
-    for start, end, expression in named:
+    for start, end, expression, kind in named:
         line = bisect_right(line_starts, start)
-        matches.append(NoticeMatch(expression, line, bisect_right(line_starts, end - 1), "reference", "table"))
+        matches.append(NoticeMatch(expression, line, bisect_right(line_starts, end - 1), kind, "table"))
     matches.sort(key=lambda match: (match.start_line, match.end_line))
     return TextLicenses(tuple(matches), fragmented or _unexplained(table, tokens, covered, license_ish))
 
@@ -407,6 +439,8 @@ def _quiet_spans(lowered: str) -> list[tuple[int, int]]:
     spans = [found.span() for found in _URL.finditer(lowered) if not _LICENSE_SITE.match(found.group())]
     if "licen" in lowered:
         spans.extend(found.span() for found in _POINTER.finditer(lowered))
+    if "mit" in lowered:
+        spans.extend(found.span() for found in _INSTITUTE.finditer(lowered))
     return spans
 
 
@@ -418,52 +452,60 @@ def _named_licenses(
     muted: set[int],
     chosen: list[tuple[int, int, int]],
     known: Callable[[int, int], int | None],
-) -> list[tuple[int, int, str]]:
-    """``(start, end, expression)`` of the short license names outside every match ("# MIT License" above
-    a text, "(MIT License)" in a credit), each then covered. A name starts at most two words before one of
-    its license words ("the MIT License", "3-Clause BSD License"); the longest name wins.
+) -> list[tuple[int, int, str, str]]:
+    """``(start, end, expression, kind)`` of the short license names outside every match ("# MIT License"
+    above a text, "(MIT License)" in a credit), each then covered. A name starts at most three words before
+    one of its license words ("the MIT License", "3-Clause BSD License", "CC BY-NC License"); the longest name
+    wins. A name is a reference (scancode's short public-domain rules keep their own kinds), and a notice when
+    "licensed" follows it ("Apache 2.0 licensed impl", "MIT-licensed"), as scancode reads both.
 
     A known text may begin with a license's name ("License: Licensed under the Apache License ..."): when
     a name runs into such a match, and the match without the name's words is a known text too, the name
     takes its words back ("MIT License" above the Apache header is a title, not the header's first word)."""
-    names = table.names
-    if not names:
+    if not table.names:
         return []
     found = []
     count = len(tokens)
     for position in license_ish:
         if covered[position]:
             continue
-        for start in range(max(0, position - 2), position + 1):
-            named = _name_at(names, tokens, covered, muted, start, count)
+        for start in range(max(0, position - _NAME_LOOKBACK), position + 1):
+            named = _name_at(table, tokens, covered, muted, start, count)
             if named is None:
-                named = _name_into_match(names, tokens, covered, muted, start, chosen, known)
+                named = _name_into_match(table, tokens, covered, muted, start, chosen, known)
             if named is not None:
-                end, expression = named
-                lead = start - 1 if end - start == 1 else start  # a one-word name covers its lead-in too
+                lead, end, expression, kind = named
                 covered[lead:end] = b"\x01" * (end - lead)
-                found.append((start, end, expression))
+                found.append((start, end, expression, kind))
                 break
     return found
 
 
 def _name_at(
-    names: dict[tuple[str, ...], str], tokens: list[str], covered: bytearray, muted: set[int], start: int, count: int
-) -> tuple[int, str] | None:
-    """The end and license of the longest name starting at ``start`` that its neighbours leave alone."""
+    table: _Table, tokens: list[str], covered: bytearray, muted: set[int], start: int, count: int
+) -> tuple[int, int, str, str] | None:
+    """``(first word covered, end, license, kind)`` of the longest name starting at ``start`` that its
+    neighbours leave alone; a one-word name covers the word that leads into it ("licensed MIT")."""
     if start > 0 and tokens[start - 1] in _NAME_BARS:
         return None
     for end in range(min(count, start + MAX_NAME_TOKENS), start, -1):
-        expression = names.get(tuple(tokens[start:end]))
+        words = tuple(tokens[start:end])
+        expression = table.names.get(words)
         if expression is None:
             continue
         if any(covered[start:end]) or any(position in muted for position in range(start, end)):
             return None
-        if end < count and _name_continues(tokens, end):
+        licensed = end < count and tokens[end] in _LEAD_IN_KEYWORDS and not covered[end] and end not in muted
+        after = end + 1 if licensed else end
+        if after < count and _name_continues(tokens, after):
             return None
-        if end - start == 1 and (start == 0 or tokens[start - 1] not in _NAME_LEADS):
-            return None
-        return end, expression
+        if licensed:
+            return start, after, expression, "notice"
+        if end - start == 1:
+            if start == 0 or tokens[start - 1] not in _NAME_LEADS:
+                return None
+            return start - 1, end, expression, table.name_kinds.get(words, "reference")
+        return start, end, expression, table.name_kinds.get(words, "reference")
     return None
 
 
@@ -477,21 +519,23 @@ def _name_continues(tokens: list[str], end: int) -> bool:
 
 
 def _name_into_match(
-    names: dict[tuple[str, ...], str],
+    table: _Table,
     tokens: list[str],
     covered: bytearray,
     muted: set[int],
     start: int,
     chosen: list[tuple[int, int, int]],
     known: Callable[[int, int], int | None],
-) -> tuple[int, str] | None:
+) -> tuple[int, int, str, str] | None:
     """A name starting at ``start`` that overlaps the first or the last words of a chosen match which is
-    known without them too: the match is shortened (in ``chosen`` and ``covered``) and the name's end and
-    license returned. Only one match is shortened, and only by the overlap."""
+    known without them too: the match is shortened (in ``chosen`` and ``covered``) and, as ``_name_at``
+    gives them, the name's first word, end, license and kind returned. Only one match is shortened, and only
+    by the overlap."""
     if start > 0 and tokens[start - 1] in _NAME_BARS:
         return None
     for end in range(min(len(tokens), start + MAX_NAME_TOKENS), start + 1, -1):
-        expression = names.get(tuple(tokens[start:end]))
+        words = tuple(tokens[start:end])
+        expression = table.names.get(words)
         if expression is None or any(position in muted for position in range(start, end)):
             continue
         overlapping = [index for index, (first, last, _) in enumerate(chosen) if first < end and start < last]
@@ -510,12 +554,13 @@ def _name_into_match(
         chosen[index] = (*kept, payload)
         covered[first:last] = bytes(last - first)
         covered[kept[0] : kept[1]] = b"\x01" * (kept[1] - kept[0])
-        return end, expression
+        return start, end, expression, table.name_kinds.get(words, "reference")
     return None
 
 
 def _unexplained(table: _Table, tokens: list[str], covered: bytearray, candidates: list[int]) -> bool:
-    """Whether a license-ish word or phrase lies outside every match (lead-ins into a match aside)."""
+    """Whether a license-ish word or phrase lies outside every match (lead-ins into a match, and "public
+    domain" on its own, aside)."""
     for position in candidates:
         if covered[position]:
             continue
@@ -524,9 +569,36 @@ def _unexplained(table: _Table, tokens: list[str], covered: bytearray, candidate
             following = tokens[position + 1] if position + 1 < len(tokens) else ""
             if (token, following) not in table.keyword_phrases:
                 continue  # a phrase's first word, without the rest of the phrase
+            if (token, following) == _PUBLIC_DOMAIN and _a_clue(tokens, covered, position):
+                continue
         if token in _LEAD_IN_KEYWORDS and _leads_into_match(tokens, covered, position):
             continue
+        if token in _LABEL_KEYWORDS and _labels_match(tokens, covered, position):
+            continue
         return True
+    return False
+
+
+def _a_clue(tokens: list[str], covered: bytearray, position: int) -> bool:
+    """Whether the words "public domain" at ``position`` are, to scancode, only a clue: no rule of its
+    covers them (the table holds its longer rules, and its shorter ones as names: "100% public domain",
+    "public domain code"), and no neighbour makes them part of a choice or a negation ("MIT or public domain",
+    "not public domain"). scancode keeps clues apart from its detections, and lintml leaves them out
+    ("stb_image - public domain image loader", "Igor Pavlov : Public domain")."""
+    if covered[position + 1] or (position > 0 and tokens[position - 1] in _NAME_BARS):
+        return False
+    return position + 2 >= len(tokens) or not _name_continues(tokens, position + 2)
+
+
+def _labels_match(tokens: list[str], covered: bytearray, position: int) -> bool:
+    """Whether the noun "license" at ``position`` labels the match that follows it, a few words on."""
+    if position > 0 and tokens[position - 1] in _NAME_BARS:
+        return False
+    for ahead in range(position + 1, min(position + 1 + _MAX_LABEL, len(tokens))):
+        if covered[ahead]:
+            return True
+        if tokens[ahead] not in _LABEL_WORDS:
+            return False
     return False
 
 
