@@ -15,6 +15,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -174,8 +175,11 @@ def known_models(
                     raise ModelCatalogError(f"{entry['name']}: {'; '.join(read.problems)}")
                 config = normalize_config(read.config) if read.config is not None else None
                 tokenizer = read.tokenizer.fingerprint.as_dict() if read.tokenizer is not None else None
-                sketch = read.sketch.to_bytes() if read.sketch is not None else None
-                sources.append(f"{where['package']} {packages[where['package']]['version']}: {where['path']}")
+                named = f"{where['package']} {packages[where['package']]['version']}: {where['path']}"
+                # The sketch says where it was made: the pinned package and path, not the scratch folder's name
+                # (which made two builds of the same pins differ, and shipped a temporary path).
+                sketch = replace(read.sketch, source=named).to_bytes() if read.sketch is not None else None
+                sources.append(named)
             if "tokenizer" in entry:
                 where = entry["tokenizer"]
                 file = _extract(package(where["package"]), where["path"], work / where["package"])

@@ -209,8 +209,8 @@ def indexable(path: str, stream: TokenStream) -> bool:
 
 
 def write_index(path: Path, content: IndexContent, *, compact: bool = True) -> None:
-    """Write ``content`` as the index at ``path``, atomically; ``compact=False`` skips the final VACUUM
-    (for a scratch index read once, such as an audit's)."""
+    """Write ``content`` as the index at ``path``, atomically; ``compact=False`` skips the final VACUUM and
+    keeps streams as packed (for a scratch index read once, such as an audit's)."""
     import tempfile  # here: a check, which only reads indexes, need not import it
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,6 +225,15 @@ def write_index(path: Path, content: IndexContent, *, compact: bool = True) -> N
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _kept(blob: bytes) -> bytes:
+    """A packed stream at zlib's best compression, for an index that is kept (the shipped catalog must fit its
+    size limit). Streams are packed at level 6 for speed (caches, scratch indexes); this one was, if the
+    second byte of its zlib header does not say "maximum compression"."""
+    if blob[1:2] == b"\xda":
+        return blob
+    return zlib.compress(zlib.decompress(blob), 9)
 
 
 def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None:
@@ -270,7 +279,7 @@ def _write(target: Path, content: IndexContent, *, compact: bool = True) -> None
                         _storable(item.path),
                         item.sha256,
                         len(item.stream),
-                        item.stream.pack(),
+                        _kept(item.stream.pack()) if compact else item.stream.pack(),
                         json.dumps(
                             {
                                 "licenses": list(item.notices),
