@@ -66,4 +66,5 @@ def format_json(findings: Sequence[Finding], rules: Sequence[Rule], context: Rep
         "findings": [finding_record(finding) for finding in ordered(findings)],
         "summary": summary_record(findings, context),
     }
-    return json.dumps(valid_for_json(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    # Built here from records: no cycles to look for.
+    return json.dumps(valid_for_json(document), indent=2, sort_keys=True, allow_nan=False, check_circular=False) + "\n"
