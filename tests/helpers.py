@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import pickle
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import git
@@ -377,3 +379,13 @@ def run_on_a_terminal(run: Callable[[int], T]) -> tuple[T, bytes]:
         if writer >= 0:
             os.close(writer)
     return result, shown
+
+
+def notice_table_build_script() -> ModuleType:
+    """``scripts/build_notice_table.py``, loaded as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("build_notice_table", ROOT / "scripts" / "build_notice_table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module

@@ -6,14 +6,13 @@ import gzip
 import importlib.metadata
 import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from lintml.facts import notice_table
 from lintml.facts.notice_table import NoticeMatch, TextLicenses, match_known_notices
+from tests.helpers import notice_table_build_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -345,17 +344,8 @@ def test_tokenize_is_shared_with_the_build() -> None:
     ]
 
 
-def _build_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_notice_table", ROOT / "scripts" / "build_notice_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_build_converts_scancode_expressions_to_spdx() -> None:
-    build = _build_script()
+    build = notice_table_build_script()
     spdx_by_key = {"gpl-2.0-plus": "GPL-2.0-or-later", "classpath-exception-2.0": "Classpath-exception-2.0"}
     used: set[str] = set()
     converted = build.spdx_expression("(gpl-2.0-plus with classpath-exception-2.0) or my-key", spdx_by_key, used)

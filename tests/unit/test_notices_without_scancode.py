@@ -10,10 +10,7 @@ needed for it. Neighbours that change a reading still go to scancode."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -22,6 +19,7 @@ from lintml.facts.extract import FactExtractor, FileFacts, Notice, needs_scancod
 from lintml.facts.notice_table import match_known_notices
 from lintml.repository import CODE, LICENSE, PYTHON, RepoFile
 from tests.helpers import MIT_TEXT as HELPERS_MIT_TEXT
+from tests.helpers import notice_table_build_script
 
 ROOT = Path(__file__).resolve().parents[2]
 MIT_TEXT = HELPERS_MIT_TEXT.split("\n\n", 2)[2]  # the permission text alone
@@ -350,17 +348,8 @@ def test_a_license_file_with_words_the_table_cannot_read_still_asks_scancode() -
 # --------------------------------------------------------------------------- the build
 
 
-def _build_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_notice_table", ROOT / "scripts" / "build_notice_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_build_keeps_scancodes_short_public_domain_rules_as_names(tmp_path: Path) -> None:
-    build = _build_script()
+    build = notice_table_build_script()
     (tmp_path / "licenses").mkdir()
     (tmp_path / "rules").mkdir()
     (tmp_path / "licenses" / "public-domain.LICENSE").write_text("---\nkey: public-domain\n---\n")
