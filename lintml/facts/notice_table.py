@@ -575,8 +575,21 @@ def _unexplained(table: _Table, tokens: list[str], covered: bytearray, candidate
             continue
         if token in _LABEL_KEYWORDS and _labels_match(tokens, covered, position):
             continue
+        if token == "bsd" and _a_flavour(tokens, position):
+            continue
         return True
     return False
+
+
+def _a_flavour(tokens: list[str], position: int) -> bool:
+    """Whether "BSD" at ``position`` only names a flavour: "BSD-style" with no license word right before or
+    after it ("BSD-style sockets", "licensing terms (BSD-style)"). scancode reads no license there, and no
+    clause count is said; "a BSD-style license" is a name the table reads, "License: BSD-style" a label."""
+    if tokens[position + 1 : position + 2] != ["style"]:
+        return False
+    before = tokens[position - 1] if position > 0 else ""
+    after = tokens[position + 2] if position + 2 < len(tokens) else ""
+    return not before.startswith("licen") and not after.startswith("licen")
 
 
 def _a_clue(tokens: list[str], covered: bytearray, position: int) -> bool:

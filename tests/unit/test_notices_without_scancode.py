@@ -143,9 +143,32 @@ def test_a_loosely_written_name_is_read_as_the_license(line: str, expression: st
     assert read(facts_of(text).notices) == [(expression, 1, 1, "reference")]
 
 
-def test_bsd_style_alone_is_no_name() -> None:
-    # "BSD-style sockets": a flavour of an API, not a license; left to scancode, which reads none there either.
-    assert not answered("# Uses BSD-style sockets, see the LICENSE file for licensing terms (BSD-style).")
+@pytest.mark.parametrize(
+    "line",
+    [
+        "See the LICENSE file for licensing terms (BSD-style).",  # datasets' webdataset/_tenbin.py
+        "Uses BSD-style sockets.",  # a flavour of an API
+        "This code is BSD-style.",
+        "BSD-style",
+    ],
+)
+def test_bsd_style_alone_names_no_license(line: str) -> None:
+    # No clause count, and no license word beside it: scancode reads no license in any of these, nor does the table.
+    text = f"# {line}\nimport torch\n"
+    assert answered(f"# {line}")
+    assert read(facts_of(text).notices) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "License: BSD-style",  # scancode: a BSD-3-Clause tag
+        "Licensed BSD-style; see the LICENSE file.",
+        "Copyright (c) 2020 Foo. BSD-style, see LICENSE.",  # scancode: a reference to an unknown license
+    ],
+)
+def test_bsd_style_beside_a_license_word_is_left_to_scancode(line: str) -> None:
+    assert not answered(f"# {line}")
 
 
 def test_a_name_then_licensed_is_a_notice_and_stays_in_a_docstring() -> None:
