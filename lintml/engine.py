@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -414,7 +415,11 @@ def _history_reader(
     root = source.root
     if root is None or not getattr(source, "use_git", False):
         return None
-    memo = _CachedHistory(cache, _attributes_digest(source, files)) if cache is not None and cache.enabled else None
+    memo = (
+        _CachedHistory(cache, lambda: _attributes_digest(source, files))
+        if cache is not None and cache.enabled
+        else None
+    )
     return lambda paths: changed_after_added(root, paths, memo)
 
 
@@ -434,12 +439,16 @@ def _attributes_digest(source: Source, files: Sequence[RepoFile]) -> str | None:
 
 class _CachedHistory:
     """Git's answers to history questions kept in the facts cache (a :class:`lintml.git.HistoryMemo`): a warm run
-    of an unchanged checkout asks git only which commit it is at. ``salt``: the work tree's attributes (None:
-    unknown, nothing is kept)."""
+    of an unchanged checkout asks git only which commit it is at. ``salt`` gives the work tree's attributes (None:
+    unknown, nothing is kept), worked out when a history is first asked for: most runs ask for none."""
 
-    def __init__(self, cache: FactCache, salt: str | None) -> None:
+    def __init__(self, cache: FactCache, salt: Callable[[], str | None]) -> None:
         self.cache = cache
-        self.salt = salt
+        self._salt = salt
+
+    @cached_property
+    def salt(self) -> str | None:
+        return self._salt()
 
     def _key(self, question: str) -> str:
         return f"history:{HISTORY_VERSION}:{__version__}:{self.salt}:{question}"

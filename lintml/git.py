@@ -867,8 +867,8 @@ def _question(head: str, common_dir: Path, shallow: set[str], names: Sequence[st
     among the files it lists)."""
     if not _HEX40.fullmatch(head) or _exists(common_dir / "info" / "grafts") is not False:
         return None
-    attributes = _small_regular_file(common_dir / "info" / "attributes")
-    if attributes is None:
+    attributes = _git_folder_file(common_dir / "info" / "attributes", _ATTRIBUTES_CAP + 1)
+    if attributes is None or len(attributes) > _ATTRIBUTES_CAP:
         return None
     digest = hashlib.sha256()
     for part in (head, " ".join(sorted(shallow)), *names):
@@ -894,9 +894,10 @@ def _exists(path: Path) -> bool | None:
 _ATTRIBUTES_CAP = 1024 * 1024
 
 
-def _small_regular_file(path: Path) -> bytes | None:
-    """The bytes of a plain file of at most 1 MiB at ``path`` (b"" when there is none); None for anything else (a
-    link, a FIFO, which is never waited on, a larger file, an error)."""
+def _git_folder_file(path: Path, most: int) -> bytes | None:
+    """Up to ``most`` bytes of the plain file at ``path`` in a git folder (b"" when there is none); None for anything
+    else (a link, a FIFO, which is never waited on, an error). A FIFO there would block this process, where no
+    timeout reaches, and a link to /dev/zero would never end."""
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -906,8 +907,7 @@ def _small_regular_file(path: Path) -> bytes | None:
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
-        data = handle.read(_ATTRIBUTES_CAP + 1)
-    return data if len(data) <= _ATTRIBUTES_CAP else None
+        return handle.read(most)
 
 
 def _committed_once(listing: bytes, wanted: set[str]) -> dict[str, Commit]:
@@ -937,20 +937,10 @@ _SHALLOW_CAP = 16 * 1024 * 1024  # a shallow file lists commit ids, one a line: 
 
 
 def _shallow_boundary(common_dir: Path) -> set[str]:
-    """The commits a shallow clone was cut at (``shallow`` in the git folder); empty if it is not one.
-
-    Read only when it is a regular file, and only so far: a FIFO there would block this process, where no
-    timeout reaches, and a link to /dev/zero would never end."""
-    try:
-        descriptor = os.open(
-            common_dir / "shallow", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        )
-    except OSError:
-        return set()
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return set()
-        return set(handle.read(_SHALLOW_CAP).decode("ascii", errors="replace").split())
+    """The commits a shallow clone was cut at (``shallow`` in the git folder); empty if it is not one (or that
+    is not a plain file)."""
+    listed = _git_folder_file(common_dir / "shallow", _SHALLOW_CAP) or b""
+    return set(listed.decode("ascii", errors="replace").split())
 
 
 @dataclass

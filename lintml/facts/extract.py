@@ -200,11 +200,12 @@ class FactExtractor:
         self.cache = cache
         self._license_memo: dict[str, tuple[Notice, ...]] = {}
         self._copyright_memo: dict[str, tuple[CopyrightLine, ...]] = {}
+        self._keys: dict[tuple[str, str], str] = {}  # (path, sha256) -> cache key
 
     def facts(self, item: repository.RepoFile, data: bytes, digest: str | None = None) -> FileFacts:
         """The facts of a file whose bytes are ``data`` (``digest``: their sha256, when the caller has it)."""
         syntax = comment_syntax(item.path)
-        key = self._key(item, syntax, digest or hashlib.sha256(data).hexdigest())
+        key = self._key_of(item, digest or hashlib.sha256(data).hexdigest())
         cached = self.cache.get(key, FileFacts.from_dict)
         if cached is not None:
             return cached
@@ -214,17 +215,21 @@ class FactExtractor:
 
     def cached(self, item: repository.RepoFile, digest: str) -> FileFacts | None:
         """The facts cached for a file whose bytes have this sha256, or None."""
-        return self.cache.get(self._key(item, comment_syntax(item.path), digest), FileFacts.from_dict)
+        return self.cache.get(self._key_of(item, digest), FileFacts.from_dict)
 
     def prefetch(self, files: Iterable[tuple[repository.RepoFile, str]]) -> None:
         """Have the cache read ahead the facts of these files (each with the sha256 of its bytes)."""
-        self.cache.prefetch(self._key(item, comment_syntax(item.path), digest) for item, digest in files)
+        self.cache.prefetch(self._key_of(item, digest) for item, digest in files)
 
-    @staticmethod
-    def _key(item: repository.RepoFile, syntax: CommentSyntax, digest: str) -> str:
-        mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
-        syntax_name = _syntax_name(syntax)
-        return f"file:{FACTS_VERSION}:{__version__}:{table_version()}:{item.kind}:{mode}:{syntax_name}:{digest}"
+    def _key_of(self, item: repository.RepoFile, digest: str) -> str:
+        """The cache key of a file's facts, worked out once a run (prefetch, then the lookup, ask for it)."""
+        key = self._keys.get((item.path, digest))
+        if key is None:
+            mode = "reuse" if _is_reuse_text(item.path) else "notice" if _is_notice_file(item.path) else ""
+            syntax = _syntax_name(comment_syntax(item.path))
+            key = f"file:{FACTS_VERSION}:{__version__}:{table_version()}:{item.kind}:{mode}:{syntax}:{digest}"
+            self._keys[(item.path, digest)] = key
+        return key
 
     def _extract(self, item: repository.RepoFile, data: bytes, syntax: CommentSyntax) -> FileFacts:
         text, problem = decode(data)

@@ -313,7 +313,7 @@ def test_a_history_read_from_a_commit_is_recalled_from_the_cache(repository: Rep
     changed = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
     asked = ["model.py", "other.py", "never.py"]
     cache = FactCache(tmp_path / "cache")
-    first = changed_after_added(repository.root, asked, _CachedHistory(cache, "attributes"))
+    first = changed_after_added(repository.root, asked, _CachedHistory(cache, lambda: "attributes"))
     assert first["model.py"] == FileHistory("model.py", added, (changed,))
     assert set(first) == {"model.py", "other.py"}
     assert _remembered(cache) == 1  # one answer, to one question
@@ -321,25 +321,25 @@ def test_a_history_read_from_a_commit_is_recalled_from_the_cache(repository: Rep
     _without_trees(repository)
     assert changed_after_added(repository.root, ["model.py"]) == {}  # git alone cannot answer now
     cache = FactCache(tmp_path / "cache")
-    assert changed_after_added(repository.root, asked, _CachedHistory(cache, "attributes")) == first
+    assert changed_after_added(repository.root, asked, _CachedHistory(cache, lambda: "attributes")) == first
     # Another set of paths is another question (git simplifies history over the paths asked together), and
     # other attributes another answer: neither is taken from the cache.
-    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, "attributes")) == {}
-    assert changed_after_added(repository.root, asked, _CachedHistory(cache, "other attributes")) == {}
+    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, lambda: "attributes")) == {}
+    assert changed_after_added(repository.root, asked, _CachedHistory(cache, lambda: "other attributes")) == {}
     cache.close()
 
 
 def test_a_new_commit_is_read_from_git_again(repository: Repository, tmp_path: Path) -> None:
     added = repository.commit("Add", "2026-01-05", {"model.py": "x = 1\n"})
     cache = FactCache(tmp_path / "cache")
-    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, "")) == {
+    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, lambda: "")) == {
         "model.py": FileHistory("model.py", added, ())
     }
     cache.close()
     changed = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
 
     cache = FactCache(tmp_path / "cache")
-    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, "")) == {
+    assert changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, lambda: "")) == {
         "model.py": FileHistory("model.py", added, (changed,))
     }
     cache.close()
@@ -350,7 +350,7 @@ def test_history_is_the_commits_own_whatever_replace_refs_say(repository: Reposi
     second = repository.commit("Change", "2026-02-05", {"model.py": "x = 2\n"})
     repository.repo.git.replace(second.sha, first.sha)  # git log would show "Add" where "Change" is
     cache = FactCache(tmp_path / "cache")
-    histories = changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, ""))
+    histories = changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, lambda: ""))
     assert histories == {"model.py": FileHistory("model.py", first, (second,))}
     cache.close()
 
@@ -361,5 +361,5 @@ def test_a_repository_with_grafts_is_not_remembered(repository: Repository, tmp_
     (repository.root / ".git" / "info").mkdir(exist_ok=True)
     (repository.root / ".git" / "info" / "grafts").write_text(f"{second.sha}\n", encoding="utf-8")
     cache = FactCache(tmp_path / "cache")
-    changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, ""))
+    changed_after_added(repository.root, ["model.py"], _CachedHistory(cache, lambda: ""))
     assert _remembered(cache) == 0
